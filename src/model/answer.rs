@@ -1,0 +1,97 @@
+//! Answers and their validation against a project's schema.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Project, TaskKind};
+
+/// What a worker answered. Serialised externally tagged, e.g. `{"labels":["food"]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum AnswerValue {
+    /// Label ids for a classify task: exactly one unless the project is multi-label.
+    Labels(Vec<String>),
+}
+
+impl AnswerValue {
+    /// The value in a stable, compact text form (for export and comparisons).
+    pub fn to_compact(&self) -> String {
+        match self {
+            AnswerValue::Labels(labels) => labels.join("|"),
+        }
+    }
+}
+
+/// Why an answer does not fit its project. The text is shown to the worker as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    #[error("no label chosen: pick at least one")]
+    Empty,
+    #[error("this project takes one label, got {0}")]
+    TooMany(usize),
+    #[error("unknown label '{0}' for this project")]
+    UnknownLabel(String),
+    #[error("label '{0}' given twice")]
+    Repeated(String),
+}
+
+impl Project {
+    /// Check an answer against this project's schema.
+    pub fn validate(&self, value: &AnswerValue) -> Result<(), AnswerError> {
+        match (self.kind, value) {
+            (TaskKind::Classify, AnswerValue::Labels(labels)) => {
+                if labels.is_empty() {
+                    return Err(AnswerError::Empty);
+                }
+                if !self.multi_label && labels.len() > 1 {
+                    return Err(AnswerError::TooMany(labels.len()));
+                }
+                for (i, id) in labels.iter().enumerate() {
+                    if self.label(id).is_none() {
+                        return Err(AnswerError::UnknownLabel(
+                            crate::model::sanitize_line(id).into_owned(),
+                        ));
+                    }
+                    if labels[..i].contains(id) {
+                        return Err(AnswerError::Repeated(id.clone()));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What a user may do. Every server endpoint checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Worker,
+    Trainer,
+    Reviewer,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Worker, Role::Trainer, Role::Reviewer, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Worker => "worker",
+            Role::Trainer => "trainer",
+            Role::Reviewer => "reviewer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

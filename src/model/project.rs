@@ -1,0 +1,406 @@
+//! Project files: the TOML an admin writes, parsed into a checked `Project`.
+//! A bad file is refused with the file, line and what is wrong.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::line_of;
+
+/// The kinds of task. Later kinds (transcribe, entry) add variants here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    Classify,
+}
+
+/// One label of a classify project: the key is what the worker presses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    pub id: String,
+    pub name: String,
+    pub key: char,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+}
+
+/// A checked project. This is also the schema sent to clients (as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub name: String,
+    pub title: String,
+    pub kind: TaskKind,
+    #[serde(default)]
+    pub instructions: String,
+    pub labels: Vec<Label>,
+    #[serde(default)]
+    pub multi_label: bool,
+    /// Answers wanted per task.
+    pub overlap: u32,
+    /// How long a lease lasts, in seconds of server time.
+    pub lease_secs: u64,
+}
+
+/// A project file that cannot be used. `Display` gives `file:line: what`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ProjectError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectFile {
+    name: Spanned<String>,
+    title: Spanned<String>,
+    kind: Spanned<String>,
+    #[serde(default)]
+    instructions: String,
+    #[serde(default)]
+    multi_label: bool,
+    #[serde(default = "default_overlap")]
+    overlap: Spanned<i64>,
+    #[serde(default = "default_lease")]
+    lease: Spanned<String>,
+    #[serde(default)]
+    labels: Vec<Spanned<LabelFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelFile {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    key: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    examples: Vec<String>,
+}
+
+fn default_overlap() -> Spanned<i64> {
+    Spanned::new(0..0, 1)
+}
+
+fn default_lease() -> Spanned<String> {
+    Spanned::new(0..0, "3d".to_string())
+}
+
+/// Most answers a task may want; more is almost surely a typo.
+const MAX_OVERLAP: i64 = 50;
+/// Most labels a classify project may have: each needs its own key on screen.
+const MAX_LABELS: usize = 36;
+
+impl Project {
+    /// Parse and check a project file. `file` names it in errors.
+    pub fn from_toml(file: &str, text: &str) -> Result<Project, ProjectError> {
+        let err = |offset: usize, message: String| ProjectError {
+            file: file.to_string(),
+            line: line_of(text, offset),
+            message,
+        };
+        let raw: ProjectFile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            err(offset, e.message().trim().to_string())
+        })?;
+
+        let name = raw.name.get_ref().trim();
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(err(
+                raw.name.span().start,
+                format!(
+                    "name '{}' must be 1-64 letters, digits, '-' or '_' (it is used on the command line)",
+                    super::sanitize_line(name)
+                ),
+            ));
+        }
+        let kind = match raw.kind.get_ref().as_str() {
+            "classify" => TaskKind::Classify,
+            other => {
+                return Err(err(
+                    raw.kind.span().start,
+                    format!(
+                        "kind '{}' is not known; use \"classify\"",
+                        super::sanitize_line(other)
+                    ),
+                ));
+            }
+        };
+        if raw.title.get_ref().trim().is_empty() {
+            return Err(err(raw.title.span().start, "title is empty".into()));
+        }
+        let overlap = *raw.overlap.get_ref();
+        if !(1..=MAX_OVERLAP).contains(&overlap) {
+            return Err(err(
+                raw.overlap.span().start,
+                format!("overlap must be between 1 and {MAX_OVERLAP}, got {overlap}"),
+            ));
+        }
+        let lease_secs = parse_duration_secs(raw.lease.get_ref())
+            .filter(|&s| s >= 60)
+            .ok_or_else(|| {
+                err(
+                    raw.lease.span().start,
+                    format!(
+                        "lease '{}' is not a duration of at least a minute; write e.g. \"90m\", \"72h\" or \"3d\"",
+                        super::sanitize_line(raw.lease.get_ref())
+                    ),
+                )
+            })?;
+
+        if raw.labels.is_empty() {
+            return Err(err(
+                0,
+                "a classify project needs [[labels]] entries (id, name, key)".into(),
+            ));
+        }
+        if raw.labels.len() > MAX_LABELS {
+            return Err(err(
+                raw.labels[MAX_LABELS].span().start,
+                format!("at most {MAX_LABELS} labels fit on one screen"),
+            ));
+        }
+        let mut labels: Vec<Label> = Vec::with_capacity(raw.labels.len());
+        for spanned in &raw.labels {
+            let l = spanned.get_ref();
+            let id = l.id.get_ref().trim();
+            if id.is_empty() || id.chars().any(|c| c.is_control() || c == '|') {
+                return Err(err(
+                    l.id.span().start,
+                    "label id must be non-empty, without control characters or '|'".into(),
+                ));
+            }
+            if labels.iter().any(|x| x.id == id) {
+                return Err(err(
+                    l.id.span().start,
+                    format!("label id '{}' is used twice", super::sanitize_line(id)),
+                ));
+            }
+            if l.name.get_ref().trim().is_empty() {
+                return Err(err(l.name.span().start, "label name is empty".into()));
+            }
+            let mut chars = l.key.get_ref().chars();
+            let key = match (chars.next(), chars.next()) {
+                (Some(c), None) if c.is_ascii_graphic() => c,
+                _ => {
+                    return Err(err(
+                        l.key.span().start,
+                        format!(
+                            "label key '{}' must be one printable ASCII character, like \"1\" or \"a\"",
+                            super::sanitize_line(l.key.get_ref())
+                        ),
+                    ));
+                }
+            };
+            if let Some(other) = labels.iter().find(|x| x.key == key) {
+                return Err(err(
+                    l.key.span().start,
+                    format!(
+                        "key '{key}' is already the key of label '{}'",
+                        super::sanitize_line(&other.id)
+                    ),
+                ));
+            }
+            labels.push(Label {
+                id: id.to_string(),
+                name: l.name.get_ref().trim().to_string(),
+                key,
+                description: l.description.trim().to_string(),
+                examples: l.examples.clone(),
+            });
+        }
+
+        Ok(Project {
+            name: name.to_string(),
+            title: raw.title.get_ref().trim().to_string(),
+            kind,
+            instructions: raw.instructions.trim().to_string(),
+            labels,
+            multi_label: raw.multi_label,
+            overlap: overlap as u32,
+            lease_secs,
+        })
+    }
+
+    pub fn label(&self, id: &str) -> Option<&Label> {
+        self.labels.iter().find(|l| l.id == id)
+    }
+
+    pub fn label_by_key(&self, key: char) -> Option<&Label> {
+        self.labels.iter().find(|l| l.key == key)
+    }
+
+    /// A short content hash: the schema version clients compare to know when to refresh.
+    pub fn version(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let digest = Sha256::digest(&json);
+        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Parse "90s", "45m", "72h", "3d" (or a bare number of seconds) into seconds.
+pub fn parse_duration_secs(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = digits.parse().ok()?;
+    let mult = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "products"
+title = "Product categories"
+kind = "classify"
+instructions = "Pick the category."
+overlap = 3
+lease = "72h"
+
+[[labels]]
+id = "food"
+name = "Food"
+key = "1"
+description = "Things to eat"
+examples = ["Rice 5kg"]
+
+[[labels]]
+id = "toys"
+name = "Toys"
+key = "2"
+"#;
+
+    #[test]
+    fn parses_a_good_file() {
+        let p = Project::from_toml("p.toml", GOOD).unwrap();
+        assert_eq!(p.name, "products");
+        assert_eq!(p.overlap, 3);
+        assert_eq!(p.lease_secs, 72 * 3600);
+        assert_eq!(p.labels.len(), 2);
+        assert_eq!(p.label_by_key('2').unwrap().id, "toys");
+        assert_eq!(p.labels[0].examples, vec!["Rice 5kg".to_string()]);
+    }
+
+    fn error_of(text: &str) -> ProjectError {
+        Project::from_toml("p.toml", text).unwrap_err()
+    }
+
+    #[test]
+    fn duplicate_key_points_at_its_line() {
+        let bad = GOOD.replace("key = \"2\"", "key = \"1\"");
+        let e = error_of(&bad);
+        assert_eq!(e.line, 19, "{e}");
+        assert!(e.message.contains("already the key of label 'food'"), "{e}");
+        assert!(e.to_string().starts_with("p.toml:19: "));
+    }
+
+    #[test]
+    fn unknown_field_is_refused_with_line() {
+        let bad = GOOD.replace("overlap = 3", "overlapp = 3");
+        let e = error_of(&bad);
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.message.contains("overlapp"), "{e}");
+    }
+
+    #[test]
+    fn syntax_error_has_line() {
+        let bad = GOOD.replace("title = \"Product categories\"", "title = \"Product");
+        let e = error_of(&bad);
+        assert_eq!(e.line, 3, "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(
+            error_of(&GOOD.replace("overlap = 3", "overlap = 0"))
+                .message
+                .contains("overlap")
+        );
+        assert!(
+            error_of(&GOOD.replace("\"72h\"", "\"soon\""))
+                .message
+                .contains("lease")
+        );
+        assert!(
+            error_of(&GOOD.replace("\"classify\"", "\"paint\""))
+                .message
+                .contains("kind")
+        );
+        assert!(
+            error_of(&GOOD.replace("key = \"2\"", "key = \"22\""))
+                .message
+                .contains("one printable")
+        );
+        assert!(
+            error_of(&GOOD.replace("\"products\"", "\"my products\""))
+                .message
+                .contains("name")
+        );
+        assert!(
+            error_of(&GOOD.replace("id = \"toys\"", "id = \"food\""))
+                .message
+                .contains("twice")
+        );
+    }
+
+    #[test]
+    fn version_changes_with_content() {
+        let a = Project::from_toml("p.toml", GOOD).unwrap();
+        let b = Project::from_toml("p.toml", &GOOD.replace("Things to eat", "Edible")).unwrap();
+        assert_eq!(a.version(), a.clone().version());
+        assert_ne!(a.version(), b.version());
+    }
+
+    #[test]
+    fn validates_answers() {
+        use crate::model::{AnswerError, AnswerValue};
+        let p = Project::from_toml("p.toml", GOOD).unwrap();
+        let labels = |v: &[&str]| AnswerValue::Labels(v.iter().map(|s| s.to_string()).collect());
+        assert_eq!(p.validate(&labels(&["food"])), Ok(()));
+        assert_eq!(p.validate(&labels(&[])), Err(AnswerError::Empty));
+        assert_eq!(
+            p.validate(&labels(&["food", "toys"])),
+            Err(AnswerError::TooMany(2))
+        );
+        assert!(matches!(
+            p.validate(&labels(&["cars"])),
+            Err(AnswerError::UnknownLabel(_))
+        ));
+        let mut multi = p.clone();
+        multi.multi_label = true;
+        assert_eq!(multi.validate(&labels(&["food", "toys"])), Ok(()));
+        assert_eq!(
+            multi.validate(&labels(&["food", "food"])),
+            Err(AnswerError::Repeated("food".into()))
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_secs("90m"), Some(5400));
+        assert_eq!(parse_duration_secs("3d"), Some(259_200));
+        assert_eq!(parse_duration_secs("120"), Some(120));
+        assert_eq!(parse_duration_secs("3 weeks"), None);
+        assert_eq!(parse_duration_secs(""), None);
+    }
+}

@@ -1,0 +1,158 @@
+//! Body encoding: JSON compressed with zstd (or gzip for peers without zstd), with
+//! limits on both the compressed and the decoded size.
+
+use std::io::Read;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Zstd,
+    Gzip,
+    Identity,
+}
+
+impl Encoding {
+    /// From a `Content-Encoding` header value (absent means identity).
+    pub fn from_header(value: Option<&str>) -> Result<Encoding, CodecError> {
+        match value.map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(Encoding::Identity),
+            Some(v) if v.is_empty() || v == "identity" => Ok(Encoding::Identity),
+            Some(v) if v == "zstd" => Ok(Encoding::Zstd),
+            Some(v) if v == "gzip" => Ok(Encoding::Gzip),
+            Some(v) => Err(CodecError::UnknownEncoding(v)),
+        }
+    }
+
+    /// The best encoding an `Accept-Encoding` header allows.
+    pub fn negotiate(accept: Option<&str>) -> Encoding {
+        let accept = accept.unwrap_or("").to_ascii_lowercase();
+        let offers = |name: &str| {
+            accept
+                .split(',')
+                .any(|part| part.split(';').next().map(str::trim) == Some(name))
+        };
+        if offers("zstd") {
+            Encoding::Zstd
+        } else if offers("gzip") {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        }
+    }
+
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Encoding::Zstd => Some("zstd"),
+            Encoding::Gzip => Some("gzip"),
+            Encoding::Identity => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("content encoding '{0}' is not supported; use zstd or gzip")]
+    UnknownEncoding(String),
+    #[error("body is larger than {0} bytes once decompressed")]
+    TooLarge(usize),
+    #[error("body could not be decompressed: {0}")]
+    Corrupt(String),
+    #[error("body is not valid JSON for this request: {0}")]
+    Json(String),
+}
+
+/// Serialise and compress.
+pub fn encode<T: Serialize>(value: &T, encoding: Encoding) -> Vec<u8> {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    match encoding {
+        Encoding::Identity => json,
+        // Level 3 is zstd's default: the gain of higher levels is small on short bodies.
+        Encoding::Zstd => zstd::bulk::compress(&json, 3).unwrap_or(json),
+        Encoding::Gzip => {
+            use std::io::Write;
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            let _ = enc.write_all(&json);
+            enc.finish().unwrap_or_default()
+        }
+    }
+}
+
+/// Decompress (at most `limit` bytes) and parse.
+pub fn decode<T: DeserializeOwned>(
+    body: &[u8],
+    encoding: Encoding,
+    limit: usize,
+) -> Result<T, CodecError> {
+    let json = match encoding {
+        Encoding::Identity => {
+            if body.len() > limit {
+                return Err(CodecError::TooLarge(limit));
+            }
+            std::borrow::Cow::Borrowed(body)
+        }
+        Encoding::Zstd => {
+            let dec = zstd::stream::read::Decoder::new(body)
+                .map_err(|e| CodecError::Corrupt(e.to_string()))?;
+            std::borrow::Cow::Owned(read_limited(dec, limit)?)
+        }
+        Encoding::Gzip => {
+            std::borrow::Cow::Owned(read_limited(flate2::read::GzDecoder::new(body), limit)?)
+        }
+    };
+    serde_json::from_slice(&json).map_err(|e| CodecError::Json(e.to_string()))
+}
+
+fn read_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| CodecError::Corrupt(e.to_string()))?;
+    if out.len() > limit {
+        return Err(CodecError::TooLarge(limit));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::SyncRequest;
+
+    #[test]
+    fn round_trip_every_encoding() {
+        let mut req = SyncRequest::default();
+        req.known.insert("products".into(), "abc".into());
+        for enc in [Encoding::Zstd, Encoding::Gzip, Encoding::Identity] {
+            let body = encode(&req, enc);
+            let back: SyncRequest = decode(&body, enc, 1 << 20).unwrap();
+            assert_eq!(back, req);
+        }
+    }
+
+    #[test]
+    fn compression_bomb_is_refused() {
+        let big = vec![b' '; 10 << 20];
+        let bomb = zstd::bulk::compress(&big, 3).unwrap();
+        assert!(bomb.len() < 10_000);
+        let err = decode::<SyncRequest>(&bomb, Encoding::Zstd, 1 << 20).unwrap_err();
+        assert!(matches!(err, CodecError::TooLarge(_)), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_refused_not_panicking() {
+        let err = decode::<SyncRequest>(b"not zstd", Encoding::Zstd, 1 << 20).unwrap_err();
+        assert!(matches!(err, CodecError::Corrupt(_)), "{err}");
+        let err = decode::<SyncRequest>(b"[1,2", Encoding::Identity, 1 << 20).unwrap_err();
+        assert!(matches!(err, CodecError::Json(_)), "{err}");
+    }
+
+    #[test]
+    fn negotiation_prefers_zstd() {
+        assert_eq!(Encoding::negotiate(Some("gzip, zstd")), Encoding::Zstd);
+        assert_eq!(Encoding::negotiate(Some("gzip;q=1")), Encoding::Gzip);
+        assert_eq!(Encoding::negotiate(None), Encoding::Identity);
+        assert!(Encoding::from_header(Some("br")).is_err());
+    }
+}

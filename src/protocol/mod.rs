@@ -1,0 +1,198 @@
+//! The wire protocol shared by client and server: request and response types, the
+//! endpoints, and body compression. One sync is one HTTP request (DESIGN.md).
+
+mod codec;
+
+pub use codec::{CodecError, Encoding, decode, encode};
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AnswerValue, Project, Role};
+
+pub const LOGIN_PATH: &str = "/v1/login";
+pub const SYNC_PATH: &str = "/v1/sync";
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// Largest request body the server reads off the wire (compressed).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// Largest body after decompression; guards against compression bombs.
+pub const MAX_DECODED_BYTES: usize = 8 << 20;
+/// Most answers one sync may carry; the client sends the rest in the next.
+pub const MAX_ANSWERS_PER_SYNC: usize = 500;
+/// Most tasks one sync may ask for.
+pub const MAX_WANT_PER_SYNC: u32 = 200;
+
+/// `POST /v1/login`: exchange a one-time enrolment code for a device token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub user: String,
+    pub code: String,
+    /// A name for the device, shown to admins.
+    #[serde(default)]
+    pub device: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: String,
+    pub role: Role,
+    /// Server time, unix seconds.
+    pub now: i64,
+}
+
+/// `POST /v1/sync`: everything a client has to say, in one request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest {
+    /// Answers not yet acknowledged, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<AnswerUpload>,
+    /// Tasks the worker skipped: their leases go back to the pool.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub released: Vec<i64>,
+    /// How many new tasks the client wants, per project.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub want: Vec<Want>,
+    /// Project schemas the client holds, name -> version. The server sends those missing
+    /// or changed.
+    #[serde(default)]
+    pub known: BTreeMap<String, String>,
+}
+
+/// One answer as the client sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerUpload {
+    /// Client-generated id, unique per device (a sequence number): the idempotency key.
+    pub id: u64,
+    pub task: i64,
+    pub value: AnswerValue,
+    /// Seconds between the answer and this request, by the client's clock. The server
+    /// dates the answer by its own clock minus this, never trusting the client's date.
+    #[serde(default)]
+    pub ago: u32,
+    /// An earlier answer of this device that this one corrects (after undo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Want {
+    pub project: String,
+    pub count: u32,
+}
+
+/// The reply to a sync.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// Server time, unix seconds: the only clock clients rely on.
+    pub now: i64,
+    /// Answers this worker gave since the start of the server's day (UTC).
+    pub done_today: u32,
+    /// One acknowledgement per uploaded answer, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acks: Vec<Ack>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leases: Vec<Lease>,
+    /// Schemas the client lacks or holds in an old version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<Project>,
+    /// Projects the client knows that are gone or closed to this user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub id: u64,
+    #[serde(flatten)]
+    pub status: AckStatus,
+}
+
+/// What became of one uploaded answer. Statuses are per item, never all-or-nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "s", content = "why", rename_all = "snake_case")]
+pub enum AckStatus {
+    /// Stored now.
+    Ok,
+    /// Stored before with the same content: nothing changed.
+    Dup,
+    /// The id was used before with different content; the first one stands.
+    Conflict(String),
+    /// The answer is invalid (unknown task, bad labels, ...); it will never be stored.
+    Rejected(String),
+}
+
+impl AckStatus {
+    pub fn is_stored(&self) -> bool {
+        matches!(self, AckStatus::Ok | AckStatus::Dup)
+    }
+}
+
+/// A task leased to this worker until `expires` (server time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub task: i64,
+    pub project: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    pub expires: i64,
+}
+
+/// Every error response carries this JSON body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ack_status_wire_form_is_compact() {
+        let ok = Ack {
+            id: 7,
+            status: AckStatus::Ok,
+        };
+        assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"id":7,"s":"ok"}"#);
+        let bad = Ack {
+            id: 8,
+            status: AckStatus::Rejected("unknown label".into()),
+        };
+        let json = serde_json::to_string(&bad).unwrap();
+        assert_eq!(json, r#"{"id":8,"s":"rejected","why":"unknown label"}"#);
+        assert_eq!(serde_json::from_str::<Ack>(&json).unwrap(), bad);
+    }
+
+    #[test]
+    fn empty_sync_request_is_tiny() {
+        let json = serde_json::to_string(&SyncRequest::default()).unwrap();
+        assert_eq!(json, r#"{"known":{}}"#);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = serde_json::from_str::<SyncRequest>(r#"{"known":{},"evil":1}"#).unwrap_err();
+        assert!(err.to_string().contains("evil"));
+    }
+
+    #[test]
+    fn answer_round_trips() {
+        let a = AnswerUpload {
+            id: 3,
+            task: 42,
+            value: AnswerValue::Labels(vec!["food".into()]),
+            ago: 5,
+            replaces: Some(2),
+        };
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(serde_json::from_str::<AnswerUpload>(&json).unwrap(), a);
+    }
+}
