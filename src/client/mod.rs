@@ -1,1 +1,15 @@
-//! client
+//! The worker's side: the profile (server, user, device token), the local SQLite store
+//! (task cache, outbox, drafts, sync state), and the sync engine that talks to the
+//! server in one round trip per sync. Nothing here draws.
+
+mod engine;
+mod plan;
+mod profile;
+mod remote;
+mod store;
+
+pub use engine::{Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatus, sync_once};
+pub use plan::{LocalState, PlanConfig, UnsentAnswer, plan};
+pub use profile::{Profile, ProfileError, kazi_home, login};
+pub use remote::{Remote, RemoteError};
+pub use store::{Applied, Counts, LocalStore, StoreError, Undone};

@@ -1,0 +1,383 @@
+//! The sync engine: a background thread that decides when to sync (enough answers
+//! waiting, the cache running low, or asked to), does the round trip, applies the reply,
+//! and retries with exponential backoff and jitter while the link is down. It reports
+//! link state and counts through a callback and never blocks the screen.
+
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::plan::{PlanConfig, plan};
+use super::profile::Profile;
+use super::remote::{Remote, RemoteError};
+use super::store::{Applied, Counts, LocalStore, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Online,
+    Offline,
+    Syncing,
+}
+
+/// What the engine reports after each change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncStatus {
+    pub link: Link,
+    pub counts: Counts,
+    /// Tasks that arrived in the last sync.
+    pub new_tasks: usize,
+    /// Something the worker should read (refused answers, login needed), if any.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SyncConfig {
+    pub plan: PlanConfig,
+    /// Send as soon as this many answers wait.
+    pub send_after_answers: u32,
+    /// Send answers at the latest this long after the oldest was given.
+    pub send_after: Duration,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// After the server had fewer tasks than asked for, wait this long before asking
+    /// again for tasks alone.
+    pub exhausted_retry: Duration,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            plan: PlanConfig::default(),
+            send_after_answers: 10,
+            send_after: Duration::from_secs(30),
+            backoff_min: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(300),
+            exhausted_retry: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// Nothing to send or ask for.
+    Idle,
+    Synced {
+        applied: Applied,
+        wanted: u32,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One planned sync: plan from local state, one round trip, apply the reply.
+pub async fn sync_once(
+    remote: &Remote,
+    store: &mut LocalStore,
+    active: Option<&str>,
+    config: PlanConfig,
+) -> Result<SyncOutcome, SyncError> {
+    let state = store.local_state(active)?;
+    let Some(request) = plan(&state, config) else {
+        return Ok(SyncOutcome::Idle);
+    };
+    let wanted = request.want.iter().map(|w| w.count).sum();
+    let response = remote.sync(&request).await?;
+    let applied = store.apply(&request, &response)?;
+    Ok(SyncOutcome::Synced { applied, wanted })
+}
+
+enum Command {
+    Project(Option<String>),
+    /// Something changed locally (an answer, a skip): consider syncing.
+    Changed,
+    /// Sync now unless backing off.
+    Kick,
+    Shutdown(Duration, std::sync::mpsc::Sender<Counts>),
+}
+
+/// Handle to the background sync thread.
+pub struct SyncEngine {
+    tx: mpsc::UnboundedSender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SyncEngine {
+    /// Start syncing `profile` in the background. `on_status` is called from the sync
+    /// thread after every change of link state or counts.
+    pub fn start(
+        profile: &Profile,
+        config: SyncConfig,
+        on_status: impl Fn(SyncStatus) + Send + 'static,
+    ) -> Result<SyncEngine, SyncError> {
+        let store = LocalStore::open(&profile.db_path())?;
+        let remote = Remote::new(&profile.server, &profile.token)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name("kazi-sync".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(Worker::new(store, remote, config, Box::new(on_status)).run(rx));
+            })
+            .map_err(|e| {
+                SyncError::Store(StoreError::Db {
+                    path: "sync thread".into(),
+                    message: e.to_string(),
+                })
+            })?;
+        Ok(SyncEngine {
+            tx,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn set_project(&self, project: Option<String>) {
+        let _ = self.tx.send(Command::Project(project));
+    }
+
+    /// An answer or skip was saved locally.
+    pub fn changed(&self) {
+        let _ = self.tx.send(Command::Changed);
+    }
+
+    pub fn kick(&self) {
+        let _ = self.tx.send(Command::Kick);
+    }
+
+    /// Send what is unsent (waiting at most `wait`), stop, and return the final counts.
+    pub fn shutdown(mut self, wait: Duration) -> Option<Counts> {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let _ = self.tx.send(Command::Shutdown(wait, done_tx));
+        let counts = done_rx.recv_timeout(wait + Duration::from_secs(1)).ok();
+        if counts.is_some()
+            && let Some(t) = self.thread.take()
+        {
+            let _ = t.join();
+        }
+        counts
+    }
+}
+
+struct Worker {
+    store: LocalStore,
+    remote: Remote,
+    config: SyncConfig,
+    on_status: Box<dyn Fn(SyncStatus) + Send>,
+    active: Option<String>,
+    link: Link,
+    failures: u32,
+    retry_at: Option<Instant>,
+    exhausted_until: Option<Instant>,
+    first_unsent_seen: Option<Instant>,
+    kicked: bool,
+    last_reported: Option<SyncStatus>,
+}
+
+impl Worker {
+    fn new(
+        store: LocalStore,
+        remote: Remote,
+        config: SyncConfig,
+        on_status: Box<dyn Fn(SyncStatus) + Send>,
+    ) -> Worker {
+        Worker {
+            store,
+            remote,
+            config,
+            on_status,
+            active: None,
+            link: Link::Offline,
+            failures: 0,
+            retry_at: None,
+            exhausted_until: None,
+            first_unsent_seen: None,
+            // Sync once at start: schemas, answers left from last time, fresh tasks.
+            kicked: true,
+            last_reported: None,
+        }
+    }
+
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let wake = self.next_wake();
+            let command = match wake {
+                Some(at) => tokio::select! {
+                    c = rx.recv() => c,
+                    _ = tokio::time::sleep_until(at) => Some(Command::Changed),
+                },
+                None => rx.recv().await,
+            };
+            match command {
+                None => return,
+                Some(Command::Project(p)) => {
+                    self.active = p;
+                    self.exhausted_until = None;
+                    self.kicked = true;
+                }
+                Some(Command::Changed) => {}
+                Some(Command::Kick) => self.kicked = true,
+                Some(Command::Shutdown(wait, done)) => {
+                    let counts = self.flush(wait).await;
+                    let _ = done.send(counts);
+                    return;
+                }
+            }
+            if self.due() {
+                self.sync().await;
+            }
+        }
+    }
+
+    fn counts(&self) -> Counts {
+        self.store
+            .counts(self.active.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// When the loop must wake by itself: a retry, or the deadline of waiting answers.
+    fn next_wake(&self) -> Option<Instant> {
+        if let Some(at) = self.retry_at {
+            return Some(at);
+        }
+        let mut wake = self.first_unsent_seen.map(|t| t + self.config.send_after);
+        if let Some(at) = self.exhausted_until {
+            wake = Some(wake.map_or(at, |w| w.min(at)));
+        }
+        wake
+    }
+
+    fn due(&mut self) -> bool {
+        let now = Instant::now();
+        if self.retry_at.is_some_and(|at| now < at) {
+            return false;
+        }
+        let counts = self.counts();
+        if counts.unsent == 0 {
+            self.first_unsent_seen = None;
+        } else if self.first_unsent_seen.is_none() {
+            self.first_unsent_seen = Some(now);
+        }
+        if self.exhausted_until.is_some_and(|at| now >= at) {
+            self.exhausted_until = None;
+        }
+        let low = self.active.is_some()
+            && (counts.queued as usize) < self.config.plan.prefetch
+            && self.exhausted_until.is_none();
+        self.kicked
+            || self.retry_at.is_some()
+            || low
+            || counts.unsent >= self.config.send_after_answers
+            || self
+                .first_unsent_seen
+                .is_some_and(|t| now >= t + self.config.send_after)
+    }
+
+    async fn sync(&mut self) {
+        self.kicked = false;
+        if self.link == Link::Online {
+            self.report(Link::Syncing, 0, None);
+        }
+        let result = sync_once(
+            &self.remote,
+            &mut self.store,
+            self.active.as_deref(),
+            self.config.plan,
+        )
+        .await;
+        match result {
+            Ok(outcome) => {
+                self.failures = 0;
+                self.retry_at = None;
+                let (new_tasks, message) = match outcome {
+                    SyncOutcome::Idle => (0, None),
+                    SyncOutcome::Synced { applied, wanted } => {
+                        if (applied.new_tasks as u32) < wanted {
+                            self.exhausted_until =
+                                Some(Instant::now() + self.config.exhausted_retry);
+                        }
+                        let message = (!applied.refused.is_empty()).then(|| {
+                            format!(
+                                "{} answer(s) refused by the server: {}",
+                                applied.refused.len(),
+                                applied.refused[0]
+                            )
+                        });
+                        (applied.new_tasks, message)
+                    }
+                };
+                self.first_unsent_seen = None;
+                self.report(Link::Online, new_tasks, message);
+                // More than one sync's worth waiting: go on at once.
+                if self.counts().unsent as usize >= crate::protocol::MAX_ANSWERS_PER_SYNC {
+                    self.kicked = true;
+                }
+            }
+            Err(e) => {
+                self.failures += 1;
+                self.retry_at = Some(Instant::now() + self.backoff());
+                let message = match &e {
+                    SyncError::Remote(RemoteError::Offline(_)) => None,
+                    other => Some(other.to_string()),
+                };
+                self.report(Link::Offline, 0, message);
+            }
+        }
+    }
+
+    /// Exponential backoff with jitter: between half and all of min * 2^failures.
+    fn backoff(&self) -> Duration {
+        let exp = self.failures.saturating_sub(1).min(16);
+        let full = self
+            .config
+            .backoff_min
+            .saturating_mul(1 << exp)
+            .min(self.config.backoff_max);
+        let jitter = getrandom::u32().unwrap_or(u32::MAX / 2) as f64 / u32::MAX as f64;
+        full.mul_f64(0.5 + 0.5 * jitter)
+    }
+
+    fn report(&mut self, link: Link, new_tasks: usize, message: Option<String>) {
+        self.link = if link == Link::Syncing {
+            Link::Online
+        } else {
+            link
+        };
+        let status = SyncStatus {
+            link,
+            counts: self.counts(),
+            new_tasks,
+            message,
+        };
+        if self.last_reported.as_ref() != Some(&status) {
+            (self.on_status)(status.clone());
+            self.last_reported = Some(status);
+        }
+    }
+
+    /// On quit: try to send what is unsent, within `wait`.
+    async fn flush(&mut self, wait: Duration) -> Counts {
+        let deadline = Instant::now() + wait;
+        while self.counts().unsent > 0 && Instant::now() < deadline {
+            // Only answers now: asking for tasks on the way out would lease them for nothing.
+            let attempt = sync_once(&self.remote, &mut self.store, None, self.config.plan);
+            match tokio::time::timeout_at(deadline, attempt).await {
+                Ok(Ok(_)) => {}
+                _ => break,
+            }
+        }
+        self.counts()
+    }
+}

@@ -1,0 +1,206 @@
+//! Profiles: where a device keeps its server address, user, token and local database.
+//! `KAZI_HOME` overrides the XDG data directory; the token file is readable by its owner only.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Role;
+use crate::protocol::{LoginRequest, LoginResponse};
+
+use super::remote::{Remote, RemoteError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error(
+        "no profile '{0}' here ({1}); log in first: kazi login --server URL --user NAME --code CODE"
+    )]
+    Missing(String, String),
+    #[error("profile name '{0}' must be letters, digits, '-' or '_'")]
+    BadName(String),
+    #[error("cannot find a home directory; set KAZI_HOME")]
+    NoHome,
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("{path}: profile file is damaged: {message}; log in again")]
+    Damaged { path: String, message: String },
+    #[error("login failed: {0}")]
+    Login(#[from] RemoteError),
+    #[error("server URL '{0}' must start with http:// or https://")]
+    BadServer(String),
+}
+
+/// A logged-in device: enough to talk to the server as this user.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub dir: PathBuf,
+    pub server: String,
+    pub user: String,
+    pub role: Role,
+    pub token: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    server: String,
+    user: String,
+    role: Role,
+}
+
+/// The directory holding all profiles: `$KAZI_HOME`, else `$XDG_DATA_HOME/kazi`, else
+/// `~/.local/share/kazi`.
+pub fn kazi_home() -> Result<PathBuf, ProfileError> {
+    if let Some(dir) = std::env::var_os("KAZI_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir).join("kazi"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .ok_or(ProfileError::NoHome)?;
+    Ok(PathBuf::from(home).join(".local/share/kazi"))
+}
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> ProfileError {
+    ProfileError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn check_name(name: &str) -> Result<(), ProfileError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ProfileError::BadName(name.to_string()))
+    }
+}
+
+impl Profile {
+    /// The folder of profile `name` (default "default") under `home`.
+    pub fn dir_for(home: &Path, name: &str) -> PathBuf {
+        home.join(name)
+    }
+
+    /// Load a profile written by `login`.
+    pub fn load(home: &Path, name: &str) -> Result<Profile, ProfileError> {
+        check_name(name)?;
+        let dir = Self::dir_for(home, name);
+        let file = dir.join("profile.toml");
+        let text = match fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ProfileError::Missing(
+                    name.into(),
+                    dir.display().to_string(),
+                ));
+            }
+            Err(e) => return Err(io_err(&file, e)),
+        };
+        let pf: ProfileFile = toml::from_str(&text).map_err(|e| ProfileError::Damaged {
+            path: file.display().to_string(),
+            message: e.message().to_string(),
+        })?;
+        let token_path = dir.join("token");
+        let token = fs::read_to_string(&token_path)
+            .map_err(|e| io_err(&token_path, e))?
+            .trim()
+            .to_string();
+        Ok(Profile {
+            name: name.into(),
+            dir,
+            server: pf.server,
+            user: pf.user,
+            role: pf.role,
+            token,
+        })
+    }
+
+    /// The local database of this profile.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join("client.db")
+    }
+
+    /// Point this profile at another server address (the demo's port changes each run).
+    pub fn set_server(&mut self, server: &str) -> Result<(), ProfileError> {
+        self.server = server.trim_end_matches('/').to_string();
+        self.save()
+    }
+
+    fn save(&self) -> Result<(), ProfileError> {
+        fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
+        let pf = ProfileFile {
+            server: self.server.clone(),
+            user: self.user.clone(),
+            role: self.role,
+        };
+        let text = toml::to_string(&pf).unwrap_or_default();
+        let file = self.dir.join("profile.toml");
+        fs::write(&file, text).map_err(|e| io_err(&file, e))?;
+        write_private(&self.dir.join("token"), self.token.as_bytes())
+    }
+}
+
+/// Write a secret readable by its owner only (mode 0600), replacing any older file.
+fn write_private(path: &Path, data: &[u8]) -> Result<(), ProfileError> {
+    let _ = fs::remove_file(path);
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| io_err(path, e))?;
+    f.write_all(data)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| io_err(path, e))
+}
+
+/// Exchange a one-time enrolment code for a device token and store it as profile `name`.
+pub fn login(
+    home: &Path,
+    name: &str,
+    server: &str,
+    user: &str,
+    code: &str,
+) -> Result<Profile, ProfileError> {
+    check_name(name)?;
+    let server = server.trim().trim_end_matches('/').to_string();
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
+        return Err(ProfileError::BadServer(server));
+    }
+    let device = std::env::var("HOSTNAME").unwrap_or_else(|_| "terminal".into());
+    let request = LoginRequest {
+        user: user.trim().into(),
+        code: code.trim().into(),
+        device,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| io_err(home, e))?;
+    let LoginResponse {
+        token, user, role, ..
+    } = rt.block_on(Remote::new(&server, "")?.login(&request))?;
+    let profile = Profile {
+        name: name.into(),
+        dir: Profile::dir_for(home, name),
+        server,
+        user,
+        role,
+        token,
+    };
+    profile.save()?;
+    Ok(profile)
+}

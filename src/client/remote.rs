@@ -1,0 +1,120 @@
+//! The HTTP round trip to the queue server: compressed JSON both ways, one keep-alive
+//! connection, and errors sorted into "link down" (retry later) and "refused" (show why).
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::protocol::{
+    self, Encoding, ErrorBody, LOGIN_PATH, LoginRequest, LoginResponse, SYNC_PATH, SyncRequest,
+    SyncResponse,
+};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RemoteError {
+    /// The server could not be reached or the link dropped: try again later.
+    #[error("no connection to the server ({0})")]
+    Offline(String),
+    /// The token was refused: the device must log in again.
+    #[error("the server does not accept this device any more: {0}; log in again")]
+    Unauthorized(String),
+    /// The server answered with an error.
+    #[error("the server refused the request: {0}")]
+    Refused(String),
+    #[error("server URL '{0}' is not valid")]
+    BadUrl(String),
+}
+
+/// A connection to one server as one device.
+#[derive(Clone)]
+pub struct Remote {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Remote {
+    pub fn new(base: &str, token: &str) -> Result<Remote, RemoteError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            // Thin links: a full sync of 200 tasks is a few KB, but 20 kbit/s with drops is slow.
+            .timeout(Duration::from_secs(90))
+            .pool_idle_timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| RemoteError::BadUrl(e.to_string()))?;
+        Ok(Remote {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    pub async fn login(&self, request: &LoginRequest) -> Result<LoginResponse, RemoteError> {
+        self.post(LOGIN_PATH, request, false).await
+    }
+
+    pub async fn sync(&self, request: &SyncRequest) -> Result<SyncResponse, RemoteError> {
+        self.post(SYNC_PATH, request, true).await
+    }
+
+    async fn post<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Req,
+        auth: bool,
+    ) -> Result<Resp, RemoteError> {
+        let url = format!("{}{}", self.base, path);
+        let mut req = self
+            .http
+            .post(&url)
+            .header(CONTENT_TYPE, "application/json")
+            .header(CONTENT_ENCODING, "zstd")
+            .header(ACCEPT_ENCODING, "zstd")
+            .body(protocol::encode(body, Encoding::Zstd));
+        if auth {
+            req = req.header(AUTHORIZATION, format!("Bearer {}", self.token));
+        }
+        let resp = req.send().await.map_err(|e| {
+            if e.is_builder() {
+                RemoteError::BadUrl(url.clone())
+            } else {
+                RemoteError::Offline(short_reason(&e))
+            }
+        })?;
+        let status = resp.status();
+        let encoding = Encoding::from_header(
+            resp.headers()
+                .get(CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok()),
+        )
+        .map_err(|e| RemoteError::Refused(e.to_string()))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| RemoteError::Offline(short_reason(&e)))?;
+        if status.is_success() {
+            return protocol::decode(&bytes, encoding, protocol::MAX_DECODED_BYTES)
+                .map_err(|e| RemoteError::Refused(format!("unreadable reply: {e}")));
+        }
+        let reason = protocol::decode::<ErrorBody>(&bytes, encoding, 64 << 10)
+            .map(|b| crate::model::sanitize_line(&b.error).into_owned())
+            .unwrap_or_else(|_| format!("HTTP {status}"));
+        Err(match status.as_u16() {
+            401 => RemoteError::Unauthorized(reason),
+            // A proxy or an overloaded server: the link is as good as down.
+            502..=504 => RemoteError::Offline(reason),
+            _ => RemoteError::Refused(reason),
+        })
+    }
+}
+
+fn short_reason(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        "connection lost".into()
+    }
+}
