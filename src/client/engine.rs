@@ -119,15 +119,27 @@ impl SyncEngine {
         on_status: impl Fn(SyncStatus) + Send + 'static,
     ) -> Result<SyncEngine, SyncError> {
         let store = LocalStore::open(&profile.db_path())?;
-        let remote = Remote::new(&profile.server, &profile.token)?;
+        let (server, token) = (profile.server.clone(), profile.token.clone());
         let (tx, rx) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
             .name("kazi-sync".into())
             .spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+                // Built here, not by the caller: setting up HTTP and TLS takes milliseconds
+                // that the first frame should not wait for.
+                let (Ok(rt), Ok(remote)) = (
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build(),
+                    Remote::new(&server, &token),
+                ) else {
+                    on_status(SyncStatus {
+                        link: Link::Offline,
+                        counts: Counts::default(),
+                        new_tasks: 0,
+                        message: Some(
+                            "cannot start syncing on this machine; answers stay saved here".into(),
+                        ),
+                    });
                     return;
                 };
                 rt.block_on(Worker::new(store, remote, config, Box::new(on_status)).run(rx));

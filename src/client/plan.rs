@@ -54,9 +54,9 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
         .map(|u| u.upload.clone())
         .collect();
     let mut want = Vec::new();
-    if let Some(project) = &state.active
-        && state.known.contains_key(project)
-    {
+    // Asked for even before the schema is here: the same reply brings both, which saves
+    // a round trip between login and the first task.
+    if let Some(project) = &state.active {
         let queued = state.queued.get(project).copied().unwrap_or(0);
         if queued < config.prefetch {
             let count = (config.prefetch + config.batch - queued).min(MAX_WANT_PER_SYNC as usize);
