@@ -1,0 +1,111 @@
+//! A process in a pseudo-terminal of a given size, for measuring what a real terminal
+//! sees: start-up time to the first frame, bytes written per key, resident memory.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub struct PtyChild {
+    pub child: Child,
+    master: File,
+    output: mpsc::Receiver<Vec<u8>>,
+    pub seen: Vec<u8>,
+}
+
+impl PtyChild {
+    pub fn spawn(mut cmd: Command, cols: u16, rows: u16) -> std::io::Result<PtyChild> {
+        let (mut master, mut slave) = (0, 0);
+        let size = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        // SAFETY: openpty writes two fds into the given ints; null name/termios are allowed.
+        let rc = unsafe {
+            libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size)
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: both fds were just returned by openpty and are owned here.
+        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let slave_fd = slave.as_raw_fd();
+        cmd.stdin(Stdio::from(slave.try_clone()?))
+            .stdout(Stdio::from(slave.try_clone()?))
+            .stderr(Stdio::from(slave));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(move || {
+                libc::setsid();
+                libc::ioctl(slave_fd, libc::TIOCSCTTY as _, 0);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn()?;
+        drop(cmd);
+        let master = File::from(master);
+        let mut reader = master.try_clone()?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(PtyChild { child, master, output: rx, seen: Vec::new() })
+    }
+
+    /// Read until `needle` appears in the output; returns when it was seen.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Option<Instant> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if contains(&self.seen, needle.as_bytes()) {
+                return Some(Instant::now());
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.output.recv_timeout(left) {
+                Ok(chunk) => self.seen.extend_from_slice(&chunk),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Everything written since the last call, waiting `quiet` for more.
+    pub fn drain(&mut self, quiet: Duration) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Ok(chunk) = self.output.recv_timeout(quiet) {
+            out.extend_from_slice(&chunk);
+        }
+        self.seen.extend_from_slice(&out);
+        out
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        let _ = self.master.write_all(bytes);
+    }
+
+    /// Resident set size in KiB, from /proc.
+    pub fn rss_kb(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len().max(1)).any(|w| w == needle)
+}
+
+impl Drop for PtyChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
