@@ -325,6 +325,15 @@ fn release(conn: &Connection, who: &Principal, task: i64) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Tasks of project ?1 that user ?2 may lease, in import order, at most ?3. Walks the
+/// partial index of tasks with open slots, so leased and finished tasks cost nothing.
+const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion FROM tasks t \
+     WHERE t.project_id = ?1 AND t.open_slots > 0 \
+       AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = ?2) \
+       AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = ?2 \
+                       AND (l.live = 1 OR l.released = 1)) \
+     ORDER BY t.id LIMIT ?3";
+
 /// Lease up to `count` tasks in import order that this worker has not answered, holds,
 /// or skipped, and that still have an open slot.
 fn grant_leases(
@@ -339,14 +348,7 @@ fn grant_leases(
         return Ok(Vec::new());
     }
     let expires = now.saturating_add(entry.lease_secs);
-    let mut pick = conn.prepare_cached(
-        "SELECT t.id, t.text, t.suggestion FROM tasks t \
-         WHERE t.project_id = ?1 AND t.open_slots > 0 \
-           AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = ?2) \
-           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = ?2 \
-                           AND (l.live = 1 OR l.released = 1)) \
-         ORDER BY t.id LIMIT ?3",
-    )?;
+    let mut pick = conn.prepare_cached(PICK_TASKS)?;
     let picked = pick
         .query_map(params![entry.id, who.user_id, count as i64], |r| {
             Ok(Lease {
@@ -380,4 +382,139 @@ fn done_today(conn: &Connection, who: &Principal, now: i64) -> Result<u32, Store
         )?
         .query_row(params![who.user_id, day_start], |r| r.get(0))?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+    use crate::protocol::Want;
+    use crate::server::store::{NewTask, SqliteStore, Store};
+
+    fn principal(store: &SqliteStore, name: &str) -> Principal {
+        let code = [1u8; 32];
+        let token = crate::server::secret::hash_token(name);
+        store
+            .put_user(name, Role::Worker, &code, i64::MAX, 0)
+            .unwrap();
+        store.redeem_enrolment(name, &code, "d", &token, 0).unwrap();
+        store.authenticate(&token).unwrap().unwrap()
+    }
+
+    fn want(n: u32) -> SyncRequest {
+        SyncRequest {
+            want: vec![Want {
+                project: "p".into(),
+                count: n,
+            }],
+            ..SyncRequest::default()
+        }
+    }
+
+    fn answer(id: u64, task: i64) -> AnswerUpload {
+        AnswerUpload {
+            id,
+            task,
+            value: AnswerValue::Labels(vec!["a".into()]),
+            ago: 0,
+            replaces: None,
+        }
+    }
+
+    /// open_slots must always equal overlap - counted answers - live leases.
+    fn assert_slots_consistent(store: &SqliteStore) {
+        let bad: i64 = store
+            .read(|conn| {
+                Ok(conn.query_row(
+                    "SELECT COUNT(*) FROM tasks t JOIN projects p ON p.id = t.project_id \
+                     WHERE t.open_slots != p.overlap - t.counted \
+                       - (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.live = 1)",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(bad, 0, "open_slots drifted");
+    }
+
+    #[test]
+    fn lease_selection_keeps_its_books() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let project = Project::from_toml(
+            "p.toml",
+            "name = \"p\"\ntitle = \"P\"\nkind = \"classify\"\noverlap = 2\nlease = \"1h\"\n\
+             [[labels]]\nid = \"a\"\nname = \"A\"\nkey = \"1\"\n",
+        )
+        .unwrap();
+        store.put_project(&project, 0).unwrap();
+        let mut tasks = (1..=4).map(|i| {
+            Ok(NewTask {
+                id: format!("t{i}"),
+                text: format!("task {i}"),
+                suggestion: None,
+                gold: None,
+            })
+        });
+        store.import_tasks("p", &mut tasks).unwrap();
+        let (x, y, z) = (
+            principal(&store, "x"),
+            principal(&store, "y"),
+            principal(&store, "z"),
+        );
+        let now = 1_000_000;
+
+        let xs = store.sync(&x, want(3), now).unwrap().leases;
+        let ids: Vec<i64> = xs.iter().map(|l| l.task).collect();
+        assert_eq!(ids.len(), 3);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "import order");
+        assert_slots_consistent(&store);
+
+        // x answers one, releases one, keeps one.
+        let mut req = want(0);
+        req.answers = vec![answer(1, ids[0])];
+        req.released = vec![ids[1]];
+        store.sync(&x, req, now).unwrap();
+        assert_slots_consistent(&store);
+        let again = store.sync(&x, want(10), now).unwrap().leases;
+        assert_eq!(again.len(), 1, "only the fourth task is new to x");
+        assert_slots_consistent(&store);
+
+        // y and z fill the remaining slots: 8 slots - x's answer - x's 2 live leases.
+        let ys = store.sync(&y, want(10), now).unwrap().leases.len();
+        let zs = store.sync(&z, want(10), now).unwrap().leases.len();
+        assert_eq!(ys + zs, 5);
+        assert_slots_consistent(&store);
+
+        // Everything expires; late answers and releases keep the books right.
+        let later = now + 3601;
+        let mut late = want(0);
+        late.answers = vec![answer(2, ids[2])];
+        store.sync(&x, late, later).unwrap();
+        assert_slots_consistent(&store);
+        let fresh = store.sync(&z, want(10), later).unwrap();
+        assert!(!fresh.leases.is_empty(), "expired leases went back");
+        assert_slots_consistent(&store);
+    }
+
+    #[test]
+    fn lease_query_walks_the_open_task_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let plan: Vec<String> = store
+            .read(|conn| {
+                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {PICK_TASKS}"))?;
+                let rows = stmt.query_map(params![1, 1, 5], |r| r.get::<_, String>(3))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .unwrap();
+        assert!(
+            plan.iter().any(|p| p.contains("tasks_open")),
+            "plan: {plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+            "plan: {plan:?}"
+        );
+    }
 }

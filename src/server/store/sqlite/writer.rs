@@ -107,3 +107,40 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_job_does_not_undo_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        conn.execute_batch("CREATE TABLE t (n INTEGER NOT NULL UNIQUE)")
+            .unwrap();
+        let writer = std::sync::Arc::new(Writer::start(conn).unwrap());
+        let threads: Vec<_> = (0..40)
+            .map(|i| {
+                let writer = writer.clone();
+                std::thread::spawn(move || {
+                    writer.run(move |conn| {
+                        conn.execute("INSERT INTO t (n) VALUES (?1)", [i])?;
+                        if i % 4 == 0 {
+                            // Fails after writing: its row must not stay.
+                            conn.execute("INSERT INTO t (n) VALUES (?1)", [i])?;
+                        }
+                        Ok(i)
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r.is_ok(), i % 4 != 0, "job {i}: {r:?}");
+        }
+        let count: i64 = writer
+            .run(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(count, 30);
+    }
+}
