@@ -402,3 +402,30 @@ async fn done_today_counts_this_users_answers_of_the_server_day() {
     assert_eq!(sent.acks[0].status, AckStatus::Ok);
     assert_eq!(sent.done_today, 0, "dated yesterday by the server clock");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_overlap_redecides_and_reopens_tasks() {
+    let s = shop(2, 1).await;
+    let amina = s.enrol("amina", Role::Worker).await;
+    let task = s.want(&amina, "shop", 1).await.leases[0].task;
+    s.sync(&amina, &answers(vec![answer(1, task, "food")]))
+        .await;
+    let decided = |s: &TestServer| -> serde_json::Value {
+        let line: serde_json::Value =
+            serde_json::from_str(s.export("shop", ExportFormat::Jsonl).trim()).unwrap();
+        line["final"].clone()
+    };
+    assert_eq!(decided(&s), serde_json::Value::Null, "one answer of two");
+
+    admin::add_project(&*s.store, &project(1)).unwrap();
+    assert_eq!(decided(&s), "food", "one answer is enough now");
+
+    admin::add_project(&*s.store, &project(3)).unwrap();
+    assert_eq!(
+        decided(&s),
+        serde_json::Value::Null,
+        "needs more answers again"
+    );
+    let baraka = s.enrol("baraka", Role::Worker).await;
+    assert_eq!(s.want(&baraka, "shop", 5).await.leases.len(), 1);
+}

@@ -121,10 +121,30 @@ pub(super) fn put_project(
                     "UPDATE tasks SET open_slots = open_slots + ?1 WHERE project_id = ?2",
                     params![overlap - old_overlap, id],
                 )?;
+                redecide(conn, id, overlap)?;
             }
             Ok(ProjectAdded::Updated)
         }
     }
+}
+
+/// After an overlap change: tasks short of answers lose their decision, tasks that now
+/// have enough get one.
+fn redecide(conn: &Connection, project_id: i64, overlap: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE tasks SET decided = NULL, agreement = NULL WHERE project_id = ?1 AND counted < ?2",
+        params![project_id, overlap],
+    )?;
+    let mut stmt = conn.prepare(
+        "SELECT id FROM tasks WHERE project_id = ?1 AND counted >= ?2 AND agreement IS NULL",
+    )?;
+    let ready = stmt
+        .query_map(params![project_id, overlap], |r| r.get::<_, i64>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for task in ready {
+        super::sync::decide(conn, task, overlap)?;
+    }
+    Ok(())
 }
 
 pub(super) fn project(conn: &Connection, name: &str) -> Result<Option<Project>, StoreError> {

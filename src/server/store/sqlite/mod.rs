@@ -7,7 +7,7 @@ mod sync;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
@@ -90,19 +90,20 @@ CREATE TABLE answers (
     UNIQUE (device_id, client_id)
 );
 CREATE INDEX answers_task ON answers(task_id, user_id);
-CREATE INDEX answers_user_at ON answers(user_id, at);
+-- Covers the day's count of a worker's answers.
+CREATE INDEX answers_user_at ON answers(user_id, at, superseded_by);
 "#];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
 /// running `kazi serve`) before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Idle reader connections kept open.
-const MAX_IDLE_READERS: usize = 8;
+/// Reader connections (token checks, exports) open at most at once.
+const MAX_READERS: usize = 4;
 
 pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
-    readers: Mutex<Vec<Connection>>,
+    readers: Readers,
 }
 
 impl SqliteStore {
@@ -118,26 +119,72 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: path.to_path_buf(),
             writer,
-            readers: Mutex::new(Vec::new()),
+            readers: Readers::new(),
         })
     }
 
+    /// Run `f` on a reader connection. At most `MAX_READERS` exist; callers wait for a
+    /// free one rather than opening connections under load.
     fn read<R>(
         &self,
         f: impl FnOnce(&Connection) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        let idle = self.readers.lock().ok().and_then(|mut pool| pool.pop());
-        let conn = match idle {
-            Some(conn) => conn,
-            None => connect(&self.path)?,
-        };
+        let conn = self.readers.take(&self.path)?;
         let result = f(&conn);
-        if let Ok(mut pool) = self.readers.lock()
-            && pool.len() < MAX_IDLE_READERS
-        {
-            pool.push(conn);
-        }
+        self.readers.give_back(conn);
         result
+    }
+}
+
+/// A bounded pool of reader connections, opened on first need.
+struct Readers {
+    state: Mutex<ReaderState>,
+    freed: Condvar,
+}
+
+struct ReaderState {
+    idle: Vec<Connection>,
+    opened: usize,
+}
+
+impl Readers {
+    fn new() -> Readers {
+        Readers {
+            state: Mutex::new(ReaderState {
+                idle: Vec::new(),
+                opened: 0,
+            }),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn take(&self, path: &Path) -> Result<Connection, StoreError> {
+        let poisoned = |_| StoreError::Database("reader pool lock poisoned".into());
+        let mut state = self.state.lock().map_err(poisoned)?;
+        loop {
+            if let Some(conn) = state.idle.pop() {
+                return Ok(conn);
+            }
+            if state.opened < MAX_READERS {
+                state.opened += 1;
+                drop(state);
+                let opened = connect(path);
+                if opened.is_err()
+                    && let Ok(mut state) = self.state.lock()
+                {
+                    state.opened -= 1;
+                }
+                return opened;
+            }
+            state = self.freed.wait(state).map_err(poisoned)?;
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if let Ok(mut state) = self.state.lock() {
+            state.idle.push(conn);
+        }
+        self.freed.notify_one();
     }
 }
 

@@ -277,7 +277,7 @@ fn store_answer(
 }
 
 /// Once a task has all its answers, store the majority's value and agreement.
-fn decide(conn: &Connection, task: i64, overlap: i64) -> Result<(), StoreError> {
+pub(super) fn decide(conn: &Connection, task: i64, overlap: i64) -> Result<(), StoreError> {
     let counted: i64 = conn
         .prepare_cached("SELECT counted FROM tasks WHERE id = ?1")?
         .query_row([task], |r| r.get(0))?;
