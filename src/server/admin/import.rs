@@ -1,0 +1,505 @@
+//! Task import from JSONL or CSV. Two streaming passes: the first checks every record
+//! (so a bad line is reported with its number before anything is stored), the second
+//! feeds the store's one all-or-nothing transaction.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::model::{AnswerValue, Project, sanitize_line};
+use crate::server::store::{NewTask, Store, StoreError};
+
+/// Longest task text accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Longest task id accepted, in characters.
+const MAX_ID_CHARS: usize = 128;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub added: u64,
+    /// Tasks identical to ones imported before, left as they were.
+    pub already_present: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}: tasks must be in a .jsonl or .csv file")]
+    Format { path: String },
+    #[error("{path}: the file holds no tasks")]
+    Empty { path: String },
+    /// A bad record: nothing from the file was imported.
+    #[error("{path}:{line}: {message}")]
+    Line {
+        path: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    Jsonl,
+    Csv,
+}
+
+/// Import the tasks in `path` (`.jsonl` or `.csv`) into `project`: all or nothing.
+/// Tasks identical to ones already imported count as already present, so re-running an
+/// import is safe; an existing id with other content is refused. `progress` gets
+/// (done, total) in bytes over both passes, about every 1%.
+pub fn import_tasks(
+    store: &dyn Store,
+    project: &str,
+    path: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportSummary, ImportError> {
+    let shown = path.display().to_string();
+    let format = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("jsonl") => Format::Jsonl,
+        Some("csv") => Format::Csv,
+        _ => return Err(ImportError::Format { path: shown }),
+    };
+    let schema = store
+        .project(project)?
+        .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
+    let read_err = |e: std::io::Error| ImportError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    };
+    let size = std::fs::metadata(path).map_err(read_err)?.len();
+    let mut ticker = Ticker::new(size.saturating_mul(2).max(1), progress);
+
+    // Pass 1: check everything, remember each id's line.
+    let mut lines: HashMap<String, u64> = HashMap::new();
+    let mut reader = TaskReader::open(path, format, &shown, &schema)?;
+    while let Some(record) = reader.next_task() {
+        let (line, task) = record?;
+        if let Some(first) = lines.insert(task.id.clone(), line) {
+            return Err(ImportError::Line {
+                path: shown,
+                line,
+                message: format!(
+                    "task id '{}' appears twice in this file (first on line {first})",
+                    sanitize_line(&task.id)
+                ),
+            });
+        }
+        ticker.at(reader.bytes_read());
+    }
+    if lines.is_empty() {
+        return Err(ImportError::Empty { path: shown });
+    }
+
+    // Pass 2: the same records into one transaction.
+    let mut reader = TaskReader::open(path, format, &shown, &schema)?;
+    let mut stream = std::iter::from_fn(|| {
+        let record = reader.next_task()?;
+        ticker.at(size + reader.bytes_read());
+        Some(record.map(|(_, task)| task).map_err(|e| e.to_string()))
+    });
+    let counts = store
+        .import_tasks(project, &mut stream)
+        .map_err(|e| match e {
+            StoreError::TaskClash { project, id } => ImportError::Line {
+                path: shown.clone(),
+                line: lines.get(&id).copied().unwrap_or(0),
+                message: format!(
+                    "task id '{}' is already in project '{project}' with different content",
+                    sanitize_line(&id)
+                ),
+            },
+            other => ImportError::Store(other),
+        })?;
+    ticker.done();
+    Ok(ImportSummary {
+        added: counts.added,
+        already_present: counts.already_present,
+    })
+}
+
+/// Calls the progress callback about every 1% of `total`.
+struct Ticker<'a> {
+    total: u64,
+    next: u64,
+    progress: &'a mut dyn FnMut(u64, u64),
+}
+
+impl<'a> Ticker<'a> {
+    fn new(total: u64, progress: &'a mut dyn FnMut(u64, u64)) -> Self {
+        progress(0, total);
+        Ticker {
+            total,
+            next: 0,
+            progress,
+        }
+    }
+
+    fn at(&mut self, done: u64) {
+        if done >= self.next {
+            (self.progress)(done.min(self.total), self.total);
+            self.next = done + (self.total / 100).max(1);
+        }
+    }
+
+    fn done(&mut self) {
+        (self.progress)(self.total, self.total);
+    }
+}
+
+/// One JSONL line as written by the admin.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonTask {
+    id: String,
+    text: String,
+    #[serde(default)]
+    suggestion: Option<String>,
+    #[serde(default)]
+    gold: Option<serde_json::Value>,
+}
+
+#[derive(Debug)]
+struct CsvColumns {
+    id: usize,
+    text: usize,
+    suggestion: Option<usize>,
+    gold: Option<usize>,
+}
+
+enum Source {
+    Jsonl {
+        reader: BufReader<File>,
+        buf: String,
+        line: u64,
+        bytes: u64,
+    },
+    Csv {
+        reader: csv::Reader<BufReader<File>>,
+        columns: CsvColumns,
+        record: csv::StringRecord,
+    },
+}
+
+/// Reads and checks one record at a time, with its line number.
+struct TaskReader<'a> {
+    source: Source,
+    path: &'a str,
+    project: &'a Project,
+}
+
+impl<'a> TaskReader<'a> {
+    fn open(
+        file: &Path,
+        format: Format,
+        path: &'a str,
+        project: &'a Project,
+    ) -> Result<Self, ImportError> {
+        let read_err = |e: std::io::Error| ImportError::Read {
+            path: path.to_string(),
+            message: e.to_string(),
+        };
+        let reader = BufReader::new(File::open(file).map_err(read_err)?);
+        let source = match format {
+            Format::Jsonl => Source::Jsonl {
+                reader,
+                buf: String::new(),
+                line: 0,
+                bytes: 0,
+            },
+            Format::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .from_reader(reader);
+                let line_err = |message: String| ImportError::Line {
+                    path: path.to_string(),
+                    line: 1,
+                    message,
+                };
+                let headers = reader
+                    .headers()
+                    .map_err(|e| line_err(format!("cannot read the header row: {e}")))?
+                    .clone();
+                let columns = csv_columns(&headers).map_err(line_err)?;
+                Source::Csv {
+                    reader,
+                    columns,
+                    record: csv::StringRecord::new(),
+                }
+            }
+        };
+        Ok(TaskReader {
+            source,
+            path,
+            project,
+        })
+    }
+
+    fn bytes_read(&self) -> u64 {
+        match &self.source {
+            Source::Jsonl { bytes, .. } => *bytes,
+            Source::Csv { reader, .. } => reader.position().byte(),
+        }
+    }
+
+    fn error(&self, line: u64, message: String) -> ImportError {
+        ImportError::Line {
+            path: self.path.to_string(),
+            line,
+            message,
+        }
+    }
+
+    fn next_task(&mut self) -> Option<Result<(u64, NewTask), ImportError>> {
+        let (line, raw) = match &mut self.source {
+            Source::Jsonl {
+                reader,
+                buf,
+                line,
+                bytes,
+            } => loop {
+                buf.clear();
+                *line += 1;
+                let n = match reader.read_line(buf) {
+                    Ok(0) => return None,
+                    Ok(n) => n,
+                    Err(e) => {
+                        let line = *line;
+                        return Some(Err(self.error(line, format!("cannot read this line: {e}"))));
+                    }
+                };
+                *bytes += n as u64;
+                let text = buf.trim_start_matches('\u{feff}').trim();
+                if text.is_empty() {
+                    continue; // blank lines separate nothing and hold nothing
+                }
+                let line = *line;
+                break match serde_json::from_str::<JsonTask>(text) {
+                    Ok(t) => match gold_of_json(t.gold) {
+                        Ok(gold) => (line, (t.id, t.text, t.suggestion, gold)),
+                        Err(message) => return Some(Err(self.error(line, message))),
+                    },
+                    Err(e) => {
+                        return Some(Err(self.error(line, format!("not a valid task: {e}"))));
+                    }
+                };
+            },
+            Source::Csv {
+                reader,
+                columns,
+                record,
+            } => match reader.read_record(record) {
+                Ok(false) => return None,
+                Ok(true) => {
+                    let line = record.position().map(|p| p.line()).unwrap_or(0);
+                    let cell = |i: usize| record.get(i).unwrap_or("").to_string();
+                    let optional = |i: Option<usize>| {
+                        i.map(|i| record.get(i).unwrap_or("").trim().to_string())
+                            .filter(|s| !s.is_empty())
+                    };
+                    let gold = optional(columns.gold)
+                        .map(|g| g.split('|').map(|l| l.trim().to_string()).collect());
+                    (
+                        line,
+                        (
+                            cell(columns.id),
+                            cell(columns.text),
+                            optional(columns.suggestion),
+                            gold,
+                        ),
+                    )
+                }
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    return Some(Err(self.error(line, format!("bad CSV: {e}"))));
+                }
+            },
+        };
+        let (id, text, suggestion, gold) = raw;
+        Some(
+            check_task(self.project, id, text, suggestion, gold)
+                .map(|task| (line, task))
+                .map_err(|message| self.error(line, message)),
+        )
+    }
+}
+
+fn csv_columns(headers: &csv::StringRecord) -> Result<CsvColumns, String> {
+    let (mut id, mut text, mut suggestion, mut gold) = (None, None, None, None);
+    for (i, name) in headers.iter().enumerate() {
+        let slot = match name
+            .trim()
+            .trim_start_matches('\u{feff}')
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "id" => &mut id,
+            "text" => &mut text,
+            "suggestion" => &mut suggestion,
+            "gold" => &mut gold,
+            other => {
+                return Err(format!(
+                    "unknown column '{}'; columns are id, text and optionally suggestion, gold",
+                    sanitize_line(other)
+                ));
+            }
+        };
+        if slot.replace(i).is_some() {
+            return Err(format!("column '{}' appears twice", name.trim()));
+        }
+    }
+    match (id, text) {
+        (Some(id), Some(text)) => Ok(CsvColumns {
+            id,
+            text,
+            suggestion,
+            gold,
+        }),
+        _ => Err("the header row needs columns id and text".into()),
+    }
+}
+
+/// Gold in JSONL: one label id, or a list of them for multi-label projects.
+fn gold_of_json(value: Option<serde_json::Value>) -> Result<Option<Vec<String>>, String> {
+    use serde_json::Value;
+    let bad = || "gold must be a label id or a list of label ids".to_string();
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(vec![s])),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                _ => Err(bad()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(bad()),
+    }
+}
+
+fn label_list(project: &Project) -> String {
+    project
+        .labels
+        .iter()
+        .map(|l| l.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Check one record against the project; the error says what is wrong.
+fn check_task(
+    project: &Project,
+    id: String,
+    text: String,
+    suggestion: Option<String>,
+    gold: Option<Vec<String>>,
+) -> Result<NewTask, String> {
+    let id = id.trim().to_string();
+    if id.is_empty() {
+        return Err("task id is empty".into());
+    }
+    if id.chars().count() > MAX_ID_CHARS || id.chars().any(char::is_control) {
+        return Err(format!(
+            "task id '{}' must be at most {MAX_ID_CHARS} characters without control characters",
+            sanitize_line(&id)
+        ));
+    }
+    if text.trim().is_empty() {
+        return Err(format!("task '{}' has empty text", sanitize_line(&id)));
+    }
+    let chars = text.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(format!(
+            "task '{}' text has {chars} characters; at most {MAX_TEXT_CHARS} are allowed",
+            sanitize_line(&id)
+        ));
+    }
+    let suggestion = suggestion.filter(|s| !s.is_empty());
+    if let Some(s) = &suggestion
+        && project.label(s).is_none()
+    {
+        return Err(format!(
+            "unknown label '{}' in suggestion; labels are: {}",
+            sanitize_line(s),
+            label_list(project)
+        ));
+    }
+    if let Some(gold) = &gold {
+        if let Some(unknown) = gold.iter().find(|g| project.label(g).is_none()) {
+            return Err(format!(
+                "unknown label '{}' in gold; labels are: {}",
+                sanitize_line(unknown),
+                label_list(project)
+            ));
+        }
+        project
+            .validate(&AnswerValue::Labels(gold.clone()))
+            .map_err(|e| format!("gold does not fit the project: {e}"))?;
+    }
+    Ok(NewTask {
+        id,
+        text,
+        suggestion,
+        gold,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project() -> Project {
+        Project::from_toml(
+            "t.toml",
+            "name = \"p\"\ntitle = \"P\"\nkind = \"classify\"\n\
+             [[labels]]\nid = \"food\"\nname = \"Food\"\nkey = \"1\"\n\
+             [[labels]]\nid = \"toys\"\nname = \"Toys\"\nkey = \"2\"\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn checks_records() {
+        let p = project();
+        let ok = check_task(&p, " a1 ".into(), "Rice".into(), Some("food".into()), None).unwrap();
+        assert_eq!(ok.id, "a1");
+        let e = check_task(&p, "a".into(), "x".into(), None, Some(vec!["fod".into()]));
+        assert_eq!(
+            e.unwrap_err(),
+            "unknown label 'fod' in gold; labels are: food, toys"
+        );
+        let e = check_task(&p, "a".into(), "  ".into(), None, None).unwrap_err();
+        assert!(e.contains("empty text"), "{e}");
+        let e = check_task(&p, "a".into(), "x".repeat(MAX_TEXT_CHARS + 1), None, None);
+        assert!(e.unwrap_err().contains("at most 20000"));
+        let two = Some(vec!["food".into(), "toys".into()]);
+        let e = check_task(&p, "a".into(), "x".into(), None, two).unwrap_err();
+        assert!(e.contains("takes one label"), "{e}");
+    }
+
+    #[test]
+    fn csv_header_rules() {
+        let h = csv::StringRecord::from(vec!["text", "id", "gold"]);
+        let c = csv_columns(&h).unwrap();
+        assert_eq!((c.id, c.text, c.gold, c.suggestion), (1, 0, Some(2), None));
+        let h = csv::StringRecord::from(vec!["id", "body"]);
+        assert!(
+            csv_columns(&h)
+                .unwrap_err()
+                .contains("unknown column 'body'")
+        );
+        let h = csv::StringRecord::from(vec!["id"]);
+        assert!(csv_columns(&h).unwrap_err().contains("id and text"));
+    }
+}

@@ -1,0 +1,188 @@
+//! Admin operations behind `kazi admin` and `kazi export`: users and their enrolment
+//! codes, projects, task import (`import`), and export with provenance.
+
+mod import;
+
+use std::io::Write;
+
+use serde::Serialize;
+
+pub use crate::server::store::ProjectAdded;
+pub use import::{ImportError, ImportSummary, import_tasks};
+
+use crate::model::{Project, Role, format_utc};
+use crate::server::Clock;
+use crate::server::secret;
+use crate::server::store::{Store, StoreError, TaskRecord};
+
+/// How long an enrolment code stays usable (server clock).
+pub const ENROLMENT_CODE_SECS: i64 = 7 * 86_400;
+const MAX_USER_NAME: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(
+        "user name '{0}' must be 1-{MAX_USER_NAME} characters: letters, digits, '.', '-' or '_'"
+    )]
+    BadUserName(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Random(String),
+    #[error("cannot write the export: {0}")]
+    Write(String),
+}
+
+/// Check a user name: it is typed on the command line and shown on screens.
+pub fn check_user_name(name: &str) -> Result<(), AdminError> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_USER_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::BadUserName(
+            crate::model::sanitize_line(name).into_owned(),
+        ))
+    }
+}
+
+/// Create a user and return a one-time enrolment code, valid for
+/// `ENROLMENT_CODE_SECS`. For an existing user this issues a fresh code (any unused
+/// earlier code stops working), sets the role to `role`, and keeps their logged-in
+/// devices working.
+pub fn add_user(
+    store: &dyn Store,
+    name: &str,
+    role: Role,
+    clock: &Clock,
+) -> Result<String, AdminError> {
+    check_user_name(name)?;
+    let code = secret::new_enrolment_code().map_err(|e| AdminError::Random(e.to_string()))?;
+    let now = clock.now();
+    store.put_user(
+        name,
+        role,
+        &secret::hash_enrolment_code(&code),
+        now + ENROLMENT_CODE_SECS,
+        now,
+    )?;
+    Ok(code)
+}
+
+/// Add a project, or update the one with the same name (clients get the new version on
+/// their next sync). Changing the overlap applies to tasks not yet complete.
+pub fn add_project(store: &dyn Store, project: &Project) -> Result<ProjectAdded, AdminError> {
+    Ok(store.put_project(project, Clock::system().now())?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Serialize)]
+struct ExportLine<'a> {
+    id: &'a str,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gold: Option<GoldOut<'a>>,
+    #[serde(rename = "final")]
+    decided: Option<&'a str>,
+    agreement: Option<f64>,
+    answers: Vec<ExportAnswer>,
+}
+
+/// Gold as imported: one label as a string, several as a list.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum GoldOut<'a> {
+    One(&'a str),
+    Many(&'a [String]),
+}
+
+#[derive(Serialize)]
+struct ExportAnswer {
+    worker: String,
+    value: String,
+    time: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    superseded: bool,
+}
+
+/// Agreement rounded for people: 0.6667, not 0.6666666666666666.
+fn rounded(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Write one record per task of `project`, in import order, with every answer, its
+/// worker and its time. CSV lists counted answers only; JSONL also lists replaced ones,
+/// marked `"superseded": true`. Returns the number of records.
+pub fn export(
+    store: &dyn Store,
+    project: &str,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, AdminError> {
+    let write_err =
+        |e: &dyn std::fmt::Display| StoreError::Aborted(format!("cannot write the export: {e}"));
+    let count = match format {
+        ExportFormat::Jsonl => store.export(project, &mut |task: TaskRecord| {
+            let line = ExportLine {
+                id: &task.id,
+                text: &task.text,
+                gold: task.gold.as_deref().map(|g| match g {
+                    [one] => GoldOut::One(one),
+                    many => GoldOut::Many(many),
+                }),
+                decided: task.decided.as_deref(),
+                agreement: task.agreement.map(rounded),
+                answers: task
+                    .answers
+                    .iter()
+                    .map(|a| ExportAnswer {
+                        worker: a.worker.clone(),
+                        value: a.value.to_compact(),
+                        time: format_utc(a.at),
+                        superseded: a.superseded,
+                    })
+                    .collect(),
+            };
+            serde_json::to_writer(&mut *out, &line).map_err(|e| write_err(&e))?;
+            out.write_all(b"\n").map_err(|e| write_err(&e))
+        })?,
+        ExportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(&mut *out);
+            csv.write_record(["id", "text", "final", "agreement", "answers"])
+                .map_err(|e| AdminError::Write(e.to_string()))?;
+            let count = store.export(project, &mut |task: TaskRecord| {
+                let answers = task
+                    .answers
+                    .iter()
+                    .filter(|a| !a.superseded)
+                    .map(|a| format!("{}={}@{}", a.worker, a.value.to_compact(), format_utc(a.at)))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let agreement = task
+                    .agreement
+                    .map(|x| rounded(x).to_string())
+                    .unwrap_or_default();
+                csv.write_record([
+                    task.id.as_str(),
+                    task.text.as_str(),
+                    task.decided.as_deref().unwrap_or(""),
+                    agreement.as_str(),
+                    answers.as_str(),
+                ])
+                .map_err(|e| write_err(&e))
+            })?;
+            csv.flush().map_err(|e| AdminError::Write(e.to_string()))?;
+            count
+        }
+    };
+    out.flush().map_err(|e| AdminError::Write(e.to_string()))?;
+    Ok(count)
+}

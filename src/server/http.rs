@@ -1,0 +1,350 @@
+//! The HTTP API: routes, authentication and roles, rate limits, body size limits and
+//! compression. Every error is a JSON `ErrorBody`; response headers are kept to the
+//! few a client needs, since every byte on a thin link counts.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+
+use super::ServerConfig;
+use super::limit::RateLimiter;
+use super::secret;
+use super::store::{Principal, Store, StoreError};
+use crate::model::Role;
+use crate::protocol::{
+    self, CodecError, Encoding, ErrorBody, LoginRequest, LoginResponse, SyncRequest,
+};
+
+#[derive(Clone)]
+struct Api {
+    store: Arc<dyn Store>,
+    config: Arc<ServerConfig>,
+    sync_limiter: Arc<RateLimiter<i64>>,
+    login_limiter: Arc<RateLimiter<String>>,
+}
+
+/// Roles that take tasks. Reviewers adjudicate other people's answers, so they do not
+/// answer production tasks themselves.
+const SYNC_ROLES: &[Role] = &[Role::Worker, Role::Trainer, Role::Admin];
+
+/// The longest device name kept (it is only shown to admins).
+const MAX_DEVICE_NAME: usize = 64;
+
+pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig) -> Router {
+    let api = Api {
+        store,
+        sync_limiter: Arc::new(RateLimiter::new(config.sync_limit)),
+        login_limiter: Arc::new(RateLimiter::new(config.login_limit)),
+        config: Arc::new(config),
+    };
+    Router::new()
+        .route(protocol::HEALTH_PATH, get(health))
+        .route(protocol::LOGIN_PATH, post(login))
+        .route(protocol::SYNC_PATH, post(sync))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(api)
+}
+
+/// An error as the client sees it: a status and one line it can show.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// A failure of ours: logged here, never shown in detail to the client.
+    fn internal(what: &str, e: impl std::fmt::Display) -> Self {
+        eprintln!("kazi serve: {what}: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the server hit an internal error; try again later",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = protocol::encode(
+            &ErrorBody {
+                error: self.message,
+            },
+            Encoding::Identity,
+        );
+        let mut response = json_response(self.status, body, Encoding::Identity);
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<CodecError> for ApiError {
+    fn from(e: CodecError) -> Self {
+        let status = match e {
+            CodecError::UnknownEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            CodecError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            CodecError::Corrupt(_) | CodecError::Json(_) => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>, encoding: Encoding) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(name) = encoding.header() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+    }
+    response
+}
+
+async fn health() -> Response {
+    json_response(
+        StatusCode::OK,
+        b"{\"ok\":true}".to_vec(),
+        Encoding::Identity,
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no such endpoint; the API has /v1/login, /v1/sync and /healthz",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed: /v1/login and /v1/sync take POST, /healthz takes GET",
+    )
+}
+
+/// Read the raw body (at most `MAX_BODY_BYTES` on the wire) and decode it ourselves, so
+/// every malformed request gets our JSON error.
+async fn read_request<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "request body is larger than {} bytes; send fewer answers per sync",
+                protocol::MAX_BODY_BYTES
+            ),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > protocol::MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let encoding = Encoding::from_header(
+        headers
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap_or("(not text)")),
+    )?;
+    let bytes: Bytes = axum::body::to_bytes(body, protocol::MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            if e.into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                too_large()
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "request body could not be read")
+            }
+        })?;
+    Ok(protocol::decode(
+        &bytes,
+        encoding,
+        protocol::MAX_DECODED_BYTES,
+    )?)
+}
+
+/// The encoding the client accepts for the response.
+fn response_encoding(headers: &HeaderMap) -> Encoding {
+    Encoding::negotiate(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// Run blocking store work off the async threads.
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
+) -> Result<R, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal("store task failed", e))?
+}
+
+async fn authenticate(api: &Api, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "no device token sent; log in first with kazi login",
+            )
+        })?;
+    let hash = secret::hash_token(token);
+    let store = api.store.clone();
+    blocking(move || {
+        store
+            .authenticate(&hash)
+            .map_err(|e| ApiError::internal("authenticate", e))
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "device token is not known; log in again with kazi login",
+        )
+    })
+}
+
+async fn login(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let request: LoginRequest = read_request(&headers, body).await?;
+    let user = request.user.trim().to_string();
+    if user.is_empty() || user.len() > 64 {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            StoreError::BadEnrolment.to_string(),
+        ));
+    }
+    if !api.login_limiter.allow(user.clone()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many login attempts for this user; wait a minute and try again",
+        ));
+    }
+    let token = secret::new_token().map_err(|e| ApiError::internal("login", e))?;
+    let token_hash = secret::hash_token(&token);
+    let code_hash = secret::hash_enrolment_code(&request.code);
+    let device: String = request.device.chars().take(MAX_DEVICE_NAME).collect();
+    let now = api.config.clock.now();
+    let store = api.store.clone();
+    let encoding = response_encoding(&headers);
+    blocking(move || {
+        let role = store
+            .redeem_enrolment(&user, &code_hash, &device, &token_hash, now)
+            .map_err(|e| match e {
+                StoreError::BadEnrolment => ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()),
+                other => ApiError::internal("login", other),
+            })?;
+        let response = LoginResponse {
+            token,
+            user,
+            role,
+            now,
+        };
+        Ok(json_response(
+            StatusCode::OK,
+            protocol::encode(&response, encoding),
+            encoding,
+        ))
+    })
+    .await
+}
+
+async fn sync(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let who = authenticate(&api, &headers).await?;
+    if !SYNC_ROLES.contains(&who.role) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the {} role does not take tasks; ask your admin for a worker account",
+                who.role
+            ),
+        ));
+    }
+    if !api.sync_limiter.allow(who.user_id) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many syncs from this user; wait a second and try again",
+        ));
+    }
+    let request: SyncRequest = read_request(&headers, body).await?;
+    if request.answers.len() > protocol::MAX_ANSWERS_PER_SYNC {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "a sync may carry at most {} answers, got {}; send the rest in the next sync",
+                protocol::MAX_ANSWERS_PER_SYNC,
+                request.answers.len()
+            ),
+        ));
+    }
+    if request.released.len() > protocol::MAX_ANSWERS_PER_SYNC {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "a sync may release at most {} tasks, got {}",
+                protocol::MAX_ANSWERS_PER_SYNC,
+                request.released.len()
+            ),
+        ));
+    }
+    let wanted: u64 = request.want.iter().map(|w| u64::from(w.count)).sum();
+    if wanted > u64::from(protocol::MAX_WANT_PER_SYNC) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "a sync may ask for at most {} tasks, asked for {wanted}",
+                protocol::MAX_WANT_PER_SYNC
+            ),
+        ));
+    }
+    let now = api.config.clock.now();
+    let store = api.store.clone();
+    let encoding = response_encoding(&headers);
+    blocking(move || {
+        let response = store
+            .sync(&who, request, now)
+            .map_err(|e| ApiError::internal("sync", e))?;
+        Ok(json_response(
+            StatusCode::OK,
+            protocol::encode(&response, encoding),
+            encoding,
+        ))
+    })
+    .await
+}

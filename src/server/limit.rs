@@ -1,0 +1,90 @@
+//! Per-user rate limits: a token bucket per user (never per address: a centre puts many
+//! workers behind one). Kept in memory; each server instance limits on its own.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// How fast one user may call an endpoint: `per_sec` on average, `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_sec: f64,
+    pub burst: u32,
+}
+
+/// Buckets beyond this many get pruned of the full (idle) ones.
+const PRUNE_AT: usize = 10_000;
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+pub(crate) struct RateLimiter<K> {
+    limit: RateLimit,
+    buckets: Mutex<HashMap<K, Bucket>>,
+}
+
+impl<K: Hash + Eq> RateLimiter<K> {
+    pub(crate) fn new(limit: RateLimit) -> Self {
+        RateLimiter {
+            limit,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Take one token for `key`; `false` when the bucket is empty.
+    pub(crate) fn allow(&self, key: K) -> bool {
+        self.allow_at(key, Instant::now())
+    }
+
+    fn allow_at(&self, key: K, now: Instant) -> bool {
+        let burst = f64::from(self.limit.burst.max(1));
+        let Ok(mut buckets) = self.buckets.lock() else {
+            // A poisoned lock means a panic elsewhere; do not lock users out for it.
+            return true;
+        };
+        if buckets.len() >= PRUNE_AT {
+            let rate = self.limit.per_sec;
+            buckets
+                .retain(|_, b| b.tokens + now.duration_since(b.last).as_secs_f64() * rate < burst);
+        }
+        let bucket = buckets.entry(key).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
+        let refill = now.duration_since(bucket.last).as_secs_f64() * self.limit.per_sec;
+        bucket.tokens = (bucket.tokens + refill).min(burst);
+        bucket.last = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn burst_then_refill_per_user() {
+        let limiter = RateLimiter::new(RateLimit {
+            per_sec: 2.0,
+            burst: 3,
+        });
+        let t0 = Instant::now();
+        assert!((0..3).all(|_| limiter.allow_at(1, t0)));
+        assert!(!limiter.allow_at(1, t0));
+        // Another user has their own bucket.
+        assert!(limiter.allow_at(2, t0));
+        // Half a second at 2/s gives one token back.
+        let t1 = t0 + Duration::from_millis(500);
+        assert!(limiter.allow_at(1, t1));
+        assert!(!limiter.allow_at(1, t1));
+    }
+}

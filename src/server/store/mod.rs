@@ -1,0 +1,188 @@
+//! The server's storage behind one trait of domain operations (enrol, authenticate,
+//! sync, catalogue, export), so a PostgreSQL backend can be added beside SQLite without
+//! touching callers. The backend is chosen from the database URL.
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use crate::model::{AnswerValue, Project, Role};
+use crate::protocol::{SyncRequest, SyncResponse};
+
+pub use sqlite::SqliteStore;
+
+/// SHA-256 of a secret (device token or enrolment code): the only form stored.
+pub type SecretHash = [u8; 32];
+
+/// Why a store operation failed. Messages are shown to admins as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL must start with sqlite: or postgres://")]
+    BadUrl,
+    #[error("PostgreSQL is not supported yet by this build; use sqlite:PATH")]
+    PostgresUnsupported,
+    #[error("cannot open database {path}: {message}")]
+    Open { path: String, message: String },
+    #[error(
+        "database schema version {found} is newer than this build knows ({known}); upgrade kazi"
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("enrolment code is wrong, used or expired; ask your admin for a new one")]
+    BadEnrolment,
+    #[error("no project '{0}'; add it with kazi admin project add FILE.toml")]
+    NoProject(String),
+    #[error("task id '{id}' is already in project '{project}' with different content")]
+    TaskClash { project: String, id: String },
+    #[error("{0}")]
+    Aborted(String),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("the database writer has stopped")]
+    WriterGone,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// Who a request comes from, once its device token is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: i64,
+    pub device_id: i64,
+    pub user: String,
+    pub role: Role,
+}
+
+/// What `put_user` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserPut {
+    Created,
+    /// The user existed: a fresh code replaces any unused one; the role is as given.
+    Renewed {
+        old_role: Role,
+    },
+}
+
+/// What `put_project` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectAdded {
+    New,
+    Updated,
+    Unchanged,
+}
+
+/// A task to import. `gold` is never sent to clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTask {
+    pub id: String,
+    pub text: String,
+    pub suggestion: Option<String>,
+    pub gold: Option<Vec<String>>,
+}
+
+/// Counts of one import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub added: u64,
+    /// Identical tasks that were imported before: re-running an import is safe.
+    pub already_present: u64,
+}
+
+/// One task with its outcome and every answer, for export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRecord {
+    pub id: String,
+    pub text: String,
+    pub gold: Option<Vec<String>>,
+    /// The decided answer (compact form) once the task has all its answers and a winner.
+    pub decided: Option<String>,
+    pub agreement: Option<f64>,
+    pub answers: Vec<AnswerRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerRecord {
+    pub worker: String,
+    pub value: AnswerValue,
+    /// Server time, unix seconds.
+    pub at: i64,
+    /// Replaced by a later correction of the same device: kept for provenance, not counted.
+    pub superseded: bool,
+}
+
+/// The tasks of an import, streamed; an `Err` aborts the import with that message and
+/// nothing is stored.
+pub type TaskStream<'a> = dyn Iterator<Item = Result<NewTask, String>> + 'a;
+
+/// Storage operations of the queue server. Synchronous: the HTTP layer calls them on
+/// blocking threads.
+pub trait Store: Send + Sync {
+    /// Create a user, or renew an existing one's enrolment code (and set its role).
+    fn put_user(
+        &self,
+        name: &str,
+        role: Role,
+        code_hash: &SecretHash,
+        code_expires: i64,
+        now: i64,
+    ) -> Result<UserPut, StoreError>;
+
+    /// Use a one-time enrolment code: on success a device with this token exists.
+    fn redeem_enrolment(
+        &self,
+        user: &str,
+        code_hash: &SecretHash,
+        device: &str,
+        token_hash: &SecretHash,
+        now: i64,
+    ) -> Result<Role, StoreError>;
+
+    /// The user and device of a token, if the token is known.
+    fn authenticate(&self, token_hash: &SecretHash) -> Result<Option<Principal>, StoreError>;
+
+    /// One sync round: store answers, release skipped tasks, grant leases, and report
+    /// schemas, all at server time `now`. Answers acknowledged are committed on return.
+    fn sync(
+        &self,
+        who: &Principal,
+        request: SyncRequest,
+        now: i64,
+    ) -> Result<SyncResponse, StoreError>;
+
+    /// Add a project or update the one with its name.
+    fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError>;
+
+    fn project(&self, name: &str) -> Result<Option<Project>, StoreError>;
+
+    /// Import tasks in one transaction: all or nothing.
+    fn import_tasks(
+        &self,
+        project: &str,
+        tasks: &mut TaskStream<'_>,
+    ) -> Result<ImportCounts, StoreError>;
+
+    /// Every task of a project in import order, with its answers, one at a time.
+    fn export(
+        &self,
+        project: &str,
+        each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Open the store a database URL names: `sqlite:PATH` (created and migrated if needed).
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let path = path.strip_prefix("//").unwrap_or(path);
+        if path.is_empty() {
+            return Err(StoreError::BadUrl);
+        }
+        return Ok(Arc::new(SqliteStore::open(std::path::Path::new(path))?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::PostgresUnsupported);
+    }
+    Err(StoreError::BadUrl)
+}

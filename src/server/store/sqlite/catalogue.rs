@@ -1,0 +1,300 @@
+//! Users, enrolment, projects, task import and export on SQLite.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::role_of;
+use crate::model::{AnswerValue, Project, Role};
+use crate::server::store::{
+    AnswerRecord, ImportCounts, ProjectAdded, SecretHash, StoreError, TaskRecord, TaskStream,
+    UserPut,
+};
+
+pub(super) fn put_user(
+    conn: &Connection,
+    name: &str,
+    role: Role,
+    code_hash: &SecretHash,
+    code_expires: i64,
+    now: i64,
+) -> Result<UserPut, StoreError> {
+    let existing: Option<(i64, String)> = conn
+        .query_row("SELECT id, role FROM users WHERE name = ?1", [name], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let (user_id, put) = match existing {
+        Some((id, old)) => {
+            conn.execute(
+                "UPDATE users SET role = ?1 WHERE id = ?2",
+                params![role.as_str(), id],
+            )?;
+            (
+                id,
+                UserPut::Renewed {
+                    old_role: role_of(&old)?,
+                },
+            )
+        }
+        None => {
+            conn.execute(
+                "INSERT INTO users (name, role, created) VALUES (?1, ?2, ?3)",
+                params![name, role.as_str(), now],
+            )?;
+            (conn.last_insert_rowid(), UserPut::Created)
+        }
+    };
+    conn.execute(
+        "INSERT INTO enrolment_codes (user_id, code_hash, expires) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, expires = excluded.expires",
+        params![user_id, &code_hash[..], code_expires],
+    )?;
+    Ok(put)
+}
+
+pub(super) fn redeem_enrolment(
+    conn: &Connection,
+    user: &str,
+    code_hash: &SecretHash,
+    device: &str,
+    token_hash: &SecretHash,
+    now: i64,
+) -> Result<Role, StoreError> {
+    let row: Option<(i64, String, Vec<u8>, i64)> = conn
+        .query_row(
+            "SELECT u.id, u.role, c.code_hash, c.expires FROM users u \
+             JOIN enrolment_codes c ON c.user_id = u.id WHERE u.name = ?1",
+            [user],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    // One answer for every failure: a guesser learns nothing about which part was wrong.
+    let Some((user_id, role, stored, expires)) = row else {
+        return Err(StoreError::BadEnrolment);
+    };
+    if !crate::server::secret::same_hash(&stored, code_hash) || expires <= now {
+        return Err(StoreError::BadEnrolment);
+    }
+    conn.execute("DELETE FROM enrolment_codes WHERE user_id = ?1", [user_id])?;
+    conn.execute(
+        "INSERT INTO devices (user_id, name, token_hash, created) VALUES (?1, ?2, ?3, ?4)",
+        params![user_id, device, &token_hash[..], now],
+    )?;
+    role_of(&role)
+}
+
+pub(super) fn put_project(
+    conn: &Connection,
+    project: &Project,
+    now: i64,
+) -> Result<ProjectAdded, StoreError> {
+    let version = project.version();
+    let schema = serde_json::to_string(project)
+        .map_err(|e| StoreError::Database(format!("project does not serialise: {e}")))?;
+    let existing: Option<(i64, String, i64)> = conn
+        .query_row(
+            "SELECT id, version, overlap FROM projects WHERE name = ?1",
+            [&project.name],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let overlap = i64::from(project.overlap);
+    let lease_secs = i64::try_from(project.lease_secs).unwrap_or(i64::MAX);
+    match existing {
+        None => {
+            conn.execute(
+                "INSERT INTO projects (name, version, schema, overlap, lease_secs, updated) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![project.name, version, schema, overlap, lease_secs, now],
+            )?;
+            Ok(ProjectAdded::New)
+        }
+        Some((_, old_version, _)) if old_version == version => Ok(ProjectAdded::Unchanged),
+        Some((id, _, old_overlap)) => {
+            conn.execute(
+                "UPDATE projects SET version = ?1, schema = ?2, overlap = ?3, lease_secs = ?4, \
+                 updated = ?5 WHERE id = ?6",
+                params![version, schema, overlap, lease_secs, now, id],
+            )?;
+            if overlap != old_overlap {
+                // Keep open_slots = overlap - counted - live leases for every task.
+                conn.execute(
+                    "UPDATE tasks SET open_slots = open_slots + ?1 WHERE project_id = ?2",
+                    params![overlap - old_overlap, id],
+                )?;
+                redecide(conn, id, overlap)?;
+            }
+            Ok(ProjectAdded::Updated)
+        }
+    }
+}
+
+/// After an overlap change: tasks short of answers lose their decision, tasks that now
+/// have enough get one.
+fn redecide(conn: &Connection, project_id: i64, overlap: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE tasks SET decided = NULL, agreement = NULL WHERE project_id = ?1 AND counted < ?2",
+        params![project_id, overlap],
+    )?;
+    let mut stmt = conn.prepare(
+        "SELECT id FROM tasks WHERE project_id = ?1 AND counted >= ?2 AND agreement IS NULL",
+    )?;
+    let ready = stmt
+        .query_map(params![project_id, overlap], |r| r.get::<_, i64>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for task in ready {
+        super::sync::decide(conn, task, overlap)?;
+    }
+    Ok(())
+}
+
+pub(super) fn project(conn: &Connection, name: &str) -> Result<Option<Project>, StoreError> {
+    let schema: Option<String> = conn
+        .prepare_cached("SELECT schema FROM projects WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
+        .optional()?;
+    schema.map(|s| parse_schema(&s)).transpose()
+}
+
+pub(super) fn parse_schema(json: &str) -> Result<Project, StoreError> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Database(format!("stored project does not parse: {e}")))
+}
+
+/// Gold is stored in compact form: label ids joined by '|' (ids never contain '|').
+fn gold_text(gold: &Option<Vec<String>>) -> Option<String> {
+    gold.as_ref().map(|labels| labels.join("|"))
+}
+
+pub(super) fn import_tasks(
+    conn: &Connection,
+    project: &str,
+    tasks: &mut TaskStream<'_>,
+) -> Result<ImportCounts, StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = import_in_transaction(conn, project, tasks);
+    match result {
+        Ok(counts) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(counts)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn import_in_transaction(
+    conn: &Connection,
+    project: &str,
+    tasks: &mut TaskStream<'_>,
+) -> Result<ImportCounts, StoreError> {
+    let (project_id, overlap): (i64, i64) = conn
+        .query_row(
+            "SELECT id, overlap FROM projects WHERE name = ?1",
+            [project],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
+    let mut insert = conn.prepare(
+        "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (project_id, ext_id) DO NOTHING",
+    )?;
+    let mut existing = conn.prepare(
+        "SELECT text, suggestion, gold FROM tasks WHERE project_id = ?1 AND ext_id = ?2",
+    )?;
+    let mut counts = ImportCounts::default();
+    for task in tasks {
+        let task = task.map_err(StoreError::Aborted)?;
+        let gold = gold_text(&task.gold);
+        let inserted = insert.execute(params![
+            project_id,
+            task.id,
+            task.text,
+            task.suggestion,
+            gold,
+            overlap
+        ])?;
+        if inserted == 1 {
+            counts.added += 1;
+            continue;
+        }
+        let (text, suggestion, old_gold): (String, Option<String>, Option<String>) = existing
+            .query_row(params![project_id, task.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        if text == task.text && suggestion == task.suggestion && old_gold == gold {
+            counts.already_present += 1;
+        } else {
+            return Err(StoreError::TaskClash {
+                project: project.to_string(),
+                id: task.id,
+            });
+        }
+    }
+    Ok(counts)
+}
+
+pub(super) fn export(
+    conn: &Connection,
+    project: &str,
+    each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    let project_id: i64 = conn
+        .query_row("SELECT id FROM projects WHERE name = ?1", [project], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
+    // One statement: a consistent snapshot even while the server keeps writing.
+    let mut stmt = conn.prepare(
+        "SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
+                u.name, a.value, a.at, a.superseded_by IS NOT NULL \
+         FROM tasks t \
+         LEFT JOIN answers a ON a.task_id = t.id \
+         LEFT JOIN users u ON u.id = a.user_id \
+         WHERE t.project_id = ?1 ORDER BY t.id, a.id",
+    )?;
+    let mut rows = stmt.query([project_id])?;
+    let mut current: Option<(i64, TaskRecord)> = None;
+    let mut count = 0u64;
+    while let Some(row) = rows.next()? {
+        let task_id: i64 = row.get(0)?;
+        if current.as_ref().map(|(id, _)| *id) != Some(task_id) {
+            if let Some((_, record)) = current.take() {
+                each(record)?;
+                count += 1;
+            }
+            let gold: Option<String> = row.get(3)?;
+            current = Some((
+                task_id,
+                TaskRecord {
+                    id: row.get(1)?,
+                    text: row.get(2)?,
+                    gold: gold.map(|g| g.split('|').map(str::to_string).collect()),
+                    decided: row.get(4)?,
+                    agreement: row.get(5)?,
+                    answers: Vec::new(),
+                },
+            ));
+        }
+        let worker: Option<String> = row.get(6)?;
+        if let (Some(worker), Some((_, record))) = (worker, current.as_mut()) {
+            let value: String = row.get(7)?;
+            let value: AnswerValue = serde_json::from_str(&value)
+                .map_err(|e| StoreError::Database(format!("stored answer does not parse: {e}")))?;
+            record.answers.push(AnswerRecord {
+                worker,
+                value,
+                at: row.get(8)?,
+                superseded: row.get(9)?,
+            });
+        }
+    }
+    if let Some((_, record)) = current {
+        each(record)?;
+        count += 1;
+    }
+    Ok(count)
+}

@@ -1,0 +1,343 @@
+//! The SQLite store: one file in WAL mode with synchronous=FULL, migrated on open.
+//! Writes go through one writer thread with group commit (`writer`); reads (token
+//! checks, exports) use a small pool of reader connections beside it.
+
+mod catalogue;
+mod sync;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::{
+    ImportCounts, Principal, ProjectAdded, SecretHash, Store, StoreError, TaskRecord, TaskStream,
+    UserPut,
+};
+use crate::model::{Project, Role};
+use crate::protocol::{SyncRequest, SyncResponse};
+use writer::Writer;
+
+/// Migrations in order; `schema_version` holds how many have run. Never edit one that
+/// has shipped: append a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+-- At most one unused code per user; deleted when used.
+CREATE TABLE enrolment_codes (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id),
+    code_hash BLOB NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE TABLE devices (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    token_hash BLOB NOT NULL UNIQUE,
+    created INTEGER NOT NULL
+);
+CREATE TABLE projects (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    version TEXT NOT NULL,
+    schema TEXT NOT NULL,
+    overlap INTEGER NOT NULL,
+    lease_secs INTEGER NOT NULL,
+    updated INTEGER NOT NULL
+);
+-- open_slots = overlap - counted answers - live leases: a task is offered while > 0.
+CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    ext_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    suggestion TEXT,
+    gold TEXT,
+    counted INTEGER NOT NULL DEFAULT 0,
+    open_slots INTEGER NOT NULL,
+    decided TEXT,
+    agreement REAL,
+    UNIQUE (project_id, ext_id)
+);
+CREATE INDEX tasks_open ON tasks(project_id, id) WHERE open_slots > 0;
+-- A row per task and worker ever leased; live while it holds a slot. Released rows
+-- remember that the worker skipped the task.
+CREATE TABLE leases (
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    granted INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    live INTEGER NOT NULL,
+    released INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (task_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX leases_live ON leases(expires) WHERE live = 1;
+CREATE TABLE answers (
+    id INTEGER PRIMARY KEY,
+    device_id INTEGER NOT NULL REFERENCES devices(id),
+    client_id INTEGER NOT NULL,
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    value TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    superseded_by INTEGER REFERENCES answers(id),
+    UNIQUE (device_id, client_id)
+);
+CREATE INDEX answers_task ON answers(task_id, user_id);
+-- Covers the day's count of a worker's answers.
+CREATE INDEX answers_user_at ON answers(user_id, at, superseded_by);
+"#];
+
+/// How long a connection waits for another process's write lock (`kazi admin` beside a
+/// running `kazi serve`) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Reader connections (token checks, exports) open at most at once.
+const MAX_READERS: usize = 4;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: Readers,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) and migrate the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = connect(path)?;
+        migrate(&conn).map_err(|e| match e {
+            StoreError::Database(message) => open_error(path, message),
+            other => other,
+        })?;
+        let writer =
+            Writer::start(conn).map_err(|e| open_error(path, format!("no writer thread: {e}")))?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer,
+            readers: Readers::new(),
+        })
+    }
+
+    /// Run `f` on a reader connection. At most `MAX_READERS` exist; callers wait for a
+    /// free one rather than opening connections under load.
+    fn read<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let conn = self.readers.take(&self.path)?;
+        let result = f(&conn);
+        self.readers.give_back(conn);
+        result
+    }
+}
+
+/// A bounded pool of reader connections, opened on first need.
+struct Readers {
+    state: Mutex<ReaderState>,
+    freed: Condvar,
+}
+
+struct ReaderState {
+    idle: Vec<Connection>,
+    opened: usize,
+}
+
+impl Readers {
+    fn new() -> Readers {
+        Readers {
+            state: Mutex::new(ReaderState {
+                idle: Vec::new(),
+                opened: 0,
+            }),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn take(&self, path: &Path) -> Result<Connection, StoreError> {
+        let poisoned = |_| StoreError::Database("reader pool lock poisoned".into());
+        let mut state = self.state.lock().map_err(poisoned)?;
+        loop {
+            if let Some(conn) = state.idle.pop() {
+                return Ok(conn);
+            }
+            if state.opened < MAX_READERS {
+                state.opened += 1;
+                drop(state);
+                let opened = connect(path);
+                if opened.is_err()
+                    && let Ok(mut state) = self.state.lock()
+                {
+                    state.opened -= 1;
+                }
+                return opened;
+            }
+            state = self.freed.wait(state).map_err(poisoned)?;
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if let Ok(mut state) = self.state.lock() {
+            state.idle.push(conn);
+        }
+        self.freed.notify_one();
+    }
+}
+
+fn open_error(path: &Path, message: String) -> StoreError {
+    StoreError::Open {
+        path: path.display().to_string(),
+        message,
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(|e| open_error(path, e.to_string()))?;
+    let setup = || -> rusqlite::Result<()> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(rusqlite::Error::InvalidQuery);
+        }
+        // FULL: a commit is fsynced before it returns, so an acknowledged answer survives
+        // a power cut.
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        Ok(())
+    };
+    setup().map_err(|e| open_error(path, format!("cannot set up WAL mode: {e}")))?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+        let found: Option<i64> = conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .optional()?;
+        let found = match found {
+            Some(v) => v,
+            None => {
+                conn.execute("INSERT INTO schema_version (version) VALUES (0)", [])?;
+                0
+            }
+        };
+        let known = MIGRATIONS.len() as i64;
+        if found > known {
+            return Err(StoreError::TooNew { found, known });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            conn.execute_batch(sql)?;
+            conn.execute("UPDATE schema_version SET version = ?1", [i as i64 + 1])?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(StoreError::from),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn role_of(text: &str) -> Result<Role, StoreError> {
+    Role::parse(text).ok_or_else(|| StoreError::Database(format!("unknown role '{text}' stored")))
+}
+
+impl Store for SqliteStore {
+    fn put_user(
+        &self,
+        name: &str,
+        role: Role,
+        code_hash: &SecretHash,
+        code_expires: i64,
+        now: i64,
+    ) -> Result<UserPut, StoreError> {
+        let (name, code_hash) = (name.to_string(), *code_hash);
+        self.writer
+            .run(move |conn| catalogue::put_user(conn, &name, role, &code_hash, code_expires, now))
+    }
+
+    fn redeem_enrolment(
+        &self,
+        user: &str,
+        code_hash: &SecretHash,
+        device: &str,
+        token_hash: &SecretHash,
+        now: i64,
+    ) -> Result<Role, StoreError> {
+        let (user, device) = (user.to_string(), device.to_string());
+        let (code_hash, token_hash) = (*code_hash, *token_hash);
+        self.writer.run(move |conn| {
+            catalogue::redeem_enrolment(conn, &user, &code_hash, &device, &token_hash, now)
+        })
+    }
+
+    fn authenticate(&self, token_hash: &SecretHash) -> Result<Option<Principal>, StoreError> {
+        self.read(|conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT d.id, u.id, u.name, u.role FROM devices d \
+                     JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1",
+                )?
+                .query_row([&token_hash[..]], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+                })
+                .optional()?;
+            row.map(|(device_id, user_id, user, role)| {
+                Ok(Principal {
+                    user_id,
+                    device_id,
+                    user,
+                    role: role_of(&role)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn sync(
+        &self,
+        who: &Principal,
+        request: SyncRequest,
+        now: i64,
+    ) -> Result<SyncResponse, StoreError> {
+        let who = who.clone();
+        self.writer
+            .run(move |conn| sync::sync(conn, &who, &request, now))
+    }
+
+    fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {
+        let project = project.clone();
+        self.writer
+            .run(move |conn| catalogue::put_project(conn, &project, now))
+    }
+
+    fn project(&self, name: &str) -> Result<Option<Project>, StoreError> {
+        self.read(|conn| catalogue::project(conn, name))
+    }
+
+    fn import_tasks(
+        &self,
+        project: &str,
+        tasks: &mut TaskStream<'_>,
+    ) -> Result<ImportCounts, StoreError> {
+        // Its own connection: the import streams from the caller's file, which cannot
+        // move to the writer thread. SQLite's write lock keeps it one writer at a time.
+        let conn = connect(&self.path)?;
+        catalogue::import_tasks(&conn, project, tasks)
+    }
+
+    fn export(
+        &self,
+        project: &str,
+        each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.read(|conn| catalogue::export(conn, project, each))
+    }
+}
