@@ -353,3 +353,19 @@ fn a_label_key_bound_to_an_action_is_reported_on_choosing() {
         "{m}"
     );
 }
+
+#[test]
+fn esc_clears_the_message_quietly() {
+    let mut app = app_with(products(), 1..31);
+    press(&mut app, "x");
+    assert!(app.message().is_some());
+    assert!(press(&mut app, "esc").is_empty());
+    assert_eq!(app.message(), None);
+    assert_eq!(shown(&app), Some(1));
+}
+
+#[test]
+fn the_app_can_move_to_an_ssh_session_thread() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<App>();
+}

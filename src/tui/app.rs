@@ -478,6 +478,7 @@ impl App {
             (None, _, Some(c @ '1'..='9')) if (c as usize - '1' as usize) <= last => {
                 self.choose(c as usize - '1' as usize, effects)
             }
+            (None, KeyCode::Esc, _) => self.clear_message(),
             _ => self.set_message("choose a project: press its number, or arrows and enter".into()),
         }
     }
@@ -515,6 +516,8 @@ impl App {
             Some(other) => self.set_message(format!("{other} does nothing on this screen")),
             None => match label {
                 Some((index, _)) => self.press_label(index, effects),
+                // Esc is where people go when lost: it clears, it never scolds.
+                None if key.code == KeyCode::Esc => self.clear_message(),
                 None => self.unknown_key(key),
             },
         }

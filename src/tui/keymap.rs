@@ -372,11 +372,10 @@ impl Keymap {
                     file: b.file.to_string(),
                     line: b.line,
                     message: format!(
-                        "key '{}' is label '{}' of project {} and also bound to {} in [{}] of {}; \
+                        "key '{}' is label '{}' and also bound to {} in [{}] of {}; \
                          bind {} to another key or unbind it with \"{}\" = \"{UNBIND}\"",
                         key,
                         sanitize_line(&label.name),
-                        sanitize_line(&project.name),
                         b.action,
                         m.name(),
                         b.file,

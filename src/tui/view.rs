@@ -327,9 +327,14 @@ fn message_line(app: &App, p: &mut Painter, y: u16) {
             }
             (false, ..) => "press a label's key to answer".to_string(),
         };
+        // Whole hints only: a cut "backsp" helps nobody.
         for action in [Action::Skip, Action::Undo] {
             if let Some(k) = keys(action) {
-                guide.push_str(&format!(", {k} {action}"));
+                let part = format!(", {k} {action}");
+                if text_width(&guide) + text_width(&part) > usize::from(width) {
+                    break;
+                }
+                guide.push_str(&part);
             }
         }
         p.put(x, y, width, &guide, p.st.dim);
@@ -438,6 +443,7 @@ struct LabelGrid {
 /// Fewest rows the task text keeps (with its frame) before labels give up columns.
 const MIN_TASK_ROWS: u16 = 3;
 const MIN_LABEL_COL: u16 = 16;
+const READABLE_LABEL_COL: u16 = 24;
 
 fn label_grid(project: &Project, body: Rect, hints: bool) -> LabelGrid {
     let n = project.labels.len().max(1) as u16;
@@ -453,6 +459,11 @@ fn label_grid(project: &Project, body: Rect, hints: bool) -> LabelGrid {
     let mut cols = 1;
     while n.div_ceil(cols) > wanted_rows && cols < widest_cols {
         cols += 1;
+    }
+    // Narrow columns cut names: rather give labels up to half the height.
+    let readable_cols = (body.width / READABLE_LABEL_COL).clamp(1, n);
+    if cols > readable_cols && n.div_ceil(readable_cols) <= (body.height / 2).clamp(1, max_rows) {
+        cols = readable_cols;
     }
     let rows = n.div_ceil(cols).min(max_rows).min(body.height);
     let area = Rect::new(body.x, body.bottom() - rows, body.width, rows);
