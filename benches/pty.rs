@@ -18,16 +18,28 @@ pub struct PtyChild {
 impl PtyChild {
     pub fn spawn(mut cmd: Command, cols: u16, rows: u16) -> std::io::Result<PtyChild> {
         let (mut master, mut slave) = (0, 0);
-        let size = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         // SAFETY: openpty writes two fds into the given ints; null name/termios are allowed.
         let rc = unsafe {
-            libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size)
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
         };
         if rc != 0 {
             return Err(std::io::Error::last_os_error());
         }
         // SAFETY: both fds were just returned by openpty and are owned here.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         let slave_fd = slave.as_raw_fd();
         cmd.stdin(Stdio::from(slave.try_clone()?))
             .stdout(Stdio::from(slave.try_clone()?))
@@ -54,7 +66,12 @@ impl PtyChild {
                 }
             }
         });
-        Ok(PtyChild { child, master, output: rx, seen: Vec::new() })
+        Ok(PtyChild {
+            child,
+            master,
+            output: rx,
+            seen: Vec::new(),
+        })
     }
 
     /// Read until `needle` appears in the output; returns when it was seen.

@@ -1,1 +1,243 @@
-fn main() {}
+//! `kazi`: parse the command line and dispatch. The work is done in the library parts
+//! and in `cli`, which wires them together.
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "kazi",
+    version,
+    about = "Keyboard-driven terminal workstation for microwork"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a whole centre in one process: a queue server on loopback, the fixture
+    /// projects, demo users, and the worker screen.
+    Demo {
+        /// Keep the server database and client profiles here (default: a fresh temp dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Who to log in as.
+        #[arg(long = "as", value_enum, default_value = "worker")]
+        as_role: DemoRole,
+        /// Go straight to this project.
+        #[arg(long)]
+        project: Option<String>,
+        /// A keymap file overriding parts of the default.
+        #[arg(long)]
+        keymap: Option<PathBuf>,
+    },
+    /// Run the queue server.
+    Serve {
+        /// sqlite:PATH (PostgreSQL comes later).
+        #[arg(long)]
+        db: String,
+        #[arg(long, default_value = "127.0.0.1:8470")]
+        listen: String,
+    },
+    /// Manage users, projects and tasks on the server database.
+    Admin {
+        #[arg(long)]
+        db: String,
+        #[command(subcommand)]
+        what: AdminCommand,
+    },
+    /// Export a project's tasks with their answers and final labels.
+    Export {
+        #[arg(long)]
+        db: String,
+        project: String,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Log this device in with a one-time enrolment code from your admin.
+    Login {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long, default_value = "default")]
+        profile: String,
+    },
+    /// The worker screen: training and production tasks.
+    Work {
+        #[arg(long, default_value = "default")]
+        profile: String,
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        keymap: Option<PathBuf>,
+    },
+    /// Send unsent answers and fetch tasks now, without a screen; print a summary.
+    Sync {
+        #[arg(long, default_value = "default")]
+        profile: String,
+        /// Fetch tasks for this project too.
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Show local state: cached tasks, unsent answers, last sync.
+    Status {
+        #[arg(long, default_value = "default")]
+        profile: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Users: add one (prints a one-time enrolment code).
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
+    /// Projects: add or update one from a TOML file.
+    Project {
+        #[command(subcommand)]
+        what: ProjectCommand,
+    },
+    /// Tasks: import a JSONL or CSV file into a project.
+    Tasks {
+        #[command(subcommand)]
+        what: TasksCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectCommand {
+    Add { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TasksCommand {
+    Import { project: String, file: PathBuf },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DemoRole {
+    Worker,
+    Trainer,
+    Reviewer,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Worker,
+    Trainer,
+    Reviewer,
+    Admin,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Jsonl,
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo {
+            data_dir,
+            as_role,
+            project,
+            keymap,
+        } => {
+            let role = match as_role {
+                DemoRole::Worker => kazi::model::Role::Worker,
+                DemoRole::Trainer => kazi::model::Role::Trainer,
+                DemoRole::Reviewer => kazi::model::Role::Reviewer,
+            };
+            cli::demo::run(data_dir, role, project, keymap)
+        }
+        Command::Serve { db, listen } => cli::admin::serve(&db, &listen),
+        Command::Admin { db, what } => match what {
+            AdminCommand::User {
+                what: UserCommand::Add { name, role },
+            } => {
+                let role = match role {
+                    RoleArg::Worker => kazi::model::Role::Worker,
+                    RoleArg::Trainer => kazi::model::Role::Trainer,
+                    RoleArg::Reviewer => kazi::model::Role::Reviewer,
+                    RoleArg::Admin => kazi::model::Role::Admin,
+                };
+                cli::admin::user_add(&db, &name, role)
+            }
+            AdminCommand::Project {
+                what: ProjectCommand::Add { file },
+            } => cli::admin::project_add(&db, &file),
+            AdminCommand::Tasks {
+                what: TasksCommand::Import { project, file },
+            } => cli::admin::tasks_import(&db, &project, &file),
+        },
+        Command::Export {
+            db,
+            project,
+            format,
+            out,
+        } => {
+            let format = match format {
+                Format::Jsonl => kazi::server::admin::ExportFormat::Jsonl,
+                Format::Csv => kazi::server::admin::ExportFormat::Csv,
+            };
+            cli::admin::export(&db, &project, format, out.as_deref())
+        }
+        Command::Login {
+            server,
+            user,
+            code,
+            profile,
+        } => cli::worker::login(&server, &user, &code, &profile),
+        Command::Work {
+            profile,
+            project,
+            keymap,
+        } => cli::worker::work(&profile, project, keymap.as_deref()),
+        Command::Sync { profile, project } => cli::worker::sync(&profile, project.as_deref()),
+        Command::Status { profile } => cli::worker::status(&profile),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line a person can act on; never a backtrace. Causes already quoted by
+            // their parent's message are not repeated.
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                let cause = cause.to_string();
+                if !msg.contains(&cause) {
+                    msg.push_str(": ");
+                    msg.push_str(&cause);
+                }
+            }
+            // `kazi export ... | head` closing the pipe early is not an error to report.
+            if msg.contains("Broken pipe") {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("kazi: {}", kazi::model::sanitize_line(&msg));
+            ExitCode::FAILURE
+        }
+    }
+}

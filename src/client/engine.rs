@@ -224,8 +224,10 @@ impl Worker {
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
         loop {
-            let wake = self.next_wake();
-            let command = match wake {
+            if self.due() {
+                self.sync().await;
+            }
+            let command = match self.next_wake() {
                 Some(at) => tokio::select! {
                     c = rx.recv() => c,
                     _ = tokio::time::sleep_until(at) => Some(Command::Changed),
@@ -246,9 +248,6 @@ impl Worker {
                     let _ = done.send(counts);
                     return;
                 }
-            }
-            if self.due() {
-                self.sync().await;
             }
         }
     }
@@ -314,7 +313,10 @@ impl Worker {
                 self.failures = 0;
                 self.retry_at = None;
                 let (new_tasks, message) = match outcome {
-                    SyncOutcome::Idle => (0, None),
+                    SyncOutcome::Idle => {
+                        self.exhausted_until = Some(Instant::now() + self.config.exhausted_retry);
+                        (0, None)
+                    }
                     SyncOutcome::Synced { applied, wanted } => {
                         if (applied.new_tasks as u32) < wanted {
                             self.exhausted_until =

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod key;
 pub mod keymap;
+pub mod run;
 pub mod terminal;
 pub mod view;
 

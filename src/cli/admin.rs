@@ -1,0 +1,123 @@
+//! Server-side commands: serve, admin (users, projects, tasks) and export.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use kazi::model::{Project, Role, sanitize_line};
+use kazi::server::{self, Clock, ServerConfig, Store, admin};
+
+pub fn open(db: &str) -> Result<Arc<dyn Store>> {
+    Ok(server::open_store(db)?)
+}
+
+pub fn serve(db: &str, listen: &str) -> Result<()> {
+    let store = open(db)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        println!("Kazi server on http://{addr} with {db}. Stop with Ctrl-C.");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        server::serve(listener, store, ServerConfig::default(), shutdown).await?;
+        println!("Server stopped.");
+        Ok(())
+    })
+}
+
+pub fn user_add(db: &str, name: &str, role: Role) -> Result<()> {
+    let store = open(db)?;
+    let code = admin::add_user(store.as_ref(), name, role, &Clock::system())?;
+    println!(
+        "User {} ({role}) ready. One-time enrolment code: {code}",
+        sanitize_line(name)
+    );
+    println!(
+        "On the worker's machine: kazi login --server URL --user {} --code {code}",
+        sanitize_line(name)
+    );
+    Ok(())
+}
+
+pub fn read_project(file: &Path) -> Result<Project> {
+    let text =
+        fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(Project::from_toml(&file.display().to_string(), &text)?)
+}
+
+pub fn project_add(db: &str, file: &Path) -> Result<()> {
+    let project = read_project(file)?;
+    let store = open(db)?;
+    let added = match admin::add_project(store.as_ref(), &project)? {
+        admin::ProjectAdded::New => "added",
+        admin::ProjectAdded::Updated => "updated",
+        admin::ProjectAdded::Unchanged => "unchanged",
+    };
+    println!(
+        "Project {} ({} labels, overlap {}): {added}.",
+        project.name,
+        project.labels.len(),
+        project.overlap
+    );
+    println!(
+        "Next: kazi admin --db {db} tasks import {} FILE.jsonl",
+        project.name
+    );
+    Ok(())
+}
+
+pub fn tasks_import(db: &str, project: &str, file: &Path) -> Result<()> {
+    let store = open(db)?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lines")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = admin::import_tasks(store.as_ref(), project, file, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let summary = result?;
+    println!(
+        "Imported {} new tasks into {project} ({} were already there).",
+        summary.added, summary.already_present
+    );
+    Ok(())
+}
+
+pub fn export(
+    db: &str,
+    project: &str,
+    format: admin::ExportFormat,
+    out: Option<&Path>,
+) -> Result<()> {
+    let store = open(db)?;
+    match out {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                fs::File::create(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            );
+            let n = admin::export(store.as_ref(), project, format, &mut file)?;
+            file.flush()?;
+            eprintln!("Exported {n} tasks to {}.", path.display());
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            admin::export(store.as_ref(), project, format, &mut lock)?;
+            lock.flush()?;
+        }
+    }
+    Ok(())
+}

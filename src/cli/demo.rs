@@ -1,0 +1,127 @@
+//! `kazi demo`: a whole centre in one process. The queue server runs on a free loopback
+//! port with its database in the data dir; the client talks to it over real HTTP.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use kazi::client::{self, Profile};
+use kazi::model::Role;
+use kazi::server::{self, Clock, ServerConfig, Store, admin};
+
+use super::admin::read_project;
+
+pub fn run(
+    data_dir: Option<PathBuf>,
+    role: Role,
+    project: Option<String>,
+    keymap: Option<PathBuf>,
+) -> Result<()> {
+    if role != Role::Worker {
+        bail!("the {role} screen is not built yet; run the demo as a worker (--as worker)");
+    }
+    let (dir, fresh) = match data_dir {
+        Some(d) => (d, false),
+        None => (fresh_temp_dir()?, true),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let db = format!("sqlite:{}", dir.join("server.db").display());
+    let store = server::open_store(&db)?;
+    load_fixtures(store.as_ref())?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server_task = rt.spawn(server::serve(
+        listener,
+        Arc::clone(&store),
+        ServerConfig::default(),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+
+    let home = dir.join("client");
+    let profile = demo_profile(store.as_ref(), &home, role, &url)?;
+    let result = kazi::tui::run::work(&profile, project, keymap.as_deref());
+
+    let _ = stop_tx.send(());
+    let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(3), server_task).await });
+    rt.shutdown_timeout(Duration::from_secs(1));
+    if fresh {
+        println!(
+            "Demo data kept in {}; continue with: kazi demo --data-dir {}",
+            dir.display(),
+            dir.display()
+        );
+    }
+    result
+}
+
+fn fresh_temp_dir() -> Result<PathBuf> {
+    let n = getrandom::u64().unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("kazi-demo-{n:016x}"));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The fixture projects: `fixtures/projects` under the working directory, else beside
+/// the source tree this binary was built from.
+fn fixtures_dir() -> Result<PathBuf> {
+    let candidates = [
+        PathBuf::from("fixtures/projects"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects"),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| p.is_dir())
+        .context("cannot find fixtures/projects; run the demo from the Kazi source folder")
+}
+
+/// Add every fixture project and import its tasks (same file name, .jsonl), once.
+fn load_fixtures(store: &dyn Store) -> Result<()> {
+    let dir = fixtures_dir()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let project = read_project(&file)?;
+        admin::add_project(store, &project)?;
+        let tasks = file.with_extension("jsonl");
+        if tasks.is_file() {
+            admin::import_tasks(store, &project.name, &tasks, &mut |_, _| {})
+                .with_context(|| format!("importing {}", tasks.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The demo user's profile: reuse the one from an earlier run (pointing it at this run's
+/// port), or create the user and log in over HTTP like a real device.
+fn demo_profile(store: &dyn Store, home: &Path, role: Role, url: &str) -> Result<Profile> {
+    let name = role.as_str();
+    if let Ok(mut profile) = Profile::load(home, name) {
+        profile.set_server(url)?;
+        return Ok(profile);
+    }
+    let mut own_code = None;
+    for r in Role::ALL {
+        // Demo users are named after their role.
+        let code = admin::add_user(store, r.as_str(), r, &Clock::system())?;
+        if r == role {
+            own_code = Some(code);
+        }
+    }
+    if let Some(code) = own_code {
+        return Ok(client::login(home, name, url, name, &code)?);
+    }
+    bail!("no demo user for role {role}")
+}

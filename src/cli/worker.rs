@@ -1,0 +1,115 @@
+//! Worker-side commands: login, the work screen, headless sync and status.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use kazi::client::{self, LocalStore, PlanConfig, Profile, Remote, SyncOutcome};
+use kazi::model::{format_utc, sanitize_line};
+
+pub fn login(server: &str, user: &str, code: &str, profile: &str) -> Result<()> {
+    let home = client::kazi_home()?;
+    let p = client::login(&home, profile, server, user, code)?;
+    println!(
+        "Logged in as {} ({}) on {}. Profile '{}' saved in {}.",
+        sanitize_line(&p.user),
+        p.role,
+        sanitize_line(&p.server),
+        p.name,
+        p.dir.display()
+    );
+    println!("Next: kazi work --profile {}", p.name);
+    Ok(())
+}
+
+pub fn load_profile(name: &str) -> Result<Profile> {
+    let home = client::kazi_home()?;
+    Ok(Profile::load(&home, name)?)
+}
+
+pub fn work(profile: &str, project: Option<String>, keymap: Option<&Path>) -> Result<()> {
+    let profile = load_profile(profile)?;
+    kazi::tui::run::work(&profile, project, keymap)
+}
+
+/// Headless: send everything unsent, top up the cache (for `project` if given), print a summary.
+pub fn sync(profile: &str, project: Option<&str>) -> Result<()> {
+    let profile = load_profile(profile)?;
+    let mut store = LocalStore::open(&profile.db_path())?;
+    let remote = Remote::new(&profile.server, &profile.token)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (mut sent, mut refused, mut fetched, mut rounds) = (0, Vec::new(), 0, 0);
+    // Several rounds only when there is more than one sync's worth to send.
+    while rounds < 100 {
+        rounds += 1;
+        let outcome = rt
+            .block_on(client::sync_once(
+                &remote,
+                &mut store,
+                project,
+                PlanConfig::default(),
+            ))
+            .with_context(|| {
+                let unsent = store.counts(None).map(|c| c.unsent).unwrap_or(0);
+                format!("sync failed ({unsent} answers saved here, will send later)")
+            })?;
+        match outcome {
+            SyncOutcome::Idle => break,
+            SyncOutcome::Synced { applied, .. } => {
+                sent += applied.stored;
+                fetched += applied.new_tasks;
+                refused.extend(applied.refused);
+            }
+        }
+        if store.counts(None)?.unsent == 0 {
+            break;
+        }
+    }
+    let counts = store.counts(project)?;
+    println!(
+        "Synced: {sent} answers sent, {} refused, {fetched} new tasks; {} unsent, {} tasks cached.",
+        refused.len(),
+        counts.unsent,
+        counts.queued
+    );
+    for why in refused.iter().take(5) {
+        println!("  refused: {}", sanitize_line(why));
+    }
+    Ok(())
+}
+
+pub fn status(profile: &str) -> Result<()> {
+    let profile = load_profile(profile)?;
+    let store = LocalStore::open(&profile.db_path())?;
+    let counts = store.counts(None)?;
+    println!(
+        "Profile {} — {} ({}) on {}",
+        profile.name,
+        sanitize_line(&profile.user),
+        profile.role,
+        sanitize_line(&profile.server)
+    );
+    for p in store.projects()? {
+        let c = store.counts(Some(&p.name))?;
+        println!(
+            "  project {}: {} tasks cached",
+            sanitize_line(&p.name),
+            c.queued
+        );
+    }
+    println!("Unsent answers: {}", counts.unsent);
+    if counts.refused > 0 {
+        println!("Refused by the server: {}", counts.refused);
+        for (id, task, why) in store.refused(5)? {
+            println!("  answer {id} (task {task}): {}", sanitize_line(&why));
+        }
+    }
+    println!("Done today: {}", counts.done_today);
+    match counts.last_sync {
+        Some(t) => println!("Last sync: {} (server time)", format_utc(t)),
+        None => println!("Last sync: never"),
+    }
+    Ok(())
+}
