@@ -65,19 +65,16 @@ pub fn work(profile: &Profile, project: Option<String>, keymap_file: Option<&Pat
             }
         })?;
 
-    let mut runtime = Runtime {
-        app: App::new(keymap.clone(), Theme::from_env(), project),
-        store: &mut store,
-        engine: &engine,
-        keymap,
-        active: None,
-        last_seq: 0,
-        link: Link::Syncing,
-    };
     let size = guard.terminal().size()?;
+    let mut runtime = Session::new(
+        &mut store,
+        &engine,
+        keymap,
+        Theme::from_env(),
+        project,
+        projects,
+    );
     runtime.feed(Event::Resize(size.width, size.height));
-    runtime.feed(Event::Projects(projects));
-    runtime.refresh_status();
 
     let result = (|| -> Result<()> {
         loop {
@@ -129,7 +126,10 @@ fn check_keymap(keymap: &Keymap, projects: &[Project]) -> Result<()> {
     Ok(())
 }
 
-struct Runtime<'a> {
+/// One worker's session without the terminal: the App, the store it writes to and the
+/// engine it tells. The terminal loop above drives it with keys; tests and benchmarks
+/// drive it with scripted keys.
+pub struct Session<'a> {
     app: App,
     store: &'a mut LocalStore,
     engine: &'a SyncEngine,
@@ -140,7 +140,37 @@ struct Runtime<'a> {
     link: Link,
 }
 
-impl Runtime<'_> {
+impl<'a> Session<'a> {
+    pub fn new(
+        store: &'a mut LocalStore,
+        engine: &'a SyncEngine,
+        keymap: Keymap,
+        theme: Theme,
+        project: Option<String>,
+        projects: Vec<Project>,
+    ) -> Session<'a> {
+        let mut session = Session {
+            app: App::new(keymap.clone(), theme, project),
+            store,
+            engine,
+            keymap,
+            active: None,
+            last_seq: 0,
+            link: Link::Syncing,
+        };
+        session.feed(Event::Projects(projects));
+        session.refresh_status();
+        session
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    pub fn app_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+
     /// Handle one input; true when the worker quit.
     fn input(&mut self, input: Input) -> Result<bool> {
         match input {
@@ -160,7 +190,7 @@ impl Runtime<'_> {
     }
 
     /// Give the App an event and carry out its effects; true on quit.
-    fn feed(&mut self, event: Event) -> bool {
+    pub fn feed(&mut self, event: Event) -> bool {
         let mut pending = vec![event];
         while let Some(event) = pending.pop() {
             for effect in self.app.handle(event) {
@@ -226,7 +256,8 @@ impl Runtime<'_> {
         }
     }
 
-    fn on_sync(&mut self, status: SyncStatus) -> Result<()> {
+    /// Take in a report of the sync engine.
+    pub fn on_sync(&mut self, status: SyncStatus) -> Result<()> {
         self.link = match status.link {
             client::Link::Online => Link::Online,
             client::Link::Offline => Link::Offline,
