@@ -316,6 +316,20 @@ fn a_preferred_project_is_chosen_or_explained() {
 }
 
 #[test]
+fn a_preferred_project_waits_for_the_first_schemas() {
+    // First run: the local store has no schemas until the first sync brings them.
+    let mut app = App::new(Keymap::default(), Theme::default(), Some("tags".into()));
+    assert!(app.handle(Event::Projects(vec![])).is_empty());
+    assert_eq!(
+        app.message(),
+        None,
+        "no complaint while waiting for the server"
+    );
+    let fx = app.handle(Event::Projects(vec![products(), multi_products()]));
+    assert_eq!(fx[0], Effect::ChooseProject("tags".into()));
+}
+
+#[test]
 fn a_schema_update_keeps_the_worker_in_place() {
     let mut app = app_with(products(), 1..31);
     press(&mut app, "1");

@@ -22,6 +22,7 @@ pub fn run(
     if role != Role::Worker {
         bail!("the {role} screen is not built yet; run the demo as a worker (--as worker)");
     }
+    let keymap = super::worker::keymap(keymap.as_deref())?;
     let (dir, fresh) = match data_dir {
         Some(d) => (d, false),
         None => (fresh_temp_dir()?, true),
@@ -49,7 +50,7 @@ pub fn run(
 
     let home = dir.join("client");
     let profile = demo_profile(store.as_ref(), &home, role, &url)?;
-    let result = kazi::tui::run::work(&profile, project, keymap.as_deref());
+    let result = kazi::tui::run::work(&profile, project, keymap);
 
     let _ = stop_tx.send(());
     let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(3), server_task).await });

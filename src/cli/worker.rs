@@ -27,7 +27,17 @@ pub fn load_profile(name: &str) -> Result<Profile> {
     Ok(Profile::load(&home, name)?)
 }
 
-pub fn work(profile: &str, project: Option<String>, keymap: Option<&Path>) -> Result<()> {
+/// Read a keymap file over the default, or the default alone.
+pub fn keymap(file: Option<&Path>) -> Result<kazi::tui::Keymap> {
+    Ok(match file {
+        Some(path) => kazi::tui::Keymap::load(path)?,
+        None => kazi::tui::Keymap::default(),
+    })
+}
+
+pub fn work(profile: &str, project: Option<String>, keymap_file: Option<&Path>) -> Result<()> {
+    // The keymap first: a bad file is refused before anything else happens.
+    let keymap = keymap(keymap_file)?;
     let profile = load_profile(profile)?;
     kazi::tui::run::work(&profile, project, keymap)
 }

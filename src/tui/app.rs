@@ -318,6 +318,10 @@ impl App {
             }
             return;
         }
+        if self.projects.is_empty() {
+            // Nothing from the server yet: keep the preferred project for when it comes.
+            return;
+        }
         if let Some(name) = self.preferred.take() {
             match self.projects.iter().position(|p| p.name == name) {
                 Some(i) => return self.choose(i, effects),

@@ -3,7 +3,6 @@
 //! before the next frame is drawn), feeds results back as events, and draws only when
 //! the App says something visible changed.
 
-use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -29,11 +28,7 @@ enum Input {
 }
 
 /// Run the worker screen for `profile` until the worker quits.
-pub fn work(profile: &Profile, project: Option<String>, keymap_file: Option<&Path>) -> Result<()> {
-    let keymap = match keymap_file {
-        Some(path) => Keymap::load(path)?,
-        None => Keymap::default(),
-    };
+pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Result<()> {
     let mut store = LocalStore::open(&profile.db_path())?;
     let projects = store.projects()?;
     check_keymap(&keymap, &projects)?;
@@ -135,6 +130,8 @@ pub struct Session<'a> {
     engine: &'a SyncEngine,
     keymap: Keymap,
     active: Option<String>,
+    /// The project the sync engine fetches tasks for.
+    engine_project: Option<String>,
     /// The store's arrival number of the last task handed to the App.
     last_seq: i64,
     link: Link,
@@ -149,7 +146,11 @@ impl<'a> Session<'a> {
         project: Option<String>,
         projects: Vec<Project>,
     ) -> Session<'a> {
+        // The engine may fetch the preferred project's tasks with its very first sync,
+        // before the App has the schema to choose it.
+        engine.set_project(project.clone());
         let mut session = Session {
+            engine_project: project.clone(),
             app: App::new(keymap.clone(), theme, project),
             store,
             engine,
@@ -210,7 +211,10 @@ impl<'a> Session<'a> {
             Effect::ChooseProject(name) => {
                 self.active = Some(name.clone());
                 self.last_seq = 0;
-                self.engine.set_project(Some(name));
+                if self.engine_project.as_ref() != Some(&name) {
+                    self.engine_project = Some(name.clone());
+                    self.engine.set_project(Some(name));
+                }
                 None
             }
             Effect::WantTasks { project, .. } => self.load_tasks(&project),

@@ -1,0 +1,400 @@
+//! The `kazi` binary as an admin and a worker use it: a real `kazi serve` process, the
+//! admin commands, login, headless sync, status and export; and every kind of bad input
+//! refused with one clear line, a non-zero exit, and no panic or backtrace.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+fn kazi(args: &[&str], home: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kazi"))
+        .args(args)
+        .env("KAZI_HOME", home)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("kazi runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Fails with one clear line on stderr: no panic, no backtrace.
+fn refused(o: &Output) -> String {
+    let err = stderr(o);
+    assert!(
+        !o.status.success(),
+        "expected failure, got success: {}",
+        stdout(o)
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    err
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/projects")
+        .join(name)
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kazi"))
+        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Server { child, url }
+}
+
+#[test]
+fn a_centre_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    let products = fixture("products.toml");
+    let out = kazi(
+        &[
+            "admin",
+            "--db",
+            &db,
+            "project",
+            "add",
+            products.to_str().unwrap(),
+        ],
+        &home,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Project products (10 labels, overlap 3): added."),
+        "{}",
+        stdout(&out)
+    );
+    let tasks = fixture("products.jsonl");
+    let out = kazi(
+        &[
+            "admin",
+            "--db",
+            &db,
+            "tasks",
+            "import",
+            "products",
+            tasks.to_str().unwrap(),
+        ],
+        &home,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let imported = stdout(&out);
+    assert!(
+        imported.contains("Imported 381 new tasks into products"),
+        "{imported}"
+    );
+    // Importing the same file again changes nothing.
+    let out = kazi(
+        &[
+            "admin",
+            "--db",
+            &db,
+            "tasks",
+            "import",
+            "products",
+            tasks.to_str().unwrap(),
+        ],
+        &home,
+    );
+    assert!(
+        stdout(&out).contains("Imported 0 new tasks into products (381 were already there)"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = kazi(
+        &[
+            "admin", "--db", &db, "user", "add", "amina", "--role", "worker",
+        ],
+        &home,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let code = text
+        .split("enrolment code: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+
+    let server = serve(&db);
+    let out = kazi(
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--user",
+            "amina",
+            "--code",
+            &code,
+        ],
+        &home,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Logged in as amina (worker)"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = kazi(&["sync", "--project", "products"], &home);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("0 answers sent, 0 refused, 70 new tasks"),
+        "{}",
+        stdout(&out)
+    );
+    let out = kazi(&["status"], &home);
+    let status = stdout(&out);
+    assert!(
+        status.contains("project products: 70 tasks cached"),
+        "{status}"
+    );
+    assert!(status.contains("Unsent answers: 0"), "{status}");
+
+    let out = kazi(
+        &["export", "--db", &db, "products", "--format", "csv"],
+        &home,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = stdout(&out);
+    assert_eq!(csv.lines().next(), Some("id,text,final,agreement,answers"));
+    assert_eq!(csv.lines().count(), 382);
+    let out_file = dir.path().join("out.jsonl");
+    let out = kazi(
+        &[
+            "export",
+            "--db",
+            &db,
+            "products",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+        &home,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap().lines().count(),
+        381
+    );
+}
+
+#[test]
+fn bad_project_file_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(fixture("products.toml"))
+        .unwrap()
+        .replacen("key = \"2\"", "key = \"1\"", 1);
+    std::fs::write(&bad, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains("key = \"1\"") && !l.is_empty())
+        .unwrap();
+    let second = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "key = \"1\"")
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
+    let db = format!("sqlite:{}", dir.path().join("s.db").display());
+    let err = refused(&kazi(
+        &[
+            "admin",
+            "--db",
+            &db,
+            "project",
+            "add",
+            bad.to_str().unwrap(),
+        ],
+        dir.path(),
+    ));
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{second}: key '1' is already the key of label"
+        )),
+        "{err} (first at {line})"
+    );
+}
+
+#[test]
+fn bad_import_line_is_reported_and_nothing_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("s.db").display());
+    let products = fixture("products.toml");
+    assert!(
+        kazi(
+            &[
+                "admin",
+                "--db",
+                &db,
+                "project",
+                "add",
+                products.to_str().unwrap()
+            ],
+            dir.path()
+        )
+        .status
+        .success()
+    );
+    let bad = dir.path().join("tasks.jsonl");
+    std::fs::write(&bad, "{\"id\":\"a\",\"text\":\"Rice 5kg\"}\n{\"id\":\"b\",\"text\":\"Soap\",\"gold\":\"soap\"}\n").unwrap();
+    let err = refused(&kazi(
+        &[
+            "admin",
+            "--db",
+            &db,
+            "tasks",
+            "import",
+            "products",
+            bad.to_str().unwrap(),
+        ],
+        dir.path(),
+    ));
+    assert!(
+        err.contains("tasks.jsonl:2:") && err.contains("soap"),
+        "{err}"
+    );
+    let out = kazi(&["export", "--db", &db, "products"], dir.path());
+    assert_eq!(stdout(&out), "", "nothing imported");
+}
+
+#[test]
+fn bad_keymap_is_refused_before_anything_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("keys.toml");
+    std::fs::write(
+        &bad,
+        "[classify]\n\"ctrl-z\" = \"undo\"\n\"f5\" = \"explode\"\n",
+    )
+    .unwrap();
+    let err = refused(&kazi(
+        &["work", "--keymap", bad.to_str().unwrap()],
+        dir.path(),
+    ));
+    assert!(
+        err.contains("keys.toml:3:") && err.contains("explode"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_command_refuses_bad_input_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let db = format!("sqlite:{}", dir.path().join("s.db").display());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "admin",
+                "--db",
+                "mysql://x",
+                "user",
+                "add",
+                "a",
+                "--role",
+                "worker",
+            ],
+            "database URL must start with sqlite: or postgres://",
+        ),
+        (
+            vec![
+                "admin",
+                "--db",
+                &db,
+                "user",
+                "add",
+                "bad name!",
+                "--role",
+                "worker",
+            ],
+            "name",
+        ),
+        (
+            vec![
+                "admin",
+                "--db",
+                &db,
+                "project",
+                "add",
+                "/nonexistent/p.toml",
+            ],
+            "cannot read /nonexistent/p.toml",
+        ),
+        (
+            vec![
+                "admin",
+                "--db",
+                &db,
+                "tasks",
+                "import",
+                "nope",
+                "/nonexistent/t.jsonl",
+            ],
+            "nope",
+        ),
+        (vec!["export", "--db", &db, "nope"], "nope"),
+        (vec!["work", "--profile", "ghost"], "no profile 'ghost'"),
+        (vec!["sync", "--profile", "ghost"], "log in first"),
+        (vec!["status", "--profile", "../etc"], "profile name"),
+        (
+            vec!["login", "--server", "ftp://x", "--user", "a", "--code", "c"],
+            "must start with http:// or https://",
+        ),
+        (
+            vec![
+                "login",
+                "--server",
+                "http://127.0.0.1:9",
+                "--user",
+                "a",
+                "--code",
+                "c",
+            ],
+            "no connection to the server",
+        ),
+    ];
+    for (args, expected) in cases {
+        let err = refused(&kazi(&args, home));
+        assert!(err.contains(expected), "kazi {args:?}: {err}");
+    }
+}

@@ -1,0 +1,338 @@
+//! The real binary in a real terminal (tmux, 80x24): `kazi demo` shows a task, keys
+//! answer, undo takes back, quit sends and restores the terminal, and the answers are in
+//! the server's export; a second run continues. Hostile task text cannot drive the
+//! terminal. Skipped with a loud message where tmux is missing (.ci/run installs it).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A private tmux server running `cmd` in an 80x24 window, or None without tmux.
+    fn start(cmd: &str) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!(
+                "\n*** SKIPPED: tmux is not installed; the real-terminal test did not run ***\n"
+            );
+            return None;
+        }
+        let socket = format!(
+            "kazi-test-{}-{}",
+            std::process::id(),
+            getrandom::u32().unwrap_or(0)
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "80",
+                "-y",
+                "24",
+                cmd,
+            ])
+            .env("TERM", "xterm-256color")
+            .env_remove("NO_COLOR")
+            .status()
+            .expect("tmux runs")
+            .success();
+        assert!(ok, "tmux session starts");
+        Some(Tmux { socket })
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn title(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "display-message", "-p", "#{pane_title}"])
+            .output()
+            .expect("display-message");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["-L", self.socket.as_str(), "send-keys"];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    /// Wait until the screen satisfies `pred`; panics with the screen after 30 s.
+    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+/// The task text: the first non-blank line inside the task box.
+fn task_text(screen: &str) -> String {
+    screen
+        .lines()
+        .skip(2)
+        .map(|l| l.trim_matches(|c| c == '│' || c == '|' || c == ' '))
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn demo_cmd(dir: &Path, extra: &str) -> String {
+    format!(
+        "{} demo --data-dir {} --project products {extra}; echo KAZI-EXIT=$?; sleep 60",
+        env!("CARGO_BIN_EXE_kazi"),
+        dir.display()
+    )
+}
+
+fn export(dir: &Path) -> Vec<serde_json::Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_kazi"))
+        .args([
+            "export",
+            "--db",
+            &format!("sqlite:{}", dir.join("server.db").display()),
+            "products",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// (task text, label) of every answer by the demo worker.
+fn worker_answers(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for rec in export(dir) {
+        for a in rec["answers"].as_array().unwrap() {
+            if a["worker"] == "worker" && a.get("superseded").is_none_or(|s| s == false) {
+                out.push((
+                    rec["text"].as_str().unwrap().to_string(),
+                    a["value"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn demo_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(tmux) = Tmux::start(&demo_cmd(dir.path(), "")) else {
+        return;
+    };
+    let first = tmux.wait("the first task", |s| {
+        s.contains("Product categories") && s.contains("cached 70")
+    });
+    assert!(first.contains("1 Electronics & phones"), "{first}");
+    assert!(first.contains("online"), "link state is a word: {first}");
+    assert!(first.contains("? help"), "where help is: {first}");
+    assert_eq!(first.lines().count(), 24, "fits 80x24");
+    assert!(first.lines().all(|l| l.chars().count() <= 80));
+
+    // Answer three tasks: 1 (electronics), 6 (food), 3 (home-kitchen).
+    let mut seen = vec![task_text(&first)];
+    for key in ["1", "6", "3"] {
+        let before = seen.last().unwrap().clone();
+        tmux.keys(&[key]);
+        let s = tmux.wait("the next task", |s| task_text(s) != before);
+        seen.push(task_text(&s));
+    }
+    let s = tmux.wait("three unsent", |s| s.contains("done today 3"));
+    assert!(s.contains("unsent 3"), "{s}");
+
+    // Undo brings the third task back with its answer marked; 9 replaces it.
+    tmux.keys(&["BSpace"]);
+    let s = tmux.wait("the undone task", |s| task_text(s) == seen[2]);
+    assert!(s.contains("done today 2"), "{s}");
+    tmux.keys(&["9"]);
+    tmux.wait("the task after", |s| task_text(s) == seen[3]);
+
+    // The help overlay comes from the keymap.
+    tmux.keys(&["?"]);
+    let help = tmux.wait("help", |s| s.contains("closes this help"));
+    for line in [
+        "undo: take back the last answer",
+        "skip: leave this task",
+        "quit: send what is unsent",
+    ] {
+        assert!(help.contains(line), "{help}");
+    }
+    tmux.keys(&["Escape"]);
+    tmux.wait("help closed", |s| {
+        !s.contains("closes this help") && task_text(s) == seen[3]
+    });
+
+    tmux.keys(&["C-q"]);
+    let end = tmux.wait("exit", |s| s.contains("KAZI-EXIT="));
+    assert!(end.contains("KAZI-EXIT=0"), "{end}");
+    assert!(
+        end.contains("All answers sent."),
+        "quit sends unsent answers: {end}"
+    );
+    assert!(
+        !end.contains("Product categories"),
+        "terminal restored (alternate screen left): {end}"
+    );
+
+    let mut answers = worker_answers(dir.path());
+    answers.sort();
+    let mut expected = vec![
+        (seen[0].clone(), "electronics".to_string()),
+        (seen[1].clone(), "food".to_string()),
+        (seen[2].clone(), "sports-outdoors".to_string()),
+    ];
+    expected.sort();
+    // Screen lines may be cut at the box edge: compare by prefix.
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    for ((text, label), (shown, want)) in answers.iter().zip(&expected) {
+        assert!(
+            text.starts_with(shown.trim_end_matches('…')),
+            "{text} vs {shown}"
+        );
+        assert_eq!(label, want);
+    }
+    drop(tmux);
+
+    // Running again with the same data dir continues where the worker left off.
+    let Some(tmux) = Tmux::start(&demo_cmd(dir.path(), "")) else {
+        return;
+    };
+    let s = tmux.wait("the second run", |s| {
+        s.contains("done today 3") && s.contains("Product categories")
+    });
+    assert_eq!(
+        task_text(&s),
+        seen[3],
+        "the next unanswered task comes first"
+    );
+    tmux.keys(&["C-q"]);
+    tmux.wait("exit", |s| s.contains("KAZI-EXIT=0"));
+}
+
+#[test]
+fn hostile_task_text_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let kazi = env!("CARGO_BIN_EXE_kazi");
+    let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    let project = dir.path().join("p.toml");
+    std::fs::write(&project, "name = \"evil\"\ntitle = \"Evil \\u001b[31mred\"\nkind = \"classify\"\n[[labels]]\nid = \"a\"\nname = \"A\\u001b]0;LABEL-HACK\\u0007\"\nkey = \"1\"\n").unwrap();
+    let tasks = dir.path().join("t.jsonl");
+    // Set the window title, clear the screen, move the cursor, ring the bell.
+    std::fs::write(&tasks, "{\"id\":\"x\",\"text\":\"Shoe \\u001b]0;TITLE-HACK\\u0007\\u001b[2J\\u001b[H\\u0007 size 42\"}\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(kazi)
+            .args(args)
+            .env("KAZI_HOME", &home)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[
+        "admin",
+        "--db",
+        &db,
+        "project",
+        "add",
+        project.to_str().unwrap(),
+    ]);
+    run(&[
+        "admin",
+        "--db",
+        &db,
+        "tasks",
+        "import",
+        "evil",
+        tasks.to_str().unwrap(),
+    ]);
+    let added = run(&["admin", "--db", &db, "user", "add", "w", "--role", "worker"]);
+    let code = added
+        .split("enrolment code: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+
+    let mut server = Command::new(kazi)
+        .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    run(&["login", "--server", &url, "--user", "w", "--code", &code]);
+
+    let cmd = format!(
+        "KAZI_HOME={} {kazi} work --project evil; sleep 60",
+        home.display()
+    );
+    if let Some(tmux) = Tmux::start(&cmd) {
+        let s = tmux.wait("the hostile task", |s| s.contains("size 42"));
+        assert!(
+            s.contains("Shoe ␛]0;TITLE-HACK␇␛[2J␛[H␇ size 42"),
+            "shown inert:\n{s}"
+        );
+        assert!(s.contains("A␛]0;LABEL-HACK␇"), "label shown inert:\n{s}");
+        let title = tmux.title();
+        assert!(
+            !title.contains("HACK"),
+            "the pane title was changed to {title:?}"
+        );
+        assert!(s.contains("Evil ␛[31mred"), "{s}");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
