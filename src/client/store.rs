@@ -73,6 +73,14 @@ CREATE TABLE IF NOT EXISTS drafts (task INTEGER PRIMARY KEY, value TEXT NOT NULL
 /// Answered tasks kept in the cache for undo; older ones are pruned once acknowledged.
 const KEEP_ANSWERED: i64 = 200;
 
+/// Turns SQLite errors into `StoreError`s naming this database file.
+fn db_error(path: &str) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+    move |e| StoreError::Db {
+        path: path.to_string(),
+        message: e.to_string(),
+    }
+}
+
 fn local_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -103,10 +111,7 @@ impl LocalStore {
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
-        StoreError::Db {
-            path: self.path.clone(),
-            message: e.to_string(),
-        }
+        db_error(&self.path)(e)
     }
 
     fn meta(&self, key: &str) -> Result<Option<i64>, StoreError> {
@@ -179,55 +184,39 @@ impl LocalStore {
     /// the queue. Returns the answer's id.
     pub fn record_answer(&mut self, task: &Task, value: &AnswerValue) -> Result<u64, StoreError> {
         let json = serde_json::to_string(value).unwrap_or_default();
-        let tx = self.conn.transaction().map_err(|e| StoreError::Db {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+        let db = db_error(&self.path);
+        let tx = self.conn.transaction().map_err(&db)?;
         let replaces: Option<Option<i64>> = tx
             .query_row("SELECT replaces FROM tasks WHERE id = ?1", [task.id], |r| {
                 r.get(0)
             })
             .optional()
-            .map_err(|e| StoreError::Db {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(&db)?;
         let Some(replaces) = replaces else {
             return Err(StoreError::NoTask(task.id));
         };
-        let run = || -> rusqlite::Result<i64> {
-            tx.execute(
-                "INSERT INTO outbox (task, project, value, answered_at, replaces)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![task.id, task.project, json, local_now(), replaces],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "UPDATE tasks SET state = 1, replaces = NULL WHERE id = ?1",
-                [task.id],
-            )?;
-            tx.execute("DELETE FROM drafts WHERE task = ?1", [task.id])?;
-            Ok(id)
-        };
-        let id = run().map_err(|e| StoreError::Db {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
-        tx.commit().map_err(|e| StoreError::Db {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+        tx.execute(
+            "INSERT INTO outbox (task, project, value, answered_at, replaces)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![task.id, task.project, json, local_now(), replaces],
+        )
+        .map_err(&db)?;
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE tasks SET state = 1, replaces = NULL WHERE id = ?1",
+            [task.id],
+        )
+        .map_err(&db)?;
+        tx.execute("DELETE FROM drafts WHERE task = ?1", [task.id])
+            .map_err(&db)?;
+        tx.commit().map_err(&db)?;
         Ok(id as u64)
     }
 
     /// Take back the newest answer of `project` not already taken back. An unsent answer is
     /// withdrawn; a sent one stays on the server until the task's next answer replaces it.
     pub fn undo_last(&mut self, project: &str) -> Result<Option<Undone>, StoreError> {
-        let path = self.path.clone();
-        let db = |e: rusqlite::Error| StoreError::Db {
-            path: path.clone(),
-            message: e.to_string(),
-        };
+        let db = db_error(&self.path);
         let tx = self.conn.transaction().map_err(db)?;
         let last = tx
             .query_row(
@@ -289,11 +278,7 @@ impl LocalStore {
 
     /// Skip a task: it leaves the queue and its lease goes back at the next sync.
     pub fn skip(&mut self, task_id: i64) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let db = |e: rusqlite::Error| StoreError::Db {
-            path: path.clone(),
-            message: e.to_string(),
-        };
+        let db = db_error(&self.path);
         let tx = self.conn.transaction().map_err(db)?;
         let n = tx
             .execute(
@@ -373,6 +358,18 @@ impl LocalStore {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// A two-column query as a map from the first column.
+    fn pairs<T: rusqlite::types::FromSql>(
+        &self,
+        sql: &str,
+    ) -> Result<BTreeMap<String, T>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, T>(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// A snapshot of what the sync planner needs.
     pub fn local_state(&self, active: Option<&str>) -> Result<LocalState, StoreError> {
         let now = local_now();
@@ -418,30 +415,12 @@ impl LocalStore {
                     .collect::<Result<Vec<i64>, _>>()
             })
             .map_err(|e| self.err(e))?;
-        let mut known = BTreeMap::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT name, version FROM projects")
-            .map_err(|e| self.err(e))?;
-        for row in stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| self.err(e))?
-        {
-            let (n, v) = row.map_err(|e| self.err(e))?;
-            known.insert(n, v);
-        }
-        let mut queued = BTreeMap::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT project, count(*) FROM tasks WHERE state = 0 GROUP BY project")
-            .map_err(|e| self.err(e))?;
-        for row in stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(|e| self.err(e))?
-        {
-            let (p, n) = row.map_err(|e| self.err(e))?;
-            queued.insert(p, n as usize);
-        }
+        let known = self.pairs::<String>("SELECT name, version FROM projects")?;
+        let queued = self
+            .pairs::<i64>("SELECT project, count(*) FROM tasks WHERE state = 0 GROUP BY project")?
+            .into_iter()
+            .map(|(p, n)| (p, n as usize))
+            .collect();
         Ok(LocalState {
             unsent,
             released,
@@ -458,11 +437,7 @@ impl LocalStore {
         request: &SyncRequest,
         response: &SyncResponse,
     ) -> Result<Applied, StoreError> {
-        let path = self.path.clone();
-        let db = |e: rusqlite::Error| StoreError::Db {
-            path: path.clone(),
-            message: e.to_string(),
-        };
+        let db = db_error(&self.path);
         let tx = self.conn.transaction().map_err(db)?;
         let mut applied = Applied::default();
         for ack in &response.acks {
