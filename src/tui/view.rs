@@ -445,9 +445,22 @@ const MIN_TASK_ROWS: u16 = 3;
 const MIN_LABEL_COL: u16 = 16;
 const READABLE_LABEL_COL: u16 = 24;
 
+/// Task rows (with the frame) that one label per row may leave: five lines of text,
+/// enough for the longest product titles at 80 columns.
+const ROOMY_TASK_ROWS: u16 = 7;
+
 fn label_grid(project: &Project, body: Rect, hints: bool) -> LabelGrid {
     let n = project.labels.len().max(1) as u16;
     let max_rows = body.height.saturating_sub(MIN_TASK_ROWS).max(1);
+    // One label per row when it fits: the description (the inline hint) gets the width.
+    if n + ROOMY_TASK_ROWS <= body.height {
+        let area = Rect::new(body.x, body.bottom() - n, body.width, n);
+        return LabelGrid {
+            area,
+            cols: 1,
+            rows: n,
+        };
+    }
     // Few columns read best (room for hints); labels take about a third of the height
     // unless hints are open, which asks for one label per row.
     let wanted_rows = if hints {
@@ -505,6 +518,14 @@ fn labels(p: &mut Painter, project: &Project, current: &Current, grid: &LabelGri
     }
     let col_w = grid.area.width / grid.cols;
     let suggestion = current.task.suggestion.as_deref();
+    // Descriptions start in one column, so the eye finds them in the same place.
+    let name_col = project
+        .labels
+        .iter()
+        .map(|l| text_width(&sanitize_line(&l.name)) as u16)
+        .max()
+        .unwrap_or(0)
+        .min(col_w / 2);
     for (i, label) in project.labels.iter().enumerate() {
         let i = i as u16;
         let (col, row) = (i / grid.rows, i % grid.rows);
@@ -548,17 +569,22 @@ fn labels(p: &mut Painter, project: &Project, current: &Current, grid: &LabelGri
             ""
         };
         at = p.put(at, y, end.saturating_sub(at), note, p.st.key);
+        // Hints open: the examples first, since a description fills the line by itself.
         let mut hint = String::new();
-        if !label.description.is_empty() {
-            hint.push_str(&sanitize_line(&label.description));
-        }
         if hints && !label.examples.is_empty() {
-            if !hint.is_empty() {
-                hint.push_str(" - ");
-            }
             hint.push_str("e.g. ");
             let examples: Vec<_> = label.examples.iter().map(|e| sanitize_line(e)).collect();
             hint.push_str(&examples.join("; "));
+        }
+        if !label.description.is_empty() {
+            if !hint.is_empty() {
+                hint.push_str(" - ");
+            }
+            hint.push_str(&sanitize_line(&label.description));
+        }
+        let hint_x = x + text_width(marker) as u16 + 2 + name_col;
+        if note.is_empty() && at < hint_x {
+            at = hint_x;
         }
         if !hint.is_empty() && at + 4 < end {
             at = p.put(at, y, end - at, "  ", Style::new());
