@@ -189,6 +189,26 @@ fn a_centre_from_the_command_line() {
     );
     assert!(status.contains("Unsent answers: 0"), "{status}");
 
+    // A centre can keep more tasks on a device for long offline stretches.
+    let profile_file = home.join("default/profile.toml");
+    let text = std::fs::read_to_string(&profile_file).unwrap();
+    assert!(text.contains("prefetch = 50"), "{text}");
+    let text = text.replace("prefetch = 50", "prefetch = 100");
+    std::fs::write(&profile_file, &text).unwrap();
+    let out = kazi(&["sync", "--project", "products"], &home);
+    assert!(
+        stdout(&out).contains("50 new tasks; 0 unsent, 120 tasks cached"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::write(
+        &profile_file,
+        text.replace("prefetch = 100", "prefetch = 0"),
+    )
+    .unwrap();
+    let err = refused(&kazi(&["sync"], &home));
+    assert!(err.contains("prefetch must be between 1 and"), "{err}");
+
     let out = kazi(
         &["export", "--db", &db, "products", "--format", "csv"],
         &home,

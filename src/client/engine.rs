@@ -59,6 +59,15 @@ impl Default for SyncConfig {
     }
 }
 
+impl SyncConfig {
+    /// The defaults with this device's cache size.
+    pub fn for_profile(profile: &Profile) -> SyncConfig {
+        let mut config = SyncConfig::default();
+        config.plan.prefetch = profile.prefetch;
+        config
+    }
+}
+
 /// What one sync did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncOutcome {

@@ -41,7 +41,13 @@ pub struct Profile {
     pub user: String,
     pub role: Role,
     pub token: String,
+    /// Tasks to keep cached for offline work (`prefetch = N` in profile.toml).
+    pub prefetch: usize,
 }
+
+/// Default of `prefetch`: a morning's work for a fast worker on a link that drops.
+pub const DEFAULT_PREFETCH: usize = 50;
+const MAX_PREFETCH: usize = 2000;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +55,12 @@ struct ProfileFile {
     server: String,
     user: String,
     role: Role,
+    #[serde(default = "default_prefetch")]
+    prefetch: usize,
+}
+
+fn default_prefetch() -> usize {
+    DEFAULT_PREFETCH
 }
 
 /// The directory holding all profiles: `$KAZI_HOME`, else `$XDG_DATA_HOME/kazi`, else
@@ -111,6 +123,12 @@ impl Profile {
             path: file.display().to_string(),
             message: e.message().to_string(),
         })?;
+        if !(1..=MAX_PREFETCH).contains(&pf.prefetch) {
+            return Err(ProfileError::Damaged {
+                path: file.display().to_string(),
+                message: format!("prefetch must be between 1 and {MAX_PREFETCH}"),
+            });
+        }
         let token_path = dir.join("token");
         let token = fs::read_to_string(&token_path)
             .map_err(|e| io_err(&token_path, e))?
@@ -123,6 +141,7 @@ impl Profile {
             user: pf.user,
             role: pf.role,
             token,
+            prefetch: pf.prefetch,
         })
     }
 
@@ -143,6 +162,7 @@ impl Profile {
             server: self.server.clone(),
             user: self.user.clone(),
             role: self.role,
+            prefetch: self.prefetch,
         };
         let text = toml::to_string(&pf).unwrap_or_default();
         let file = self.dir.join("profile.toml");
@@ -200,6 +220,8 @@ pub fn login(
         user,
         role,
         token,
+        // Logging in again keeps a prefetch the centre set for this device.
+        prefetch: Profile::load(home, name).map_or(DEFAULT_PREFETCH, |p| p.prefetch),
     };
     profile.save()?;
     Ok(profile)

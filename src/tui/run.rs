@@ -45,7 +45,7 @@ pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Resul
 
     let (tx, rx) = mpsc::channel::<Input>();
     let sync_tx = tx.clone();
-    let engine = SyncEngine::start(profile, SyncConfig::default(), move |status| {
+    let engine = SyncEngine::start(profile, SyncConfig::for_profile(profile), move |status| {
         let _ = sync_tx.send(Input::Sync(status));
     })?;
 
