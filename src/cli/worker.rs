@@ -50,17 +50,16 @@ pub fn sync(profile: &str, project: Option<&str>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let plan = PlanConfig {
+        prefetch: profile.prefetch,
+        ..PlanConfig::default()
+    };
     let (mut sent, mut refused, mut fetched, mut rounds) = (0, Vec::new(), 0, 0);
     // Several rounds only when there is more than one sync's worth to send.
     while rounds < 100 {
         rounds += 1;
         let outcome = rt
-            .block_on(client::sync_once(
-                &remote,
-                &mut store,
-                project,
-                PlanConfig::default(),
-            ))
+            .block_on(client::sync_once(&remote, &mut store, project, plan))
             .with_context(|| {
                 let unsent = store.counts(None).map(|c| c.unsent).unwrap_or(0);
                 format!("sync failed ({unsent} answers saved here, will send later)")
