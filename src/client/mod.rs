@@ -10,6 +10,6 @@ mod store;
 
 pub use engine::{Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatus, sync_once};
 pub use plan::{LocalState, PlanConfig, UnsentAnswer, plan};
-pub use profile::{Profile, ProfileError, kazi_home, login};
+pub use profile::{DEFAULT_PREFETCH, Profile, ProfileError, kazi_home, login};
 pub use remote::{Remote, RemoteError};
 pub use store::{Applied, Counts, LocalStore, StoreError, Undone};

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::model::{AnswerValue, Project, Task};
 use crate::protocol::{AckStatus, AnswerUpload, SyncRequest, SyncResponse};
@@ -86,6 +86,13 @@ fn local_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// A write transaction, started IMMEDIATE: the screen and the sync engine hold separate
+/// connections, and a deferred transaction that read before the other's commit cannot
+/// become a writer (SQLite answers "database is locked" at once, without waiting).
+fn begin_write(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
 impl LocalStore {
@@ -185,7 +192,7 @@ impl LocalStore {
     pub fn record_answer(&mut self, task: &Task, value: &AnswerValue) -> Result<u64, StoreError> {
         let json = serde_json::to_string(value).unwrap_or_default();
         let db = db_error(&self.path);
-        let tx = self.conn.transaction().map_err(&db)?;
+        let tx = begin_write(&mut self.conn).map_err(&db)?;
         let replaces: Option<Option<i64>> = tx
             .query_row("SELECT replaces FROM tasks WHERE id = ?1", [task.id], |r| {
                 r.get(0)
@@ -217,7 +224,7 @@ impl LocalStore {
     /// withdrawn; a sent one stays on the server until the task's next answer replaces it.
     pub fn undo_last(&mut self, project: &str) -> Result<Option<Undone>, StoreError> {
         let db = db_error(&self.path);
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = begin_write(&mut self.conn).map_err(db)?;
         let last = tx
             .query_row(
                 "SELECT o.id, o.task, o.value, o.sent, o.replaces, t.text, t.suggestion
@@ -279,7 +286,7 @@ impl LocalStore {
     /// Skip a task: it leaves the queue and its lease goes back at the next sync.
     pub fn skip(&mut self, task_id: i64) -> Result<(), StoreError> {
         let db = db_error(&self.path);
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = begin_write(&mut self.conn).map_err(db)?;
         let n = tx
             .execute(
                 "UPDATE tasks SET state = 2 WHERE id = ?1 AND state = 0",
@@ -438,7 +445,7 @@ impl LocalStore {
         response: &SyncResponse,
     ) -> Result<Applied, StoreError> {
         let db = db_error(&self.path);
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = begin_write(&mut self.conn).map_err(db)?;
         let mut applied = Applied::default();
         for ack in &response.acks {
             // Only acks for answers this request carried count; anything else is ignored.

@@ -42,10 +42,15 @@ pub fn enter() -> io::Result<TerminalGuard> {
     ACTIVE.store(true, Ordering::SeqCst);
     let setup = (|| {
         let mut out = io::stdout();
-        execute!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
-        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        terminal.clear()?;
-        Ok(terminal)
+        // Cleared here rather than by `Terminal::clear`, which first asks the terminal for
+        // the cursor position: a round trip over SSH, and a failure where nobody answers.
+        execute!(
+            out,
+            terminal::EnterAlternateScreen,
+            cursor::Hide,
+            terminal::Clear(terminal::ClearType::All)
+        )?;
+        Terminal::new(CrosstermBackend::new(io::stdout()))
     })();
     match setup {
         Ok(terminal) => Ok(TerminalGuard { terminal }),

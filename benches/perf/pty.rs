@@ -8,6 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Device status report: "where is the cursor?".
+const CURSOR_QUERY: &[u8] = b"\x1b[6n";
+
 pub struct PtyChild {
     pub child: Child,
     master: File,
@@ -57,10 +60,16 @@ impl PtyChild {
         drop(cmd);
         let master = File::from(master);
         let mut reader = master.try_clone()?;
+        let mut answerer = master.try_clone()?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
+                // Answer a cursor position query at once, as a terminal does; a program
+                // waiting for the answer would otherwise stall.
+                if contains(&buf[..n], CURSOR_QUERY) {
+                    let _ = answerer.write_all(b"\x1b[1;1R");
+                }
                 if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
                     break;
                 }
@@ -94,6 +103,24 @@ impl PtyChild {
         let mut out = Vec::new();
         while let Ok(chunk) = self.output.recv_timeout(quiet) {
             out.extend_from_slice(&chunk);
+        }
+        self.seen.extend_from_slice(&out);
+        out
+    }
+
+    /// Everything written during the next `period` (however busy or quiet).
+    pub fn collect_for(&mut self, period: Duration) -> Vec<u8> {
+        let deadline = Instant::now() + period;
+        let mut out = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.output.recv_timeout(left) {
+                Ok(chunk) => out.extend_from_slice(&chunk),
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(left);
+                    break;
+                }
+            }
         }
         self.seen.extend_from_slice(&out);
         out

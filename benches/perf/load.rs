@@ -1,0 +1,336 @@
+//! The server under load, in process on loopback, driven by simulated clients that speak
+//! the real client's protocol (`client::Remote`: zstd bodies, keep-alive): answers accepted
+//! per second beside a raw SQLite insert loop of the same durability, and sync latency
+//! with 1,000 clients at worker pace. One tokio thread drives all clients; it shares the
+//! machine's two cores with the server.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use kazi::client::{Remote, RemoteError};
+use kazi::model::{AnswerValue, Project};
+use kazi::protocol::{AckStatus, AnswerUpload, LoginRequest, SyncRequest, Want};
+use kazi::server::ServerConfig;
+
+use crate::common::{self, BenchServer, Report, median, quantile};
+
+const RAW_SECS: f64 = 3.0;
+const THROUGHPUT_CLIENTS: usize = 64;
+const THROUGHPUT_SECS: f64 = 5.0;
+const THROUGHPUT_TASKS: usize = 30_000;
+const FLEET: usize = 1_000;
+const FLEET_TASKS: usize = 12_000;
+/// Each simulated worker syncs once per period (10 answers, wanting 10 more).
+const FLEET_PERIOD: Duration = Duration::from_secs(10);
+const FLEET_ROUNDS: u32 = 2;
+const PER_SYNC: u32 = 10;
+
+/// One commit per insert, WAL, synchronous=FULL: what the server's durability costs
+/// without any batching.
+fn raw_sqlite_inserts(dir: &std::path::Path) -> Result<f64> {
+    let conn = rusqlite::Connection::open(dir.join("raw.db"))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    anyhow::ensure!(mode.eq_ignore_ascii_case("wal"), "raw loop: no WAL mode");
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         CREATE TABLE answers (id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,
+             client_id INTEGER NOT NULL, task_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+             value TEXT NOT NULL, at INTEGER NOT NULL, UNIQUE (device_id, client_id));",
+    )?;
+    let mut insert = conn.prepare(
+        "INSERT INTO answers (device_id, client_id, task_id, user_id, value, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let start = Instant::now();
+    let mut n: i64 = 0;
+    while start.elapsed().as_secs_f64() < RAW_SECS {
+        n += 1;
+        insert.execute(rusqlite::params![
+            n % 64,
+            n,
+            n,
+            n % 64,
+            r#"{"labels":["food"]}"#,
+            n
+        ])?;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// A simulated worker: its device token's connection, the leases it holds and the
+/// answers it has not had acknowledged.
+struct SimClient {
+    remote: Remote,
+    known: BTreeMap<String, String>,
+    project: String,
+    label: String,
+    held: Vec<i64>,
+    unsent: Vec<AnswerUpload>,
+    next_id: u64,
+}
+
+/// What one sync did.
+struct SyncResult {
+    latency: Duration,
+    accepted: usize,
+    error: Option<RemoteError>,
+}
+
+impl SimClient {
+    fn new(base: &str, token: &str, project: &Project, know_schema: bool) -> Result<SimClient> {
+        let known = if know_schema {
+            [(project.name.clone(), project.version())].into()
+        } else {
+            BTreeMap::new()
+        };
+        Ok(SimClient {
+            remote: Remote::new(base, token)?,
+            known,
+            project: project.name.clone(),
+            label: project.labels[0].id.clone(),
+            held: Vec::new(),
+            unsent: Vec::new(),
+            next_id: 1,
+        })
+    }
+
+    /// Answer every held task and ask for `want` more, in one sync.
+    async fn sync(&mut self, want: u32) -> SyncResult {
+        for task in self.held.drain(..) {
+            self.unsent.push(AnswerUpload {
+                id: self.next_id,
+                task,
+                value: AnswerValue::Labels(vec![self.label.clone()]),
+                ago: 0,
+                replaces: None,
+            });
+            self.next_id += 1;
+        }
+        let request = SyncRequest {
+            answers: self.unsent.clone(),
+            released: Vec::new(),
+            want: vec![Want {
+                project: self.project.clone(),
+                count: want,
+            }],
+            known: self.known.clone(),
+        };
+        let start = Instant::now();
+        let reply = self.remote.sync(&request).await;
+        let latency = start.elapsed();
+        match reply {
+            Ok(response) => {
+                self.unsent.clear();
+                for p in &response.projects {
+                    self.known.insert(p.name.clone(), p.version());
+                }
+                self.held = response.leases.iter().map(|l| l.task).collect();
+                let accepted = response
+                    .acks
+                    .iter()
+                    .filter(|a| a.status == AckStatus::Ok)
+                    .count();
+                SyncResult {
+                    latency,
+                    accepted,
+                    error: None,
+                }
+            }
+            // Unacknowledged answers go again in the next sync, as the real client does.
+            Err(e) => SyncResult {
+                latency,
+                accepted: 0,
+                error: Some(e),
+            },
+        }
+    }
+}
+
+/// Log in `count` new workers (created concurrently, so the writer batches them).
+fn enrol(server: &BenchServer, rt: &tokio::runtime::Runtime, count: usize) -> Result<Vec<String>> {
+    let codes: Vec<(String, String)> = std::thread::scope(|s| {
+        let chunks: Vec<_> = (0..8)
+            .map(|t| {
+                s.spawn(move || {
+                    (t..count)
+                        .step_by(8)
+                        .map(|i| {
+                            let name = format!("w{i:04}");
+                            server.add_worker(&name).map(|code| (name, code))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        chunks
+            .into_iter()
+            .map(|h| h.join().expect("enrol thread"))
+            .collect::<Result<Vec<_>>>()
+            .map(|v| v.into_iter().flatten().collect())
+    })?;
+    let base = server.url();
+    rt.block_on(async move {
+        let gate = Arc::new(Semaphore::new(32));
+        let anonymous = Remote::new(&base, "")?;
+        let mut logins = JoinSet::new();
+        for (i, (user, code)) in codes.into_iter().enumerate() {
+            let (gate, remote) = (gate.clone(), anonymous.clone());
+            logins.spawn(async move {
+                let _permit = gate.acquire().await;
+                let request = LoginRequest {
+                    user,
+                    code,
+                    device: "bench".into(),
+                };
+                remote.login(&request).await.map(|r| (i, r.token))
+            });
+        }
+        let mut tokens = vec![String::new(); count];
+        while let Some(done) = logins.join_next().await {
+            let (i, token) = done??;
+            tokens[i] = token;
+        }
+        Ok(tokens)
+    })
+}
+
+fn load_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Raw SQLite beside the server's accepted answers per second, many clients at once.
+pub fn throughput(report: &mut Report, titles: &[String]) -> Result<()> {
+    let project = common::products()?;
+    // The per-user limit (10 syncs/s) guards against runaway clients; these few clients
+    // stand for many people and sync back to back, so it is lifted here.
+    let mut config = ServerConfig::default();
+    config.sync_limit.per_sec = 1e6;
+    config.sync_limit.burst = 1_000_000;
+    let server = BenchServer::start(config)?;
+    server.add_project(&project)?;
+    server.import(&project.name, titles, THROUGHPUT_TASKS)?;
+
+    let raw = raw_sqlite_inserts(server.dir.path())?;
+
+    let rt = load_runtime()?;
+    let tokens = enrol(&server, &rt, THROUGHPUT_CLIENTS)?;
+    let base = server.url();
+    let (accepted, syncs, errors, elapsed) = rt.block_on(async {
+        let mut clients = Vec::new();
+        for token in &tokens {
+            let mut client = SimClient::new(&base, token, &project, true)?;
+            // Warm-up: the first leases and the connection.
+            client.sync(PER_SYNC).await;
+            clients.push(client);
+        }
+        let start = Instant::now();
+        let end = start + Duration::from_secs_f64(THROUGHPUT_SECS);
+        let mut running = JoinSet::new();
+        for mut client in clients {
+            running.spawn(async move {
+                let (mut accepted, mut syncs, mut errors) = (0, 0, 0);
+                while Instant::now() < end {
+                    let result = client.sync(PER_SYNC).await;
+                    if Instant::now() > end {
+                        break;
+                    }
+                    syncs += 1;
+                    accepted += result.accepted;
+                    errors += usize::from(result.error.is_some());
+                }
+                (accepted, syncs, errors)
+            });
+        }
+        let (mut accepted, mut syncs, mut errors) = (0, 0, 0);
+        while let Some(done) = running.join_next().await {
+            let (a, s, e) = done?;
+            accepted += a;
+            syncs += s;
+            errors += e;
+        }
+        anyhow::Ok((accepted, syncs, errors, start.elapsed().min(end - start)))
+    })?;
+    let per_s = accepted as f64 / elapsed.as_secs_f64();
+    report.add("server_answers_per_s", per_s, "answers/s");
+    report.add("raw_sqlite_inserts_per_s", raw, "inserts/s");
+    println!(
+        "  server/raw {:.0}%: {THROUGHPUT_CLIENTS} clients, {syncs} syncs of {PER_SYNC} answers in {:.1} s, {errors} failed syncs",
+        100.0 * per_s / raw,
+        elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// 1,000 workers, each syncing once per `FLEET_PERIOD` at its own phase.
+pub fn fleet(report: &mut Report, titles: &[String]) -> Result<()> {
+    let project = common::products()?;
+    let server = BenchServer::start(ServerConfig::default())?;
+    server.add_project(&project)?;
+    server.import(&project.name, titles, FLEET_TASKS)?;
+    let rt = load_runtime()?;
+    let setup = Instant::now();
+    let tokens = enrol(&server, &rt, FLEET)?;
+    println!(
+        "  {FLEET} workers created and logged in in {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
+    let base = server.url();
+    // A fresh device each: the first sync also brings the schema. Built before the clock
+    // starts: setting up HTTP takes milliseconds per client.
+    let clients = tokens
+        .iter()
+        .map(|token| SimClient::new(&base, token, &project, false))
+        .collect::<Result<Vec<_>>>()?;
+    let (first, steady, errors) = rt.block_on(async {
+        let start = tokio::time::Instant::now();
+        let mut running = JoinSet::new();
+        for (i, mut client) in clients.into_iter().enumerate() {
+            let phase = FLEET_PERIOD.mul_f64(i as f64 / FLEET as f64);
+            running.spawn(async move {
+                let mut first = Vec::new();
+                let mut steady = Vec::new();
+                let mut errors = Vec::new();
+                for round in 0..=FLEET_ROUNDS {
+                    tokio::time::sleep_until(start + phase + FLEET_PERIOD * round).await;
+                    let result = client.sync(PER_SYNC).await;
+                    let ms = result.latency.as_secs_f64() * 1e3;
+                    if round == 0 { &mut first } else { &mut steady }.push(ms);
+                    errors.extend(result.error.map(|e| e.to_string()));
+                }
+                (first, steady, errors)
+            });
+        }
+        let (mut first, mut steady, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+        while let Some(done) = running.join_next().await {
+            let (f, s, e) = done.context("a simulated client failed")?;
+            first.extend(f);
+            steady.extend(s);
+            errors.extend(e);
+        }
+        anyhow::Ok((first, steady, errors))
+    })?;
+    report.add("sync_p50_ms", median(&steady), "ms");
+    report.add("sync_p99_ms", quantile(&steady, 0.99), "ms");
+    println!(
+        "  {} steady syncs ({PER_SYNC} answers + {PER_SYNC} wanted, {:.0}/s), {} over 100 ms, max {:.1} ms; first syncs (schema + leases) p50 {:.1} ms p99 {:.1} ms; {} failed{}",
+        steady.len(),
+        FLEET as f64 / FLEET_PERIOD.as_secs_f64(),
+        steady.iter().filter(|&&ms| ms > 100.0).count(),
+        quantile(&steady, 1.0),
+        median(&first),
+        quantile(&first, 0.99),
+        errors.len(),
+        errors
+            .first()
+            .map(|e| format!(" (first: {e})"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
