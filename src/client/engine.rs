@@ -307,7 +307,9 @@ impl Worker {
 
     async fn sync(&mut self) {
         self.kicked = false;
-        if self.link == Link::Online {
+        // "syncing" only while answers are on their way: a background top-up with nothing
+        // to send must not redraw an idle screen.
+        if self.link == Link::Online && self.counts().unsent > 0 {
             self.report(Link::Syncing, 0, None);
         }
         let result = sync_once(
