@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::model::{AnswerValue, Project, Task};
 use crate::protocol::{AckStatus, AnswerUpload, SyncRequest, SyncResponse};
@@ -78,6 +78,14 @@ fn local_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// A write transaction that takes the write lock at once. A deferred one starts as a
+/// reader and, when the sync engine's connection commits in between, fails to upgrade
+/// with SQLITE_BUSY at once (the busy timeout does not apply): the worker's answer would
+/// not be saved. Taking the lock first makes it wait its turn instead.
+fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
 impl LocalStore {
@@ -179,7 +187,7 @@ impl LocalStore {
     /// the queue. Returns the answer's id.
     pub fn record_answer(&mut self, task: &Task, value: &AnswerValue) -> Result<u64, StoreError> {
         let json = serde_json::to_string(value).unwrap_or_default();
-        let tx = self.conn.transaction().map_err(|e| StoreError::Db {
+        let tx = write_tx(&mut self.conn).map_err(|e| StoreError::Db {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
@@ -228,7 +236,7 @@ impl LocalStore {
             path: path.clone(),
             message: e.to_string(),
         };
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = write_tx(&mut self.conn).map_err(db)?;
         let last = tx
             .query_row(
                 "SELECT o.id, o.task, o.value, o.sent, o.replaces, t.text, t.suggestion
@@ -294,7 +302,7 @@ impl LocalStore {
             path: path.clone(),
             message: e.to_string(),
         };
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = write_tx(&mut self.conn).map_err(db)?;
         let n = tx
             .execute(
                 "UPDATE tasks SET state = 2 WHERE id = ?1 AND state = 0",
@@ -463,7 +471,7 @@ impl LocalStore {
             path: path.clone(),
             message: e.to_string(),
         };
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = write_tx(&mut self.conn).map_err(db)?;
         let mut applied = Applied::default();
         for ack in &response.acks {
             // Only acks for answers this request carried count; anything else is ignored.
