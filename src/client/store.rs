@@ -457,6 +457,7 @@ impl LocalStore {
             queued,
             active: active.map(str::to_string),
             synced_before: self.meta("last_sync")?.is_some(),
+            seen: self.meta("seen_reply")?.unwrap_or(0) as u64,
         })
     }
 
@@ -547,6 +548,16 @@ impl LocalStore {
             [KEEP_ANSWERED],
         )
         .map_err(db)?;
+        if response.reply > 0 {
+            // Never backwards: a slower concurrent sync (kazi sync beside kazi work) may
+            // apply an older reply after a newer one.
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('seen_reply', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+                [response.reply as i64],
+            )
+            .map_err(db)?;
+        }
         for (key, value) in [
             ("last_sync", response.now),
             ("clock_offset", response.now - local_now()),
