@@ -386,3 +386,66 @@ fn leases_in_a_lost_reply_reach_the_worker_at_the_next_sync() {
     assert_eq!(answered, 25);
     assert_eq!(store.counts(None).unwrap().unsent, 0);
 }
+
+/// Quitting sends unsent answers within a bounded wait: a link that is down when the
+/// worker quits and back a moment later still gets them, instead of one failed attempt
+/// ending the wait.
+#[test]
+fn quitting_keeps_trying_within_its_wait() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = rt.block_on(harness::start());
+    server.add_project(&harness::project(1));
+    server.import_numbered("shop", 20);
+    let code = admin::add_user(&*server.store, "dalila", Role::Worker, &server.clock).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut profile = client::login(home.path(), "w", &server.base, "dalila", &code).unwrap();
+    let upstream: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let link = std::sync::Arc::new(HostileLink::start(upstream, Faults::clean()));
+    profile.set_server(&link.url()).unwrap();
+    // Answers wait to be sent until quit: nothing sends them earlier.
+    let config = SyncConfig {
+        send_after_answers: 1000,
+        send_after: Duration::from_secs(3600),
+        ..sync_config()
+    };
+    let (tx, statuses) = mpsc::channel();
+    let engine = SyncEngine::start(&profile, config, move |s| {
+        let _ = tx.send(s);
+    })
+    .unwrap();
+    engine.set_project(Some("shop".into()));
+    let deadline = Instant::now() + PATIENCE;
+    while statuses
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .expect("tasks arrive")
+        .counts
+        .queued
+        == 0
+    {}
+    let mut store = LocalStore::open(&profile.db_path()).unwrap();
+    let (tasks, _) = store.queued_tasks("shop", 0, 3).unwrap();
+    for task in &tasks {
+        let value = kazi::model::AnswerValue::Labels(vec!["toys".into()]);
+        store.record_answer(task, &value).unwrap();
+    }
+
+    link.cut();
+    let back = std::thread::spawn({
+        let link = link.clone();
+        move || {
+            std::thread::sleep(Duration::from_millis(1500));
+            link.restore();
+        }
+    });
+    let left = engine
+        .shutdown(Duration::from_secs(20))
+        .expect("engine stops");
+    back.join().unwrap();
+    assert_eq!(left.unsent, 0, "answers left behind on quit");
+    let export = kit::parse_export(&server.export("shop", ExportFormat::Jsonl));
+    assert_eq!(export.values().map(Vec::len).sum::<usize>(), 3);
+}
