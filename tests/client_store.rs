@@ -3,7 +3,7 @@
 
 use kazi::client::LocalStore;
 use kazi::model::{AnswerValue, Project, Task};
-use kazi::protocol::{Ack, AckStatus, Lease, SyncResponse};
+use kazi::protocol::{Ack, AckStatus, Lease, SyncRequest, SyncResponse};
 
 const PROJECT: &str = r#"
 name = "p"
@@ -233,4 +233,40 @@ fn drafts_are_kept_until_answered() {
     assert_eq!(store.draft(t.id).unwrap(), Some(labels("b")));
     store.record_answer(&t, &labels("b")).unwrap();
     assert_eq!(store.draft(t.id).unwrap(), None);
+}
+
+#[test]
+fn arrival_numbers_are_never_reused_after_pruning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_tasks(dir.path(), 3);
+    // The screen has paged up to the newest task, which the worker skips.
+    let (_, seen_up_to) = store.queued_tasks("p", 0, 10).unwrap();
+    store.skip(3).unwrap();
+    // A sync hands the skip back; the skipped task is pruned from the cache.
+    let request =
+        kazi::client::plan(&store.local_state(Some("p")).unwrap(), Default::default()).unwrap();
+    store
+        .apply(
+            &request,
+            &SyncResponse {
+                now: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // New tasks arrive later: the screen, asking for what came after what it saw, gets them.
+    let fresh = SyncResponse {
+        now: 3,
+        leases: vec![Lease {
+            task: 4,
+            project: "p".into(),
+            text: "task 4".into(),
+            suggestion: None,
+            expires: 9,
+        }],
+        ..Default::default()
+    };
+    store.apply(&SyncRequest::default(), &fresh).unwrap();
+    let (after, _) = store.queued_tasks("p", seen_up_to, 10).unwrap();
+    assert_eq!(after.iter().map(|t| t.id).collect::<Vec<_>>(), vec![4]);
 }

@@ -72,6 +72,8 @@ struct SimClient {
     held: Vec<i64>,
     unsent: Vec<AnswerUpload>,
     next_id: u64,
+    /// The last reply applied, as a real client tracks it.
+    seen: u64,
 }
 
 /// What one sync did.
@@ -96,6 +98,7 @@ impl SimClient {
             held: Vec::new(),
             unsent: Vec::new(),
             next_id: 1,
+            seen: 0,
         })
     }
 
@@ -119,6 +122,7 @@ impl SimClient {
                 count: want,
             }],
             known: self.known.clone(),
+            seen: Some(self.seen),
         };
         let start = Instant::now();
         let reply = self.remote.sync(&request).await;
@@ -126,6 +130,7 @@ impl SimClient {
         match reply {
             Ok(response) => {
                 self.unsent.clear();
+                self.seen = self.seen.max(response.reply);
                 for p in &response.projects {
                     self.known.insert(p.name.clone(), p.version());
                 }

@@ -392,14 +392,22 @@ impl Worker {
         }
     }
 
-    /// On quit: try to send what is unsent, within `wait`.
+    /// On quit: try to send what is unsent, within `wait`. A dropped connection is tried
+    /// again after a pause: on a thin link one attempt in a few fails, and giving up at
+    /// the first would leave answers behind that the wait had time for.
     async fn flush(&mut self, wait: Duration) -> Counts {
         let deadline = Instant::now() + wait;
+        let mut pause = self.config.backoff_min;
         while self.counts().unsent > 0 && Instant::now() < deadline {
             // Only answers now: asking for tasks on the way out would lease them for nothing.
             let attempt = sync_once(&self.remote, &mut self.store, None, self.config.plan);
             match tokio::time::timeout_at(deadline, attempt).await {
                 Ok(Ok(_)) => {}
+                Ok(Err(SyncError::Remote(RemoteError::Offline(_)))) => {
+                    tokio::time::sleep_until((Instant::now() + pause).min(deadline)).await;
+                    pause = pause.saturating_mul(2);
+                }
+                // Refused, or out of time: trying again would not help.
                 _ => break,
             }
         }

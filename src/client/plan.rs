@@ -25,6 +25,8 @@ pub struct LocalState {
     pub active: Option<String>,
     /// Whether this device ever synced (a first sync always goes out, for the schemas).
     pub synced_before: bool,
+    /// The server's number of the last reply applied here (`SyncRequest::seen`).
+    pub seen: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +82,7 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
         released: state.released.clone(),
         want,
         known: state.known.clone(),
+        seen: Some(state.seen),
     })
 }
 

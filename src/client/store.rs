@@ -435,6 +435,7 @@ impl LocalStore {
             queued,
             active: active.map(str::to_string),
             synced_before: self.meta("last_sync")?.is_some(),
+            seen: self.meta("seen_reply")?.unwrap_or(0) as u64,
         })
     }
 
@@ -488,8 +489,15 @@ impl LocalStore {
             tx.execute("DELETE FROM tasks WHERE project = ?1 AND state = 0", [name])
                 .map_err(db)?;
         }
+        // Arrival numbers only grow, even after pruning removed the newest task: the screen
+        // pages through the queue by them and would never see a reused one.
         let mut seq: i64 = tx
-            .query_row("SELECT coalesce(max(seq), 0) FROM tasks", [], |r| r.get(0))
+            .query_row(
+                "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'task_seq'), 0),
+                            coalesce((SELECT max(seq) FROM tasks), 0))",
+                [],
+                |r| r.get(0),
+            )
             .map_err(db)?;
         for lease in &response.leases {
             seq += 1;
@@ -521,7 +529,18 @@ impl LocalStore {
             [KEEP_ANSWERED],
         )
         .map_err(db)?;
+        if response.reply > 0 {
+            // Never backwards: a slower concurrent sync (kazi sync beside kazi work) may
+            // apply an older reply after a newer one.
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('seen_reply', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+                [response.reply as i64],
+            )
+            .map_err(db)?;
+        }
         for (key, value) in [
+            ("task_seq", seq),
             ("last_sync", response.now),
             ("clock_offset", response.now - local_now()),
             ("done_today", i64::from(response.done_today)),

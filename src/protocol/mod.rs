@@ -61,6 +61,15 @@ pub struct SyncRequest {
     /// or changed.
     #[serde(default)]
     pub known: BTreeMap<String, String>,
+    /// The `reply` number of the last reply this device applied (0: none yet). Leases in
+    /// later replies never arrived (the link dropped the reply): the server sends them
+    /// again. Absent: the client keeps no such count, and nothing is sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One answer as the client sends it.
@@ -105,6 +114,10 @@ pub struct SyncResponse {
     /// Projects the client knows that are gone or closed to this user.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
+    /// This device's number for a reply carrying leases (rising); the client sends the
+    /// last one it applied as `seen`. 0 when the reply carries none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reply: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,7 +22,8 @@ use writer::Writer;
 
 /// Migrations in order; `schema_version` holds how many have run. Never edit one that
 /// has shipped: append a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -92,7 +93,16 @@ CREATE TABLE answers (
 CREATE INDEX answers_task ON answers(task_id, user_id);
 -- Covers the day's count of a worker's answers.
 CREATE INDEX answers_user_at ON answers(user_id, at, superseded_by);
-"#];
+"#,
+    // Leases remember the device and the reply that carried them, so leases in a reply the
+    // link lost are sent again instead of being held out of everyone's reach until expiry.
+    r#"
+ALTER TABLE devices ADD COLUMN replies INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leases ADD COLUMN device_id INTEGER;
+ALTER TABLE leases ADD COLUMN reply INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX leases_unseen ON leases(device_id, reply) WHERE live = 1;
+"#,
+];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
 /// running `kazi serve`) before giving up.

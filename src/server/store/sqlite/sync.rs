@@ -43,8 +43,22 @@ pub(super) fn sync(
         .filter(|name| !catalogue.contains_key(name.as_str()))
         .cloned()
         .collect();
-    let mut leases = Vec::new();
-    let mut budget = crate::protocol::MAX_WANT_PER_SYNC as usize;
+    // Leases of replies this device never applied come first, and count as granted.
+    let mut leases = match request.seen {
+        Some(seen) => unseen_leases(conn, who, seen)?,
+        None => Vec::new(),
+    };
+    let reply = if leases.is_empty() && request.want.iter().all(|w| w.count == 0) {
+        0
+    } else {
+        next_reply(conn, who)?
+    };
+    let mut retag =
+        conn.prepare_cached("UPDATE leases SET reply = ?1 WHERE task_id = ?2 AND user_id = ?3")?;
+    for lease in &leases {
+        retag.execute(params![reply as i64, lease.task, who.user_id])?;
+    }
+    let mut budget = (crate::protocol::MAX_WANT_PER_SYNC as usize).saturating_sub(leases.len());
     for want in &request.want {
         let Some(entry) = catalogue.get(want.project.as_str()) else {
             if !removed.contains(&want.project) {
@@ -52,8 +66,9 @@ pub(super) fn sync(
             }
             continue;
         };
-        let count = (want.count as usize).min(budget);
-        let granted = grant_leases(conn, who, &want.project, entry, count, now)?;
+        let resent = leases.iter().filter(|l| l.project == want.project).count();
+        let count = (want.count as usize).saturating_sub(resent).min(budget);
+        let granted = grant_leases(conn, who, &want.project, entry, count, now, reply)?;
         budget -= granted.len();
         leases.extend(granted);
     }
@@ -71,7 +86,36 @@ pub(super) fn sync(
         leases,
         projects: schemas,
         removed,
+        reply,
     })
+}
+
+/// Live leases granted to this device in replies after `seen`, the last it applied: the
+/// link lost those replies, so the device never had these tasks.
+fn unseen_leases(conn: &Connection, who: &Principal, seen: u64) -> Result<Vec<Lease>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
+         JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
+         WHERE l.device_id = ?1 AND l.live = 1 AND l.reply > ?2 ORDER BY l.task_id",
+    )?;
+    let rows = stmt.query_map(params![who.device_id, seen as i64], |r| {
+        Ok(Lease {
+            task: r.get(0)?,
+            project: r.get(1)?,
+            text: r.get(2)?,
+            suggestion: r.get(3)?,
+            expires: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The next reply number of this device.
+fn next_reply(conn: &Connection, who: &Principal) -> Result<u64, StoreError> {
+    let n: i64 = conn
+        .prepare_cached("UPDATE devices SET replies = replies + 1 WHERE id = ?1 RETURNING replies")?
+        .query_row([who.device_id], |r| r.get(0))?;
+    Ok(n as u64)
 }
 
 /// Return expired leases' slots to the pool.
@@ -343,6 +387,7 @@ fn grant_leases(
     entry: &CatalogueEntry,
     count: usize,
     now: i64,
+    reply: u64,
 ) -> Result<Vec<Lease>, StoreError> {
     if count == 0 {
         return Ok(Vec::new());
@@ -361,14 +406,23 @@ fn grant_leases(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut hold = conn.prepare_cached(
-        "INSERT INTO leases (task_id, user_id, granted, expires, live) VALUES (?1, ?2, ?3, ?4, 1) \
+        "INSERT INTO leases (task_id, user_id, granted, expires, live, device_id, reply) \
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6) \
          ON CONFLICT (task_id, user_id) DO UPDATE SET granted = excluded.granted, \
-           expires = excluded.expires, live = 1",
+           expires = excluded.expires, live = 1, device_id = excluded.device_id, \
+           reply = excluded.reply",
     )?;
     let mut take_slot =
         conn.prepare_cached("UPDATE tasks SET open_slots = open_slots - 1 WHERE id = ?1")?;
     for lease in &picked {
-        hold.execute(params![lease.task, who.user_id, now, expires])?;
+        hold.execute(params![
+            lease.task,
+            who.user_id,
+            now,
+            expires,
+            who.device_id,
+            reply as i64
+        ])?;
         take_slot.execute([lease.task])?;
     }
     Ok(picked)

@@ -1,0 +1,354 @@
+//! Crash loops for the worker's machine: a worker process (this test binary, re-run as a
+//! child) answers tasks through the worker screen's `Session` while its sync engine talks
+//! to a real server; the parent SIGKILLs it at random moments, checks the local store,
+//! restarts it, and at the end checks the server. Proves that no answer the screen
+//! confirmed is lost or counted twice, and that saved drafts come back.
+//!
+//! `KAZI_CRASH_LOOPS=300` for more kills; `KAZI_CRASH_SEED=N` repeats a run.
+
+#[path = "support/server_harness.rs"]
+mod harness;
+#[path = "support/crash_kit.rs"]
+mod kit;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use kazi::client::{self, LocalStore, PlanConfig, Profile, SyncConfig, SyncEngine};
+use kazi::model::{AnswerValue, Role};
+use kazi::server::admin::{self, ExportFormat};
+use kazi::tui::run::Session;
+use kazi::tui::{Event, Key, Keymap, Theme};
+
+const CHILD_ENV: &str = "KAZI_CRASH_CHILD";
+const CHILD_SEED_ENV: &str = "KAZI_CRASH_CHILD_SEED";
+const PROFILE: &str = "w";
+/// The label every draft holds, so the parent knows what to find.
+const DRAFT_LABEL: &str = "tools";
+/// A child that is never killed (the parent died) stops by itself.
+const CHILD_LIFETIME: Duration = Duration::from_secs(30);
+
+/// What a child said before it died.
+#[derive(Default)]
+struct Said {
+    /// Task id -> (item number, label) the screen confirmed.
+    confirmed: Vec<(i64, u64, String)>,
+    /// Task ids whose draft was saved.
+    drafts: Vec<i64>,
+    /// What went wrong in the worker process, if it gave up by itself.
+    error: Option<String>,
+}
+
+fn run_child(exe: &Path, home: &Path, seed: u64, kill_after: Duration) -> Said {
+    let mut child = Command::new(exe)
+        .args([
+            "child_worker",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, "1")
+        .env(CHILD_SEED_ENV, seed.to_string())
+        .env("KAZI_HOME", home)
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the worker process");
+    let stdout = child.stdout.take().expect("child stdout");
+    let reader = std::thread::spawn(move || {
+        let mut said = Said::default();
+        let mut lines = BufReader::new(stdout);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match lines.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                // A line cut off by the kill was not said.
+                Ok(_) if !line.ends_with('\n') => break,
+                Ok(_) => {}
+            }
+            // The test harness writes "test child_worker ... " without a newline before
+            // the worker's first line: read from our keyword on.
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let start = words
+                .iter()
+                .position(|w| matches!(*w, "confirmed" | "draft" | "child-error"))
+                .unwrap_or(words.len());
+            match &words[start..] {
+                ["confirmed", task, n, label] => said.confirmed.push((
+                    task.parse().expect("task id"),
+                    n.parse().expect("item number"),
+                    label.to_string(),
+                )),
+                ["draft", task] => said.drafts.push(task.parse().expect("task id")),
+                ["child-error", ..] => said.error = Some(line.trim().to_string()),
+                _ => {}
+            }
+        }
+        said
+    });
+    std::thread::sleep(kill_after);
+    // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet, so
+    // the pid cannot have been reused.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGKILL);
+    }
+    let status = child.wait().expect("wait for the worker process");
+    let said = reader.join().expect("child output read");
+    assert!(
+        said.error.is_none() && (status.code().is_none() || status.success()),
+        "worker process failed on its own ({status}): {:?}",
+        said.error
+    );
+    said
+}
+
+/// The local outbox: task -> value JSON, read straight from the client's database.
+fn local_outbox(db: &Path) -> BTreeMap<i64, Vec<String>> {
+    let conn = rusqlite::Connection::open(db).expect("open client db");
+    let mut stmt = conn
+        .prepare("SELECT task, value FROM outbox WHERE undone = 0")
+        .expect("outbox query");
+    let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for row in stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .expect("outbox rows")
+    {
+        let (task, value) = row.expect("outbox row");
+        out.entry(task).or_default().push(value);
+    }
+    out
+}
+
+fn live_leases(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("open server db");
+    conn.query_row("SELECT count(*) FROM leases WHERE live = 1", [], |r| {
+        r.get(0)
+    })
+    .expect("count leases")
+}
+
+fn labels_json(label: &str) -> String {
+    serde_json::to_string(&AnswerValue::Labels(vec![label.into()])).unwrap()
+}
+
+#[test]
+fn confirmed_answers_and_drafts_survive_sigkill() {
+    let started = Instant::now();
+    let seed = kit::seed("crash_client");
+    let loops = kit::loops("crash_client", 25);
+    let mut rng = kit::Rng::new(seed);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = rt.block_on(harness::start());
+    server.add_project(&harness::project(1));
+    server.import_numbered("shop", loops * 120 + 400);
+    let code = admin::add_user(&*server.store, "neema", Role::Worker, &server.clock).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let profile = client::login(home.path(), PROFILE, &server.base, "neema", &code).unwrap();
+    let client_db = profile.db_path();
+    let server_db = server.dir.path().join("server.db");
+    let exe = std::env::current_exe().expect("test binary path");
+
+    // Item number and label of every confirmed answer, by task id.
+    let mut confirmed: BTreeMap<i64, (u64, String)> = BTreeMap::new();
+    let mut unconfirmed_seen: BTreeSet<i64> = BTreeSet::new();
+    let mut drafts_checked = 0;
+    for round in 0..loops {
+        let kill_after = Duration::from_millis(rng.between(20, 900));
+        let said = run_child(&exe, home.path(), rng.next_u64(), kill_after);
+        for (task, n, label) in &said.confirmed {
+            let earlier = confirmed.insert(*task, (*n, label.clone()));
+            assert!(
+                earlier.is_none(),
+                "round {round}: task {task} was confirmed twice (shown again after its answer)"
+            );
+        }
+
+        // The dead worker's store: every confirmed answer is there (or, pruned after the
+        // server acknowledged it, on the server); at most one more per kill, the answer
+        // committed just before its 'confirmed' line could be written.
+        let outbox = local_outbox(&client_db);
+        let on_server = kit::parse_export(&server.export("shop", ExportFormat::Jsonl));
+        for (task, (n, label)) in &confirmed {
+            let local = outbox.get(task).map(Vec::as_slice).unwrap_or_default();
+            let remote = on_server.get(n).map(Vec::as_slice).unwrap_or_default();
+            assert!(
+                local.contains(&labels_json(label)) || remote.iter().any(|a| &a.value == label),
+                "round {round}: confirmed answer to task {task} (item {n}) lost: local \
+                 {local:?}, server {remote:?}"
+            );
+            assert!(local.len() <= 1, "task {task} answered twice locally");
+        }
+        let before = unconfirmed_seen.len();
+        unconfirmed_seen.extend(outbox.keys().filter(|t| !confirmed.contains_key(t)));
+        assert!(
+            unconfirmed_seen.len() - before <= 1,
+            "round {round}: {} answers saved that the screen never confirmed in one kill: {:?}",
+            unconfirmed_seen.len() - before,
+            unconfirmed_seen
+        );
+
+        // Drafts saved before the kill are back, unless their task got answered.
+        let store = LocalStore::open(&client_db).unwrap();
+        for task in &said.drafts {
+            if outbox.contains_key(task) || confirmed.contains_key(task) {
+                continue;
+            }
+            let draft = store.draft(*task).unwrap();
+            assert_eq!(
+                draft,
+                Some(AnswerValue::Labels(vec![DRAFT_LABEL.into()])),
+                "round {round}: draft of task {task} lost"
+            );
+            drafts_checked += 1;
+        }
+    }
+
+    // Bring the device up to date headless, as a worker would with `kazi sync`.
+    let out = kit::kazi(&["sync", "--profile", PROFILE], Some(home.path()));
+    assert!(out.contains(" 0 unsent"), "kazi sync left answers: {out}");
+
+    let export = kit::parse_export(&server.export("shop", ExportFormat::Jsonl));
+    let mut answered = 0;
+    for (n, answers) in &export {
+        assert!(answers.len() <= 1, "item {n} answered twice: {answers:?}");
+        answered += answers.len();
+    }
+    for (task, (n, label)) in &confirmed {
+        let answers = &export[n];
+        assert_eq!(
+            answers.len(),
+            1,
+            "confirmed answer to task {task} (item {n}) not on the server"
+        );
+        assert_eq!(&answers[0].value, label, "item {n}: value on the server");
+    }
+    let extra = answered - confirmed.len();
+    assert!(
+        extra <= loops,
+        "{extra} answers on the server that the screen never confirmed, over {loops} kills"
+    );
+    // No lease stranded by a kill between the server's reply and the client's commit:
+    // after the final sync the worker's cache holds every task the server leased to it.
+    let store = LocalStore::open(&client_db).unwrap();
+    assert_eq!(
+        live_leases(&server_db),
+        i64::from(store.counts(Some("shop")).unwrap().queued),
+        "leases the server holds for the worker vs tasks in its cache"
+    );
+    eprintln!(
+        "crash_client: {loops} kills, {} confirmed answers, {extra} committed unconfirmed, \
+         {drafts_checked} drafts found again, {:.1} s",
+        confirmed.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// The worker process of the test above; does nothing unless started by it.
+#[test]
+#[ignore = "run as a child process by confirmed_answers_and_drafts_survive_sigkill"]
+fn child_worker() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    if let Err(e) = child_main() {
+        println!("child-error {e}");
+        std::process::exit(3);
+    }
+}
+
+fn child_main() -> Result<(), String> {
+    let seed: u64 = std::env::var(CHILD_SEED_ENV)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or("no seed")?;
+    let mut rng = kit::Rng::new(seed);
+    let home = PathBuf::from(std::env::var_os("KAZI_HOME").ok_or("no KAZI_HOME")?);
+    let profile = Profile::load(&home, PROFILE).map_err(|e| e.to_string())?;
+    let config = SyncConfig {
+        plan: PlanConfig {
+            prefetch: 20,
+            batch: 20,
+        },
+        send_after_answers: 3,
+        send_after: Duration::from_millis(100),
+        backoff_min: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(500),
+        exhausted_retry: Duration::from_secs(1),
+    };
+    let (tx, statuses) = mpsc::channel();
+    let engine = SyncEngine::start(&profile, config, move |s| {
+        let _ = tx.send(s);
+    })
+    .map_err(|e| e.to_string())?;
+    // Drafts through a second connection: the session holds the first.
+    let drafts = LocalStore::open(&profile.db_path()).map_err(|e| e.to_string())?;
+    let mut store = LocalStore::open(&profile.db_path()).map_err(|e| e.to_string())?;
+    let projects = store.projects().map_err(|e| e.to_string())?;
+    let theme = Theme {
+        color: false,
+        ascii: false,
+    };
+    let mut session = Session::new(
+        &mut store,
+        &engine,
+        Keymap::default(),
+        theme,
+        Some("shop".into()),
+        projects,
+    );
+    let mut out = std::io::stdout().lock();
+    let draft = AnswerValue::Labels(vec![DRAFT_LABEL.into()]);
+    let end = Instant::now() + CHILD_LIFETIME;
+    while Instant::now() < end {
+        while let Ok(status) = statuses.try_recv() {
+            session.on_sync(status).map_err(|e| e.to_string())?;
+        }
+        let Some(current) = session.app().current() else {
+            if let Ok(status) = statuses.recv_timeout(Duration::from_millis(200)) {
+                session.on_sync(status).map_err(|e| e.to_string())?;
+            }
+            continue;
+        };
+        let task = current.task.clone();
+        if rng.chance(0.25)
+            && let Some(next) = session.app().queue().get(rng.below(5) as usize)
+        {
+            // Half-done work on a task further down: saved as typed.
+            drafts
+                .save_draft(next.id, &draft)
+                .map_err(|e| e.to_string())?;
+            writeln!(out, "draft {}", next.id).map_err(|e| e.to_string())?;
+            out.flush().map_err(|e| e.to_string())?;
+        }
+        std::thread::sleep(Duration::from_millis(rng.between(0, 8)));
+        let (key, label) = kit::LABELS[rng.below(3) as usize];
+        session.feed(Event::Key(Key::char(key)));
+        if let Some(message) = session.app().message() {
+            return Err(format!(
+                "answer to task {} not confirmed: {message}",
+                task.id
+            ));
+        }
+        // The screen has moved on: this answer is confirmed.
+        writeln!(
+            out,
+            "confirmed {} {} {label}",
+            task.id,
+            kit::item_number(&task.text)
+        )
+        .map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
