@@ -252,25 +252,23 @@ impl LocalStore {
         let Ok(previous) = serde_json::from_str::<AnswerValue>(&value) else {
             return Ok(None);
         };
-        if sent == 0 {
+        // The answer the task's next answer corrects on the server, if any.
+        let corrects = if sent == 0 {
             // Never left the device: withdraw it. If it was itself a correction, the
             // answer it corrected is still the one to replace.
             tx.execute("DELETE FROM outbox WHERE id = ?1", [id])
                 .map_err(db)?;
-            tx.execute(
-                "UPDATE tasks SET state = 0, replaces = ?2 WHERE id = ?1",
-                params![task_id, replaces],
-            )
-            .map_err(db)?;
+            replaces
         } else {
             tx.execute("UPDATE outbox SET undone = 1 WHERE id = ?1", [id])
                 .map_err(db)?;
-            tx.execute(
-                "UPDATE tasks SET state = 0, replaces = ?2 WHERE id = ?1",
-                params![task_id, id],
-            )
-            .map_err(db)?;
-        }
+            Some(id)
+        };
+        tx.execute(
+            "UPDATE tasks SET state = 0, replaces = ?2 WHERE id = ?1",
+            params![task_id, corrects],
+        )
+        .map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(Some(Undone {
             task: Task {
