@@ -226,7 +226,14 @@ impl<'a> Session<'a> {
                         self.refresh_status();
                         None
                     }
-                    Err(e) => Some(Event::Message(format!("NOT SAVED: {e}"))),
+                    Err(e) => {
+                        // The screen moved on too early: bring the task back, with the
+                        // choice marked, so the worker can press the key again.
+                        self.app.handle(Event::Undone(Some((task, value))));
+                        Some(Event::Message(format!(
+                            "NOT SAVED, press the key again: {e}"
+                        )))
+                    }
                 }
             }
             Effect::Undo { project } => match self.store.undo_last(&project) {

@@ -1,0 +1,130 @@
+//! The worker session (App + local store + sync engine, no terminal): an answer is in the
+//! store when the key's handling returns, and an answer the store could not save brings
+//! its task back instead of being silently lost.
+
+use kazi::client::{DEFAULT_PREFETCH, LocalStore, Profile, SyncConfig, SyncEngine};
+use kazi::model::{AnswerValue, Project, Role};
+use kazi::protocol::{Lease, SyncRequest, SyncResponse};
+use kazi::tui::run::Session;
+use kazi::tui::{Event, Key, Keymap, Theme};
+
+const PROJECT: &str = r#"
+name = "p"
+title = "P"
+kind = "classify"
+[[labels]]
+id = "a"
+name = "A"
+key = "1"
+[[labels]]
+id = "b"
+name = "B"
+key = "2"
+"#;
+
+/// A profile whose server is a port nothing listens on: the engine stays offline.
+fn offline_profile(dir: &std::path::Path) -> Profile {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    Profile {
+        name: "t".into(),
+        dir: dir.join("t"),
+        server: format!("http://{closed}"),
+        user: "amina".into(),
+        role: Role::Worker,
+        token: "unused".into(),
+        prefetch: DEFAULT_PREFETCH,
+    }
+}
+
+fn filled_store(profile: &Profile) -> LocalStore {
+    let mut store = LocalStore::open(&profile.db_path()).unwrap();
+    let response = SyncResponse {
+        now: 1,
+        projects: vec![Project::from_toml("p.toml", PROJECT).unwrap()],
+        leases: (1..=3)
+            .map(|id| Lease {
+                task: id,
+                project: "p".into(),
+                text: format!("task {id}"),
+                suggestion: None,
+                expires: 9,
+            })
+            .collect(),
+        ..SyncResponse::default()
+    };
+    store.apply(&SyncRequest::default(), &response).unwrap();
+    store
+}
+
+fn shown(session: &Session) -> Option<i64> {
+    session.app().current().map(|c| c.task.id)
+}
+
+#[test]
+fn an_answer_is_stored_before_the_key_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = offline_profile(dir.path());
+    let mut store = filled_store(&profile);
+    let projects = store.projects().unwrap();
+    let engine = SyncEngine::start(&profile, SyncConfig::default(), |_| {}).unwrap();
+    let mut session = Session::new(
+        &mut store,
+        &engine,
+        Keymap::default(),
+        Theme::default(),
+        Some("p".into()),
+        projects,
+    );
+    assert_eq!(shown(&session), Some(1));
+    assert!(!session.feed(Event::Key(Key::char('2'))));
+    assert_eq!(shown(&session), Some(2));
+    // Another connection, as after a power cut, sees the answer already.
+    let other = LocalStore::open(&profile.db_path()).unwrap();
+    let unsent = other.local_state(None).unwrap().unsent;
+    assert_eq!(unsent.len(), 1);
+    assert_eq!(unsent[0].upload.task, 1);
+    assert_eq!(
+        unsent[0].upload.value,
+        AnswerValue::Labels(vec!["b".into()])
+    );
+    assert_eq!(
+        session.app().status().unsent,
+        1,
+        "the status line counts it"
+    );
+    assert!(session.feed(Event::Key(Key::ctrl('q'))), "ctrl-q quits");
+}
+
+#[test]
+fn an_answer_that_could_not_be_saved_brings_its_task_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = offline_profile(dir.path());
+    let mut store = filled_store(&profile);
+    let projects = store.projects().unwrap();
+    let engine = SyncEngine::start(&profile, SyncConfig::default(), |_| {}).unwrap();
+    let mut session = Session::new(
+        &mut store,
+        &engine,
+        Keymap::default(),
+        Theme::default(),
+        Some("p".into()),
+        projects,
+    );
+    assert_eq!(shown(&session), Some(1));
+    // The task vanishes from the store underneath the screen: saving it must fail.
+    let conn = rusqlite::Connection::open(profile.db_path()).unwrap();
+    conn.execute("DELETE FROM tasks WHERE id = 1", []).unwrap();
+    session.feed(Event::Key(Key::char('2')));
+    let current = session.app().current().expect("a task on screen");
+    assert_eq!(current.task.id, 1, "the unsaved task is back on screen");
+    assert_eq!(
+        current.selected,
+        vec![false, true],
+        "with the choice marked"
+    );
+    let message = session.app().message().unwrap_or_default().to_string();
+    assert!(message.contains("NOT SAVED"), "{message}");
+}
