@@ -191,7 +191,19 @@ fn a_suggestion_can_be_overridden_with_one_key() {
 fn multi_label_keys_toggle_and_submit_sends() {
     let mut app = app_with(multi_products(), 1..31);
     let fx = press(&mut app, "1 2 3 2");
-    assert!(fx.is_empty(), "{fx:?}");
+    // Toggles only keep a draft; nothing is answered yet.
+    assert!(
+        fx.iter()
+            .all(|e| matches!(e, Effect::SaveDraft { task: 1, .. })),
+        "{fx:?}"
+    );
+    assert_eq!(
+        fx.last(),
+        Some(&Effect::SaveDraft {
+            task: 1,
+            value: labels(&["food", "beauty"])
+        })
+    );
     let selected = &app.current().unwrap().selected;
     assert_eq!(&selected[..4], &[true, false, true, false]);
     let fx = press(&mut app, "enter");
@@ -382,4 +394,36 @@ fn esc_clears_the_message_quietly() {
 fn the_app_can_move_to_an_ssh_session_thread() {
     fn assert_send<T: Send + 'static>() {}
     assert_send::<App>();
+}
+
+#[test]
+fn multi_label_toggles_are_saved_as_drafts_and_drafts_come_back() {
+    let mut app = app_with(multi_products(), 1..31);
+    let fx = press(&mut app, "1 3");
+    let drafts: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SaveDraft { task, value } => Some((*task, value.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(drafts.len(), 2, "one draft per toggle: {fx:?}");
+    assert_eq!(drafts[1].0, 1);
+    let AnswerValue::Labels(ids) = &drafts[1].1;
+    assert_eq!(ids.len(), 2, "the second draft holds both choices");
+
+    // A draft for a task further down the queue waits until that task is on screen.
+    let labels = vec![multi_products().labels[1].id.clone()];
+    app.handle(Event::Draft {
+        task: 2,
+        value: AnswerValue::Labels(labels),
+    });
+    assert_eq!(shown(&app), Some(1));
+    press(&mut app, "enter");
+    assert_eq!(shown(&app), Some(2));
+    let selected = &app.current().unwrap().selected;
+    assert!(
+        selected[1] && selected.iter().filter(|s| **s).count() == 1,
+        "{selected:?}"
+    );
 }

@@ -128,3 +128,77 @@ fn an_answer_that_could_not_be_saved_brings_its_task_back() {
     let message = session.app().message().unwrap_or_default().to_string();
     assert!(message.contains("NOT SAVED"), "{message}");
 }
+
+#[test]
+fn multi_label_choices_are_kept_as_drafts_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = offline_profile(dir.path());
+    let mut store = LocalStore::open(&profile.db_path()).unwrap();
+    let mut project = Project::from_toml("p.toml", PROJECT).unwrap();
+    project.multi_label = true;
+    let response = SyncResponse {
+        now: 1,
+        projects: vec![project],
+        leases: (1..=2)
+            .map(|id| Lease {
+                task: id,
+                project: "p".into(),
+                text: format!("task {id}"),
+                suggestion: None,
+                expires: 9,
+            })
+            .collect(),
+        ..SyncResponse::default()
+    };
+    store.apply(&SyncRequest::default(), &response).unwrap();
+    let engine = SyncEngine::start(&profile, SyncConfig::default(), |_| {}).unwrap();
+    {
+        let projects = store.projects().unwrap();
+        let mut session = Session::new(
+            &mut store,
+            &engine,
+            Keymap::default(),
+            Theme::default(),
+            Some("p".into()),
+            projects,
+        );
+        session.feed(Event::Key(Key::char('2')));
+        assert_eq!(session.app().current().unwrap().selected, vec![false, true]);
+        // The worker walks away without pressing enter; the power goes.
+    }
+    assert_eq!(
+        store.draft(1).unwrap(),
+        Some(AnswerValue::Labels(vec!["b".into()]))
+    );
+    let projects = store.projects().unwrap();
+    let mut session = Session::new(
+        &mut store,
+        &engine,
+        Keymap::default(),
+        Theme::default(),
+        Some("p".into()),
+        projects,
+    );
+    let current = session.app().current().unwrap();
+    assert_eq!(current.task.id, 1);
+    assert_eq!(current.selected, vec![false, true], "the choice is back");
+    session.feed(Event::Key(Key::char('1')));
+    session.feed(Event::Key(Key::new(kazi::tui::KeyCode::Enter)));
+    assert_eq!(shown(&session), Some(2));
+    let unsent = store_unsent(&profile);
+    assert_eq!(
+        unsent,
+        vec![(1, AnswerValue::Labels(vec!["a".into(), "b".into()]))]
+    );
+}
+
+fn store_unsent(profile: &Profile) -> Vec<(i64, AnswerValue)> {
+    let other = LocalStore::open(&profile.db_path()).unwrap();
+    other
+        .local_state(None)
+        .unwrap()
+        .unsent
+        .into_iter()
+        .map(|u| (u.upload.task, u.upload.value))
+        .collect()
+}

@@ -3,7 +3,7 @@
 //! store, link status), carries out the effects (store writes, undo, loading more
 //! tasks), and redraws only when `take_redraw` says something visible changed.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::key::{Key, KeyCode};
 use super::keymap::{Action, Keymap, Mode};
@@ -31,6 +31,12 @@ pub enum Event {
     /// A line for the worker from the runtime ("server refused answer: ..."). It is
     /// sanitised when drawn.
     Message(String),
+    /// A half-done answer kept in the store for this task (multi-label choices made before
+    /// a crash or quit): shown as chosen when the task is on screen.
+    Draft {
+        task: i64,
+        value: AnswerValue,
+    },
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -78,6 +84,8 @@ pub enum Effect {
     Undo { project: String },
     /// The worker skipped this task.
     Skip { task: Task },
+    /// Keep the choices made so far on this task (multi-label), as they are made.
+    SaveDraft { task: i64, value: AnswerValue },
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
 }
@@ -146,6 +154,8 @@ pub struct App {
     current: Option<Current>,
     /// A `WantTasks` is out and not yet answered by `Tasks`.
     wanting: bool,
+    /// Drafts of queued tasks, applied when the task comes on screen.
+    drafts: HashMap<i64, AnswerValue>,
     message: Option<String>,
     status: Status,
     size: (u16, u16),
@@ -168,6 +178,7 @@ impl App {
             held: HashSet::new(),
             current: None,
             wanting: false,
+            drafts: HashMap::new(),
             message: None,
             status: Status::default(),
             size: (80, 24),
@@ -194,6 +205,7 @@ impl App {
             Event::Undone(undone) => self.on_undone(undone),
             Event::Projects(projects) => self.on_projects(projects, &mut effects),
             Event::Message(text) => self.set_message(text),
+            Event::Draft { task, value } => self.on_draft(task, value),
         }
         effects
     }
@@ -384,14 +396,46 @@ impl App {
             self.current = None;
             return;
         };
+        let name = project.name.clone();
         self.current = self.queue.pop_front().map(|t| Current::new(t, project));
+        if let Some(value) = self
+            .current
+            .as_ref()
+            .and_then(|c| self.drafts.remove(&c.task.id))
+        {
+            self.on_draft_value(value);
+        }
         if self.queue.len() < LOW_WATER && !self.wanting {
             self.wanting = true;
             effects.push(Effect::WantTasks {
-                project: project.name.clone(),
+                project: name,
                 queued: self.queue.len() + usize::from(self.current.is_some()),
             });
         }
+    }
+
+    fn on_draft(&mut self, task: i64, value: AnswerValue) {
+        if self.current.as_ref().is_some_and(|c| c.task.id == task) {
+            self.on_draft_value(value);
+        } else if self.held.contains(&task) {
+            self.drafts.insert(task, value);
+        }
+    }
+
+    /// Mark a draft's labels on the task on screen.
+    fn on_draft_value(&mut self, value: AnswerValue) {
+        let Some(project) = self.chosen.and_then(|i| self.projects.get(i)) else {
+            return;
+        };
+        let Some(current) = &mut self.current else {
+            return;
+        };
+        let AnswerValue::Labels(ids) = &value;
+        for (selected, label) in current.selected.iter_mut().zip(&project.labels) {
+            *selected = ids.contains(&label.id);
+        }
+        current.preselect = None;
+        self.dirty = true;
     }
 
     fn on_undone(&mut self, undone: Option<(Task, AnswerValue)>) {
@@ -558,6 +602,9 @@ impl App {
                 *s = !*s;
                 self.dirty = true;
             }
+            let task = current.task.id;
+            let value = self.selected_value();
+            effects.push(Effect::SaveDraft { task, value });
             return;
         }
         current.selected.iter_mut().for_each(|s| *s = false);
@@ -565,6 +612,21 @@ impl App {
             *s = true;
         }
         self.submit(effects);
+    }
+
+    /// The labels selected on the task on screen, as an answer.
+    fn selected_value(&self) -> AnswerValue {
+        let ids = match (self.project(), &self.current) {
+            (Some(project), Some(current)) => project
+                .labels
+                .iter()
+                .zip(&current.selected)
+                .filter(|(_, s)| **s)
+                .map(|(l, _)| l.id.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
+        AnswerValue::Labels(ids)
     }
 
     /// Send the selected labels, if they make a valid answer, and show the next task.
@@ -578,14 +640,7 @@ impl App {
         if !project.multi_label && !current.selected.contains(&true) {
             return self.set_message("press a label key to answer".into());
         }
-        let ids = project
-            .labels
-            .iter()
-            .zip(&current.selected)
-            .filter(|(_, s)| **s)
-            .map(|(l, _)| l.id.clone())
-            .collect();
-        let value = AnswerValue::Labels(ids);
+        let value = self.selected_value();
         if let Err(e) = project.validate(&value) {
             return self.set_message(e.to_string());
         }

@@ -196,8 +196,8 @@ impl<'a> Session<'a> {
         while let Some(event) = pending.pop() {
             for effect in self.app.handle(event) {
                 match self.carry_out(effect) {
-                    Ok(Some(next)) => pending.push(next),
-                    Ok(None) => {}
+                    // Reversed onto the stack, so they are taken in order.
+                    Ok(next) => pending.extend(next.into_iter().rev()),
                     Err(Quit) => return true,
                 }
             }
@@ -205,7 +205,7 @@ impl<'a> Session<'a> {
         false
     }
 
-    fn carry_out(&mut self, effect: Effect) -> Result<Option<Event>, Quit> {
+    fn carry_out(&mut self, effect: Effect) -> Result<Vec<Event>, Quit> {
         Ok(match effect {
             Effect::Quit => return Err(Quit),
             Effect::ChooseProject(name) => {
@@ -215,7 +215,7 @@ impl<'a> Session<'a> {
                     self.engine_project = Some(name.clone());
                     self.engine.set_project(Some(name));
                 }
-                None
+                Vec::new()
             }
             Effect::WantTasks { project, .. } => self.load_tasks(&project),
             Effect::Save { task, value } => {
@@ -224,46 +224,60 @@ impl<'a> Session<'a> {
                     Ok(_) => {
                         self.engine.changed();
                         self.refresh_status();
-                        None
+                        Vec::new()
                     }
                     Err(e) => {
                         // The screen moved on too early: bring the task back, with the
                         // choice marked, so the worker can press the key again.
-                        self.app.handle(Event::Undone(Some((task, value))));
-                        Some(Event::Message(format!(
-                            "NOT SAVED, press the key again: {e}"
-                        )))
+                        vec![
+                            Event::Undone(Some((task, value))),
+                            Event::Message(format!("NOT SAVED, press the key again: {e}")),
+                        ]
                     }
                 }
             }
+            Effect::SaveDraft { task, value } => match self.store.save_draft(task, &value) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![Event::Message(format!("choice not kept: {e}"))],
+            },
             Effect::Undo { project } => match self.store.undo_last(&project) {
                 Ok(undone) => {
                     self.refresh_status();
-                    Some(Event::Undone(undone.map(|u| (u.task, u.previous))))
+                    vec![Event::Undone(undone.map(|u| (u.task, u.previous)))]
                 }
-                Err(e) => Some(Event::Message(format!("cannot undo: {e}"))),
+                Err(e) => vec![Event::Message(format!("cannot undo: {e}"))],
             },
             Effect::Skip { task } => match self.store.skip(task.id) {
                 Ok(()) => {
                     self.engine.changed();
                     self.refresh_status();
-                    None
+                    Vec::new()
                 }
-                Err(e) => Some(Event::Message(format!("cannot skip: {e}"))),
+                Err(e) => vec![Event::Message(format!("cannot skip: {e}"))],
             },
         })
     }
 
-    fn load_tasks(&mut self, project: &str) -> Option<Event> {
+    /// The next page of queued tasks, and the drafts kept for them.
+    fn load_tasks(&mut self, project: &str) -> Vec<Event> {
         if self.active.as_deref() != Some(project) {
-            return None;
+            return Vec::new();
         }
         match self.store.queued_tasks(project, self.last_seq, PAGE) {
             Ok((tasks, last)) => {
                 self.last_seq = last;
-                Some(Event::Tasks(tasks))
+                let drafts: Vec<Event> = tasks
+                    .iter()
+                    .filter_map(|t| {
+                        let value = self.store.draft(t.id).ok()??;
+                        Some(Event::Draft { task: t.id, value })
+                    })
+                    .collect();
+                let mut events = vec![Event::Tasks(tasks)];
+                events.extend(drafts);
+                events
             }
-            Err(e) => Some(Event::Message(e.to_string())),
+            Err(e) => vec![Event::Message(e.to_string())],
         }
     }
 
@@ -289,9 +303,10 @@ impl<'a> Session<'a> {
         }
         if status.new_tasks > 0
             && let Some(project) = self.active.clone()
-            && let Some(event) = self.load_tasks(&project)
         {
-            self.feed(event);
+            for event in self.load_tasks(&project) {
+                self.feed(event);
+            }
         }
         if let Some(message) = status.message {
             self.feed(Event::Message(message));
