@@ -59,6 +59,19 @@ fn filled_store(profile: &Profile) -> LocalStore {
     store
 }
 
+/// The worker screen on `project`, as `kazi work --project p` opens it.
+fn open<'a>(store: &'a mut LocalStore, engine: &'a SyncEngine) -> Session<'a> {
+    let projects = store.projects().unwrap();
+    Session::new(
+        store,
+        engine,
+        Keymap::default(),
+        Theme::default(),
+        Some("p".into()),
+        projects,
+    )
+}
+
 fn shown(session: &Session) -> Option<i64> {
     session.app().current().map(|c| c.task.id)
 }
@@ -68,16 +81,8 @@ fn an_answer_is_stored_before_the_key_returns() {
     let dir = tempfile::tempdir().unwrap();
     let profile = offline_profile(dir.path());
     let mut store = filled_store(&profile);
-    let projects = store.projects().unwrap();
     let engine = SyncEngine::start(&profile, SyncConfig::default(), |_| {}).unwrap();
-    let mut session = Session::new(
-        &mut store,
-        &engine,
-        Keymap::default(),
-        Theme::default(),
-        Some("p".into()),
-        projects,
-    );
+    let mut session = open(&mut store, &engine);
     assert_eq!(shown(&session), Some(1));
     assert!(!session.feed(Event::Key(Key::char('2'))));
     assert_eq!(shown(&session), Some(2));
@@ -103,16 +108,8 @@ fn an_answer_that_could_not_be_saved_brings_its_task_back() {
     let dir = tempfile::tempdir().unwrap();
     let profile = offline_profile(dir.path());
     let mut store = filled_store(&profile);
-    let projects = store.projects().unwrap();
     let engine = SyncEngine::start(&profile, SyncConfig::default(), |_| {}).unwrap();
-    let mut session = Session::new(
-        &mut store,
-        &engine,
-        Keymap::default(),
-        Theme::default(),
-        Some("p".into()),
-        projects,
-    );
+    let mut session = open(&mut store, &engine);
     assert_eq!(shown(&session), Some(1));
     // The task vanishes from the store underneath the screen: saving it must fail.
     let conn = rusqlite::Connection::open(profile.db_path()).unwrap();
@@ -153,15 +150,7 @@ fn multi_label_choices_are_kept_as_drafts_across_a_restart() {
     store.apply(&SyncRequest::default(), &response).unwrap();
     let engine = SyncEngine::start(&profile, SyncConfig::default(), |_| {}).unwrap();
     {
-        let projects = store.projects().unwrap();
-        let mut session = Session::new(
-            &mut store,
-            &engine,
-            Keymap::default(),
-            Theme::default(),
-            Some("p".into()),
-            projects,
-        );
+        let mut session = open(&mut store, &engine);
         session.feed(Event::Key(Key::char('2')));
         assert_eq!(session.app().current().unwrap().selected, vec![false, true]);
         // The worker walks away without pressing enter; the power goes.
@@ -170,15 +159,7 @@ fn multi_label_choices_are_kept_as_drafts_across_a_restart() {
         store.draft(1).unwrap(),
         Some(AnswerValue::Labels(vec!["b".into()]))
     );
-    let projects = store.projects().unwrap();
-    let mut session = Session::new(
-        &mut store,
-        &engine,
-        Keymap::default(),
-        Theme::default(),
-        Some("p".into()),
-        projects,
-    );
+    let mut session = open(&mut store, &engine);
     let current = session.app().current().unwrap();
     assert_eq!(current.task.id, 1);
     assert_eq!(current.selected, vec![false, true], "the choice is back");
