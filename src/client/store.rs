@@ -123,8 +123,8 @@ impl LocalStore {
 
     fn meta(&self, key: &str) -> Result<Option<i64>, StoreError> {
         self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+            .and_then(|mut stmt| stmt.query_row([key], |r| r.get(0)).optional())
             .map_err(|e| self.err(e))
     }
 
@@ -193,29 +193,31 @@ impl LocalStore {
         let json = serde_json::to_string(value).unwrap_or_default();
         let db = db_error(&self.path);
         let tx = begin_write(&mut self.conn).map_err(&db)?;
+        // Cached statements: this runs on every answer key, between key and frame.
         let replaces: Option<Option<i64>> = tx
-            .query_row("SELECT replaces FROM tasks WHERE id = ?1", [task.id], |r| {
-                r.get(0)
-            })
-            .optional()
+            .prepare_cached("SELECT replaces FROM tasks WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([task.id], |r| r.get(0)).optional())
             .map_err(&db)?;
         let Some(replaces) = replaces else {
             return Err(StoreError::NoTask(task.id));
         };
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO outbox (task, project, value, answered_at, replaces)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![task.id, task.project, json, local_now(), replaces],
         )
+        .and_then(|mut stmt| {
+            stmt.execute(params![task.id, task.project, json, local_now(), replaces])
+        })
         .map_err(&db)?;
         let id = tx.last_insert_rowid();
-        tx.execute(
+        for sql in [
             "UPDATE tasks SET state = 1, replaces = NULL WHERE id = ?1",
-            [task.id],
-        )
-        .map_err(&db)?;
-        tx.execute("DELETE FROM drafts WHERE task = ?1", [task.id])
-            .map_err(&db)?;
+            "DELETE FROM drafts WHERE task = ?1",
+        ] {
+            tx.prepare_cached(sql)
+                .and_then(|mut stmt| stmt.execute([task.id]))
+                .map_err(&db)?;
+        }
         tx.commit().map_err(&db)?;
         Ok(id as u64)
     }
@@ -327,16 +329,22 @@ impl LocalStore {
     }
 
     pub fn counts(&self, project: Option<&str>) -> Result<Counts, StoreError> {
+        // Cached, and one query per case so the project's count walks its index: this
+        // runs after every answer key.
         let count = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<u32, StoreError> {
             self.conn
-                .query_row(sql, args, |r| r.get::<_, i64>(0))
+                .prepare_cached(sql)
+                .and_then(|mut stmt| stmt.query_row(args, |r| r.get::<_, i64>(0)))
                 .map(|n| n as u32)
                 .map_err(|e| self.err(e))
         };
-        let queued = count(
-            "SELECT count(*) FROM tasks WHERE state = 0 AND (?1 IS NULL OR project = ?1)",
-            &[&project],
-        )?;
+        let queued = match project {
+            Some(p) => count(
+                "SELECT count(*) FROM tasks WHERE project = ?1 AND state = 0",
+                &[&p],
+            )?,
+            None => count("SELECT count(*) FROM tasks WHERE state = 0", &[])?,
+        };
         let unsent = count("SELECT count(*) FROM outbox WHERE sent = 0", &[])?;
         let refused = count("SELECT count(*) FROM outbox WHERE sent = 2", &[])?;
         let done_server = self.meta("done_today")?.unwrap_or(0) as u32;
