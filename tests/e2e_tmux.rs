@@ -166,6 +166,19 @@ fn demo_in_a_real_terminal() {
     assert_eq!(first.lines().count(), 24, "fits 80x24");
     assert!(first.lines().all(|l| l.chars().count() <= 80));
 
+    // A second screen on the same profile is refused: it would answer the same tasks.
+    let second = Command::new(env!("CARGO_BIN_EXE_kazi"))
+        .args(["work", "--profile", "worker"])
+        .env("KAZI_HOME", dir.path().join("client"))
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("kazi work is already running for profile 'worker'"),
+        "{err}"
+    );
+
     // Answer three tasks: 1 (electronics), 6 (food), 3 (home-kitchen).
     let mut seen = vec![task_text(&first)];
     for key in ["1", "6", "3"] {

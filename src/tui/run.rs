@@ -29,6 +29,16 @@ enum Input {
 
 /// Run the worker screen for `profile` until the worker quits.
 pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Result<()> {
+    // One screen per profile: two would show the same tasks and answer them twice.
+    let lock_path = profile.dir.join("work.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        anyhow::bail!(
+            "kazi work is already running for profile '{}' on this computer; use that window",
+            profile.name
+        );
+    }
     let mut store = LocalStore::open(&profile.db_path())?;
     let projects = store.projects()?;
     check_keymap(&keymap, &projects)?;
