@@ -30,6 +30,38 @@ const DURING_CUT: usize = 60;
 /// Longest a script may take before it is called stuck.
 const PATIENCE: Duration = Duration::from_secs(90);
 
+/// A real server with `tasks` tasks of project "shop" (overlap 1), and `user` logged in
+/// as profile "w"; `upstream` is the server's address, for a link to stand in front of.
+struct Centre {
+    rt: tokio::runtime::Runtime,
+    server: harness::TestServer,
+    home: tempfile::TempDir,
+    profile: client::Profile,
+    upstream: SocketAddr,
+}
+
+fn centre(tasks: usize, user: &str) -> Centre {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = rt.block_on(harness::start());
+    server.add_project(&harness::project(1));
+    server.import_numbered("shop", tasks);
+    let code = admin::add_user(&*server.store, user, Role::Worker, &server.clock).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let profile = client::login(home.path(), "w", &server.base, user, &code).unwrap();
+    let upstream: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    Centre {
+        rt,
+        server,
+        home,
+        profile,
+        upstream,
+    }
+}
+
 fn sync_config() -> SyncConfig {
     SyncConfig {
         plan: PlanConfig {
@@ -147,19 +179,13 @@ fn worker_answers_500_tasks_over_a_thin_link_with_a_cut() {
     let started = Instant::now();
     let seed = kit::seed("thin_link");
     eprintln!("thin_link: {TASKS} tasks, cut after {BEFORE_CUT}, up to {DURING_CUT} while cut");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = rt.block_on(harness::start());
-    server.add_project(&harness::project(1));
-    server.import_numbered("shop", TASKS);
-    let code = admin::add_user(&*server.store, "amina", Role::Worker, &server.clock).unwrap();
-
-    let home = tempfile::tempdir().unwrap();
-    let mut profile = client::login(home.path(), "w", &server.base, "amina", &code).unwrap();
-    let upstream: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let Centre {
+        rt: _rt,
+        server,
+        home: _home,
+        mut profile,
+        upstream,
+    } = centre(TASKS, "amina");
     let link = HostileLink::start(
         upstream,
         Faults {
@@ -298,18 +324,13 @@ fn worker_answers_500_tasks_over_a_thin_link_with_a_cut() {
 /// out of every worker's reach: the next sync brings them.
 #[test]
 fn leases_in_a_lost_reply_reach_the_worker_at_the_next_sync() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = rt.block_on(harness::start());
-    server.add_project(&harness::project(1));
-    server.import_numbered("shop", 100);
-    let code = admin::add_user(&*server.store, "baraka", Role::Worker, &server.clock).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let mut profile = client::login(home.path(), "w", &server.base, "baraka", &code).unwrap();
-    let upstream: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let Centre {
+        rt,
+        server,
+        home: _home,
+        mut profile,
+        upstream,
+    } = centre(100, "baraka");
     // A long one-way delay and nothing else: a wide, sure window between the server
     // committing the leases and the client receiving them.
     let slow = Faults {
@@ -392,18 +413,13 @@ fn leases_in_a_lost_reply_reach_the_worker_at_the_next_sync() {
 /// ending the wait.
 #[test]
 fn quitting_keeps_trying_within_its_wait() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = rt.block_on(harness::start());
-    server.add_project(&harness::project(1));
-    server.import_numbered("shop", 20);
-    let code = admin::add_user(&*server.store, "dalila", Role::Worker, &server.clock).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let mut profile = client::login(home.path(), "w", &server.base, "dalila", &code).unwrap();
-    let upstream: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let Centre {
+        rt: _rt,
+        server,
+        home: _home,
+        mut profile,
+        upstream,
+    } = centre(20, "dalila");
     let link = std::sync::Arc::new(HostileLink::start(upstream, Faults::clean()));
     profile.set_server(&link.url()).unwrap();
     // Answers wait to be sent until quit: nothing sends them earlier.

@@ -39,12 +39,15 @@ fn offline_profile(dir: &std::path::Path) -> Profile {
     }
 }
 
-fn filled_store(profile: &Profile) -> LocalStore {
+/// The profile's store holding project "p" (multi-label or not) and tasks 1..=n.
+fn filled_store(profile: &Profile, multi_label: bool, n: i64) -> LocalStore {
     let mut store = LocalStore::open(&profile.db_path()).unwrap();
+    let mut project = Project::from_toml("p.toml", PROJECT).unwrap();
+    project.multi_label = multi_label;
     let response = SyncResponse {
         now: 1,
-        projects: vec![Project::from_toml("p.toml", PROJECT).unwrap()],
-        leases: (1..=3)
+        projects: vec![project],
+        leases: (1..=n)
             .map(|id| Lease {
                 task: id,
                 project: "p".into(),
@@ -80,7 +83,7 @@ fn shown(session: &Session) -> Option<i64> {
 fn an_answer_is_stored_before_the_key_returns() {
     let dir = tempfile::tempdir().unwrap();
     let profile = offline_profile(dir.path());
-    let mut store = filled_store(&profile);
+    let mut store = filled_store(&profile, false, 3);
     let engine = SyncEngine::start(&profile, SyncConfig::default(), |_| {}).unwrap();
     let mut session = open(&mut store, &engine);
     assert_eq!(shown(&session), Some(1));
@@ -107,7 +110,7 @@ fn an_answer_is_stored_before_the_key_returns() {
 fn an_answer_that_could_not_be_saved_brings_its_task_back() {
     let dir = tempfile::tempdir().unwrap();
     let profile = offline_profile(dir.path());
-    let mut store = filled_store(&profile);
+    let mut store = filled_store(&profile, false, 3);
     let engine = SyncEngine::start(&profile, SyncConfig::default(), |_| {}).unwrap();
     let mut session = open(&mut store, &engine);
     assert_eq!(shown(&session), Some(1));
@@ -130,24 +133,7 @@ fn an_answer_that_could_not_be_saved_brings_its_task_back() {
 fn multi_label_choices_are_kept_as_drafts_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let profile = offline_profile(dir.path());
-    let mut store = LocalStore::open(&profile.db_path()).unwrap();
-    let mut project = Project::from_toml("p.toml", PROJECT).unwrap();
-    project.multi_label = true;
-    let response = SyncResponse {
-        now: 1,
-        projects: vec![project],
-        leases: (1..=2)
-            .map(|id| Lease {
-                task: id,
-                project: "p".into(),
-                text: format!("task {id}"),
-                suggestion: None,
-                expires: 9,
-            })
-            .collect(),
-        ..SyncResponse::default()
-    };
-    store.apply(&SyncRequest::default(), &response).unwrap();
+    let mut store = filled_store(&profile, true, 2);
     let engine = SyncEngine::start(&profile, SyncConfig::default(), |_| {}).unwrap();
     {
         let mut session = open(&mut store, &engine);
