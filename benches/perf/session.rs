@@ -86,6 +86,38 @@ impl CommitProbe {
 }
 
 /// The worker's terminal: ratatui over crossterm at 80x24, into a byte counter.
+/// The sync engine of `profile`, reporting into a channel.
+fn start_engine(profile: &Profile) -> Result<(SyncEngine, mpsc::Receiver<SyncStatus>)> {
+    let (tx, statuses) = mpsc::channel();
+    let engine = SyncEngine::start(profile, SyncConfig::default(), move |s| {
+        let _ = tx.send(s);
+    })?;
+    Ok((engine, statuses))
+}
+
+/// The worker screen on `project` at 80x24, as `kazi work --project NAME` opens it.
+fn open_session<'a>(
+    store: &'a mut LocalStore,
+    engine: &'a SyncEngine,
+    project: &str,
+) -> Result<Session<'a>> {
+    let projects = store.projects()?;
+    let theme = Theme {
+        color: true,
+        ascii: false,
+    };
+    let mut session = Session::new(
+        store,
+        engine,
+        Keymap::default(),
+        theme,
+        Some(project.into()),
+        projects,
+    );
+    session.feed(Event::Resize(80, 24));
+    Ok(session)
+}
+
 struct Screen {
     terminal: Terminal<CrosstermBackend<CountingSink>>,
     sink: CountingSink,
@@ -191,24 +223,9 @@ pub fn online(report: &mut Report, titles: &[String]) -> Result<()> {
 
     // As `kazi work --project products` runs on a fresh device.
     let mut store = LocalStore::open(&profile.db_path())?;
-    let projects = store.projects()?;
-    let (tx, statuses) = mpsc::channel();
-    let engine = SyncEngine::start(&profile, SyncConfig::default(), move |s| {
-        let _ = tx.send(s);
-    })?;
+    let (engine, statuses) = start_engine(&profile)?;
     let mut screen = Screen::new()?;
-    let mut session = Session::new(
-        &mut store,
-        &engine,
-        Keymap::default(),
-        Theme {
-            color: true,
-            ascii: false,
-        },
-        Some(project.name.clone()),
-        projects,
-    );
-    session.feed(Event::Resize(80, 24));
+    let mut session = open_session(&mut store, &engine, &project.name)?;
     screen.draw_if_needed(&mut session)?;
     let waiting = Instant::now();
     let mut syncs_to_first = 0;
@@ -323,24 +340,9 @@ pub fn offline(report: &mut Report, titles: &[String]) -> Result<()> {
     let mut probe = CommitProbe::new(home.path(), &project, titles, OFFLINE_ANSWERS)?;
     let mut store = LocalStore::open(&profile.db_path())?;
     common::fill_cache(&mut store, &project, titles, OFFLINE_ANSWERS + 60, 1)?;
-    let projects = store.projects()?;
-    let (tx, statuses) = mpsc::channel();
-    let engine = SyncEngine::start(&profile, SyncConfig::default(), move |s| {
-        let _ = tx.send(s);
-    })?;
+    let (engine, statuses) = start_engine(&profile)?;
     let mut screen = Screen::new()?;
-    let mut session = Session::new(
-        &mut store,
-        &engine,
-        Keymap::default(),
-        Theme {
-            color: true,
-            ascii: false,
-        },
-        Some(project.name.clone()),
-        projects,
-    );
-    session.feed(Event::Resize(80, 24));
+    let mut session = open_session(&mut store, &engine, &project.name)?;
     screen.draw_if_needed(&mut session)?;
     // Let the engine find the link down first, as a worker starting offline would.
     if let Ok(status) = statuses.recv_timeout(Duration::from_secs(5)) {
