@@ -158,6 +158,8 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    // A bug must never show a user a backtrace, in any command.
+    kazi::tui::terminal::install_panic_hook();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo {
@@ -233,11 +235,21 @@ fn main() -> ExitCode {
                 }
             }
             // `kazi export ... | head` closing the pipe early is not an error to report.
-            if msg.contains("Broken pipe") {
+            if closed_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("kazi: {}", kazi::model::sanitize_line(&msg));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The reader of our standard output went away (`kazi status | head -1`): judged by the
+/// error's kind anywhere in its chain, never by its text.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

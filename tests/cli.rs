@@ -276,6 +276,57 @@ fn bad_project_file_names_file_and_line() {
     );
 }
 
+/// A label keyed like a built-in action (`?` is help) could never be pressed as a label:
+/// `project add` refuses it with the line of that key, and the database gets nothing.
+#[test]
+fn label_key_of_a_builtin_action_is_refused_at_project_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("clash.toml");
+    let text = std::fs::read_to_string(fixture("products.toml"))
+        .unwrap()
+        .replacen("key = \"3\"", "key = \"?\"", 1);
+    std::fs::write(&bad, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.trim() == "key = \"?\"")
+        .expect("the fixture has a label keyed 3")
+        + 1;
+    let db = format!("sqlite:{}", dir.path().join("s.db").display());
+    let err = refused(&kazi(
+        &[
+            "admin",
+            "--db",
+            &db,
+            "project",
+            "add",
+            bad.to_str().unwrap(),
+        ],
+        dir.path(),
+    ));
+    assert!(
+        err.contains(&format!(
+            "clash.toml:{line}: label key '?' is the key of 'help'"
+        )),
+        "{err}"
+    );
+    let list = kazi(
+        &[
+            "admin",
+            "--db",
+            &db,
+            "project",
+            "add",
+            fixture("products.toml").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(
+        stdout(&list).contains(": added."),
+        "the clashing file left nothing behind: {}",
+        stdout(&list)
+    );
+}
+
 #[test]
 fn bad_import_line_is_reported_and_nothing_imported() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 
 use kazi::model::{Project, Role, sanitize_line};
 use kazi::server::{self, Clock, ServerConfig, Store, admin};
+use kazi::tui::{Key, Keymap, Mode};
 
 pub fn open(db: &str) -> Result<Arc<dyn Store>> {
     Ok(server::open_store(db)?)
@@ -51,7 +52,29 @@ pub fn user_add(db: &str, name: &str, role: Role) -> Result<()> {
 pub fn read_project(file: &Path) -> Result<Project> {
     let text =
         fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    Ok(Project::from_toml(&file.display().to_string(), &text)?)
+    let name = file.display().to_string();
+    let project = Project::from_toml(&name, &text)?;
+    check_label_keys(&project, &name, &text)?;
+    Ok(project)
+}
+
+/// A label key that the built-in keymap binds to an action could never be pressed as a
+/// label on any worker's screen: refuse the file before it reaches a worker.
+fn check_label_keys(project: &Project, file: &str, text: &str) -> Result<()> {
+    let keymap = Keymap::default();
+    let mode = Mode::for_kind(project.kind);
+    for (index, label) in project.labels.iter().enumerate() {
+        if let Some(action) = keymap.action(mode, Key::char(label.key)) {
+            let message = format!(
+                "label key '{}' is the key of '{action}' in Kazi's built-in keymap; \
+                 give label '{}' another key",
+                label.key,
+                sanitize_line(&label.id)
+            );
+            return Err(Project::label_key_error(file, text, index, message).into());
+        }
+    }
+    Ok(())
 }
 
 pub fn project_add(db: &str, file: &Path) -> Result<()> {

@@ -230,6 +230,21 @@ impl Project {
         })
     }
 
+    /// An error about label `index`'s key in the file `text` this project was read from,
+    /// pointing at the line of that key: for checks the model cannot make itself (a key
+    /// the built-in keymap already uses). The file is parsed again: this is the rare path.
+    pub fn label_key_error(file: &str, text: &str, index: usize, message: String) -> ProjectError {
+        let offset = toml::from_str::<ProjectFile>(text)
+            .ok()
+            .and_then(|raw| raw.labels.get(index).map(|l| l.get_ref().key.span().start))
+            .unwrap_or(0);
+        ProjectError {
+            file: file.to_string(),
+            line: line_of(text, offset),
+            message,
+        }
+    }
+
     pub fn label(&self, id: &str) -> Option<&Label> {
         self.labels.iter().find(|l| l.id == id)
     }
