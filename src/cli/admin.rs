@@ -25,12 +25,12 @@ pub fn serve(db: &str, listen: &str) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
-        println!("Kazi server on http://{addr} with {db}. Stop with Ctrl-C.");
+        say!("Kazi server on http://{addr} with {db}. Stop with Ctrl-C.")?;
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
         server::serve(listener, store, ServerConfig::default(), shutdown).await?;
-        println!("Server stopped.");
+        say!("Server stopped.")?;
         Ok(())
     })
 }
@@ -38,14 +38,14 @@ pub fn serve(db: &str, listen: &str) -> Result<()> {
 pub fn user_add(db: &str, name: &str, role: Role) -> Result<()> {
     let store = open(db)?;
     let code = admin::add_user(store.as_ref(), name, role, &Clock::system())?;
-    println!(
+    say!(
         "User {} ({role}) ready. One-time enrolment code: {code}",
         sanitize_line(name)
-    );
-    println!(
+    )?;
+    say!(
         "On the worker's machine: kazi login --server URL --user {} --code {code}",
         sanitize_line(name)
-    );
+    )?;
     Ok(())
 }
 
@@ -85,16 +85,16 @@ pub fn project_add(db: &str, file: &Path) -> Result<()> {
         admin::ProjectAdded::Updated => "updated",
         admin::ProjectAdded::Unchanged => "unchanged",
     };
-    println!(
+    say!(
         "Project {} ({} labels, overlap {}): {added}.",
         project.name,
         project.labels.len(),
         project.overlap
-    );
-    println!(
+    )?;
+    say!(
         "Next: kazi admin --db {db} tasks import {} FILE.jsonl",
         project.name
-    );
+    )?;
     Ok(())
 }
 
@@ -111,10 +111,11 @@ pub fn tasks_import(db: &str, project: &str, file: &Path) -> Result<()> {
     });
     bar.finish_and_clear();
     let summary = result?;
-    println!(
+    say!(
         "Imported {} new tasks into {project} ({} were already there).",
-        summary.added, summary.already_present
-    );
+        summary.added,
+        summary.already_present
+    )?;
     Ok(())
 }
 

@@ -56,11 +56,15 @@ pub fn run(
     let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(3), server_task).await });
     rt.shutdown_timeout(Duration::from_secs(1));
     if fresh {
-        println!(
+        // The screen's own error, if any, comes first; then where the data is.
+        let printed = say!(
             "Demo data kept in {}; continue with: kazi demo --data-dir {}",
             dir.display(),
             dir.display()
         );
+        result?;
+        printed?;
+        return Ok(());
     }
     result
 }
