@@ -391,80 +391,58 @@ mod tests {
         }
     }
 
-    /// open_slots must always equal overlap - counted answers - live leases.
-    fn assert_slots_consistent(store: &SqliteStore) {
-        let bad: i64 = store
-            .read(|conn| {
-                Ok(conn.query_row(
-                    "SELECT COUNT(*) FROM tasks t JOIN projects p ON p.id = t.project_id \
-                     WHERE t.open_slots != p.overlap - t.counted \
-                       - (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.live = 1)",
-                    [],
-                    |r| r.get(0),
-                )?)
-            })
-            .unwrap();
-        assert_eq!(bad, 0, "open_slots drifted");
-    }
-
+    /// Rows stored before answers were normalised (labels in the order clicked) still
+    /// vote with the same labels in another order.
     #[test]
-    fn lease_selection_keeps_its_books() {
+    fn older_rows_in_another_label_order_are_one_vote() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
         let project = Project::from_toml(
             "p.toml",
-            "name = \"p\"\ntitle = \"P\"\nkind = \"classify\"\noverlap = 2\nlease = \"1h\"\n\
-             [[labels]]\nid = \"a\"\nname = \"A\"\nkey = \"1\"\n",
+            "name = \"p\"\ntitle = \"P\"\nkind = \"classify\"\nmulti_label = true\n\
+             overlap = 2\nlease = \"1h\"\n\
+             [[labels]]\nid = \"a\"\nname = \"A\"\nkey = \"1\"\n\
+             [[labels]]\nid = \"b\"\nname = \"B\"\nkey = \"2\"\n",
         )
         .unwrap();
         store.put_project(&project, 0).unwrap();
-        let mut tasks = (1..=4).map(|i| {
-            Ok(NewTask {
-                id: format!("t{i}"),
-                text: format!("task {i}"),
-                suggestion: None,
-                gold: None,
-            })
-        });
+        let mut tasks = std::iter::once(Ok(NewTask {
+            id: "t1".into(),
+            text: "task 1".into(),
+            suggestion: None,
+            gold: None,
+        }));
         store.import_tasks("p", &mut tasks).unwrap();
-        let (x, y, z) = (
-            principal(&store, "x"),
-            principal(&store, "y"),
-            principal(&store, "z"),
-        );
+        let (x, y) = (principal(&store, "x"), principal(&store, "y"));
         let now = 1_000_000;
-
-        let xs = store.sync(&x, want(3), now).unwrap().leases;
-        let ids: Vec<i64> = xs.iter().map(|l| l.task).collect();
-        assert_eq!(ids.len(), 3);
-        assert!(ids.windows(2).all(|w| w[0] < w[1]), "import order");
-        assert_slots_consistent(&store);
-
-        // x answers one, releases one, keeps one.
+        let task = store.sync(&x, want(1), now).unwrap().leases[0].task;
+        store.sync(&y, want(1), now).unwrap();
+        let both = |id| AnswerUpload {
+            value: AnswerValue::Labels(vec!["a".into(), "b".into()]),
+            ..answer(id, task)
+        };
         let mut req = want(0);
-        req.answers = vec![answer(1, ids[0])];
-        req.released = vec![ids[1]];
+        req.answers = vec![both(1)];
         store.sync(&x, req, now).unwrap();
-        assert_slots_consistent(&store);
-        let again = store.sync(&x, want(10), now).unwrap().leases;
-        assert_eq!(again.len(), 1, "only the fourth task is new to x");
-        assert_slots_consistent(&store);
+        // As an older build stored it: in the order the worker pressed the keys.
+        let old_row = r#"{"labels":["b","a"]}"#;
+        let changed = store
+            .writer
+            .run(move |conn| Ok(conn.execute("UPDATE answers SET value = ?1", [old_row])?))
+            .unwrap();
+        assert_eq!(changed, 1);
 
-        // y and z fill the remaining slots: 8 slots - x's answer - x's 2 live leases.
-        let ys = store.sync(&y, want(10), now).unwrap().leases.len();
-        let zs = store.sync(&z, want(10), now).unwrap().leases.len();
-        assert_eq!(ys + zs, 5);
-        assert_slots_consistent(&store);
-
-        // Everything expires; late answers and releases keep the books right.
-        let later = now + 3601;
-        let mut late = want(0);
-        late.answers = vec![answer(2, ids[2])];
-        store.sync(&x, late, later).unwrap();
-        assert_slots_consistent(&store);
-        let fresh = store.sync(&z, want(10), later).unwrap();
-        assert!(!fresh.leases.is_empty(), "expired leases went back");
-        assert_slots_consistent(&store);
+        let mut req = want(0);
+        req.answers = vec![both(1)];
+        store.sync(&y, req, now).unwrap();
+        let mut decided = Vec::new();
+        store
+            .export("p", &mut |t| {
+                decided.push((t.decided, t.agreement));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(decided, [(Some("a|b".to_string()), Some(1.0))]);
     }
 
     /// The lease query must stay cheap on big projects: it walks the partial index of
