@@ -3,34 +3,22 @@
 //! answers, resends, conflicts, corrections, skips, slot books, resent leases,
 //! aggregation and export. SQLite runs in a temp dir; `KAZI_TEST_PG=postgres://...`
 //! adds PostgreSQL (a later issue), and without it the suite says loudly that it skipped.
+//! The project and request fixtures are the HTTP tests' (`support/server_harness.rs`).
+
+#[path = "support/server_harness.rs"]
+mod harness;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use kazi::model::{AnswerValue, Project, Role};
-use kazi::protocol::{AckStatus, AnswerUpload, Lease, SyncRequest, SyncResponse, Want};
+use harness::{answer, project};
+use kazi::model::{AnswerValue, Role};
+use kazi::protocol::{AckStatus, AnswerUpload, Lease, SyncRequest, SyncResponse};
 use kazi::server::store::{
     ImportCounts, NewTask, Principal, ProjectAdded, SecretHash, TaskRecord, UserPut,
 };
 use kazi::server::{Store, StoreError, open_store};
 
-const PROJECT_TOML: &str = r#"
-name = "shop"
-title = "Shop items"
-kind = "classify"
-overlap = 2
-lease = "1h"
-
-[[labels]]
-id = "food"
-name = "Food"
-key = "1"
-
-[[labels]]
-id = "toys"
-name = "Toys"
-key = "2"
-"#;
 const LEASE_SECS: i64 = 3600;
 /// Server time of the checks: fixed, so nothing depends on the wall clock.
 const NOW: i64 = 1_800_000_000;
@@ -70,12 +58,6 @@ fn on_every_backend(check: impl Fn(&Backend, Arc<dyn Store>)) {
             .unwrap_or_else(|e| panic!("{}: store does not open: {e}", backend.url));
         check(&backend, store);
     }
-}
-
-fn project(overlap: u32) -> Project {
-    let mut p = Project::from_toml("shop.toml", PROJECT_TOML).expect("test project parses");
-    p.overlap = overlap;
-    p
 }
 
 /// Project "shop" with the given overlap and tasks t1..tn ("item N").
@@ -123,14 +105,9 @@ fn worker(store: &dyn Store, name: &str) -> Principal {
     store.authenticate(&token).unwrap().expect("token known")
 }
 
+/// Ask for `count` tasks of "shop".
 fn want(count: u32) -> SyncRequest {
-    SyncRequest {
-        want: vec![Want {
-            project: "shop".into(),
-            count,
-        }],
-        ..SyncRequest::default()
-    }
+    harness::want("shop", count)
 }
 
 fn labels(id: u64, task: i64, ids: &[&str]) -> AnswerUpload {
@@ -141,10 +118,6 @@ fn labels(id: u64, task: i64, ids: &[&str]) -> AnswerUpload {
         ago: 0,
         replaces: None,
     }
-}
-
-fn answer(id: u64, task: i64, label: &str) -> AnswerUpload {
-    labels(id, task, &[label])
 }
 
 fn send(store: &dyn Store, who: &Principal, list: Vec<AnswerUpload>, now: i64) -> SyncResponse {

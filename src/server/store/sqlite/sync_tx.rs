@@ -317,7 +317,7 @@ impl SyncTx for SqliteTx<'_> {
                  WHERE user_id = ?1 AND at >= ?2 AND superseded_by IS NULL",
             )?
             .query_row(params![user_id, since], |r| r.get(0))?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        u64::try_from(n).map_err(corrupt("answer count"))
     }
 
     fn move_project_open_slots(&mut self, project_id: i64, delta: i64) -> Result<(), StoreError> {
