@@ -384,3 +384,34 @@ impl Store for SqliteStore {
         self.read(|conn| catalogue::export(conn, project, each))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another process holding the write lock past the busy timeout is "try again", not a
+    /// failure to report: the HTTP layer answers it with 503 and the client retries.
+    #[test]
+    fn a_write_lock_held_elsewhere_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let waiter = Connection::open(&path).unwrap();
+        waiter.busy_timeout(Duration::ZERO).unwrap();
+        let e = StoreError::from(
+            waiter
+                .execute_batch("BEGIN IMMEDIATE")
+                .expect_err("the lock is held"),
+        );
+        assert!(matches!(e, StoreError::Busy(_)), "{e:?}");
+        assert!(e.is_retryable());
+
+        holder.execute_batch("COMMIT").unwrap();
+        let e = StoreError::from(waiter.execute_batch("NOT SQL").unwrap_err());
+        assert!(matches!(e, StoreError::Backend(_)), "{e:?}");
+        assert!(!e.is_retryable());
+        assert!(std::error::Error::source(&e).is_some(), "the cause is kept");
+    }
+}
