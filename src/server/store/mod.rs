@@ -1,6 +1,7 @@
 //! The server's storage behind one trait of domain operations (enrol, authenticate,
-//! sync, catalogue, export), so a PostgreSQL backend can be added beside SQLite without
-//! touching callers. The backend is chosen from the database URL.
+//! sync, catalogue, export) and the narrow transaction the scheduler drives (`SyncTx`),
+//! so a PostgreSQL backend can be added beside SQLite without touching callers or
+//! copying rules. The backend is chosen from the database URL.
 
 mod sqlite;
 mod sync_tx;
@@ -174,6 +175,8 @@ pub trait Store: Send + Sync {
 
     /// One sync round: store answers, release skipped tasks, grant leases, and report
     /// schemas, all at server time `now`. Answers acknowledged are committed on return.
+    /// A backend runs `scheduler::sync` on its `SyncTx` inside one transaction; the
+    /// rules are the scheduler's, never the backend's.
     fn sync(
         &self,
         who: &Principal,
