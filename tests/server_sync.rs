@@ -429,3 +429,49 @@ async fn changing_the_overlap_redecides_and_reopens_tasks() {
     let baraka = s.enrol("baraka", Role::Worker).await;
     assert_eq!(s.want(&baraka, "shop", 5).await.leases.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_label_answers_in_another_order_are_one_vote_and_a_resend() {
+    let s = start().await;
+    let mut multi = project(2);
+    multi.multi_label = true;
+    s.add_project(&multi);
+    s.import_numbered("shop", 1);
+    let amina = s.enrol("amina", Role::Worker).await;
+    let baraka = s.enrol("baraka", Role::Worker).await;
+    let task = s.want(&amina, "shop", 1).await.leases[0].task;
+    s.want(&baraka, "shop", 1).await;
+    let labels = |id: u64, ids: &[&str]| AnswerUpload {
+        id,
+        task,
+        value: AnswerValue::Labels(ids.iter().map(|l| l.to_string()).collect()),
+        ago: 0,
+        replaces: None,
+    };
+
+    let a = s
+        .sync(&amina, &answers(vec![labels(1, &["toys", "food"])]))
+        .await;
+    assert_eq!(a.acks[0].status, AckStatus::Ok);
+    // The reply got lost and the client sends the same answer, its labels reordered.
+    let again = s
+        .sync(&amina, &answers(vec![labels(1, &["food", "toys"])]))
+        .await;
+    assert_eq!(again.acks[0].status, AckStatus::Dup, "not a conflict");
+    let b = s
+        .sync(&baraka, &answers(vec![labels(1, &["food", "toys"])]))
+        .await;
+    assert_eq!(b.acks[0].status, AckStatus::Ok);
+
+    let line: serde_json::Value =
+        serde_json::from_str(s.export("shop", ExportFormat::Jsonl).trim()).unwrap();
+    assert_eq!(line["final"], "food|toys", "the project's label order");
+    assert_eq!(line["agreement"], 1.0, "one vote, not two");
+    let values: Vec<&str> = line["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["food|toys", "food|toys"], "stored in normal form");
+}

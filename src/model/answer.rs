@@ -61,6 +61,28 @@ impl Project {
             }
         }
     }
+
+    /// The answer in its normal form, so equal answers compare and vote as one: labels
+    /// in this project's label order, each once. Labels the project does not know (an
+    /// answer stored before a label was removed) follow in the order given.
+    pub fn normalise(&self, value: &AnswerValue) -> AnswerValue {
+        match value {
+            AnswerValue::Labels(given) => {
+                let mut labels: Vec<String> = self
+                    .labels
+                    .iter()
+                    .filter(|l| given.contains(&l.id))
+                    .map(|l| l.id.clone())
+                    .collect();
+                for id in given {
+                    if self.label(id).is_none() && !labels.contains(id) {
+                        labels.push(id.clone());
+                    }
+                }
+                AnswerValue::Labels(labels)
+            }
+        }
+    }
 }
 
 /// What a user may do. Every server endpoint checks it.
@@ -93,5 +115,46 @@ impl Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(ids: &[&str]) -> AnswerValue {
+        AnswerValue::Labels(ids.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn multi() -> Project {
+        Project::from_toml(
+            "m.toml",
+            "name = \"m\"\ntitle = \"M\"\nkind = \"classify\"\nmulti_label = true\n\
+             overlap = 2\nlease = \"1h\"\n\
+             [[labels]]\nid = \"a\"\nname = \"A\"\nkey = \"1\"\n\
+             [[labels]]\nid = \"b\"\nname = \"B\"\nkey = \"2\"\n\
+             [[labels]]\nid = \"c\"\nname = \"C\"\nkey = \"3\"\n",
+        )
+        .expect("test project parses")
+    }
+
+    #[test]
+    fn normal_form_follows_the_project_label_order() {
+        let p = multi();
+        assert_eq!(p.normalise(&labels(&["c", "a"])), labels(&["a", "c"]));
+        assert_eq!(
+            p.normalise(&labels(&["b", "a"])),
+            p.normalise(&labels(&["a", "b"]))
+        );
+        assert_eq!(p.normalise(&labels(&["b", "b", "a"])), labels(&["a", "b"]));
+    }
+
+    #[test]
+    fn normal_form_keeps_labels_the_project_no_longer_has() {
+        let p = multi();
+        assert_eq!(
+            p.normalise(&labels(&["old", "b", "old"])),
+            labels(&["b", "old"])
+        );
     }
 }

@@ -67,6 +67,26 @@ impl ApiError {
         }
     }
 
+    /// A store failure: "try again" (busy) is a 503 the client retries after a second;
+    /// anything else is ours, logged here with its causes and shown without detail (no
+    /// SQL reaches the client).
+    fn store(what: &str, e: StoreError) -> Self {
+        if e.is_retryable() {
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is busy; try again in a moment",
+            );
+        }
+        let mut detail = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            detail.push_str(": ");
+            detail.push_str(&c.to_string());
+            cause = c.source();
+        }
+        ApiError::internal(what, detail)
+    }
+
     /// A failure of ours: logged here, never shown in detail to the client.
     fn internal(what: &str, e: impl std::fmt::Display) -> Self {
         eprintln!("kazi serve: {what}: {e}");
@@ -86,7 +106,10 @@ impl IntoResponse for ApiError {
             Encoding::Identity,
         );
         let mut response = json_response(self.status, body, Encoding::Identity);
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        if matches!(
+            self.status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -222,7 +245,7 @@ async fn authenticate(api: &Api, headers: &HeaderMap) -> Result<Principal, ApiEr
     blocking(move || {
         store
             .authenticate(&hash)
-            .map_err(|e| ApiError::internal("authenticate", e))
+            .map_err(|e| ApiError::store("authenticate", e))
     })
     .await?
     .ok_or_else(|| {
@@ -264,7 +287,7 @@ async fn login(
             .redeem_enrolment(&user, &code_hash, &device, &token_hash, now)
             .map_err(|e| match e {
                 StoreError::BadEnrolment => ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()),
-                other => ApiError::internal("login", other),
+                other => ApiError::store("login", other),
             })?;
         let response = LoginResponse {
             token,
@@ -339,7 +362,7 @@ async fn sync(
     blocking(move || {
         let response = store
             .sync(&who, request, now)
-            .map_err(|e| ApiError::internal("sync", e))?;
+            .map_err(|e| ApiError::store("sync", e))?;
         Ok(json_response(
             StatusCode::OK,
             protocol::encode(&response, encoding),
@@ -347,4 +370,27 @@ async fn sync(
         ))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_store_is_a_503_to_retry_after_a_second() {
+        let e = StoreError::Busy("database is locked".into());
+        let response = ApiError::store("sync", e).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+
+    #[test]
+    fn other_store_errors_are_a_500_that_shows_no_sql() {
+        let e = StoreError::Backend("near \"SELECT secret FROM users\": syntax error".into());
+        let error = ApiError::store("sync", e);
+        assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!error.message.contains("SELECT"), "{}", error.message);
+        let response = error.into_response();
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
+    }
 }

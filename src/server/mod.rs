@@ -1,10 +1,12 @@
 //! The central queue server: the HTTP API (`http`), per-user rate limits, secrets, the
-//! storage trait with its SQLite backend (`store`), and the admin operations behind
-//! `kazi admin` and `kazi export` (`admin`). The server draws nothing.
+//! scheduling rules of a sync (`scheduler`, backend-neutral), the storage trait with its
+//! SQLite backend (`store`), and the admin operations behind `kazi admin` and
+//! `kazi export` (`admin`). The server draws nothing.
 
 pub mod admin;
 mod http;
 mod limit;
+pub mod scheduler;
 mod secret;
 pub mod store;
 

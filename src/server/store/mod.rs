@@ -1,8 +1,10 @@
 //! The server's storage behind one trait of domain operations (enrol, authenticate,
-//! sync, catalogue, export), so a PostgreSQL backend can be added beside SQLite without
-//! touching callers. The backend is chosen from the database URL.
+//! sync, catalogue, export) and the narrow transaction the scheduler drives (`SyncTx`),
+//! so a PostgreSQL backend can be added beside SQLite without touching callers or
+//! copying rules. The backend is chosen from the database URL.
 
 mod sqlite;
+mod sync_tx;
 
 use std::sync::Arc;
 
@@ -10,19 +12,32 @@ use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 
 pub use sqlite::SqliteStore;
+pub use sync_tx::{
+    CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, SyncTx, TaskHome,
+};
 
 /// SHA-256 of a secret (device token or enrolment code): the only form stored.
 pub type SecretHash = [u8; 32];
 
-/// Why a store operation failed. Messages are shown to admins as they are.
+/// A backend's own error (rusqlite's today, PostgreSQL's later), kept as the source of a
+/// `StoreError` so its kind and detail reach the log without tying callers to a backend.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a store operation failed. Messages are shown to admins as they are; the backend's
+/// detail is the `source`, which the CLI prints after the message and the HTTP layer only
+/// logs.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database URL must start with sqlite: or postgres://")]
     BadUrl,
     #[error("PostgreSQL is not supported yet by this build; use sqlite:PATH")]
     PostgresUnsupported,
-    #[error("cannot open database {path}: {message}")]
-    Open { path: String, message: String },
+    #[error("cannot open database {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: BackendError,
+    },
     #[error(
         "database schema version {found} is newer than this build knows ({known}); upgrade kazi"
     )]
@@ -35,15 +50,30 @@ pub enum StoreError {
     TaskClash { project: String, id: String },
     #[error("{0}")]
     Aborted(String),
-    #[error("database error: {0}")]
-    Database(String),
+    /// The same operation will likely succeed if tried again: another writer held the
+    /// database (SQLite BUSY/LOCKED) or a transaction lost a race (PostgreSQL
+    /// serialization failure or deadlock). Nothing was stored.
+    #[error("the database is busy; try again in a moment")]
+    Busy(#[source] BackendError),
+    #[error("database error")]
+    Backend(#[source] BackendError),
+    /// A stored row the code cannot read back: never replaced by a default.
+    #[error("stored {what} cannot be read; the database may be damaged")]
+    Corrupt {
+        what: &'static str,
+        #[source]
+        source: BackendError,
+    },
+    #[error("a database job panicked")]
+    JobPanicked,
     #[error("the database writer has stopped")]
     WriterGone,
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
+impl StoreError {
+    /// Whether the caller should try the same operation again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Busy(_))
     }
 }
 
@@ -145,6 +175,8 @@ pub trait Store: Send + Sync {
 
     /// One sync round: store answers, release skipped tasks, grant leases, and report
     /// schemas, all at server time `now`. Answers acknowledged are committed on return.
+    /// A backend runs `scheduler::sync` on its `SyncTx` inside one transaction; the
+    /// rules are the scheduler's, never the backend's.
     fn sync(
         &self,
         who: &Principal,

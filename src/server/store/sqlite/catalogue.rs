@@ -2,8 +2,10 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::role_of;
-use crate::model::{AnswerValue, Project, Role};
+use super::sync_tx::{SqliteTx, parse_value};
+use super::{corrupt, role_of};
+use crate::model::{Project, Role};
+use crate::server::scheduler;
 use crate::server::store::{
     AnswerRecord, ImportCounts, ProjectAdded, SecretHash, StoreError, TaskRecord, TaskStream,
     UserPut,
@@ -88,8 +90,7 @@ pub(super) fn put_project(
     now: i64,
 ) -> Result<ProjectAdded, StoreError> {
     let version = project.version();
-    let schema = serde_json::to_string(project)
-        .map_err(|e| StoreError::Database(format!("project does not serialise: {e}")))?;
+    let schema = serde_json::to_string(project).map_err(corrupt("project schema"))?;
     let existing: Option<(i64, String, i64)> = conn
         .query_row(
             "SELECT id, version, overlap FROM projects WHERE name = ?1",
@@ -115,36 +116,10 @@ pub(super) fn put_project(
                  updated = ?5 WHERE id = ?6",
                 params![version, schema, overlap, lease_secs, now, id],
             )?;
-            if overlap != old_overlap {
-                // Keep open_slots = overlap - counted - live leases for every task.
-                conn.execute(
-                    "UPDATE tasks SET open_slots = open_slots + ?1 WHERE project_id = ?2",
-                    params![overlap - old_overlap, id],
-                )?;
-                redecide(conn, id, overlap)?;
-            }
+            scheduler::overlap_changed(&mut SqliteTx::new(conn), id, project, old_overlap)?;
             Ok(ProjectAdded::Updated)
         }
     }
-}
-
-/// After an overlap change: tasks short of answers lose their decision, tasks that now
-/// have enough get one.
-fn redecide(conn: &Connection, project_id: i64, overlap: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE tasks SET decided = NULL, agreement = NULL WHERE project_id = ?1 AND counted < ?2",
-        params![project_id, overlap],
-    )?;
-    let mut stmt = conn.prepare(
-        "SELECT id FROM tasks WHERE project_id = ?1 AND counted >= ?2 AND agreement IS NULL",
-    )?;
-    let ready = stmt
-        .query_map(params![project_id, overlap], |r| r.get::<_, i64>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    for task in ready {
-        super::sync::decide(conn, task, overlap)?;
-    }
-    Ok(())
 }
 
 pub(super) fn project(conn: &Connection, name: &str) -> Result<Option<Project>, StoreError> {
@@ -156,8 +131,7 @@ pub(super) fn project(conn: &Connection, name: &str) -> Result<Option<Project>, 
 }
 
 pub(super) fn parse_schema(json: &str) -> Result<Project, StoreError> {
-    serde_json::from_str(json)
-        .map_err(|e| StoreError::Database(format!("stored project does not parse: {e}")))
+    serde_json::from_str(json).map_err(corrupt("project schema"))
 }
 
 /// Gold is stored in compact form: label ids joined by '|' (ids never contain '|').
@@ -282,8 +256,7 @@ pub(super) fn export(
         let worker: Option<String> = row.get(6)?;
         if let (Some(worker), Some((_, record))) = (worker, current.as_mut()) {
             let value: String = row.get(7)?;
-            let value: AnswerValue = serde_json::from_str(&value)
-                .map_err(|e| StoreError::Database(format!("stored answer does not parse: {e}")))?;
+            let value = parse_value(&value)?;
             record.answers.push(AnswerRecord {
                 worker,
                 value,

@@ -3,7 +3,7 @@
 //! checks, exports) use a small pool of reader connections beside it.
 
 mod catalogue;
-mod sync;
+mod sync_tx;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -13,12 +13,38 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    ImportCounts, Principal, ProjectAdded, SecretHash, Store, StoreError, TaskRecord, TaskStream,
-    UserPut,
+    BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store, StoreError, TaskRecord,
+    TaskStream, UserPut,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
+use crate::server::scheduler;
+use sync_tx::SqliteTx;
 use writer::Writer;
+
+impl From<rusqlite::Error> for StoreError {
+    /// BUSY and LOCKED (another process holds the write lock past the busy timeout) are
+    /// worth trying again; everything else is a plain backend error.
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(Box::new(e))
+            }
+            _ => StoreError::Backend(Box::new(e)),
+        }
+    }
+}
+
+/// A stored row that does not parse back: refuse it, never replace it by a default.
+fn corrupt<E>(what: &'static str) -> impl FnOnce(E) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |e| StoreError::Corrupt {
+        what,
+        source: Box::new(e),
+    }
+}
 
 /// Migrations in order; `schema_version` holds how many have run. Never edit one that
 /// has shipped: append a new one.
@@ -121,11 +147,10 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = connect(path)?;
         migrate(&conn).map_err(|e| match e {
-            StoreError::Database(message) => open_error(path, message),
+            StoreError::Backend(source) => open_error(path, source),
             other => other,
         })?;
-        let writer =
-            Writer::start(conn).map_err(|e| open_error(path, format!("no writer thread: {e}")))?;
+        let writer = Writer::start(conn).map_err(|e| open_error(path, e))?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             writer,
@@ -169,7 +194,7 @@ impl Readers {
     }
 
     fn take(&self, path: &Path) -> Result<Connection, StoreError> {
-        let poisoned = |_| StoreError::Database("reader pool lock poisoned".into());
+        let poisoned = |_| StoreError::Backend("reader pool lock poisoned".into());
         let mut state = self.state.lock().map_err(poisoned)?;
         loop {
             if let Some(conn) = state.idle.pop() {
@@ -198,27 +223,32 @@ impl Readers {
     }
 }
 
-fn open_error(path: &Path, message: String) -> StoreError {
+fn open_error(path: &Path, source: impl Into<BackendError>) -> StoreError {
     StoreError::Open {
         path: path.display().to_string(),
-        message,
+        source: source.into(),
     }
 }
 
+/// Why WAL mode could not be set up: the file system refused it.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up WAL mode (journal mode stays {0})")]
+struct NoWal(String);
+
 fn connect(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path).map_err(|e| open_error(path, e.to_string()))?;
-    let setup = || -> rusqlite::Result<()> {
+    let conn = Connection::open(path).map_err(|e| open_error(path, e))?;
+    let setup = || -> Result<(), BackendError> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(rusqlite::Error::InvalidQuery);
+            return Err(Box::new(NoWal(mode)));
         }
         // FULL: a commit is fsynced before it returns, so an acknowledged answer survives
         // a power cut.
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         Ok(())
     };
-    setup().map_err(|e| open_error(path, format!("cannot set up WAL mode: {e}")))?;
+    setup().map_err(|e| open_error(path, e))?;
     Ok(conn)
 }
 
@@ -256,7 +286,10 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
 }
 
 fn role_of(text: &str) -> Result<Role, StoreError> {
-    Role::parse(text).ok_or_else(|| StoreError::Database(format!("unknown role '{text}' stored")))
+    Role::parse(text).ok_or_else(|| StoreError::Corrupt {
+        what: "user role",
+        source: format!("unknown role '{text}'").into(),
+    })
 }
 
 impl Store for SqliteStore {
@@ -319,7 +352,7 @@ impl Store for SqliteStore {
     ) -> Result<SyncResponse, StoreError> {
         let who = who.clone();
         self.writer
-            .run(move |conn| sync::sync(conn, &who, &request, now))
+            .run(move |conn| scheduler::sync(&mut SqliteTx::new(conn), &who, &request, now))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {
@@ -349,5 +382,36 @@ impl Store for SqliteStore {
         each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.read(|conn| catalogue::export(conn, project, each))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another process holding the write lock past the busy timeout is "try again", not a
+    /// failure to report: the HTTP layer answers it with 503 and the client retries.
+    #[test]
+    fn a_write_lock_held_elsewhere_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let waiter = Connection::open(&path).unwrap();
+        waiter.busy_timeout(Duration::ZERO).unwrap();
+        let e = StoreError::from(
+            waiter
+                .execute_batch("BEGIN IMMEDIATE")
+                .expect_err("the lock is held"),
+        );
+        assert!(matches!(e, StoreError::Busy(_)), "{e:?}");
+        assert!(e.is_retryable());
+
+        holder.execute_batch("COMMIT").unwrap();
+        let e = StoreError::from(waiter.execute_batch("NOT SQL").unwrap_err());
+        assert!(matches!(e, StoreError::Backend(_)), "{e:?}");
+        assert!(!e.is_retryable());
+        assert!(std::error::Error::source(&e).is_some(), "the cause is kept");
     }
 }

@@ -39,9 +39,8 @@ impl Writer {
         let (reply, answer) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |conn| {
             let result = match conn {
-                Ok(conn) => catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| {
-                    Err(StoreError::Database("a database job panicked".into()))
-                }),
+                Ok(conn) => catch_unwind(AssertUnwindSafe(|| f(conn)))
+                    .unwrap_or(Err(StoreError::JobPanicked)),
                 Err(e) => Err(e),
             };
             let ok = result.is_ok();
@@ -72,10 +71,9 @@ fn write_loop(conn: Connection, queue: mpsc::Receiver<Job>) {
 
 fn run_batch(conn: &Connection, batch: Vec<Job>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let message = format!("could not start a transaction: {e}");
         for job in batch {
-            let (_, finish) = job(Err(StoreError::Database(message.clone())));
-            finish(Err(StoreError::Database(message.clone())));
+            let (_, finish) = job(Err(each_caller(&e)));
+            finish(Err(each_caller(&e)));
         }
         return;
     }
@@ -96,15 +94,26 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
         };
         finishes.push(finish);
     }
-    let committed = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    let committed = conn.execute_batch("COMMIT");
     if committed.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
     for finish in finishes {
         finish(match &committed {
             Ok(()) => Ok(()),
-            Err(e) => Err(StoreError::Database(e.to_string())),
+            Err(e) => Err(each_caller(e)),
         });
+    }
+}
+
+/// One batch failure, told to each of its callers with its kind kept (a BUSY stays
+/// "try again"): SQLite's error code is copied, other errors keep their text.
+fn each_caller(e: &rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            rusqlite::Error::SqliteFailure(*code, message.clone()).into()
+        }
+        other => StoreError::Backend(other.to_string().into()),
     }
 }
 

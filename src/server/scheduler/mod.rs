@@ -1,0 +1,131 @@
+//! The scheduler: the rules of a sync round (lease expiry, dedupe and conflicts,
+//! validation, corrections, late answers, slot accounting, aggregation, skips, resent
+//! leases, the lease budget, the catalogue diff) as backend-neutral code. It decides in
+//! `rules` (pure) and acts through a store's `SyncTx`, inside that store's transaction.
+
+mod answers;
+pub mod rules;
+
+use crate::model::Project;
+use crate::protocol::{Ack, Lease, SyncRequest, SyncResponse};
+use crate::server::store::{CatalogueEntry, Principal, StoreError, SyncTx};
+use answers::ProjectCache;
+
+/// One sync round at server time `now`: expire old leases, store answers (idempotent per
+/// device and client id), release skipped tasks, send again leases of replies the device
+/// never saw, grant new leases without over-assigning, and list the schemas the client
+/// lacks. The caller commits `tx` before the response leaves.
+pub fn sync(
+    tx: &mut dyn SyncTx,
+    who: &Principal,
+    request: &SyncRequest,
+    now: i64,
+) -> Result<SyncResponse, StoreError> {
+    tx.expire_leases(now)?;
+    let mut projects = ProjectCache::default();
+    let mut acks = Vec::with_capacity(request.answers.len());
+    for upload in &request.answers {
+        let status = answers::store_answer(tx, &mut projects, who, upload, now)?;
+        acks.push(Ack {
+            id: upload.id,
+            status,
+        });
+    }
+    for &task in &request.released {
+        answers::release(tx, who, task)?;
+    }
+
+    let catalogue = tx.catalogue()?;
+    let removed = rules::removed_projects(&request.known, &request.want, &catalogue);
+    // Leases of replies this device never applied come first, and count as granted.
+    let mut leases = match request.seen {
+        Some(seen) => tx.unseen_leases(who.device_id, seen)?,
+        None => Vec::new(),
+    };
+    let reply = if rules::needs_reply_number(leases.len(), &request.want) {
+        tx.next_reply(who.device_id)?
+    } else {
+        0
+    };
+    for lease in &leases {
+        tx.tag_lease_reply(lease.task, who.user_id, reply)?;
+    }
+    let mut budget = rules::LeaseBudget::new(leases.len());
+    for want in &request.want {
+        let Some(entry) = catalogue.get(want.project.as_str()) else {
+            continue;
+        };
+        let resent = leases.iter().filter(|l| l.project == want.project).count();
+        let count = budget.allow(want.count, resent);
+        let granted = grant_leases(tx, who, &want.project, entry, count, now, reply)?;
+        budget.spend(granted.len());
+        leases.extend(granted);
+    }
+    let mut schemas = Vec::new();
+    for id in rules::stale_schemas(&request.known, &catalogue) {
+        schemas.push(projects.get(tx, id)?.clone());
+    }
+    let done_today = tx.answers_since(who.user_id, rules::day_start(now))?;
+
+    Ok(SyncResponse {
+        now,
+        done_today: u32::try_from(done_today).unwrap_or(u32::MAX),
+        acks,
+        leases,
+        projects: schemas,
+        removed,
+        reply,
+    })
+}
+
+/// Lease up to `count` tasks in import order that this worker has not answered, holds,
+/// or skipped, and that still have an open slot; each takes one.
+fn grant_leases(
+    tx: &mut dyn SyncTx,
+    who: &Principal,
+    project: &str,
+    entry: &CatalogueEntry,
+    count: usize,
+    now: i64,
+    reply: u64,
+) -> Result<Vec<Lease>, StoreError> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let expires = now.saturating_add(entry.lease_secs);
+    let picked = tx.pick_open_tasks(entry.id, who.user_id, count)?;
+    let mut leases = Vec::with_capacity(picked.len());
+    for task in picked {
+        tx.hold_lease(task.task, who.user_id, who.device_id, now, expires, reply)?;
+        tx.move_open_slots(task.task, -1)?;
+        leases.push(Lease {
+            task: task.task,
+            project: project.to_string(),
+            text: task.text,
+            suggestion: task.suggestion,
+            expires,
+        });
+    }
+    Ok(leases)
+}
+
+/// A project's overlap changed from `old` to `project.overlap`: every task's open slots
+/// move by the difference, tasks now short of answers lose their decision, and tasks
+/// that now have enough get one.
+pub fn overlap_changed(
+    tx: &mut dyn SyncTx,
+    project_id: i64,
+    project: &Project,
+    old: i64,
+) -> Result<(), StoreError> {
+    let overlap = i64::from(project.overlap);
+    if overlap == old {
+        return Ok(());
+    }
+    tx.move_project_open_slots(project_id, overlap - old)?;
+    tx.clear_decisions_below(project_id, overlap)?;
+    for task in tx.undecided_complete_tasks(project_id, overlap)? {
+        answers::decide_if_complete(tx, project, task, overlap)?;
+    }
+    Ok(())
+}
