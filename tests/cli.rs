@@ -15,6 +15,30 @@ fn kazi(args: &[&str], home: &Path) -> Output {
         .expect("kazi runs")
 }
 
+/// Runs kazi with standard output a pipe whose reading end is already closed.
+fn kazi_into_closed_pipe(args: &[&str], home: &Path) -> Output {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // SAFETY: both descriptors are fresh from pipe(2) and owned here alone.
+    let (reader, writer) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_kazi"))
+        .args(args)
+        .env("KAZI_HOME", home)
+        .env_remove("RUST_BACKTRACE")
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("kazi runs")
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -188,6 +212,22 @@ fn a_centre_from_the_command_line() {
         "{status}"
     );
     assert!(status.contains("Unsent answers: 0"), "{status}");
+    // A reader that went away (`kazi status | head -1`) ends the output: exit 0, nothing
+    // on stderr, no panic. The pipe is closed before kazi starts, so every write fails.
+    for args in [
+        vec!["status"],
+        vec!["export", "--db", &db, "products"],
+        vec!["export", "--db", &db, "products", "--format", "csv"],
+    ] {
+        let out = kazi_into_closed_pipe(&args, &home);
+        assert!(
+            out.status.success(),
+            "{args:?}: {:?} {}",
+            out.status,
+            stderr(&out)
+        );
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
 
     // A centre can keep more tasks on a device for long offline stretches.
     let profile_file = home.join("default/profile.toml");

@@ -10,15 +10,15 @@ use kazi::model::{format_utc, sanitize_line};
 pub fn login(server: &str, user: &str, code: &str, profile: &str) -> Result<()> {
     let home = client::kazi_home()?;
     let p = client::login(&home, profile, server, user, code)?;
-    println!(
+    say!(
         "Logged in as {} ({}) on {}. Profile '{}' saved in {}.",
         sanitize_line(&p.user),
         p.role,
         sanitize_line(&p.server),
         p.name,
         p.dir.display()
-    );
-    println!("Next: kazi work --profile {}", p.name);
+    )?;
+    say!("Next: kazi work --profile {}", p.name)?;
     Ok(())
 }
 
@@ -77,14 +77,14 @@ pub fn sync(profile: &str, project: Option<&str>) -> Result<()> {
         }
     }
     let counts = store.counts(project)?;
-    println!(
+    say!(
         "Synced: {sent} answers sent, {} refused, {fetched} new tasks; {} unsent, {} tasks cached.",
         refused.len(),
         counts.unsent,
         counts.queued
-    );
+    )?;
     for why in refused.iter().take(5) {
-        println!("  refused: {}", sanitize_line(why));
+        say!("  refused: {}", sanitize_line(why))?;
     }
     Ok(())
 }
@@ -93,32 +93,32 @@ pub fn status(profile: &str) -> Result<()> {
     let profile = load_profile(profile)?;
     let store = LocalStore::open(&profile.db_path())?;
     let counts = store.counts(None)?;
-    println!(
+    say!(
         "Profile {} — {} ({}) on {}",
         profile.name,
         sanitize_line(&profile.user),
         profile.role,
         sanitize_line(&profile.server)
-    );
+    )?;
     for p in store.projects()? {
         let c = store.counts(Some(&p.name))?;
-        println!(
+        say!(
             "  project {}: {} tasks cached",
             sanitize_line(&p.name),
             c.queued
-        );
+        )?;
     }
-    println!("Unsent answers: {}", counts.unsent);
+    say!("Unsent answers: {}", counts.unsent)?;
     if counts.refused > 0 {
-        println!("Refused by the server: {}", counts.refused);
+        say!("Refused by the server: {}", counts.refused)?;
         for (id, task, why) in store.refused(5)? {
-            println!("  answer {id} (task {task}): {}", sanitize_line(&why));
+            say!("  answer {id} (task {task}): {}", sanitize_line(&why))?;
         }
     }
-    println!("Done today: {}", counts.done_today);
+    say!("Done today: {}", counts.done_today)?;
     match counts.last_sync {
-        Some(t) => println!("Last sync: {} (server time)", format_utc(t)),
-        None => println!("Last sync: never"),
+        Some(t) => say!("Last sync: {} (server time)", format_utc(t))?,
+        None => say!("Last sync: never")?,
     }
     Ok(())
 }

@@ -29,8 +29,10 @@ pub enum AdminError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Random(String),
-    #[error("cannot write the export: {0}")]
-    Write(String),
+    /// The output went away or filled up; the io error keeps its kind, so a reader that
+    /// closed the pipe (`kazi export ... | head`) is told apart from a full disk.
+    #[error("cannot write the export")]
+    Write(#[source] std::io::Error),
 }
 
 /// Check a user name: it is typed on the command line and shown on screens.
@@ -118,6 +120,15 @@ fn rounded(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// The io error inside a CSV writer's error, with its kind (csv's own conversion to
+/// `io::Error` would hide it).
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
 /// Write one record per task of `project`, in import order, with every answer, its
 /// worker and its time. CSV lists counted answers only; JSONL also lists replaced ones,
 /// marked `"superseded": true`. Returns the number of records.
@@ -127,9 +138,14 @@ pub fn export(
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> Result<u64, AdminError> {
-    let write_err =
-        |e: &dyn std::fmt::Display| StoreError::Aborted(format!("cannot write the export: {e}"));
-    let count = match format {
+    // The store's callback can only stop the walk; the write error itself is kept here
+    // and returned with its kind.
+    let mut failed: Option<std::io::Error> = None;
+    let mut write_err = |e: std::io::Error| {
+        failed = Some(e);
+        StoreError::Aborted("cannot write the export".into())
+    };
+    let walked = match format {
         ExportFormat::Jsonl => store.export(project, &mut |task: TaskRecord| {
             let line = ExportLine {
                 id: &task.id,
@@ -151,14 +167,14 @@ pub fn export(
                     })
                     .collect(),
             };
-            serde_json::to_writer(&mut *out, &line).map_err(|e| write_err(&e))?;
-            out.write_all(b"\n").map_err(|e| write_err(&e))
-        })?,
+            serde_json::to_writer(&mut *out, &line).map_err(|e| write_err(e.into()))?;
+            out.write_all(b"\n").map_err(&mut write_err)
+        }),
         ExportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(&mut *out);
             csv.write_record(["id", "text", "final", "agreement", "answers"])
-                .map_err(|e| AdminError::Write(e.to_string()))?;
-            let count = store.export(project, &mut |task: TaskRecord| {
+                .map_err(|e| AdminError::Write(csv_io(e)))?;
+            let walked = store.export(project, &mut |task: TaskRecord| {
                 let answers = task
                     .answers
                     .iter()
@@ -177,12 +193,18 @@ pub fn export(
                     agreement.as_str(),
                     answers.as_str(),
                 ])
-                .map_err(|e| write_err(&e))
-            })?;
-            csv.flush().map_err(|e| AdminError::Write(e.to_string()))?;
-            count
+                .map_err(|e| write_err(csv_io(e)))
+            });
+            if walked.is_ok() {
+                csv.flush().map_err(AdminError::Write)?;
+            }
+            walked
         }
     };
-    out.flush().map_err(|e| AdminError::Write(e.to_string()))?;
+    if let Some(e) = failed {
+        return Err(AdminError::Write(e));
+    }
+    let count = walked?;
+    out.flush().map_err(AdminError::Write)?;
     Ok(count)
 }
