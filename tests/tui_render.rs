@@ -4,7 +4,7 @@
 mod tui_common;
 
 use kazi::model::{AnswerValue, Project};
-use kazi::tui::{App, Event, Keymap, Link, Status, Theme, render};
+use kazi::tui::{App, Event, Keymap, Link, Status, Tally, Theme, render};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -31,9 +31,11 @@ fn screen_text(buf: &Buffer) -> String {
 fn online(app: &mut App) {
     app.handle(Event::Status(Status {
         link: Link::Online,
-        unsent: 2,
-        done_today: 37,
-        cached: 48,
+        counts: Some(Tally {
+            unsent: 2,
+            done_today: 37,
+            cached: 48,
+        }),
     }));
 }
 
@@ -107,9 +109,11 @@ fn empty_and_offline() {
     let mut app = app_with(products(), 1..1);
     app.handle(Event::Status(Status {
         link: Link::Offline,
-        unsent: 12,
-        done_today: 40,
-        cached: 0,
+        counts: Some(Tally {
+            unsent: 12,
+            done_today: 40,
+            cached: 0,
+        }),
     }));
     insta::assert_snapshot!(draw(&app, 80, 24).backend());
 }
@@ -189,9 +193,11 @@ fn link_state_is_a_word_not_only_a_colour() {
             app.handle(Event::Tasks(tasks("products", 1..5)));
             app.handle(Event::Status(Status {
                 link,
-                unsent: 7,
-                done_today: 3,
-                cached: 4,
+                counts: Some(Tally {
+                    unsent: 7,
+                    done_today: 3,
+                    cached: 4,
+                }),
             }));
             let terminal = draw(&app, 80, 24);
             let buf = terminal.backend().buffer();

@@ -5,7 +5,7 @@
 use kazi::client::{DEFAULT_PREFETCH, LocalStore, Profile, SyncConfig, SyncEngine};
 use kazi::model::{AnswerValue, Project, Role};
 use kazi::protocol::{Lease, SyncRequest, SyncResponse};
-use kazi::tui::run::Session;
+use kazi::tui::local::LocalSession as Session;
 use kazi::tui::{Event, Key, Keymap, Theme};
 
 const PROJECT: &str = r#"
@@ -65,7 +65,7 @@ fn filled_store(profile: &Profile, multi_label: bool, n: i64) -> LocalStore {
 /// The worker screen on `project`, as `kazi work --project p` opens it.
 fn open<'a>(store: &'a mut LocalStore, engine: &'a SyncEngine) -> Session<'a> {
     let projects = store.projects().unwrap();
-    Session::new(
+    kazi::tui::local::session(
         store,
         engine,
         Keymap::default(),
@@ -76,7 +76,11 @@ fn open<'a>(store: &'a mut LocalStore, engine: &'a SyncEngine) -> Session<'a> {
 }
 
 fn shown(session: &Session) -> Option<i64> {
-    session.app().current().map(|c| c.task.id)
+    session
+        .app()
+        .classify()
+        .and_then(|c| c.current())
+        .map(|c| c.task.id)
 }
 
 #[test]
@@ -99,8 +103,8 @@ fn an_answer_is_stored_before_the_key_returns() {
         AnswerValue::Labels(vec!["b".into()])
     );
     assert_eq!(
-        session.app().status().unsent,
-        1,
+        session.app().status().unsent(),
+        Some(1),
         "the status line counts it"
     );
     assert!(session.feed(Event::Key(Key::ctrl('q'))), "ctrl-q quits");
@@ -118,7 +122,11 @@ fn an_answer_that_could_not_be_saved_brings_its_task_back() {
     let conn = rusqlite::Connection::open(profile.db_path()).unwrap();
     conn.execute("DELETE FROM tasks WHERE id = 1", []).unwrap();
     session.feed(Event::Key(Key::char('2')));
-    let current = session.app().current().expect("a task on screen");
+    let current = session
+        .app()
+        .classify()
+        .and_then(|c| c.current())
+        .expect("a task on screen");
     assert_eq!(current.task.id, 1, "the unsaved task is back on screen");
     assert_eq!(
         current.selected,
@@ -138,7 +146,15 @@ fn multi_label_choices_are_kept_as_drafts_across_a_restart() {
     {
         let mut session = open(&mut store, &engine);
         session.feed(Event::Key(Key::char('2')));
-        assert_eq!(session.app().current().unwrap().selected, vec![false, true]);
+        assert_eq!(
+            session
+                .app()
+                .classify()
+                .and_then(|c| c.current())
+                .unwrap()
+                .selected,
+            vec![false, true]
+        );
         // The worker walks away without pressing enter; the power goes.
     }
     assert_eq!(
@@ -146,7 +162,7 @@ fn multi_label_choices_are_kept_as_drafts_across_a_restart() {
         Some(AnswerValue::Labels(vec!["b".into()]))
     );
     let mut session = open(&mut store, &engine);
-    let current = session.app().current().unwrap();
+    let current = session.app().classify().and_then(|c| c.current()).unwrap();
     assert_eq!(current.task.id, 1);
     assert_eq!(current.selected, vec![false, true], "the choice is back");
     session.feed(Event::Key(Key::char('1')));
