@@ -429,3 +429,81 @@ fn multi_label_toggles_are_saved_as_drafts_and_drafts_come_back() {
         "{selected:?}"
     );
 }
+
+/// A project whose label key `?` is also the default keymap's help key.
+fn question_project() -> kazi::model::Project {
+    kazi::model::Project::from_toml(
+        "quiz.toml",
+        "name=\"quiz\"\ntitle=\"Quiz\"\nkind=\"classify\"\n[[labels]]\nid=\"yes\"\nname=\"Yes\"\nkey=\"y\"\n[[labels]]\nid=\"unsure\"\nname=\"Unsure\"\nkey=\"?\"\n",
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_project_whose_label_key_clashes_stays_closed_and_others_keep_working() {
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    app.handle(Event::Projects(vec![question_project(), products()]));
+    assert_eq!(app.screen(), ScreenId::Picker);
+    let fx = press(&mut app, "1");
+    assert!(fx.is_empty(), "nothing opened: {fx:?}");
+    assert_eq!(app.screen(), ScreenId::Picker, "stays on the picker");
+    let m = app.message().unwrap().to_string();
+    assert!(m.starts_with("keymaps/default.toml:"), "{m}");
+    for part in [
+        "key '?'",
+        "project quiz",
+        "bound to help",
+        "\"?\" = \"none\"",
+    ] {
+        assert!(m.contains(part), "{part} in {m}");
+    }
+    // The other project opens as ever.
+    let fx = press(&mut app, "2");
+    assert_eq!(fx[0], Effect::ChooseProject("products".into()));
+    assert_eq!(app.screen(), ScreenId::Classify);
+}
+
+#[test]
+fn a_clashing_project_asked_for_or_alone_is_not_opened() {
+    let mut app = App::new(Keymap::default(), Theme::default(), Some("quiz".into()));
+    assert!(
+        app.handle(Event::Projects(vec![question_project(), products()]))
+            .is_empty()
+    );
+    assert_eq!(app.screen(), ScreenId::Picker);
+    assert!(app.message().unwrap().contains("project quiz"));
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    assert!(
+        app.handle(Event::Projects(vec![question_project()]))
+            .is_empty()
+    );
+    assert_eq!(app.screen(), ScreenId::Picker);
+}
+
+#[test]
+fn a_schema_update_that_brings_a_clash_closes_the_project_with_a_message() {
+    let mut app = app_with(products(), 1..31);
+    let mut updated = products();
+    updated.labels[0].key = '?';
+    app.handle(Event::Projects(vec![updated, multi_products()]));
+    assert_eq!(app.screen(), ScreenId::Picker);
+    assert!(
+        app.message().unwrap().contains("key '?'"),
+        "{:?}",
+        app.message()
+    );
+}
+
+#[test]
+fn an_overlay_is_a_layer_over_the_screen() {
+    let mut app = app_with(products(), 1..31);
+    press(&mut app, "?");
+    assert_eq!(app.overlays(), &[kazi::tui::overlay::Overlay::Help]);
+    assert_eq!(
+        app.screen(),
+        ScreenId::Classify,
+        "the screen stays under it"
+    );
+    press(&mut app, "esc");
+    assert!(app.overlays().is_empty());
+}

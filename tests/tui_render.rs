@@ -292,3 +292,35 @@ fn no_panic_at_any_size() {
         }
     }
 }
+
+#[test]
+fn picker_help_lists_the_pickers_own_keys() {
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    app.handle(Event::Projects(vec![products(), multi_products()]));
+    press(&mut app, "?");
+    let text = screen_text(draw(&app, 80, 24).backend().buffer());
+    for row in [
+        "1-2             open the project with that number",
+        "up, down        move the marker",
+        "enter           open the marked project",
+        "?, f1           help: show or hide this help",
+        "ctrl-q, ctrl-c  quit: send what is unsent and leave",
+    ] {
+        assert!(text.contains(row), "{row} in\n{text}");
+    }
+}
+
+#[test]
+fn unknown_counts_show_as_a_question_mark() {
+    let mut app = app_with(products(), 1..31);
+    app.handle(Event::Status(Status {
+        link: Link::Offline,
+        counts: None,
+    }));
+    let text = screen_text(draw(&app, 80, 24).backend().buffer());
+    let last = text.lines().nth(23).unwrap();
+    assert!(
+        last.starts_with(" offline │ unsent ? │ done today ? │ cached ?"),
+        "{last}"
+    );
+}
