@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use kazi::client::{self, LocalStore, PlanConfig, Profile, SyncConfig, SyncEngine};
 use kazi::model::{AnswerValue, Role};
 use kazi::server::admin::{self, ExportFormat};
-use kazi::tui::run::Session;
 use kazi::tui::{Event, Key, Keymap, Theme};
 
 const CHILD_ENV: &str = "KAZI_CRASH_CHILD";
@@ -299,7 +298,7 @@ fn child_main() -> Result<(), String> {
         color: false,
         ascii: false,
     };
-    let mut session = Session::new(
+    let mut session = kazi::tui::local::session(
         &mut store,
         &engine,
         Keymap::default(),
@@ -312,17 +311,20 @@ fn child_main() -> Result<(), String> {
     let end = Instant::now() + CHILD_LIFETIME;
     while Instant::now() < end {
         while let Ok(status) = statuses.try_recv() {
-            session.on_sync(status).map_err(|e| e.to_string())?;
+            session.notice(status);
         }
-        let Some(current) = session.app().current() else {
+        let Some(current) = session.app().classify().and_then(|c| c.current()) else {
             if let Ok(status) = statuses.recv_timeout(Duration::from_millis(200)) {
-                session.on_sync(status).map_err(|e| e.to_string())?;
+                session.notice(status);
             }
             continue;
         };
         let task = current.task.clone();
         if rng.chance(0.25)
-            && let Some(next) = session.app().queue().get(rng.below(5) as usize)
+            && let Some(next) = session
+                .app()
+                .classify()
+                .and_then(|c| c.queue().get(rng.below(5) as usize))
         {
             // Half-done work on a task further down: saved as typed.
             drafts

@@ -349,3 +349,112 @@ fn hostile_task_text_cannot_drive_the_terminal() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// The pid of the `kazi` process the pane's shell started.
+fn kazi_pid(tmux: &Tmux) -> i32 {
+    let out = Command::new("tmux")
+        .args(["-L", &tmux.socket, "display-message", "-p", "#{pane_pid}"])
+        .output()
+        .expect("display-message");
+    let shell: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": the command name may hold spaces, so split after ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let ppid: Option<i32> = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if ppid == Some(shell) && head.ends_with("(kazi") {
+            return pid;
+        }
+    }
+    panic!("no kazi process under the pane's shell {shell}");
+}
+
+/// Answers by the demo worker: (unsent in the client store, in the server's export).
+fn kept_answers(dir: &Path) -> (u32, usize) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kazi"))
+        .args(["status", "--profile", "worker"])
+        .env("KAZI_HOME", dir.join("client"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let unsent = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Unsent answers: "))
+        .unwrap_or_else(|| panic!("no unsent count in {text}"))
+        .trim()
+        .parse()
+        .unwrap();
+    (unsent, worker_answers(dir).len())
+}
+
+/// Start the demo, answer one task, send `signal` to kazi; the screen after the shell
+/// took over again.
+fn signalled(dir: &Path, signal: i32) -> Option<String> {
+    let cmd = format!(
+        "echo BEFORE-KAZI; {} demo --data-dir {} --project products; echo KAZI-EXIT=$?; \
+         echo \"STTY:$(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo -e -icanon \
+         -e -echo | tr '\\n' ' ')END\"; sleep 60",
+        env!("CARGO_BIN_EXE_kazi"),
+        dir.display()
+    );
+    let tmux = Tmux::start(&cmd)?;
+    let first = tmux.wait("the first task", |s| {
+        s.contains("Product categories") && s.contains("cached 70")
+    });
+    assert!(!first.contains("BEFORE-KAZI"), "on the alternate screen");
+    tmux.keys(&["1"]);
+    tmux.wait("the answer", |s| s.contains("done today 1"));
+    let pid = kazi_pid(&tmux);
+    // SAFETY: kill(2) with a pid we just found and a plain signal number.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "signal sent");
+    Some(tmux.wait("exit", |s| s.contains("KAZI-EXIT=") && s.contains("END")))
+}
+
+/// Where the shell is after kazi ended: the alternate screen left, the cooked tty back.
+fn assert_terminal_restored(end: &str) {
+    assert!(
+        end.contains("BEFORE-KAZI"),
+        "the alternate screen was left: text from before is back\n{end}"
+    );
+    assert!(!end.contains("Product categories"), "{end}");
+    let modes = end
+        .lines()
+        .find_map(|l| l.strip_prefix("STTY:"))
+        .and_then(|l| l.strip_suffix("END"))
+        .unwrap_or_default();
+    assert_eq!(modes.trim(), "icanon echo", "stty after kazi:\n{end}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_sends_unsent_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(end) = signalled(dir.path(), libc::SIGTERM) else {
+        return;
+    };
+    assert_terminal_restored(&end);
+    assert!(end.contains("asked to stop (SIGTERM)"), "{end}");
+    assert!(
+        end.contains("All answers sent."),
+        "the bounded send ran: {end}"
+    );
+    assert_eq!(kept_answers(dir.path()), (0, 1));
+}
+
+#[test]
+fn sighup_restores_the_terminal_and_keeps_unsent_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(end) = signalled(dir.path(), libc::SIGHUP) else {
+        return;
+    };
+    assert_terminal_restored(&end);
+    // Sent already by the engine or kept for the next start: never lost.
+    let (unsent, sent) = kept_answers(dir.path());
+    assert_eq!(unsent as usize + sent, 1, "unsent {unsent}, sent {sent}");
+}

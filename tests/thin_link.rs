@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use kazi::client::{self, LocalStore, PlanConfig, SyncConfig, SyncEngine, SyncStatus};
 use kazi::model::Role;
 use kazi::server::admin::{self, ExportFormat};
-use kazi::tui::run::Session;
+use kazi::tui::local::LocalSession;
 use kazi::tui::{Event, Key, Keymap, Link, Theme};
 use link::{Faults, HostileLink};
 
@@ -97,7 +97,7 @@ fn live_leases(db: &std::path::Path, user: &str) -> i64 {
 
 /// The worker's script, with what it saw.
 struct Script<'s, 'a> {
-    session: Session<'a>,
+    session: LocalSession<'a>,
     statuses: &'s mpsc::Receiver<SyncStatus>,
     /// Item number -> label id chosen.
     chosen: BTreeMap<u64, &'static str>,
@@ -114,7 +114,7 @@ impl Script<'_, '_> {
     /// Take in every status the engine reported so far.
     fn drain(&mut self) {
         while let Ok(status) = self.statuses.try_recv() {
-            self.session.on_sync(status).expect("status taken in");
+            self.session.notice(status);
         }
     }
 
@@ -122,7 +122,9 @@ impl Script<'_, '_> {
     fn wait_for_sync(&mut self, what: &str) {
         let left = self.deadline.saturating_duration_since(Instant::now());
         match self.statuses.recv_timeout(left) {
-            Ok(status) => self.session.on_sync(status).expect("status taken in"),
+            Ok(status) => {
+                self.session.notice(status);
+            }
             Err(_) => panic!(
                 "stuck waiting for {what}: {} answered, status {:?}, server holds {} leases \
                  for this worker",
@@ -139,14 +141,22 @@ impl Script<'_, '_> {
     /// held another one.
     fn answer_one(&mut self) {
         self.drain();
-        while self.session.app().current().is_none() {
+        while self
+            .session
+            .app()
+            .classify()
+            .and_then(|c| c.current())
+            .is_none()
+        {
             self.wait_for_sync("tasks");
         }
         let app = self.session.app();
-        let current = app.current().expect("a task on screen");
+        let screen = app.classify().expect("the classify screen");
+        let current = screen.current().expect("a task on screen");
         let (task, n) = (current.task.id, kit::item_number(&current.task.text));
         // `cached` counts the task on screen too.
-        let more_cached = app.status().cached >= 2 || !app.queue().is_empty();
+        let more_cached =
+            app.status().cached().is_some_and(|n| n >= 2) || !screen.queue().is_empty();
         let (key, label) = kit::LABELS[self.rng.below(3) as usize];
         assert!(
             self.chosen.insert(n, label).is_none(),
@@ -162,13 +172,18 @@ impl Script<'_, '_> {
         }
         if more_cached {
             self.presses_with_cache += 1;
-            let next = self.session.app().current().unwrap_or_else(|| {
-                panic!(
-                    "after answering item {n} with tasks cached, no next task on screen \
+            let next = self
+                .session
+                .app()
+                .classify()
+                .and_then(|c| c.current())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "after answering item {n} with tasks cached, no next task on screen \
                      (status {:?})",
-                    self.session.app().status()
-                )
-            });
+                        self.session.app().status()
+                    )
+                });
             assert_ne!(next.task.id, task, "the answered task is still on screen");
         }
     }
@@ -206,7 +221,7 @@ fn worker_answers_500_tasks_over_a_thin_link_with_a_cut() {
         color: false,
         ascii: false,
     };
-    let session = Session::new(
+    let session = kazi::tui::local::session(
         &mut store,
         &engine,
         Keymap::default(),
@@ -233,7 +248,14 @@ fn worker_answers_500_tasks_over_a_thin_link_with_a_cut() {
     link.cut();
     let mut during_cut = 0;
     while script.session.app().status().link != Link::Offline {
-        if during_cut < DURING_CUT && script.session.app().status().cached >= 2 {
+        if during_cut < DURING_CUT
+            && script
+                .session
+                .app()
+                .status()
+                .cached()
+                .is_some_and(|n| n >= 2)
+        {
             script.answer_one();
             during_cut += 1;
         } else {
@@ -241,17 +263,29 @@ fn worker_answers_500_tasks_over_a_thin_link_with_a_cut() {
         }
     }
     // From here the count of unsent answers only grows, by one per answer.
-    let unsent_at_offline = script.session.app().status().unsent;
+    let unsent_at_offline = script
+        .session
+        .app()
+        .status()
+        .unsent()
+        .expect("unsent known");
     let mut since_offline = 0;
-    while during_cut < DURING_CUT && script.session.app().status().cached >= 2 {
+    while during_cut < DURING_CUT
+        && script
+            .session
+            .app()
+            .status()
+            .cached()
+            .is_some_and(|n| n >= 2)
+    {
         script.answer_one();
         during_cut += 1;
         since_offline += 1;
         let status = script.session.app().status();
         assert_eq!(status.link, Link::Offline, "link shown while cut");
         assert_eq!(
-            status.unsent,
-            unsent_at_offline + since_offline,
+            status.unsent(),
+            Some(unsent_at_offline + since_offline),
             "unsent shown while cut"
         );
     }
@@ -261,13 +295,13 @@ fn worker_answers_500_tasks_over_a_thin_link_with_a_cut() {
     );
     eprintln!(
         "thin_link: {during_cut} answers while cut, {since_offline} of them shown offline, \
-         {} unsent at the end of the cut",
-        script.session.app().status().unsent
+         {:?} unsent at the end of the cut",
+        script.session.app().status().unsent()
     );
 
     // The line comes back: everything unsent drains without the worker doing anything.
     link.restore();
-    while script.session.app().status().unsent > 0
+    while script.session.app().status().unsent() != Some(0)
         || script.session.app().status().link == Link::Offline
     {
         script.wait_for_sync("unsent answers to drain after restore");
@@ -276,7 +310,7 @@ fn worker_answers_500_tasks_over_a_thin_link_with_a_cut() {
     while script.chosen.len() < TASKS {
         script.answer_one();
     }
-    while script.session.app().status().unsent > 0 {
+    while script.session.app().status().unsent() != Some(0) {
         script.wait_for_sync("the last answers to be sent");
     }
     let presses_with_cache = script.presses_with_cache;
@@ -439,8 +473,7 @@ fn quitting_keeps_trying_within_its_wait() {
         .recv_timeout(deadline.saturating_duration_since(Instant::now()))
         .expect("tasks arrive")
         .counts
-        .queued
-        == 0
+        .is_none_or(|c| c.queued == 0)
     {}
     let mut store = LocalStore::open(&profile.db_path()).unwrap();
     let (tasks, _) = store.queued_tasks("shop", 0, 3).unwrap();

@@ -3,8 +3,8 @@
 mod tui_common;
 
 use kazi::model::AnswerValue;
-use kazi::tui::app::{LOW_WATER, Preselect};
-use kazi::tui::{App, Effect, Event, Keymap, Link, Screen, Status, Theme};
+use kazi::tui::screen::classify::{LOW_WATER, Preselect};
+use kazi::tui::{App, Effect, Event, Keymap, Link, ScreenId, Status, Tally, Theme};
 use tui_common::*;
 
 fn labels(ids: &[&str]) -> AnswerValue {
@@ -23,7 +23,7 @@ fn saved(fx: &[Effect]) -> Vec<(i64, AnswerValue)> {
 #[test]
 fn one_key_answers_and_the_next_task_shows() {
     let mut app = app_with(products(), 1..31);
-    assert_eq!(app.screen(), Screen::Work);
+    assert_eq!(app.screen(), ScreenId::Classify);
     assert_eq!(shown(&app), Some(1));
     let fx = press(&mut app, "1 1 2");
     assert_eq!(
@@ -35,7 +35,7 @@ fn one_key_answers_and_the_next_task_shows() {
         ]
     );
     assert_eq!(shown(&app), Some(4));
-    assert_eq!(app.queue().len(), 26);
+    assert_eq!(classify(&app).queue().len(), 26);
     assert!(app.take_redraw());
     assert!(!app.take_redraw(), "redraw is reported once");
 }
@@ -55,13 +55,13 @@ fn undo_asks_the_runtime_and_restores_the_previous_labels() {
     assert_eq!(shown(&app), Some(4));
     let back = task(3, "products", TITLES[3]);
     app.handle(Event::Undone(Some((back, labels(&["drinks"])))));
-    let current = app.current().unwrap();
+    let current = current(&app).unwrap();
     assert_eq!(current.task.id, 3);
     assert_eq!(current.preselect, Some(Preselect::Previous));
     assert!(current.selected[1], "drinks preselected");
     assert_eq!(current.selected.iter().filter(|s| **s).count(), 1);
     assert_eq!(
-        app.queue().front().map(|t| t.id),
+        classify(&app).queue().front().map(|t| t.id),
         Some(4),
         "task 4 waits in front"
     );
@@ -90,7 +90,7 @@ fn undone_task_already_reloaded_is_not_held_twice() {
         labels(&["food"]),
     ))));
     assert_eq!(shown(&app), Some(1));
-    let ids: Vec<i64> = app.queue().iter().map(|t| t.id).collect();
+    let ids: Vec<i64> = classify(&app).queue().iter().map(|t| t.id).collect();
     assert_eq!(ids.iter().filter(|&&i| i == 1).count(), 0, "{ids:?}");
     assert_eq!(ids[0], 2);
 }
@@ -115,7 +115,7 @@ fn tasks_are_never_held_twice_and_other_projects_are_ignored() {
     let mut app = app_with(products(), 1..21);
     app.handle(Event::Tasks(tasks("products", 15..25)));
     app.handle(Event::Tasks(tasks("elsewhere", 100..105)));
-    let mut ids: Vec<i64> = app.queue().iter().map(|t| t.id).collect();
+    let mut ids: Vec<i64> = classify(&app).queue().iter().map(|t| t.id).collect();
     ids.insert(0, shown(&app).unwrap());
     assert_eq!(ids, (1..25).collect::<Vec<_>>());
 }
@@ -127,7 +127,7 @@ fn a_short_queue_asks_for_more_once() {
     let fx = press(&mut app, "1 1 1 1");
     assert!(!fx.iter().any(|e| matches!(e, Effect::WantTasks { .. })));
     let fx = press(&mut app, "1");
-    assert_eq!(app.queue().len(), LOW_WATER - 1);
+    assert_eq!(classify(&app).queue().len(), LOW_WATER - 1);
     assert!(fx.contains(&Effect::WantTasks {
         project: "products".into(),
         queued: LOW_WATER
@@ -161,7 +161,7 @@ fn a_suggestion_is_preselected_and_enter_accepts_it() {
     let mut t = task(7, "products", "Tecno Spark 10");
     t.suggestion = Some("phones".into());
     app.handle(Event::Tasks(vec![t, task(8, "products", "Sukari")]));
-    let current = app.current().unwrap();
+    let current = current(&app).unwrap();
     assert_eq!(current.preselect, Some(Preselect::Suggested));
     assert!(current.selected[3]);
     assert_eq!(
@@ -204,12 +204,12 @@ fn multi_label_keys_toggle_and_submit_sends() {
             value: labels(&["food", "beauty"])
         })
     );
-    let selected = &app.current().unwrap().selected;
+    let selected = &current(&app).unwrap().selected;
     assert_eq!(&selected[..4], &[true, false, true, false]);
     let fx = press(&mut app, "enter");
     assert_eq!(saved(&fx), vec![(1, labels(&["food", "beauty"]))]);
     assert_eq!(shown(&app), Some(2));
-    assert!(!app.current().unwrap().selected.contains(&true));
+    assert!(!current(&app).unwrap().selected.contains(&true));
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn multi_label_undo_restores_every_label() {
         task(99, "tags", "x"),
         labels(&["food", "farm"]),
     ))));
-    let sel = &app.current().unwrap().selected;
+    let sel = &current(&app).unwrap().selected;
     assert!(sel[0] && sel[8]);
     assert_eq!(sel.iter().filter(|s| **s).count(), 2);
 }
@@ -299,14 +299,14 @@ fn several_projects_show_the_picker() {
     let mut app = App::new(Keymap::default(), Theme::default(), None);
     let fx = app.handle(Event::Projects(vec![products(), multi_products()]));
     assert!(fx.is_empty());
-    assert_eq!(app.screen(), Screen::Picker);
+    assert_eq!(app.screen(), ScreenId::Picker);
     // Arrows and enter...
     assert!(press(&mut app, "down up up").is_empty());
-    assert_eq!(app.picker_cursor(), 0);
+    assert_eq!(app.picker().cursor(), 0);
     press(&mut app, "down");
     let fx = press(&mut app, "enter");
     assert_eq!(fx[0], Effect::ChooseProject("tags".into()));
-    assert_eq!(app.project().unwrap().name, "tags");
+    assert_eq!(classify(&app).project().name, "tags");
     // ...or a number.
     let mut app = App::new(Keymap::default(), Theme::default(), None);
     app.handle(Event::Projects(vec![products(), multi_products()]));
@@ -323,7 +323,7 @@ fn a_preferred_project_is_chosen_or_explained() {
     let mut app = App::new(Keymap::default(), Theme::default(), Some("nope".into()));
     let fx = app.handle(Event::Projects(vec![products(), multi_products()]));
     assert!(fx.is_empty());
-    assert_eq!(app.screen(), Screen::Picker);
+    assert_eq!(app.screen(), ScreenId::Picker);
     assert!(app.message().unwrap().contains("no project named nope"));
 }
 
@@ -347,7 +347,7 @@ fn a_schema_update_keeps_the_worker_in_place() {
     press(&mut app, "1");
     let fx = app.handle(Event::Projects(vec![multi_products(), products()]));
     assert!(fx.is_empty());
-    assert_eq!(app.project().unwrap().name, "products");
+    assert_eq!(classify(&app).project().name, "products");
     assert_eq!(shown(&app), Some(2));
 }
 
@@ -357,9 +357,11 @@ fn status_changes_redraw_only_when_different() {
     app.take_redraw();
     let status = Status {
         link: Link::Offline,
-        unsent: 3,
-        done_today: 12,
-        cached: 40,
+        counts: Some(Tally {
+            unsent: 3,
+            done_today: 12,
+            cached: 40,
+        }),
     };
     app.handle(Event::Status(status));
     assert!(app.take_redraw());
@@ -421,9 +423,87 @@ fn multi_label_toggles_are_saved_as_drafts_and_drafts_come_back() {
     assert_eq!(shown(&app), Some(1));
     press(&mut app, "enter");
     assert_eq!(shown(&app), Some(2));
-    let selected = &app.current().unwrap().selected;
+    let selected = &current(&app).unwrap().selected;
     assert!(
         selected[1] && selected.iter().filter(|s| **s).count() == 1,
         "{selected:?}"
     );
+}
+
+/// A project whose label key `?` is also the default keymap's help key.
+fn question_project() -> kazi::model::Project {
+    kazi::model::Project::from_toml(
+        "quiz.toml",
+        "name=\"quiz\"\ntitle=\"Quiz\"\nkind=\"classify\"\n[[labels]]\nid=\"yes\"\nname=\"Yes\"\nkey=\"y\"\n[[labels]]\nid=\"unsure\"\nname=\"Unsure\"\nkey=\"?\"\n",
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_project_whose_label_key_clashes_stays_closed_and_others_keep_working() {
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    app.handle(Event::Projects(vec![question_project(), products()]));
+    assert_eq!(app.screen(), ScreenId::Picker);
+    let fx = press(&mut app, "1");
+    assert!(fx.is_empty(), "nothing opened: {fx:?}");
+    assert_eq!(app.screen(), ScreenId::Picker, "stays on the picker");
+    let m = app.message().unwrap().to_string();
+    assert!(m.starts_with("keymaps/default.toml:"), "{m}");
+    for part in [
+        "key '?'",
+        "project quiz",
+        "bound to help",
+        "\"?\" = \"none\"",
+    ] {
+        assert!(m.contains(part), "{part} in {m}");
+    }
+    // The other project opens as ever.
+    let fx = press(&mut app, "2");
+    assert_eq!(fx[0], Effect::ChooseProject("products".into()));
+    assert_eq!(app.screen(), ScreenId::Classify);
+}
+
+#[test]
+fn a_clashing_project_asked_for_or_alone_is_not_opened() {
+    let mut app = App::new(Keymap::default(), Theme::default(), Some("quiz".into()));
+    assert!(
+        app.handle(Event::Projects(vec![question_project(), products()]))
+            .is_empty()
+    );
+    assert_eq!(app.screen(), ScreenId::Picker);
+    assert!(app.message().unwrap().contains("project quiz"));
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    assert!(
+        app.handle(Event::Projects(vec![question_project()]))
+            .is_empty()
+    );
+    assert_eq!(app.screen(), ScreenId::Picker);
+}
+
+#[test]
+fn a_schema_update_that_brings_a_clash_closes_the_project_with_a_message() {
+    let mut app = app_with(products(), 1..31);
+    let mut updated = products();
+    updated.labels[0].key = '?';
+    app.handle(Event::Projects(vec![updated, multi_products()]));
+    assert_eq!(app.screen(), ScreenId::Picker);
+    assert!(
+        app.message().unwrap().contains("key '?'"),
+        "{:?}",
+        app.message()
+    );
+}
+
+#[test]
+fn an_overlay_is_a_layer_over_the_screen() {
+    let mut app = app_with(products(), 1..31);
+    press(&mut app, "?");
+    assert_eq!(app.overlays(), &[kazi::tui::overlay::Overlay::Help]);
+    assert_eq!(
+        app.screen(),
+        ScreenId::Classify,
+        "the screen stays under it"
+    );
+    press(&mut app, "esc");
+    assert!(app.overlays().is_empty());
 }

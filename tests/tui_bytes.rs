@@ -3,7 +3,7 @@
 
 mod tui_common;
 
-use kazi::tui::{App, Event, Link, Status, render};
+use kazi::tui::{App, Event, Link, Status, Tally, render};
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -52,13 +52,16 @@ fn frame_bytes(app: &mut App, (terminal, counter): &mut MemTerminal) -> usize {
 #[test]
 fn an_answer_costs_few_terminal_bytes() {
     let mut app = app_with(products(), 1..200);
-    let mut status = Status {
-        link: Link::Online,
+    let mut tally = Tally {
         unsent: 0,
         done_today: 0,
         cached: 199,
     };
-    app.handle(Event::Status(status));
+    let status = |tally| Status {
+        link: Link::Online,
+        counts: Some(tally),
+    };
+    app.handle(Event::Status(status(tally)));
     let mut term = terminal();
     let first = frame_bytes(&mut app, &mut term);
     assert!(first > 1000, "the first frame draws everything: {first}");
@@ -67,10 +70,10 @@ fn an_answer_costs_few_terminal_bytes() {
         let label = ["1", "2", "3", "4", "5"][i % 5];
         app.handle(key(label));
         // What the runtime reports after storing the answer.
-        status.done_today += 1;
-        status.unsent += 1;
-        status.cached -= 1;
-        app.handle(Event::Status(status));
+        tally.done_today += 1;
+        tally.unsent += 1;
+        tally.cached -= 1;
+        app.handle(Event::Status(status(tally)));
         per_key.push(frame_bytes(&mut app, &mut term));
     }
     per_key.sort_unstable();

@@ -256,3 +256,38 @@ fn every_action_has_a_name_and_description() {
         assert!(Action::parse(name).is_some(), "{name}");
     }
 }
+
+#[test]
+fn a_keymap_that_leaves_no_way_to_quit_is_refused() {
+    let e = Keymap::from_toml(
+        "mine.toml",
+        "[global]\n\"ctrl-q\" = \"none\"\n\"ctrl-c\" = \"none\"\n",
+    )
+    .unwrap_err();
+    let text = e.to_string();
+    assert!(text.starts_with("mine.toml:"), "{text}");
+    assert!(e.line == 2 || e.line == 3, "{text}");
+    assert!(text.contains("no key to quit"), "{text}");
+    // Taking quit's keys in one mode only leaves that mode without a way out.
+    let e = Keymap::from_toml(
+        "mode.toml",
+        "[classify]\n\"ctrl-q\" = \"undo\"\n\"ctrl-c\" = \"skip\"\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("no key to quit in [classify]"),
+        "{e}"
+    );
+    // Moving quit to another key is fine.
+    let km = Keymap::from_toml(
+        "moved.toml",
+        "[global]\n\"ctrl-q\" = \"none\"\n\"ctrl-c\" = \"none\"\n\"f10\" = \"quit\"\n",
+    )
+    .unwrap();
+    for mode in Mode::ALL {
+        assert_eq!(
+            km.keys_for(mode, Action::Quit),
+            vec![Key::parse("f10").unwrap()]
+        );
+    }
+}

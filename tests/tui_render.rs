@@ -4,7 +4,7 @@
 mod tui_common;
 
 use kazi::model::{AnswerValue, Project};
-use kazi::tui::{App, Event, Keymap, Link, Status, Theme, render};
+use kazi::tui::{App, Event, Keymap, Link, Status, Tally, Theme, render};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -31,9 +31,11 @@ fn screen_text(buf: &Buffer) -> String {
 fn online(app: &mut App) {
     app.handle(Event::Status(Status {
         link: Link::Online,
-        unsent: 2,
-        done_today: 37,
-        cached: 48,
+        counts: Some(Tally {
+            unsent: 2,
+            done_today: 37,
+            cached: 48,
+        }),
     }));
 }
 
@@ -107,9 +109,11 @@ fn empty_and_offline() {
     let mut app = app_with(products(), 1..1);
     app.handle(Event::Status(Status {
         link: Link::Offline,
-        unsent: 12,
-        done_today: 40,
-        cached: 0,
+        counts: Some(Tally {
+            unsent: 12,
+            done_today: 40,
+            cached: 0,
+        }),
     }));
     insta::assert_snapshot!(draw(&app, 80, 24).backend());
 }
@@ -189,9 +193,11 @@ fn link_state_is_a_word_not_only_a_colour() {
             app.handle(Event::Tasks(tasks("products", 1..5)));
             app.handle(Event::Status(Status {
                 link,
-                unsent: 7,
-                done_today: 3,
-                cached: 4,
+                counts: Some(Tally {
+                    unsent: 7,
+                    done_today: 3,
+                    cached: 4,
+                }),
             }));
             let terminal = draw(&app, 80, 24);
             let buf = terminal.backend().buffer();
@@ -285,4 +291,36 @@ fn no_panic_at_any_size() {
             }
         }
     }
+}
+
+#[test]
+fn picker_help_lists_the_pickers_own_keys() {
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    app.handle(Event::Projects(vec![products(), multi_products()]));
+    press(&mut app, "?");
+    let text = screen_text(draw(&app, 80, 24).backend().buffer());
+    for row in [
+        "1-2             open the project with that number",
+        "up, down        move the marker",
+        "enter           open the marked project",
+        "?, f1           help: show or hide this help",
+        "ctrl-q, ctrl-c  quit: send what is unsent and leave",
+    ] {
+        assert!(text.contains(row), "{row} in\n{text}");
+    }
+}
+
+#[test]
+fn unknown_counts_show_as_a_question_mark() {
+    let mut app = app_with(products(), 1..31);
+    app.handle(Event::Status(Status {
+        link: Link::Offline,
+        counts: None,
+    }));
+    let text = screen_text(draw(&app, 80, 24).backend().buffer());
+    let last = text.lines().nth(23).unwrap();
+    assert!(
+        last.starts_with(" offline │ unsent ? │ done today ? │ cached ?"),
+        "{last}"
+    );
 }

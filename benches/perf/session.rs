@@ -15,7 +15,7 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use kazi::client::{self, LocalStore, Profile, SyncConfig, SyncEngine, SyncStatus};
 use kazi::model::{AnswerValue, Project, Role, Task};
-use kazi::tui::run::Session;
+use kazi::tui::local::LocalSession as Session;
 use kazi::tui::{Event, Key, Keymap, Theme, render};
 
 use crate::common::{self, BenchServer, CountingSink, Report, median, micros, quantile};
@@ -106,7 +106,7 @@ fn open_session<'a>(
         color: true,
         ascii: false,
     };
-    let mut session = Session::new(
+    let mut session = kazi::tui::local::session(
         store,
         engine,
         Keymap::default(),
@@ -177,11 +177,11 @@ fn answer_keys(
     for n in 0..count {
         let before_between = screen.bytes();
         while let Ok(status) = statuses.try_recv() {
-            session.on_sync(status)?;
+            session.notice(status);
         }
         screen.draw_if_needed(session)?;
         run.between_bytes += screen.bytes() - before_between;
-        let Some(current) = session.app().current() else {
+        let Some(current) = session.app().classify().and_then(|c| c.current()) else {
             bail!("no task on screen after {n} answers; the cache ran dry");
         };
         let key = Key::char(label_key(project, &current.task));
@@ -229,14 +229,14 @@ pub fn online(report: &mut Report, titles: &[String]) -> Result<()> {
     screen.draw_if_needed(&mut session)?;
     let waiting = Instant::now();
     let mut syncs_to_first = 0;
-    while session.app().current().is_none() {
+    while session.app().classify().and_then(|c| c.current()).is_none() {
         let status = statuses
             .recv_timeout(Duration::from_secs(10))
             .context("no task arrived within 10 s of starting")?;
         if status.link != client::Link::Syncing {
             syncs_to_first += 1;
         }
-        session.on_sync(status)?;
+        session.notice(status);
         screen.draw_if_needed(&mut session)?;
     }
     let first_task_ms = waiting.elapsed().as_secs_f64() * 1e3;
@@ -346,7 +346,7 @@ pub fn offline(report: &mut Report, titles: &[String]) -> Result<()> {
     screen.draw_if_needed(&mut session)?;
     // Let the engine find the link down first, as a worker starting offline would.
     if let Ok(status) = statuses.recv_timeout(Duration::from_secs(5)) {
-        session.on_sync(status)?;
+        session.notice(status);
     }
     let run = answer_keys(
         &mut session,

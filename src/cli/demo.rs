@@ -50,7 +50,7 @@ pub fn run(
 
     let home = dir.join("client");
     let profile = demo_profile(store.as_ref(), &home, role, &url)?;
-    let result = kazi::tui::run::work(&profile, project, keymap);
+    let result = kazi::tui::local::work(&profile, project, keymap);
 
     let _ = stop_tx.send(());
     let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(3), server_task).await });

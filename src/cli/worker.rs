@@ -39,7 +39,7 @@ pub fn work(profile: &str, project: Option<String>, keymap_file: Option<&Path>) 
     // The keymap first: a bad file is refused before anything else happens.
     let keymap = keymap(keymap_file)?;
     let profile = load_profile(profile)?;
-    kazi::tui::run::work(&profile, project, keymap)
+    kazi::tui::local::work(&profile, project, keymap)
 }
 
 /// Headless: send everything unsent, top up the cache (for `project` if given), print a summary.

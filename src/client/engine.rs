@@ -25,7 +25,8 @@ pub enum Link {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncStatus {
     pub link: Link,
-    pub counts: Counts,
+    /// `None` when the local store could not be read (`message` then says why).
+    pub counts: Option<Counts>,
     /// Tasks that arrived in the last sync.
     pub new_tasks: usize,
     /// Something the worker should read (refused answers, login needed), if any.
@@ -143,7 +144,7 @@ impl SyncEngine {
                 ) else {
                     on_status(SyncStatus {
                         link: Link::Offline,
-                        counts: Counts::default(),
+                        counts: None,
                         new_tasks: 0,
                         message: Some(
                             "cannot start syncing on this machine; answers stay saved here".into(),
@@ -382,7 +383,7 @@ impl Worker {
         };
         let status = SyncStatus {
             link,
-            counts: self.counts(),
+            counts: self.store.counts(self.active.as_deref()).ok(),
             new_tasks,
             message,
         };

@@ -218,6 +218,17 @@ impl Default for Keymap {
     }
 }
 
+/// The action of `key` in `mode` of these bindings, falling back to `global`.
+fn lookup(modes: &[Vec<Binding>; 6], mode: Mode, key: Key) -> Option<Action> {
+    let find = |m: Mode| {
+        modes[m as usize]
+            .iter()
+            .find(|b| b.key == key)
+            .map(|b| b.action)
+    };
+    find(mode).or_else(|| find(Mode::Global))
+}
+
 type FileTables = BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<String>>>;
 
 impl Keymap {
@@ -253,6 +264,8 @@ impl Keymap {
         })?;
         let file_name: Arc<str> = Arc::from(file);
         let mut next = self.modes.clone();
+        // Where the file last took a quit key away, for the error if none is left.
+        let mut quit_touched: Option<usize> = None;
         for (mode_name, table) in &tables {
             let mode = Mode::parse(mode_name.get_ref()).ok_or_else(|| {
                 err(
@@ -289,6 +302,9 @@ impl Keymap {
                     ));
                 }
                 seen.push((key, key_text));
+                if lookup(&next, mode, key) == Some(Action::Quit) {
+                    quit_touched = Some(key_text.span().start);
+                }
                 let bindings = &mut next[mode as usize];
                 bindings.retain(|b| b.key != key);
                 if action_text.get_ref() == UNBIND {
@@ -317,6 +333,26 @@ impl Keymap {
         for bindings in &mut next {
             bindings.sort_by_key(|b| (b.action, std::cmp::Reverse(b.layer), b.line));
         }
+        // Every screen must keep a way out: a worker must never be locked in.
+        if let Some(offset) = quit_touched {
+            let candidate = Keymap {
+                modes: next.clone(),
+                layers: self.layers,
+            };
+            if let Some(mode) = Mode::ALL
+                .into_iter()
+                .find(|&m| candidate.keys_for(m, Action::Quit).is_empty())
+            {
+                return Err(err(
+                    offset,
+                    format!(
+                        "this file leaves no key to quit in [{}]; keep one, \
+                         for example \"ctrl-q\" = \"quit\" under [global]",
+                        mode.name()
+                    ),
+                ));
+            }
+        }
         self.modes = next;
         self.layers += 1;
         Ok(())
@@ -324,13 +360,7 @@ impl Keymap {
 
     /// The action of a key in a mode, falling back to `global`.
     pub fn action(&self, mode: Mode, key: Key) -> Option<Action> {
-        let find = |m: Mode| {
-            self.modes[m as usize]
-                .iter()
-                .find(|b| b.key == key)
-                .map(|b| b.action)
-        };
-        find(mode).or_else(|| find(Mode::Global))
+        lookup(&self.modes, mode, key)
     }
 
     /// A mode's own bindings (not global's), in help order.
@@ -372,15 +402,18 @@ impl Keymap {
                     file: b.file.to_string(),
                     line: b.line,
                     message: format!(
-                        "key '{}' is label '{}' and also bound to {} in [{}] of {}; \
-                         bind {} to another key or unbind it with \"{}\" = \"{UNBIND}\"",
+                        "key '{}' is label '{}' of project {} and also bound to {} in [{}] \
+                         of {}, so the project stays closed; in your keymap (--keymap FILE) \
+                         unbind it with \"{}\" = \"{UNBIND}\" under [{}], or ask for the \
+                         label's key to be changed",
                         key,
                         sanitize_line(&label.name),
+                        sanitize_line(&project.name),
                         b.action,
                         m.name(),
                         b.file,
-                        b.action,
                         key,
+                        m.name(),
                     ),
                 });
             }

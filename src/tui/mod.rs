@@ -1,16 +1,24 @@
-//! The terminal UI: a pure state machine (`app`) driven by our own keys (`key`) through
-//! data keymaps (`keymap`), drawn by `view` from state alone. `terminal` sets up and
-//! restores a local crossterm terminal; the runtime loop that joins them to the client
-//! store lives in `run`.
+//! The terminal UI. `app` is a pure state machine routing between `screen`s and
+//! `overlay`s, driven by our own keys (`key`) through data keymaps (`keymap`) and drawn
+//! by `view` with shared `widgets` and a `theme`. `runtime` is the one loop that feeds it
+//! events and carries out its effects, generic over terminal, input and executor; `local`
+//! is the adapter for a local terminal, the client store and the sync engine.
 
 pub mod app;
 pub mod key;
 pub mod keymap;
-pub mod run;
+pub mod local;
+pub mod overlay;
+pub mod runtime;
+pub mod screen;
 pub mod terminal;
+pub mod theme;
 pub mod view;
+pub mod widgets;
 
-pub use app::{App, Effect, Event, Link, Screen, Status};
+pub use app::{App, Effect, Event, Link, Status, Tally};
 pub use key::{Key, KeyCode, KeyDecoder};
 pub use keymap::{Action, Keymap, KeymapError, Mode};
-pub use view::{Theme, render};
+pub use screen::{Screen, ScreenId};
+pub use theme::Theme;
+pub use view::render;

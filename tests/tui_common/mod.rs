@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use kazi::model::{Project, Task};
+use kazi::tui::screen::{Classify, Current};
 use kazi::tui::{App, Effect, Event, Key, Keymap, Theme};
 
 pub const PRODUCTS: &str = r#"
@@ -151,5 +152,15 @@ pub fn press(app: &mut App, keys: &str) -> Vec<Effect> {
 }
 
 pub fn shown(app: &App) -> Option<i64> {
-    app.current().map(|c| c.task.id)
+    current(app).map(|c| c.task.id)
+}
+
+/// The classify screen, which must be on top.
+pub fn classify(app: &App) -> &Classify {
+    app.classify().expect("the classify screen is on top")
+}
+
+/// The task on the classify screen, if any.
+pub fn current(app: &App) -> Option<&Current> {
+    app.classify().and_then(|c| c.current())
 }

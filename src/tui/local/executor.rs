@@ -1,0 +1,193 @@
+//! The local executor: carries out the App's effects against the client's SQLite store
+//! and tells the sync engine. An answer is committed and fsynced before the next frame
+//! is drawn; the sync engine's reports come back as events (schemas, tasks, status).
+
+use crate::client::{self, LocalStore, SyncEngine, SyncStatus};
+use crate::model::Project;
+use crate::tui::app::{Effect, Event, Link, Status, Tally};
+use crate::tui::runtime::{Executor, Session};
+
+/// Tasks loaded from the store into the App at a time.
+const PAGE: usize = 30;
+
+/// The local worker session: the App over a `LocalExecutor`.
+pub type LocalSession<'a> = Session<LocalExecutor<'a>>;
+
+pub struct LocalExecutor<'a> {
+    store: &'a mut LocalStore,
+    engine: &'a SyncEngine,
+    /// The projects last given to the App, to tell a schema update from a repeat.
+    projects: Vec<Project>,
+    active: Option<String>,
+    /// The project the sync engine fetches tasks for.
+    engine_project: Option<String>,
+    /// The store's arrival number of the last task handed to the App.
+    last_seq: i64,
+    link: Link,
+}
+
+impl<'a> LocalExecutor<'a> {
+    /// `project` is the `--project NAME` of the command line; `projects` the store's.
+    pub fn new(
+        store: &'a mut LocalStore,
+        engine: &'a SyncEngine,
+        project: Option<String>,
+        projects: Vec<Project>,
+    ) -> LocalExecutor<'a> {
+        // The engine may fetch the preferred project's tasks with its very first sync,
+        // before the App has the schema to choose it.
+        engine.set_project(project.clone());
+        LocalExecutor {
+            store,
+            engine,
+            projects,
+            active: None,
+            engine_project: project,
+            last_seq: 0,
+            link: Link::Syncing,
+        }
+    }
+
+    /// The next page of queued tasks, and the drafts kept for them.
+    fn load_tasks(&mut self, project: &str) -> Vec<Event> {
+        if self.active.as_deref() != Some(project) {
+            return Vec::new();
+        }
+        match self.store.queued_tasks(project, self.last_seq, PAGE) {
+            Ok((tasks, last)) => {
+                self.last_seq = last;
+                let mut drafts = Vec::new();
+                for t in &tasks {
+                    match self.store.draft(t.id) {
+                        Ok(Some(value)) => drafts.push(Event::Draft { task: t.id, value }),
+                        Ok(None) => {}
+                        Err(e) => drafts.push(Event::DraftUnreadable {
+                            task: t.id,
+                            why: e.to_string(),
+                        }),
+                    }
+                }
+                let mut events = vec![Event::Tasks(tasks)];
+                events.extend(drafts);
+                events
+            }
+            Err(e) => vec![Event::Message(e.to_string())],
+        }
+    }
+
+    /// The status line's figures, fresh from the store; unknown (and why) when the
+    /// store cannot be read.
+    fn status(&self) -> Vec<Event> {
+        match self.store.counts(self.active.as_deref()) {
+            Ok(c) => vec![Event::Status(Status {
+                link: self.link,
+                counts: Some(Tally {
+                    unsent: c.unsent,
+                    done_today: c.done_today,
+                    cached: c.queued,
+                }),
+            })],
+            Err(e) => vec![
+                Event::Status(Status {
+                    link: self.link,
+                    counts: None,
+                }),
+                Event::Message(format!("unsent count unknown: {e}")),
+            ],
+        }
+    }
+}
+
+impl Executor for LocalExecutor<'_> {
+    type Notice = SyncStatus;
+
+    fn start(&mut self) -> Vec<Event> {
+        let mut events = vec![Event::Projects(self.projects.clone())];
+        events.extend(self.status());
+        events
+    }
+
+    fn execute(&mut self, effect: Effect) -> Vec<Event> {
+        match effect {
+            // The runtime ends on quit before asking; nothing to carry out.
+            Effect::Quit => Vec::new(),
+            Effect::ChooseProject(name) => {
+                self.active = Some(name.clone());
+                self.last_seq = 0;
+                if self.engine_project.as_ref() != Some(&name) {
+                    self.engine_project = Some(name.clone());
+                    self.engine.set_project(Some(name));
+                }
+                // "cached" counts the chosen project's tasks.
+                self.status()
+            }
+            Effect::WantTasks { project, .. } => self.load_tasks(&project),
+            Effect::Save { task, value } => {
+                // Committed and fsynced here, before the frame with the next task is drawn.
+                match self.store.record_answer(&task, &value) {
+                    Ok(_) => {
+                        self.engine.changed();
+                        self.status()
+                    }
+                    // The screen moved on too early: bring the task back, with the
+                    // choice marked, so the worker can press the key again.
+                    Err(e) => vec![
+                        Event::Undone(Some((task, value))),
+                        Event::Message(format!("NOT SAVED, press the key again: {e}")),
+                    ],
+                }
+            }
+            Effect::SaveDraft { task, value } => match self.store.save_draft(task, &value) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![Event::Message(format!("choice not kept: {e}"))],
+            },
+            Effect::Undo { project } => match self.store.undo_last(&project) {
+                Ok(undone) => {
+                    let mut events = self.status();
+                    events.push(Event::Undone(undone.map(|u| (u.task, u.previous))));
+                    events
+                }
+                Err(e) => vec![Event::Message(format!("cannot undo: {e}"))],
+            },
+            Effect::Skip { task } => match self.store.skip(task.id) {
+                Ok(()) => {
+                    self.engine.changed();
+                    self.status()
+                }
+                Err(e) => vec![Event::Message(format!("cannot skip: {e}"))],
+            },
+        }
+    }
+
+    fn notice(&mut self, status: SyncStatus) -> Vec<Event> {
+        self.link = match status.link {
+            client::Link::Online => Link::Online,
+            client::Link::Offline => Link::Offline,
+            client::Link::Syncing => Link::Syncing,
+        };
+        let mut events = Vec::new();
+        let synced = status.counts.as_ref().and_then(|c| c.last_sync).is_some();
+        if status.new_tasks > 0 || synced {
+            // Schemas may have arrived or changed. Label keys are checked when a
+            // project is opened, so one bad project never locks out the others.
+            match self.store.projects() {
+                Ok(projects) if projects != self.projects => {
+                    self.projects = projects.clone();
+                    events.push(Event::Projects(projects));
+                }
+                Ok(_) => {}
+                Err(e) => events.push(Event::Message(format!("cannot read the projects: {e}"))),
+            }
+        }
+        if status.new_tasks > 0
+            && let Some(project) = self.active.clone()
+        {
+            events.extend(self.load_tasks(&project));
+        }
+        if let Some(message) = status.message {
+            events.push(Event::Message(message));
+        }
+        events.extend(self.status());
+        events
+    }
+}

@@ -1,0 +1,65 @@
+//! Overlays: layers drawn over the screen that take keys first (help now; feedback and
+//! messages later). The App keeps them as a stack; the top one sees a key before the
+//! screen does, and while one is open no key reaches the task: no blind answers.
+
+use super::app::Effect;
+use super::key::{Key, KeyCode};
+use super::keymap::{Action, Keymap, Mode};
+use super::screen::ScreenHelp;
+use super::widgets::help::HelpRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    /// Keys of the active keymap and the screen, and the project's instructions.
+    Help,
+}
+
+/// What an overlay did with a key.
+pub(crate) enum Taken {
+    /// Still open.
+    Kept,
+    /// Close this overlay.
+    Close,
+    /// The key asks for an effect (quit works from anywhere).
+    Effect(Effect),
+}
+
+impl Overlay {
+    pub(crate) fn on_key(self, key: Key, action: Option<Action>) -> Taken {
+        match self {
+            Overlay::Help => match action {
+                Some(Action::Quit) => Taken::Effect(Effect::Quit),
+                Some(Action::Help) => Taken::Close,
+                _ if key.code == KeyCode::Esc => Taken::Close,
+                // Other keys do nothing while help covers the task.
+                _ => Taken::Kept,
+            },
+        }
+    }
+}
+
+/// The help overlay's rows: the screen's own first, then every action bound in `mode`
+/// or `global`, in the words of the active keymap so help never lies.
+pub(crate) fn help_rows(keymap: &Keymap, mode: Mode, screen: ScreenHelp) -> Vec<HelpRow> {
+    let mut rows = screen.rows;
+    let mut actions: Vec<Action> = Vec::new();
+    for m in [mode, Mode::Global] {
+        for b in keymap.bindings(m) {
+            if !actions.contains(&b.action) {
+                actions.push(b.action);
+            }
+        }
+    }
+    for action in actions {
+        let keys = keymap.keys_for(mode, action);
+        if keys.is_empty() {
+            continue;
+        }
+        let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        rows.push(HelpRow::new(
+            keys.join(", "),
+            format!("{action}: {}", action.description()),
+        ));
+    }
+    rows
+}

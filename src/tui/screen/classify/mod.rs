@@ -1,0 +1,398 @@
+//! The classify screen: one task at a time, one keystroke per label (single-label), or
+//! label keys that toggle and a submit (multi-label). It owns the queue of tasks, the
+//! selection, drafts and the preselected suggestion; drawing is in `view`.
+
+mod view;
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::{Context, Screen, ScreenHelp, ScreenId, View};
+use crate::model::{AnswerValue, Project, Task, sanitize, sanitize_line};
+use crate::tui::app::{Effect, Event};
+use crate::tui::key::{Key, KeyCode};
+use crate::tui::keymap::{Action, Keymap, Mode};
+use crate::tui::widgets::help::HelpRow;
+use crate::tui::widgets::key_runs;
+
+/// When fewer tasks than this wait in the queue, ask the runtime for more.
+pub const LOW_WATER: usize = 10;
+
+/// Why a label is selected before the worker pressed anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preselect {
+    /// The task's model suggestion.
+    Suggested,
+    /// The worker's own answer, taken back with undo.
+    Previous,
+}
+
+/// The task on screen and the labels selected for it (one flag per project label).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    pub task: Task,
+    pub selected: Vec<bool>,
+    pub preselect: Option<Preselect>,
+}
+
+impl Current {
+    fn new(task: Task, project: &Project) -> Current {
+        let mut selected = vec![false; project.labels.len()];
+        let mut preselect = None;
+        if let Some(i) = task
+            .suggestion
+            .as_deref()
+            .and_then(|s| project.labels.iter().position(|l| l.id == s))
+        {
+            selected[i] = true;
+            preselect = Some(Preselect::Suggested);
+        }
+        Current {
+            task,
+            selected,
+            preselect,
+        }
+    }
+
+    /// Mark exactly the labels of `value`.
+    fn mark(&mut self, project: &Project, value: &AnswerValue) {
+        let AnswerValue::Labels(ids) = value;
+        for (selected, label) in self.selected.iter_mut().zip(&project.labels) {
+            *selected = ids.contains(&label.id);
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Classify {
+    project: Project,
+    queue: VecDeque<Task>,
+    /// Ids in `queue` and on screen, so a reload never shows a task twice.
+    held: HashSet<i64>,
+    current: Option<Current>,
+    /// A `WantTasks` is out and not yet answered by `Tasks`.
+    wanting: bool,
+    /// Drafts of queued tasks, applied when the task comes on screen.
+    drafts: HashMap<i64, AnswerValue>,
+    /// Why a queued task's draft could not be read: said when the task comes on screen.
+    unreadable: HashMap<i64, String>,
+    hints: bool,
+}
+
+impl Classify {
+    /// The screen on `project`, asking the runtime for its first tasks.
+    pub fn open(project: Project, cx: &mut Context) -> Classify {
+        cx.effect(Effect::WantTasks {
+            project: project.name.clone(),
+            queued: 0,
+        });
+        Classify {
+            project,
+            queue: VecDeque::new(),
+            held: HashSet::new(),
+            current: None,
+            wanting: true,
+            drafts: HashMap::new(),
+            unreadable: HashMap::new(),
+            hints: false,
+        }
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    pub fn current(&self) -> Option<&Current> {
+        self.current.as_ref()
+    }
+
+    /// Tasks waiting behind the one on screen.
+    pub fn queue(&self) -> &VecDeque<Task> {
+        &self.queue
+    }
+
+    /// Whether label examples are shown (toggled by `hint`).
+    pub fn hints_open(&self) -> bool {
+        self.hints
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::for_kind(self.project.kind)
+    }
+
+    fn on_projects(&mut self, projects: Vec<Project>, cx: &mut Context) {
+        let Some(project) = projects.into_iter().find(|p| p.name == self.project.name) else {
+            return cx.close(format!(
+                "project {} is no longer available; pick another",
+                sanitize_line(&self.project.name)
+            ));
+        };
+        // A schema update may bring a label key that a key of the keymap already has.
+        if let Err(e) = cx.keymap().check_labels(&project) {
+            return cx.close(e.to_string());
+        }
+        // A schema update may change the labels: keep selections in step.
+        if let Some(current) = &mut self.current {
+            current.selected.resize(project.labels.len(), false);
+        }
+        self.project = project;
+        cx.redraw();
+    }
+
+    fn on_tasks(&mut self, tasks: Vec<Task>, cx: &mut Context) {
+        self.wanting = false;
+        for task in tasks {
+            if task.project == self.project.name && self.held.insert(task.id) {
+                self.queue.push_back(task);
+            }
+        }
+        if self.current.is_none() && !self.queue.is_empty() {
+            self.advance(cx);
+        }
+    }
+
+    /// Show the next queued task, and ask for more when the queue runs short.
+    fn advance(&mut self, cx: &mut Context) {
+        cx.redraw();
+        self.current = self
+            .queue
+            .pop_front()
+            .map(|t| Current::new(t, &self.project));
+        if let Some(id) = self.current.as_ref().map(|c| c.task.id) {
+            if let Some(value) = self.drafts.remove(&id) {
+                self.apply_draft(&value);
+            }
+            if let Some(why) = self.unreadable.remove(&id) {
+                cx.say(unreadable_message(&why));
+            }
+        }
+        if self.queue.len() < LOW_WATER && !self.wanting {
+            self.wanting = true;
+            cx.effect(Effect::WantTasks {
+                project: self.project.name.clone(),
+                queued: self.queue.len() + usize::from(self.current.is_some()),
+            });
+        }
+    }
+
+    fn on_draft(&mut self, task: i64, value: AnswerValue, cx: &mut Context) {
+        if self.current.as_ref().is_some_and(|c| c.task.id == task) {
+            self.apply_draft(&value);
+            cx.redraw();
+        } else if self.held.contains(&task) {
+            self.drafts.insert(task, value);
+        }
+    }
+
+    fn on_draft_unreadable(&mut self, task: i64, why: String, cx: &mut Context) {
+        if self.current.as_ref().is_some_and(|c| c.task.id == task) {
+            cx.say(unreadable_message(&why));
+        } else if self.held.contains(&task) {
+            self.drafts.remove(&task);
+            self.unreadable.insert(task, why);
+        } else {
+            // Not held here (yet): still say so rather than lose it.
+            cx.say(unreadable_message(&why));
+        }
+    }
+
+    /// Mark a draft's labels on the task on screen.
+    fn apply_draft(&mut self, value: &AnswerValue) {
+        if let Some(current) = &mut self.current {
+            current.mark(&self.project, value);
+            current.preselect = None;
+        }
+    }
+
+    fn on_undone(&mut self, undone: Option<(Task, AnswerValue)>, cx: &mut Context) {
+        let Some((task, value)) = undone else {
+            return cx.say("nothing to undo");
+        };
+        if task.project != self.project.name {
+            return cx.say(format!(
+                "took back an answer in project {}",
+                sanitize_line(&task.project)
+            ));
+        }
+        // The task may have come back from the store already: never hold it twice.
+        if self.held.contains(&task.id) {
+            self.queue.retain(|t| t.id != task.id);
+        }
+        let undone_id = task.id;
+        let mut current = Current::new(task, &self.project);
+        current.mark(&self.project, &value);
+        current.preselect = Some(Preselect::Previous);
+        self.held.insert(current.task.id);
+        if let Some(shown) = self.current.replace(current)
+            && shown.task.id != undone_id
+        {
+            self.queue.push_front(shown.task);
+        }
+        cx.say("answer taken back: answer this task again");
+        cx.redraw();
+    }
+
+    fn unknown_key(&self, key: Key, cx: &mut Context) {
+        let caps = key.plain_char().is_some_and(|c| {
+            let other = if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            };
+            self.project.label_by_key(other).is_some()
+        });
+        let help = cx
+            .help_key(self.mode())
+            .map_or_else(String::new, |k| format!("; {k} shows help"));
+        let text = if caps {
+            format!("key {key} is not a label: is caps lock on?{help}")
+        } else {
+            format!("key {key} does nothing here{help}")
+        };
+        cx.say(text);
+    }
+
+    fn press_label(&mut self, index: usize, cx: &mut Context) {
+        let Some(current) = &mut self.current else {
+            return cx.say("no task to answer yet");
+        };
+        if self.project.multi_label {
+            if let Some(s) = current.selected.get_mut(index) {
+                *s = !*s;
+                cx.redraw();
+            }
+            let task = current.task.id;
+            let value = self.selected_value();
+            return cx.effect(Effect::SaveDraft { task, value });
+        }
+        current.selected.iter_mut().for_each(|s| *s = false);
+        if let Some(s) = current.selected.get_mut(index) {
+            *s = true;
+        }
+        self.submit(cx);
+    }
+
+    /// The labels selected on the task on screen, as an answer.
+    fn selected_value(&self) -> AnswerValue {
+        let ids = match &self.current {
+            Some(current) => self
+                .project
+                .labels
+                .iter()
+                .zip(&current.selected)
+                .filter(|(_, s)| **s)
+                .map(|(l, _)| l.id.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        AnswerValue::Labels(ids)
+    }
+
+    /// Send the selected labels, if they make a valid answer, and show the next task.
+    fn submit(&mut self, cx: &mut Context) {
+        let Some(current) = &self.current else {
+            return cx.say("no task to answer yet");
+        };
+        if !self.project.multi_label && !current.selected.contains(&true) {
+            return cx.say("press a label key to answer");
+        }
+        let value = self.selected_value();
+        if let Err(e) = self.project.validate(&value) {
+            return cx.say(e.to_string());
+        }
+        if let Some(current) = self.current.take() {
+            self.held.remove(&current.task.id);
+            cx.effect(Effect::Save {
+                task: current.task,
+                value,
+            });
+        }
+        cx.clear_message();
+        self.advance(cx);
+    }
+}
+
+fn unreadable_message(why: &str) -> String {
+    format!("a kept choice for this task could not be read ({why}); choose again")
+}
+
+impl Screen for Classify {
+    fn id(&self) -> ScreenId {
+        ScreenId::Classify
+    }
+
+    fn mode(&self) -> Mode {
+        Classify::mode(self)
+    }
+
+    fn title(&self) -> Cow<'_, str> {
+        sanitize_line(&self.project.title)
+    }
+
+    fn on_key(&mut self, key: Key, action: Option<Action>, cx: &mut Context) {
+        match action {
+            Some(Action::Undo) => cx.effect(Effect::Undo {
+                project: self.project.name.clone(),
+            }),
+            Some(Action::Skip) => match self.current.take() {
+                Some(current) => {
+                    self.held.remove(&current.task.id);
+                    cx.effect(Effect::Skip { task: current.task });
+                    cx.clear_message();
+                    self.advance(cx);
+                }
+                None => cx.say("no task to skip"),
+            },
+            Some(Action::Submit) => self.submit(cx),
+            Some(Action::Hint) => {
+                self.hints = !self.hints;
+                cx.redraw();
+            }
+            Some(other) => cx.say(format!("{other} does nothing on this screen")),
+            None => match key
+                .plain_char()
+                .and_then(|c| self.project.labels.iter().position(|l| l.key == c))
+            {
+                Some(index) => self.press_label(index, cx),
+                // Esc is where people go when lost: it clears, it never scolds.
+                None if key.code == KeyCode::Esc => cx.clear_message(),
+                None => self.unknown_key(key, cx),
+            },
+        }
+    }
+
+    fn on_event(&mut self, event: Event, cx: &mut Context) {
+        match event {
+            Event::Tasks(tasks) => self.on_tasks(tasks, cx),
+            Event::Undone(undone) => self.on_undone(undone, cx),
+            Event::Draft { task, value } => self.on_draft(task, value, cx),
+            Event::DraftUnreadable { task, why } => self.on_draft_unreadable(task, why, cx),
+            Event::Projects(projects) => self.on_projects(projects, cx),
+            Event::Key(_) | Event::Resize(..) | Event::Status(_) | Event::Message(_) => {}
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, body: Rect, view: &View) {
+        view::render(self, frame, body, view);
+    }
+
+    fn guide(&self, keymap: &Keymap, width: usize) -> Option<String> {
+        view::guide(self, keymap, width)
+    }
+
+    fn help(&self) -> ScreenHelp {
+        let keys: Vec<char> = self.project.labels.iter().map(|l| l.key).collect();
+        let what = if self.project.multi_label {
+            "labels: choose or unchoose a label"
+        } else {
+            "labels: answer with that label"
+        };
+        ScreenHelp {
+            rows: vec![HelpRow::new(sanitize_line(&key_runs(&keys)), what)],
+            notes: sanitize(&self.project.instructions).into_owned(),
+        }
+    }
+}

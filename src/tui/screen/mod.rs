@@ -1,0 +1,160 @@
+//! Screens: each is a module behind the `Screen` trait (its keymap mode, how it takes
+//! keys and events, how it renders into a `Frame`, the help it adds). The App routes
+//! between them; a screen asks for a change of screen through its `Context`, never by
+//! reaching into the App. A new screen goes here and into `App::open`.
+
+pub mod classify;
+pub mod picker;
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::app::{Effect, Event, Status};
+use super::key::Key;
+use super::keymap::{Action, Keymap, Mode};
+use super::theme::Theme;
+use super::widgets::help::HelpRow;
+use crate::model::Project;
+
+pub use classify::{Classify, Current, Preselect};
+pub use picker::Picker;
+
+/// Which screen is showing (overlays are drawn on top of any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenId {
+    /// Choosing among several projects.
+    Picker,
+    /// Tasks of a classification project (or the empty state while none are cached).
+    Classify,
+}
+
+/// One screen of the worker's terminal.
+pub trait Screen: Any + Send + fmt::Debug {
+    fn id(&self) -> ScreenId;
+    /// The keymap table its keys are looked up in (falling back to `global`).
+    fn mode(&self) -> Mode;
+    /// The top line's title, sanitised.
+    fn title(&self) -> Cow<'_, str>;
+    /// A key the App did not take (quit and help are the App's). `action` is the key's
+    /// action in this screen's mode, if any.
+    fn on_key(&mut self, key: Key, action: Option<Action>, cx: &mut Context);
+    /// An event for the screen (tasks, drafts, undo replies, schema updates); screens
+    /// ignore what is not for them.
+    fn on_event(&mut self, event: Event, cx: &mut Context);
+    /// Draw into `body` (between the top line and the message line). A screen with a
+    /// text area places the terminal cursor with `frame.set_cursor_position`.
+    fn render(&self, frame: &mut Frame, body: Rect, view: &View);
+    /// What the message line says when there is no message: a short guide in the words
+    /// of the keymap, at most `width` columns.
+    fn guide(&self, keymap: &Keymap, width: usize) -> Option<String>;
+    /// Rows this screen adds to the help overlay (before the keymap's), and notes after.
+    fn help(&self) -> ScreenHelp;
+}
+
+/// A screen's own part of the help overlay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScreenHelp {
+    pub rows: Vec<HelpRow>,
+    /// Shown below the keys (a project's instructions), sanitised.
+    pub notes: String,
+}
+
+/// What a screen reads while drawing, besides itself.
+pub struct View<'a> {
+    pub theme: Theme,
+    pub keymap: &'a Keymap,
+    pub status: Status,
+}
+
+/// A change of screen a screen asks for; the App carries it out after the screen returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Nav {
+    /// Open the project's screen (its keys are checked against the keymap first).
+    Open(Project),
+    /// Leave this screen for the one under it, saying why.
+    Close(String),
+}
+
+/// What every screen shares, owned by the App: keymap, theme, status, message, size and
+/// the redraw flag.
+#[derive(Debug)]
+pub struct Shared {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub status: Status,
+    pub message: Option<String>,
+    pub size: (u16, u16),
+    pub dirty: bool,
+}
+
+impl Shared {
+    pub fn say(&mut self, text: String) {
+        if self.message.as_deref() != Some(text.as_str()) {
+            self.message = Some(text);
+            self.dirty = true;
+        }
+    }
+
+    pub fn clear_message(&mut self) {
+        if self.message.take().is_some() {
+            self.dirty = true;
+        }
+    }
+}
+
+/// A screen's hands while it takes a key or an event: the shared state, the effects to
+/// carry out (in order) and the change of screen to make.
+pub struct Context<'a> {
+    pub(crate) shared: &'a mut Shared,
+    pub(crate) effects: &'a mut Vec<Effect>,
+    pub(crate) nav: &'a mut Vec<Nav>,
+}
+
+impl Context<'_> {
+    pub fn keymap(&self) -> &Keymap {
+        &self.shared.keymap
+    }
+
+    pub fn status(&self) -> Status {
+        self.shared.status
+    }
+
+    /// A line for the worker on the message line (sanitised when drawn).
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.shared.say(text.into());
+    }
+
+    pub fn clear_message(&mut self) {
+        self.shared.clear_message();
+    }
+
+    /// Something visible changed.
+    pub fn redraw(&mut self) {
+        self.shared.dirty = true;
+    }
+
+    pub fn effect(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    pub fn open(&mut self, project: Project) {
+        self.nav.push(Nav::Open(project));
+    }
+
+    pub fn close(&mut self, why: impl Into<String>) {
+        self.nav.push(Nav::Close(why.into()));
+    }
+
+    /// "? help" in the words of the keymap, for messages.
+    pub fn help_key(&self, mode: Mode) -> Option<Key> {
+        self.shared
+            .keymap
+            .keys_for(mode, Action::Help)
+            .first()
+            .copied()
+    }
+}

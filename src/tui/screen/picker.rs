@@ -1,0 +1,173 @@
+//! The project picker: the home screen, under every other. It lists the projects this
+//! worker may work on and opens one by number, or by arrows and enter; it opens the only
+//! project, or the one asked for on the command line, by itself.
+
+use std::borrow::Cow;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use super::{Context, Screen, ScreenHelp, ScreenId, View};
+use crate::model::{Project, sanitize_line};
+use crate::tui::app::Event;
+use crate::tui::key::{Key, KeyCode};
+use crate::tui::keymap::{Action, Keymap, Mode};
+use crate::tui::widgets::Painter;
+use crate::tui::widgets::help::HelpRow;
+
+#[derive(Debug, Default)]
+pub struct Picker {
+    projects: Vec<Project>,
+    cursor: usize,
+    /// A project asked for on the command line, opened when the list names it.
+    preferred: Option<String>,
+}
+
+impl Picker {
+    pub fn new(preferred: Option<String>) -> Picker {
+        Picker {
+            preferred,
+            ..Picker::default()
+        }
+    }
+
+    pub fn projects(&self) -> &[Project] {
+        &self.projects
+    }
+
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// The projects this worker may work on (again after a schema update). `showing`:
+    /// the picker is the screen on top, so it may open a project by itself.
+    pub fn set_projects(&mut self, projects: Vec<Project>, showing: bool, cx: &mut Context) {
+        self.projects = projects;
+        self.cursor = self.cursor.min(self.projects.len().saturating_sub(1));
+        cx.redraw();
+        if !showing || self.projects.is_empty() {
+            // Nothing from the server yet: keep the preferred project for when it comes.
+            return;
+        }
+        if let Some(name) = self.preferred.take() {
+            match self.projects.iter().find(|p| p.name == name) {
+                Some(p) => return cx.open(p.clone()),
+                None => cx.say(format!(
+                    "no project named {} here; pick one below",
+                    sanitize_line(&name)
+                )),
+            }
+        }
+        if let [only] = &self.projects[..] {
+            cx.open(only.clone());
+        }
+    }
+
+    fn open_at(&self, index: usize, cx: &mut Context) {
+        if let Some(p) = self.projects.get(index) {
+            cx.open(p.clone());
+        }
+    }
+}
+
+impl Screen for Picker {
+    fn id(&self) -> ScreenId {
+        ScreenId::Picker
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::Global
+    }
+
+    fn title(&self) -> Cow<'_, str> {
+        "Choose a project".into()
+    }
+
+    fn on_key(&mut self, key: Key, action: Option<Action>, cx: &mut Context) {
+        if self.projects.is_empty() {
+            return cx.say("no projects yet: waiting for the server");
+        }
+        let last = self.projects.len() - 1;
+        match (action, key.code, key.plain_char()) {
+            (Some(Action::Next), ..) | (None, KeyCode::Down, _) => {
+                self.cursor = (self.cursor + 1).min(last);
+                cx.redraw();
+            }
+            (Some(Action::Prev), ..) | (None, KeyCode::Up, _) => {
+                self.cursor = self.cursor.saturating_sub(1);
+                cx.redraw();
+            }
+            (Some(Action::Pick | Action::Submit), ..) | (None, KeyCode::Enter, _) => {
+                self.open_at(self.cursor, cx)
+            }
+            (None, _, Some(c @ '1'..='9')) if (c as usize - '1' as usize) <= last => {
+                self.open_at(c as usize - '1' as usize, cx)
+            }
+            (None, KeyCode::Esc, _) => cx.clear_message(),
+            _ => cx.say("choose a project: press its number, or arrows and enter"),
+        }
+    }
+
+    fn on_event(&mut self, _event: Event, _cx: &mut Context) {}
+
+    fn render(&self, frame: &mut Frame, body: Rect, view: &View) {
+        let mut p = Painter::on(frame, view.theme);
+        let x = body.x + 1;
+        let width = body.width.saturating_sub(2);
+        if self.projects.is_empty() {
+            let text = "No projects yet: waiting for the server.";
+            p.put(x, body.y, width, text, p.st.text);
+            return;
+        }
+        let mut y = body.y;
+        if body.height > self.projects.len() as u16 + 2 {
+            let text = "Which project do you want to work on?";
+            p.put(x, y, width, text, p.st.text);
+            y += 2;
+        }
+        // Keep the cursor in view on short screens.
+        let rows = usize::from(body.bottom().saturating_sub(y));
+        let first = self.cursor.saturating_sub(rows.saturating_sub(1));
+        for (i, project) in self.projects.iter().enumerate().skip(first).take(rows) {
+            let chosen = i == self.cursor;
+            let number = if i < 9 {
+                format!("{}", i + 1)
+            } else {
+                " ".into()
+            };
+            let line = format!(
+                "{} {number}  {} ({}, {} labels)",
+                if chosen { ">" } else { " " },
+                sanitize_line(&project.title),
+                sanitize_line(&project.name),
+                project.labels.len()
+            );
+            let style = if chosen { p.st.selected } else { Style::new() };
+            p.put(x, y, width, &line, style);
+            y += 1;
+        }
+    }
+
+    fn guide(&self, _keymap: &Keymap, _width: usize) -> Option<String> {
+        None
+    }
+
+    fn help(&self) -> ScreenHelp {
+        let mut rows = Vec::new();
+        match self.projects.len().min(9) {
+            0 => {}
+            1 => rows.push(HelpRow::new("1", "open project 1")),
+            n => rows.push(HelpRow::new(
+                format!("1-{n}"),
+                "open the project with that number",
+            )),
+        }
+        rows.push(HelpRow::new("up, down", "move the marker"));
+        rows.push(HelpRow::new("enter", "open the marked project"));
+        ScreenHelp {
+            rows,
+            notes: String::new(),
+        }
+    }
+}
