@@ -439,8 +439,7 @@ fn quitting_keeps_trying_within_its_wait() {
         .recv_timeout(deadline.saturating_duration_since(Instant::now()))
         .expect("tasks arrive")
         .counts
-        .queued
-        == 0
+        .is_none_or(|c| c.queued == 0)
     {}
     let mut store = LocalStore::open(&profile.db_path()).unwrap();
     let (tasks, _) = store.queued_tasks("shop", 0, 3).unwrap();

@@ -11,6 +11,7 @@ use crate::model::Role;
 use crate::protocol::{LoginRequest, LoginResponse};
 
 use super::remote::{Remote, RemoteError};
+use super::store::{LocalStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
@@ -30,6 +31,18 @@ pub enum ProfileError {
     Login(#[from] RemoteError),
     #[error("server URL '{0}' must start with http:// or https://")]
     BadServer(String),
+    /// Another user may not take over a profile whose answers are not sent yet: they
+    /// would go to the server under the wrong name and be refused.
+    #[error(
+        "profile '{profile}' holds {unsent} unsent answer(s) of {user}; send them first (kazi sync --profile {profile}) or log in on another profile (--profile NAME)"
+    )]
+    UnsentOfOtherUser {
+        profile: String,
+        user: String,
+        unsent: u32,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// A logged-in device: enough to talk to the server as this user.
@@ -48,6 +61,8 @@ pub struct Profile {
 /// Default of `prefetch`: a morning's work for a fast worker on a link that drops.
 pub const DEFAULT_PREFETCH: usize = 50;
 const MAX_PREFETCH: usize = 2000;
+/// The local store's file in a profile's folder.
+const DB_FILE: &str = "client.db";
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,7 +162,7 @@ impl Profile {
 
     /// The local database of this profile.
     pub fn db_path(&self) -> PathBuf {
-        self.dir.join("client.db")
+        self.dir.join(DB_FILE)
     }
 
     /// Point this profile at another server address (the demo's port changes each run).
@@ -200,6 +215,26 @@ pub fn login(
     if !(server.starts_with("http://") || server.starts_with("https://")) {
         return Err(ProfileError::BadServer(server));
     }
+    // A missing or damaged profile is replaced by this login; whoever it belonged to,
+    // its store is treated as another user's (checked and cleared below).
+    let previous = Profile::load(home, name).ok();
+    let unsent_of_other = |unsent: u32| ProfileError::UnsentOfOtherUser {
+        profile: name.into(),
+        user: previous.as_ref().map_or_else(
+            || "the last user".to_string(),
+            |p| crate::model::sanitize_line(&p.user).into_owned(),
+        ),
+        unsent,
+    };
+    let db_path = Profile::dir_for(home, name).join(DB_FILE);
+    let same_user = |u: &str| previous.as_ref().is_some_and(|p| p.user == u);
+    // Checked before the code is spent: refusing after would waste the enrolment.
+    if !same_user(user.trim()) && db_path.exists() {
+        let unsent = LocalStore::open(&db_path)?.counts(None)?.unsent;
+        if unsent > 0 {
+            return Err(unsent_of_other(unsent));
+        }
+    }
     let device = std::env::var("HOSTNAME").unwrap_or_else(|_| "terminal".into());
     let request = LoginRequest {
         user: user.trim().into(),
@@ -213,6 +248,19 @@ pub fn login(
     let LoginResponse {
         token, user, role, ..
     } = rt.block_on(Remote::new(&server, "")?.login(&request))?;
+    if db_path.exists() {
+        let mut store = LocalStore::open(&db_path)?;
+        if same_user(&user) {
+            store.forget_reply_numbers()?;
+        } else {
+            // Checks again, in the same transaction as the clearing: an answer saved
+            // since the check above is kept, and the login not saved.
+            store.forget_user().map_err(|e| match e {
+                StoreError::Unsent(unsent) => unsent_of_other(unsent),
+                other => other.into(),
+            })?;
+        }
+    }
     let profile = Profile {
         name: name.into(),
         dir: Profile::dir_for(home, name),
@@ -221,7 +269,7 @@ pub fn login(
         role,
         token,
         // Logging in again keeps a prefetch the centre set for this device.
-        prefetch: Profile::load(home, name).map_or(DEFAULT_PREFETCH, |p| p.prefetch),
+        prefetch: previous.map_or(DEFAULT_PREFETCH, |p| p.prefetch),
     };
     profile.save()?;
     Ok(profile)

@@ -1,5 +1,6 @@
 //! The HTTP round trip to the queue server: compressed JSON both ways, one keep-alive
-//! connection, and errors sorted into "link down" (retry later) and "refused" (show why).
+//! connection, this build's protocol version on every request, and errors sorted into
+//! "link down" (retry later), "refused" (show why) and "another protocol" (update a side).
 
 use std::time::Duration;
 
@@ -7,8 +8,8 @@ use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::protocol::{
-    self, Encoding, ErrorBody, LOGIN_PATH, LoginRequest, LoginResponse, SYNC_PATH, SyncRequest,
-    SyncResponse,
+    self, Encoding, ErrorBody, LOGIN_PATH, LoginRequest, LoginResponse, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -24,6 +25,10 @@ pub enum RemoteError {
     Refused(String),
     #[error("server URL '{0}' is not valid")]
     BadUrl(String),
+    /// The server does not speak this build's protocol; the text says which side to
+    /// update. Asking again soon would get the same answer.
+    #[error("{0}")]
+    Incompatible(String),
 }
 
 /// A connection to one server as one device.
@@ -71,6 +76,7 @@ impl Remote {
             .header(CONTENT_TYPE, "application/json")
             .header(CONTENT_ENCODING, "zstd")
             .header(ACCEPT_ENCODING, "zstd")
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION)
             .body(protocol::encode(body, Encoding::Zstd));
         if auth {
             req = req.header(AUTHORIZATION, format!("Bearer {}", self.token));
@@ -102,6 +108,7 @@ impl Remote {
             .unwrap_or_else(|_| format!("HTTP {status}"));
         Err(match status.as_u16() {
             401 => RemoteError::Unauthorized(reason),
+            426 => RemoteError::Incompatible(reason),
             // A proxy or an overloaded server: the link is as good as down.
             502..=504 => RemoteError::Offline(reason),
             _ => RemoteError::Refused(reason),

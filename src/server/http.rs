@@ -194,6 +194,21 @@ fn response_encoding(headers: &HeaderMap) -> Encoding {
     )
 }
 
+/// Refuse a client whose protocol version this server does not serve, with a line that
+/// says which side to update. Checked first: nothing else of such a request is read.
+fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
+    let declared = headers.get(protocol::PROTOCOL_HEADER).map(|v| v.as_bytes());
+    protocol::request_version(declared)
+        .and_then(|client| protocol::served(client, protocol::PROTOCOL_VERSION))
+        .map_err(|e| {
+            let status = match e {
+                protocol::VersionError::Unreadable(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::UPGRADE_REQUIRED,
+            };
+            ApiError::new(status, e.to_string())
+        })
+}
+
 /// Run blocking store work off the async threads.
 async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
@@ -238,6 +253,7 @@ async fn login(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    check_protocol(&headers)?;
     let request: LoginRequest = read_request(&headers, body).await?;
     let user = request.user.trim().to_string();
     if user.is_empty() || user.len() > 64 {
@@ -286,6 +302,7 @@ async fn sync(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    check_protocol(&headers)?;
     let who = authenticate(&api, &headers).await?;
     if !SYNC_ROLES.contains(&who.role) {
         return Err(ApiError::new(

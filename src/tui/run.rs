@@ -298,7 +298,12 @@ impl<'a> Session<'a> {
             client::Link::Offline => Link::Offline,
             client::Link::Syncing => Link::Syncing,
         };
-        if status.new_tasks > 0 || status.counts.last_sync.is_some() {
+        if status.new_tasks > 0
+            || status
+                .counts
+                .as_ref()
+                .is_some_and(|c| c.last_sync.is_some())
+        {
             // Schemas may have arrived or changed.
             let projects = self.store.projects()?;
             if projects.len() != self.app.projects().len()
