@@ -402,11 +402,13 @@ impl SyncLoop {
         let (counts, message) = match self.counts() {
             Ok(counts) => (Some(counts), message),
             Err(e) => {
-                let why = format!("answers count unknown: {e}");
-                (
-                    None,
-                    Some(message.map_or(why.clone(), |m| format!("{m}; {why}"))),
-                )
+                // Often the same failure the sync just met: say it once.
+                let why = e.to_string();
+                let message = match message {
+                    Some(m) if m != why => format!("{m}; unsent answers unknown: {why}"),
+                    _ => format!("unsent answers unknown: {why}"),
+                };
+                (None, Some(message))
             }
         };
         let status = SyncStatus {
