@@ -23,8 +23,18 @@ pub enum ProfileError {
     BadName(String),
     #[error("cannot find a home directory; set KAZI_HOME")]
     NoHome,
-    #[error("{path}: {message}")]
-    Io { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("profile '{name}' cannot be written: {source}")]
+    Encode {
+        name: String,
+        #[source]
+        source: toml::ser::Error,
+    },
     #[error("{path}: profile file is damaged: {message}; log in again")]
     Damaged { path: String, message: String },
     #[error("login failed: {0}")]
@@ -93,10 +103,10 @@ pub fn kazi_home() -> Result<PathBuf, ProfileError> {
     Ok(PathBuf::from(home).join(".local/share/kazi"))
 }
 
-fn io_err(path: &Path, e: impl std::fmt::Display) -> ProfileError {
+fn io_err(path: &Path, source: std::io::Error) -> ProfileError {
     ProfileError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source,
     }
 }
 
@@ -179,7 +189,10 @@ impl Profile {
             role: self.role,
             prefetch: self.prefetch,
         };
-        let text = toml::to_string(&pf).unwrap_or_default();
+        let text = toml::to_string(&pf).map_err(|source| ProfileError::Encode {
+            name: self.name.clone(),
+            source,
+        })?;
         let file = self.dir.join("profile.toml");
         fs::write(&file, text).map_err(|e| io_err(&file, e))?;
         write_private(&self.dir.join("token"), self.token.as_bytes())

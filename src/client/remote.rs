@@ -29,6 +29,9 @@ pub enum RemoteError {
     /// update. Asking again soon would get the same answer.
     #[error("{0}")]
     Incompatible(String),
+    /// The request could not be written (a fault of this build); nothing was sent.
+    #[error("the request cannot be sent: {0}")]
+    Encode(String),
 }
 
 /// A connection to one server as one device.
@@ -70,6 +73,8 @@ impl Remote {
         auth: bool,
     ) -> Result<Resp, RemoteError> {
         let url = format!("{}{}", self.base, path);
+        let body = protocol::try_encode(body, Encoding::Zstd)
+            .map_err(|e| RemoteError::Encode(e.to_string()))?;
         let mut req = self
             .http
             .post(&url)
@@ -77,7 +82,7 @@ impl Remote {
             .header(CONTENT_ENCODING, "zstd")
             .header(ACCEPT_ENCODING, "zstd")
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION)
-            .body(protocol::encode(body, Encoding::Zstd));
+            .body(body);
         if auth {
             req = req.header(AUTHORIZATION, format!("Bearer {}", self.token));
         }

@@ -6,7 +6,7 @@
 mod codec;
 mod version;
 
-pub use codec::{CodecError, Encoding, decode, encode};
+pub use codec::{CodecError, Encoding, decode, encode, try_encode};
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, request_version, served};
 
 use std::collections::BTreeMap;

@@ -101,6 +101,10 @@ impl From<CodecError> for ApiError {
             CodecError::UnknownEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             CodecError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             CodecError::Corrupt(_) | CodecError::Json(_) => StatusCode::BAD_REQUEST,
+            // Only writing a reply fails this way: ours, not the client's.
+            CodecError::Serialize(_) | CodecError::Compress(_) => {
+                return ApiError::internal("encode reply", e);
+            }
         };
         ApiError::new(status, e.to_string())
     }
