@@ -565,3 +565,31 @@ fn sync_with_a_server_of_another_protocol_says_what_to_update_in_one_line() {
         "{err}"
     );
 }
+
+#[test]
+fn login_is_refused_while_the_work_screen_is_open_on_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join("default")).unwrap();
+    // What an open `kazi work` holds.
+    let lock = std::fs::File::create(home.join("default/work.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let args = [
+        "login",
+        "--server",
+        "http://127.0.0.1:9",
+        "--user",
+        "amina",
+        "--code",
+        "c",
+    ];
+    let err = refused(&kazi(&args, &home));
+    assert!(
+        err.contains("kazi work is open on profile 'default'; quit it"),
+        "{err}"
+    );
+    drop(lock);
+    // Closed: the login goes on (and here meets no server).
+    let err = refused(&kazi(&args, &home));
+    assert!(!err.contains("kazi work is open"), "{err}");
+}

@@ -51,6 +51,8 @@ pub enum ProfileError {
         user: String,
         unsent: u32,
     },
+    #[error("kazi work is open on profile '{0}'; quit it before logging in again")]
+    InUse(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -73,6 +75,9 @@ pub const DEFAULT_PREFETCH: usize = 50;
 const MAX_PREFETCH: usize = 2000;
 /// The local store's file in a profile's folder.
 const DB_FILE: &str = "client.db";
+/// Held by `kazi work` while its screen is open (tui::run); login takes it too, so a
+/// user switch never clears the cache under an open screen.
+const WORK_LOCK: &str = "work.lock";
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -215,6 +220,17 @@ fn write_private(path: &Path, data: &[u8]) -> Result<(), ProfileError> {
         .map_err(|e| io_err(path, e))
 }
 
+/// Take the lock `kazi work` holds while open, or say that it is open.
+fn lock_screen(dir: &Path, name: &str) -> Result<fs::File, ProfileError> {
+    let path = dir.join(WORK_LOCK);
+    let lock = fs::File::create(&path).map_err(|e| io_err(&path, e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(ProfileError::InUse(name.into())),
+        Err(fs::TryLockError::Error(e)) => Err(io_err(&path, e)),
+    }
+}
+
 /// Exchange a one-time enrolment code for a device token and store it as profile `name`.
 pub fn login(
     home: &Path,
@@ -228,6 +244,12 @@ pub fn login(
     if !(server.starts_with("http://") || server.starts_with("https://")) {
         return Err(ProfileError::BadServer(server));
     }
+    let dir = Profile::dir_for(home, name);
+    let _screen_closed = if dir.exists() {
+        Some(lock_screen(&dir, name)?)
+    } else {
+        None
+    };
     // A missing or damaged profile is replaced by this login; whoever it belonged to,
     // its store is treated as another user's (checked and cleared below).
     let previous = Profile::load(home, name).ok();
@@ -239,7 +261,7 @@ pub fn login(
         ),
         unsent,
     };
-    let db_path = Profile::dir_for(home, name).join(DB_FILE);
+    let db_path = dir.join(DB_FILE);
     let same_user = |u: &str| previous.as_ref().is_some_and(|p| p.user == u);
     // Checked before the code is spent: refusing after would waste the enrolment.
     if !same_user(user.trim()) && db_path.exists() {
