@@ -120,7 +120,8 @@ pub fn status(profile: &str) -> Result<()> {
     }
     println!("Unsent answers: {}", counts.unsent);
     if counts.refused > 0 {
-        println!("Refused by the server: {}", counts.refused);
+        // Refused by the server, or set aside here as unreadable: each line says which.
+        println!("Refused answers: {}", counts.refused);
         for (id, task, why) in store.refused(5)? {
             println!("  answer {id} (task {task}): {}", sanitize_line(&why));
         }
