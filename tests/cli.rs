@@ -509,3 +509,178 @@ fn every_command_refuses_bad_input_in_one_line() {
         assert!(err.contains(expected), "kazi {args:?}: {err}");
     }
 }
+
+/// `kazi admin user add`: the one-time enrolment code it prints.
+fn enrol(db: &str, user: &str, home: &Path) -> String {
+    let out = kazi(
+        &["admin", "--db", db, "user", "add", user, "--role", "worker"],
+        home,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .split("enrolment code: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a code is printed")
+        .to_string()
+}
+
+#[test]
+fn login_as_another_user_never_takes_unsent_answers_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    let products = fixture("products.toml");
+    let tasks = fixture("products.jsonl");
+    for args in [
+        vec!["project", "add", products.to_str().unwrap()],
+        vec!["tasks", "import", "products", tasks.to_str().unwrap()],
+    ] {
+        let out = kazi(&[&["admin", "--db", &db][..], &args].concat(), &home);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let amina = enrol(&db, "amina", &home);
+    let baraka = enrol(&db, "baraka", &home);
+    let server = serve(&db);
+    let login = |user: &str, code: &str| {
+        kazi(
+            &[
+                "login",
+                "--server",
+                &server.url,
+                "--user",
+                user,
+                "--code",
+                code,
+            ],
+            &home,
+        )
+    };
+    let out = login("amina", &amina);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = kazi(&["sync", "--project", "products"], &home);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Amina answers one task; it is saved here, not yet sent.
+    {
+        let mut store = kazi::client::LocalStore::open(&home.join("default/client.db")).unwrap();
+        let label = store.projects().unwrap()[0].labels[0].id.clone();
+        let task = store.queued_tasks("products", 0, 1).unwrap().0.remove(0);
+        store
+            .record_answer(&task, &kazi::model::AnswerValue::Labels(vec![label]))
+            .unwrap();
+    }
+
+    let err = refused(&login("baraka", &baraka));
+    assert!(
+        err.contains("profile 'default' holds 1 unsent answer(s) of amina"),
+        "{err}"
+    );
+    assert!(err.contains("kazi sync --profile default"), "{err}");
+    assert!(err.contains("--profile NAME"), "{err}");
+
+    // Amina logging in again keeps her answer.
+    let again = enrol(&db, "amina", &home);
+    let out = login("amina", &again);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&kazi(&["status"], &home)).contains("Unsent answers: 1"));
+    let out = kazi(&["sync"], &home);
+    assert!(
+        stdout(&out).contains("1 answers sent, 0 refused"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+
+    // With nothing unsent, Baraka takes the profile (his code was not spent by the
+    // refusal) and finds none of Amina's tasks.
+    let out = login("baraka", &baraka);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status = stdout(&kazi(&["status"], &home));
+    assert!(status.contains("Profile default — baraka"), "{status}");
+    assert!(!status.contains("tasks cached"), "{status}");
+    assert!(status.contains("Unsent answers: 0"), "{status}");
+    assert!(status.contains("Last sync: never"), "{status}");
+    let out = kazi(&["sync", "--project", "products"], &home);
+    assert!(
+        stdout(&out).contains("0 answers sent, 0 refused, 70 new tasks"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+/// A server of a newer protocol version, as the client meets it: every request gets a
+/// 426 with the line a newer `kazi serve` sends. Returns its URL.
+fn newer_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            // The request is not needed; read what came so the client sees a clean reply.
+            let mut buf = [0u8; 65536];
+            let _ = conn.read(&mut buf);
+            let body = r#"{"error":"this server speaks Kazi protocol 3 and this Kazi speaks 1; update Kazi on this computer"}"#;
+            let _ = write!(
+                conn,
+                "HTTP/1.1 426 Upgrade Required\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn sync_with_a_server_of_another_protocol_says_what_to_update_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let profile = home.join("default");
+    std::fs::create_dir_all(&profile).unwrap();
+    std::fs::write(
+        profile.join("profile.toml"),
+        format!(
+            "server = \"{}\"\nuser = \"amina\"\nrole = \"worker\"\n",
+            newer_server()
+        ),
+    )
+    .unwrap();
+    std::fs::write(profile.join("token"), "token").unwrap();
+    let err = refused(&kazi(&["sync"], &home));
+    assert!(
+        err.trim_end().ends_with(
+            "this server speaks Kazi protocol 3 and this Kazi speaks 1; update Kazi on this computer"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn login_is_refused_while_the_work_screen_is_open_on_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join("default")).unwrap();
+    // What an open `kazi work` holds.
+    let lock = std::fs::File::create(home.join("default/work.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let args = [
+        "login",
+        "--server",
+        "http://127.0.0.1:9",
+        "--user",
+        "amina",
+        "--code",
+        "c",
+    ];
+    let err = refused(&kazi(&args, &home));
+    assert!(
+        err.contains("kazi work is open on profile 'default'; quit it"),
+        "{err}"
+    );
+    drop(lock);
+    // Closed: the login goes on (and here meets no server).
+    let err = refused(&kazi(&args, &home));
+    assert!(!err.contains("kazi work is open"), "{err}");
+}

@@ -270,3 +270,292 @@ fn arrival_numbers_are_never_reused_after_pruning() {
     let (after, _) = store.queued_tasks("p", seen_up_to, 10).unwrap();
     assert_eq!(after.iter().map(|t| t.id).collect::<Vec<_>>(), vec![4]);
 }
+
+/// The schema exactly as the code before versioning created it, on every open, with no
+/// version: stores like this are on workers' machines today.
+const UNVERSIONED_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS projects (
+    name TEXT PRIMARY KEY, version TEXT NOT NULL, schema TEXT NOT NULL);
+-- state: 0 queued, 1 answered, 2 skipped. `replaces`: a sent answer taken back by undo,
+-- which the next answer to this task corrects on the server.
+CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY, project TEXT NOT NULL, text TEXT NOT NULL, suggestion TEXT,
+    expires INTEGER NOT NULL, seq INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,
+    replaces INTEGER);
+CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(project, state, seq);
+-- AUTOINCREMENT: an answer id is never reused, even after a withdrawn answer is deleted,
+-- because the server treats a reused id with other content as a conflict.
+-- sent: 0 unsent, 1 stored by the server, 2 refused by the server. undone: taken back.
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, task INTEGER NOT NULL, project TEXT NOT NULL,
+    value TEXT NOT NULL, answered_at INTEGER NOT NULL, replaces INTEGER,
+    sent INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0, reason TEXT);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent, id);
+CREATE TABLE IF NOT EXISTS released (task INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS drafts (task INTEGER PRIMARY KEY, value TEXT NOT NULL);
+";
+
+fn user_version(path: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_store_made_before_versioning_is_migrated_with_everything_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.db");
+    let project = Project::from_toml("p.toml", PROJECT).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+            .unwrap();
+        conn.execute_batch(UNVERSIONED_SCHEMA).unwrap();
+        conn.execute(
+            "INSERT INTO projects VALUES ('p', ?1, ?2)",
+            rusqlite::params![project.version(), serde_json::to_string(&project).unwrap()],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO tasks (id, project, text, expires, seq, state) VALUES
+               (1, 'p', 'task 1', 2000000, 1, 1), (2, 'p', 'task 2', 2000000, 2, 0);
+             INSERT INTO outbox (task, project, value, answered_at) VALUES
+               (1, 'p', '{\"labels\":[\"a\"]}', 1000000);
+             INSERT INTO drafts VALUES (2, '{\"labels\":[\"b\"]}');
+             INSERT INTO meta VALUES ('last_sync', 999), ('done_today', 5),
+               ('task_seq', 2), ('seen_reply', 3);",
+        )
+        .unwrap();
+    }
+    assert_eq!(user_version(&path), 0);
+
+    let mut store = LocalStore::open(&path).unwrap();
+    assert_eq!(user_version(&path), kazi::client::STORE_VERSION);
+    let state = store.local_state(Some("p")).unwrap();
+    assert_eq!(state.unsent.len(), 1);
+    assert_eq!(state.unsent[0].upload.task, 1);
+    assert_eq!(state.unsent[0].upload.value, labels("a"));
+    assert_eq!(state.seen, 3);
+    assert_eq!(store.draft(2).unwrap(), Some(labels("b")));
+    assert_eq!(store.projects().unwrap(), vec![project]);
+    let counts = store.counts(Some("p")).unwrap();
+    assert_eq!(
+        (
+            counts.queued,
+            counts.unsent,
+            counts.done_today,
+            counts.last_sync
+        ),
+        (1, 1, 6, Some(999))
+    );
+    // The store goes on working: a new answer gets a new id, and it opens again.
+    let t2 = task(&store, 0);
+    assert_eq!(t2.id, 2);
+    assert_eq!(store.record_answer(&t2, &labels("b")).unwrap(), 2);
+    drop(store);
+    let store = LocalStore::open(&path).unwrap();
+    assert_eq!(store.counts(None).unwrap().unsent, 2);
+}
+
+#[test]
+fn a_half_made_unversioned_store_is_completed() {
+    // The old code created its tables outside a transaction: a power cut could leave some.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             INSERT INTO meta VALUES ('task_seq', 7);",
+        )
+        .unwrap();
+    let store = store_with_tasks(dir.path(), 1);
+    assert_eq!(user_version(&path), kazi::client::STORE_VERSION);
+    assert_eq!(task(&store, 0).id, 1);
+    // The arrival number went on from the one kept.
+    assert_eq!(store.queued_tasks("p", 7, 10).unwrap().0.len(), 1);
+}
+
+#[test]
+fn a_store_from_a_newer_kazi_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.db");
+    let newer = kazi::client::STORE_VERSION + 1;
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE inbox (id INTEGER PRIMARY KEY, note TEXT);
+             INSERT INTO inbox VALUES (1, 'from a newer Kazi');
+             PRAGMA user_version = {newer};"
+        ))
+        .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = match LocalStore::open(&path) {
+        Ok(_) => panic!("a newer store was opened"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.ends_with(&format!(
+            "this profile's data was written by a newer Kazi (store version {newer}, \
+             this Kazi knows {}): update Kazi",
+            kazi::client::STORE_VERSION
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is unchanged"
+    );
+    assert_eq!(user_version(&path), newer);
+}
+
+/// Overwrite a stored column the way a damaged file or another build would leave it.
+fn damage(dir: &std::path::Path, sql: &str) {
+    rusqlite::Connection::open(dir.join("client.db"))
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
+#[test]
+fn an_unreadable_unsent_answer_is_set_aside_shown_and_its_task_queued_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_tasks(dir.path(), 3);
+    let t1 = task(&store, 0);
+    let bad = store.record_answer(&t1, &labels("a")).unwrap();
+    let t2 = task(&store, 0);
+    let good = store.record_answer(&t2, &labels("b")).unwrap();
+    damage(
+        dir.path(),
+        &format!("UPDATE outbox SET value = '{{\"labels\":' WHERE id = {bad}"),
+    );
+
+    // The sync carries on with the rest.
+    let state = store.local_state(Some("p")).unwrap();
+    let ids: Vec<u64> = state.unsent.iter().map(|u| u.upload.id).collect();
+    assert_eq!(ids, vec![good]);
+    let request = kazi::client::plan(&state, Default::default()).unwrap();
+    assert_eq!(request.answers.len(), 1);
+    // Counted honestly: not unsent for ever, but refused, with the reason.
+    let counts = store.counts(None).unwrap();
+    assert_eq!((counts.unsent, counts.refused), (1, 1));
+    let refused = store.refused(5).unwrap();
+    assert_eq!((refused[0].0, refused[0].1), (bad, t1.id));
+    assert!(
+        refused[0].2.starts_with("stored answer cannot be read"),
+        "{}",
+        refused[0].2
+    );
+    // The task is back in the queue, so the worker can answer it again.
+    let (queued, _) = store.queued_tasks("p", 0, 10).unwrap();
+    assert!(queued.iter().any(|t| t.id == t1.id), "{queued:?}");
+    let again = store.record_answer(&t1, &labels("a")).unwrap();
+    assert!(again > good);
+}
+
+#[test]
+fn an_unreadable_answer_is_set_aside_when_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_tasks(dir.path(), 1);
+    let t1 = task(&store, 0);
+    let id = store.record_answer(&t1, &labels("a")).unwrap();
+    drop(store);
+    damage(
+        dir.path(),
+        &format!("UPDATE outbox SET value = 'garbage' WHERE id = {id}"),
+    );
+    // What `kazi status` reads right after opening.
+    let store = LocalStore::open(&dir.path().join("client.db")).unwrap();
+    let counts = store.counts(None).unwrap();
+    assert_eq!((counts.unsent, counts.refused), (0, 1));
+}
+
+#[test]
+fn undo_of_an_unreadable_answer_is_an_error_not_nothing_to_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_tasks(dir.path(), 1);
+    let t1 = task(&store, 0);
+    let id = store.record_answer(&t1, &labels("a")).unwrap();
+    damage(
+        dir.path(),
+        &format!("UPDATE outbox SET value = '{{}}' WHERE id = {id}"),
+    );
+    let err = store.undo_last("p").unwrap_err();
+    assert!(
+        matches!(err, kazi::client::StoreError::BadAnswer { id: i, task, .. } if i == id && task == t1.id),
+        "{err}"
+    );
+    // Nothing was taken back: the answer is still there to be set aside and shown.
+    assert_eq!(store.counts(None).unwrap().unsent, 1);
+}
+
+#[test]
+fn an_unreadable_draft_is_an_error_not_a_missing_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_tasks(dir.path(), 1);
+    let t = task(&store, 0);
+    store.save_draft(t.id, &labels("b")).unwrap();
+    damage(dir.path(), "UPDATE drafts SET value = '[1,'");
+    let err = store.draft(t.id).unwrap_err();
+    assert!(
+        matches!(err, kazi::client::StoreError::BadDraft { task, .. } if task == t.id),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("the kept choice for task {} cannot be read", t.id))
+    );
+    // No draft at all is still no draft.
+    assert_eq!(store.draft(t.id + 100).unwrap(), None);
+}
+
+#[test]
+fn an_unreadable_schema_is_reported_not_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_tasks(dir.path(), 1);
+    damage(
+        dir.path(),
+        "UPDATE projects SET schema = '{\"name\":\"p\",\"kind\":\"transcribe\"}'",
+    );
+    assert!(store.projects().unwrap().is_empty());
+    let unreadable = store.unreadable_projects().unwrap();
+    assert_eq!(unreadable.len(), 1);
+    assert_eq!(unreadable[0].name, "p");
+    assert!(!unreadable[0].reason.is_empty());
+}
+
+#[test]
+fn another_user_takes_a_profile_only_with_nothing_unsent_and_finds_nothing_of_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_tasks(dir.path(), 3);
+    let t1 = task(&store, 0);
+    let id = store.record_answer(&t1, &labels("a")).unwrap();
+    store.save_draft(2, &labels("b")).unwrap();
+    let err = store.forget_user().unwrap_err();
+    assert!(matches!(err, kazi::client::StoreError::Unsent(1)), "{err}");
+    assert_eq!(store.counts(None).unwrap().queued, 2, "nothing was cleared");
+
+    let request =
+        kazi::client::plan(&store.local_state(Some("p")).unwrap(), Default::default()).unwrap();
+    let ack = SyncResponse {
+        now: 1_000_100,
+        acks: vec![Ack {
+            id,
+            status: AckStatus::Ok,
+        }],
+        ..SyncResponse::default()
+    };
+    store.apply(&request, &ack).unwrap();
+    store.forget_user().unwrap();
+    let counts = store.counts(None).unwrap();
+    assert_eq!((counts.queued, counts.unsent, counts.refused), (0, 0, 0));
+    assert_eq!(counts.last_sync, None);
+    assert_eq!(store.draft(2).unwrap(), None);
+    assert!(store.projects().unwrap().is_empty());
+    let state = store.local_state(None).unwrap();
+    assert!(!state.synced_before && state.seen == 0);
+}

@@ -316,3 +316,40 @@ fn an_answer_after_the_lease_expired_is_still_credited() {
         "{answers:?}"
     );
 }
+
+#[test]
+fn the_sync_engine_reports_counts_as_unknown_when_the_store_cannot_be_read() {
+    let centre = Centre::new(1, 5);
+    let device = centre.device("amina");
+    let (tx, statuses) = std::sync::mpsc::channel();
+    let engine = client::SyncEngine::start(&device.profile, client::SyncConfig::default(), {
+        move |s| {
+            let _ = tx.send(s);
+        }
+    })
+    .unwrap();
+    let wait = || {
+        statuses
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a status arrives")
+    };
+    // The first sync: the counts are known.
+    let mut status = wait();
+    while status.link != client::Link::Online {
+        status = wait();
+    }
+    assert_eq!(status.counts.map(|c| c.unsent), Some(0));
+
+    // The store loses its outbox (a damaged file): the count is unknown, never zero.
+    rusqlite::Connection::open(device.profile.db_path())
+        .unwrap()
+        .execute_batch("DROP TABLE outbox")
+        .unwrap();
+    engine.changed();
+    let status = wait();
+    assert_eq!(status.counts, None);
+    let message = status.message.unwrap_or_default();
+    assert!(message.starts_with("unsent answers unknown: "), "{message}");
+    assert!(message.contains("outbox"), "{message}");
+    engine.shutdown(std::time::Duration::from_secs(1));
+}

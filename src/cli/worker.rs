@@ -60,9 +60,12 @@ pub fn sync(profile: &str, project: Option<&str>) -> Result<()> {
         rounds += 1;
         let outcome = rt
             .block_on(client::sync_once(&remote, &mut store, project, plan))
-            .with_context(|| {
-                let unsent = store.counts(None).map(|c| c.unsent).unwrap_or(0);
-                format!("sync failed ({unsent} answers saved here, will send later)")
+            .with_context(|| match store.counts(None) {
+                Ok(c) => format!(
+                    "sync failed ({} answers saved here, will send later)",
+                    c.unsent
+                ),
+                Err(e) => format!("sync failed (unsent answers unknown: {e})"),
             })?;
         match outcome {
             SyncOutcome::Idle => break,
@@ -108,9 +111,17 @@ pub fn status(profile: &str) -> Result<()> {
             c.queued
         )?;
     }
+    for p in store.unreadable_projects()? {
+        say!(
+            "  project {}: cannot be read by this Kazi ({}); update Kazi or sync again",
+            sanitize_line(&p.name),
+            sanitize_line(&p.reason)
+        )?;
+    }
     say!("Unsent answers: {}", counts.unsent)?;
     if counts.refused > 0 {
-        say!("Refused by the server: {}", counts.refused)?;
+        // Refused by the server, or set aside here as unreadable: each line says which.
+        say!("Refused answers: {}", counts.refused)?;
         for (id, task, why) in store.refused(5)? {
             say!("  answer {id} (task {task}): {}", sanitize_line(&why))?;
         }

@@ -1,7 +1,8 @@
-//! The sync engine: a background thread that decides when to sync (enough answers
-//! waiting, the cache running low, or asked to), does the round trip, applies the reply,
-//! and retries with exponential backoff and jitter while the link is down. It reports
-//! link state and counts through a callback and never blocks the screen.
+//! The sync engine: a background thread running the sync loop, which decides when to
+//! sync (enough answers waiting, the cache running low, or asked to), does the round
+//! trip, applies the reply, and retries with exponential backoff and jitter while the
+//! link is down. It reports link state and counts through a callback and never blocks
+//! the screen.
 
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -25,7 +26,8 @@ pub enum Link {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncStatus {
     pub link: Link,
-    /// `None` when the local store could not be read (`message` then says why).
+    /// None when the local store cannot be read: the counts are unknown, and `message`
+    /// says why. Never shown as zero.
     pub counts: Option<Counts>,
     /// Tasks that arrived in the last sync.
     pub new_tasks: usize,
@@ -86,6 +88,8 @@ pub enum SyncError {
     Remote(#[from] RemoteError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot start the sync thread: {0}")]
+    Thread(#[source] std::io::Error),
 }
 
 /// One planned sync: plan from local state, one round trip, apply the reply.
@@ -111,7 +115,7 @@ enum Command {
     Changed,
     /// Sync now unless backing off.
     Kick,
-    Shutdown(Duration, std::sync::mpsc::Sender<Counts>),
+    Shutdown(Duration, std::sync::mpsc::Sender<Option<Counts>>),
 }
 
 /// Handle to the background sync thread.
@@ -152,14 +156,9 @@ impl SyncEngine {
                     });
                     return;
                 };
-                rt.block_on(Worker::new(store, remote, config, Box::new(on_status)).run(rx));
+                rt.block_on(SyncLoop::new(store, remote, config, Box::new(on_status)).run(rx));
             })
-            .map_err(|e| {
-                SyncError::Store(StoreError::Db {
-                    path: "sync thread".into(),
-                    message: e.to_string(),
-                })
-            })?;
+            .map_err(SyncError::Thread)?;
         Ok(SyncEngine {
             tx,
             thread: Some(thread),
@@ -179,12 +178,14 @@ impl SyncEngine {
         let _ = self.tx.send(Command::Kick);
     }
 
-    /// Send what is unsent (waiting at most `wait`), stop, and return the final counts.
+    /// Send what is unsent (waiting at most `wait`), stop, and return the final counts
+    /// (None if the loop did not answer in time or the store could not be read).
     pub fn shutdown(mut self, wait: Duration) -> Option<Counts> {
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         let _ = self.tx.send(Command::Shutdown(wait, done_tx));
-        let counts = done_rx.recv_timeout(wait + Duration::from_secs(1)).ok();
-        if counts.is_some()
+        let answered = done_rx.recv_timeout(wait + Duration::from_secs(1)).ok();
+        let counts = answered.clone().flatten();
+        if answered.is_some()
             && let Some(t) = self.thread.take()
         {
             let _ = t.join();
@@ -193,7 +194,8 @@ impl SyncEngine {
     }
 }
 
-struct Worker {
+/// The loop on the sync thread: when to sync, the round trip, backoff, reports.
+struct SyncLoop {
     store: LocalStore,
     remote: Remote,
     config: SyncConfig,
@@ -208,14 +210,14 @@ struct Worker {
     last_reported: Option<SyncStatus>,
 }
 
-impl Worker {
+impl SyncLoop {
     fn new(
         store: LocalStore,
         remote: Remote,
         config: SyncConfig,
         on_status: Box<dyn Fn(SyncStatus) + Send>,
-    ) -> Worker {
-        Worker {
+    ) -> SyncLoop {
+        SyncLoop {
             store,
             remote,
             config,
@@ -262,10 +264,13 @@ impl Worker {
         }
     }
 
-    fn counts(&self) -> Counts {
-        self.store
-            .counts(self.active.as_deref())
-            .unwrap_or_default()
+    fn counts(&self) -> Result<Counts, StoreError> {
+        self.store.counts(self.active.as_deref())
+    }
+
+    /// Unsent answers, or None when the store cannot be read.
+    fn unsent(&self) -> Option<u32> {
+        self.counts().ok().map(|c| c.unsent)
     }
 
     /// When the loop must wake by itself: a retry, or the deadline of waiting answers.
@@ -285,7 +290,11 @@ impl Worker {
         if self.retry_at.is_some_and(|at| now < at) {
             return false;
         }
-        let counts = self.counts();
+        let Ok(counts) = self.counts() else {
+            // The store cannot be read: try the sync anyway, which fails, reports why
+            // and backs off; a busy store may have cleared by then.
+            return true;
+        };
         if counts.unsent == 0 {
             self.first_unsent_seen = None;
         } else if self.first_unsent_seen.is_none() {
@@ -310,7 +319,7 @@ impl Worker {
         self.kicked = false;
         // "syncing" only while answers are on their way: a background top-up with nothing
         // to send must not redraw an idle screen.
-        if self.link == Link::Online && self.counts().unsent > 0 {
+        if self.link == Link::Online && self.unsent().is_some_and(|n| n > 0) {
             self.report(Link::Syncing, 0, None);
         }
         let result = sync_once(
@@ -347,13 +356,22 @@ impl Worker {
                 self.first_unsent_seen = None;
                 self.report(Link::Online, new_tasks, message);
                 // More than one sync's worth waiting: go on at once.
-                if self.counts().unsent as usize >= crate::protocol::MAX_ANSWERS_PER_SYNC {
+                if self
+                    .unsent()
+                    .is_some_and(|n| n as usize >= crate::protocol::MAX_ANSWERS_PER_SYNC)
+                {
                     self.kicked = true;
                 }
             }
             Err(e) => {
                 self.failures += 1;
-                self.retry_at = Some(Instant::now() + self.backoff());
+                // A server of another protocol version answers the same until someone
+                // updates a side: ask again only at the longest backoff.
+                let wait = match &e {
+                    SyncError::Remote(RemoteError::Incompatible(_)) => self.config.backoff_max,
+                    _ => self.backoff(),
+                };
+                self.retry_at = Some(Instant::now() + wait);
                 let message = match &e {
                     SyncError::Remote(RemoteError::Offline(_)) => None,
                     other => Some(other.to_string()),
@@ -381,9 +399,21 @@ impl Worker {
         } else {
             link
         };
+        let (counts, message) = match self.counts() {
+            Ok(counts) => (Some(counts), message),
+            Err(e) => {
+                // Often the same failure the sync just met: say it once.
+                let why = e.to_string();
+                let message = match message {
+                    Some(m) if m != why => format!("{m}; unsent answers unknown: {why}"),
+                    _ => format!("unsent answers unknown: {why}"),
+                };
+                (None, Some(message))
+            }
+        };
         let status = SyncStatus {
             link,
-            counts: self.store.counts(self.active.as_deref()).ok(),
+            counts,
             new_tasks,
             message,
         };
@@ -396,10 +426,10 @@ impl Worker {
     /// On quit: try to send what is unsent, within `wait`. A dropped connection is tried
     /// again after a pause: on a thin link one attempt in a few fails, and giving up at
     /// the first would leave answers behind that the wait had time for.
-    async fn flush(&mut self, wait: Duration) -> Counts {
+    async fn flush(&mut self, wait: Duration) -> Option<Counts> {
         let deadline = Instant::now() + wait;
         let mut pause = self.config.backoff_min;
-        while self.counts().unsent > 0 && Instant::now() < deadline {
+        while self.unsent().is_some_and(|n| n > 0) && Instant::now() < deadline {
             // Only answers now: asking for tasks on the way out would lease them for nothing.
             let attempt = sync_once(&self.remote, &mut self.store, None, self.config.plan);
             match tokio::time::timeout_at(deadline, attempt).await {
@@ -412,6 +442,6 @@ impl Worker {
                 _ => break,
             }
         }
-        self.counts()
+        self.counts().ok()
     }
 }

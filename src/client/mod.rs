@@ -12,4 +12,6 @@ pub use engine::{Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatu
 pub use plan::{LocalState, PlanConfig, UnsentAnswer, plan};
 pub use profile::{DEFAULT_PREFETCH, Profile, ProfileError, kazi_home, login};
 pub use remote::{Remote, RemoteError};
-pub use store::{Applied, Counts, LocalStore, StoreError, Undone};
+pub use store::{
+    Applied, Counts, LocalStore, STORE_VERSION, StoreError, Undone, UnreadableProject,
+};

@@ -11,6 +11,7 @@ use crate::model::Role;
 use crate::protocol::{LoginRequest, LoginResponse};
 
 use super::remote::{Remote, RemoteError};
+use super::store::{LocalStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
@@ -22,14 +23,38 @@ pub enum ProfileError {
     BadName(String),
     #[error("cannot find a home directory; set KAZI_HOME")]
     NoHome,
-    #[error("{path}: {message}")]
-    Io { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("profile '{name}' cannot be written: {source}")]
+    Encode {
+        name: String,
+        #[source]
+        source: toml::ser::Error,
+    },
     #[error("{path}: profile file is damaged: {message}; log in again")]
     Damaged { path: String, message: String },
     #[error("login failed: {0}")]
     Login(#[from] RemoteError),
     #[error("server URL '{0}' must start with http:// or https://")]
     BadServer(String),
+    /// Another user may not take over a profile whose answers are not sent yet: they
+    /// would go to the server under the wrong name and be refused.
+    #[error(
+        "profile '{profile}' holds {unsent} unsent answer(s) of {user}; send them first (kazi sync --profile {profile}) or log in on another profile (--profile NAME)"
+    )]
+    UnsentOfOtherUser {
+        profile: String,
+        user: String,
+        unsent: u32,
+    },
+    #[error("kazi work is open on profile '{0}'; quit it before logging in again")]
+    InUse(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// A logged-in device: enough to talk to the server as this user.
@@ -48,6 +73,11 @@ pub struct Profile {
 /// Default of `prefetch`: a morning's work for a fast worker on a link that drops.
 pub const DEFAULT_PREFETCH: usize = 50;
 const MAX_PREFETCH: usize = 2000;
+/// The local store's file in a profile's folder.
+const DB_FILE: &str = "client.db";
+/// Held by `kazi work` while its screen is open (tui::run); login takes it too, so a
+/// user switch never clears the cache under an open screen.
+const WORK_LOCK: &str = "work.lock";
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,10 +108,10 @@ pub fn kazi_home() -> Result<PathBuf, ProfileError> {
     Ok(PathBuf::from(home).join(".local/share/kazi"))
 }
 
-fn io_err(path: &Path, e: impl std::fmt::Display) -> ProfileError {
+fn io_err(path: &Path, source: std::io::Error) -> ProfileError {
     ProfileError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source,
     }
 }
 
@@ -147,7 +177,7 @@ impl Profile {
 
     /// The local database of this profile.
     pub fn db_path(&self) -> PathBuf {
-        self.dir.join("client.db")
+        self.dir.join(DB_FILE)
     }
 
     /// Point this profile at another server address (the demo's port changes each run).
@@ -164,7 +194,10 @@ impl Profile {
             role: self.role,
             prefetch: self.prefetch,
         };
-        let text = toml::to_string(&pf).unwrap_or_default();
+        let text = toml::to_string(&pf).map_err(|source| ProfileError::Encode {
+            name: self.name.clone(),
+            source,
+        })?;
         let file = self.dir.join("profile.toml");
         fs::write(&file, text).map_err(|e| io_err(&file, e))?;
         write_private(&self.dir.join("token"), self.token.as_bytes())
@@ -187,6 +220,17 @@ fn write_private(path: &Path, data: &[u8]) -> Result<(), ProfileError> {
         .map_err(|e| io_err(path, e))
 }
 
+/// Take the lock `kazi work` holds while open, or say that it is open.
+fn lock_screen(dir: &Path, name: &str) -> Result<fs::File, ProfileError> {
+    let path = dir.join(WORK_LOCK);
+    let lock = fs::File::create(&path).map_err(|e| io_err(&path, e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(ProfileError::InUse(name.into())),
+        Err(fs::TryLockError::Error(e)) => Err(io_err(&path, e)),
+    }
+}
+
 /// Exchange a one-time enrolment code for a device token and store it as profile `name`.
 pub fn login(
     home: &Path,
@@ -199,6 +243,32 @@ pub fn login(
     let server = server.trim().trim_end_matches('/').to_string();
     if !(server.starts_with("http://") || server.starts_with("https://")) {
         return Err(ProfileError::BadServer(server));
+    }
+    let dir = Profile::dir_for(home, name);
+    let _screen_closed = if dir.exists() {
+        Some(lock_screen(&dir, name)?)
+    } else {
+        None
+    };
+    // A missing or damaged profile is replaced by this login; whoever it belonged to,
+    // its store is treated as another user's (checked and cleared below).
+    let previous = Profile::load(home, name).ok();
+    let unsent_of_other = |unsent: u32| ProfileError::UnsentOfOtherUser {
+        profile: name.into(),
+        user: previous.as_ref().map_or_else(
+            || "the last user".to_string(),
+            |p| crate::model::sanitize_line(&p.user).into_owned(),
+        ),
+        unsent,
+    };
+    let db_path = dir.join(DB_FILE);
+    let same_user = |u: &str| previous.as_ref().is_some_and(|p| p.user == u);
+    // Checked before the code is spent: refusing after would waste the enrolment.
+    if !same_user(user.trim()) && db_path.exists() {
+        let unsent = LocalStore::open(&db_path)?.counts(None)?.unsent;
+        if unsent > 0 {
+            return Err(unsent_of_other(unsent));
+        }
     }
     let device = std::env::var("HOSTNAME").unwrap_or_else(|_| "terminal".into());
     let request = LoginRequest {
@@ -213,6 +283,19 @@ pub fn login(
     let LoginResponse {
         token, user, role, ..
     } = rt.block_on(Remote::new(&server, "")?.login(&request))?;
+    if db_path.exists() {
+        let mut store = LocalStore::open(&db_path)?;
+        if same_user(&user) {
+            store.forget_reply_numbers()?;
+        } else {
+            // Checks again, in the same transaction as the clearing: an answer saved
+            // since the check above is kept, and the login not saved.
+            store.forget_user().map_err(|e| match e {
+                StoreError::Unsent(unsent) => unsent_of_other(unsent),
+                other => other.into(),
+            })?;
+        }
+    }
     let profile = Profile {
         name: name.into(),
         dir: Profile::dir_for(home, name),
@@ -221,7 +304,7 @@ pub fn login(
         role,
         token,
         // Logging in again keeps a prefetch the centre set for this device.
-        prefetch: Profile::load(home, name).map_or(DEFAULT_PREFETCH, |p| p.prefetch),
+        prefetch: previous.map_or(DEFAULT_PREFETCH, |p| p.prefetch),
     };
     profile.save()?;
     Ok(profile)

@@ -1,5 +1,6 @@
 //! The HTTP round trip to the queue server: compressed JSON both ways, one keep-alive
-//! connection, and errors sorted into "link down" (retry later) and "refused" (show why).
+//! connection, this build's protocol version on every request, and errors sorted into
+//! "link down" (retry later), "refused" (show why) and "another protocol" (update a side).
 
 use std::time::Duration;
 
@@ -7,8 +8,8 @@ use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::protocol::{
-    self, Encoding, ErrorBody, LOGIN_PATH, LoginRequest, LoginResponse, SYNC_PATH, SyncRequest,
-    SyncResponse,
+    self, Encoding, ErrorBody, LOGIN_PATH, LoginRequest, LoginResponse, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -24,6 +25,13 @@ pub enum RemoteError {
     Refused(String),
     #[error("server URL '{0}' is not valid")]
     BadUrl(String),
+    /// The server does not speak this build's protocol; the text says which side to
+    /// update. Asking again soon would get the same answer.
+    #[error("{0}")]
+    Incompatible(String),
+    /// The request could not be written (a fault of this build); nothing was sent.
+    #[error("the request cannot be sent: {0}")]
+    Encode(String),
 }
 
 /// A connection to one server as one device.
@@ -65,13 +73,16 @@ impl Remote {
         auth: bool,
     ) -> Result<Resp, RemoteError> {
         let url = format!("{}{}", self.base, path);
+        let body = protocol::try_encode(body, Encoding::Zstd)
+            .map_err(|e| RemoteError::Encode(e.to_string()))?;
         let mut req = self
             .http
             .post(&url)
             .header(CONTENT_TYPE, "application/json")
             .header(CONTENT_ENCODING, "zstd")
             .header(ACCEPT_ENCODING, "zstd")
-            .body(protocol::encode(body, Encoding::Zstd));
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION)
+            .body(body);
         if auth {
             req = req.header(AUTHORIZATION, format!("Bearer {}", self.token));
         }
@@ -102,6 +113,7 @@ impl Remote {
             .unwrap_or_else(|_| format!("HTTP {status}"));
         Err(match status.as_u16() {
             401 => RemoteError::Unauthorized(reason),
+            426 => RemoteError::Incompatible(reason),
             // A proxy or an overloaded server: the link is as good as down.
             502..=504 => RemoteError::Offline(reason),
             _ => RemoteError::Refused(reason),

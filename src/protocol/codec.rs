@@ -60,22 +60,34 @@ pub enum CodecError {
     Corrupt(String),
     #[error("body is not valid JSON for this request: {0}")]
     Json(String),
+    #[error("body cannot be written as JSON: {0}")]
+    Serialize(#[source] serde_json::Error),
+    #[error("body cannot be compressed: {0}")]
+    Compress(#[source] std::io::Error),
 }
 
-/// Serialise and compress.
-pub fn encode<T: Serialize>(value: &T, encoding: Encoding) -> Vec<u8> {
-    let json = serde_json::to_vec(value).unwrap_or_default();
+/// Serialise and compress, or say why not: for bodies that carry workers' answers.
+pub fn try_encode<T: Serialize>(value: &T, encoding: Encoding) -> Result<Vec<u8>, CodecError> {
+    let json = serde_json::to_vec(value).map_err(CodecError::Serialize)?;
     match encoding {
-        Encoding::Identity => json,
+        Encoding::Identity => Ok(json),
         // Level 3 is zstd's default: the gain of higher levels is small on short bodies.
-        Encoding::Zstd => zstd::bulk::compress(&json, 3).unwrap_or(json),
+        Encoding::Zstd => zstd::bulk::compress(&json, 3).map_err(CodecError::Compress),
         Encoding::Gzip => {
             use std::io::Write;
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            let _ = enc.write_all(&json);
-            enc.finish().unwrap_or_default()
+            enc.write_all(&json)
+                .and_then(|()| enc.finish())
+                .map_err(CodecError::Compress)
         }
     }
+}
+
+/// Serialise and compress a value whose serialisation cannot fail (the protocol's own
+/// types: no maps with non-text keys). Should compression fail all the same, the body is
+/// empty and the peer refuses it as invalid JSON; it never carries a wrong label.
+pub fn encode<T: Serialize>(value: &T, encoding: Encoding) -> Vec<u8> {
+    try_encode(value, encoding).unwrap_or_default()
 }
 
 /// Decompress (at most `limit` bytes) and parse.
@@ -129,6 +141,14 @@ mod tests {
             let back: SyncRequest = decode(&body, enc, 1 << 20).unwrap();
             assert_eq!(back, req);
         }
+    }
+
+    #[test]
+    fn a_body_that_cannot_be_written_is_an_error() {
+        // JSON object keys must be text.
+        let value: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        let err = try_encode(&value, Encoding::Zstd).unwrap_err();
+        assert!(matches!(err, CodecError::Serialize(_)), "{err}");
     }
 
     #[test]

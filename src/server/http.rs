@@ -124,6 +124,10 @@ impl From<CodecError> for ApiError {
             CodecError::UnknownEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             CodecError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             CodecError::Corrupt(_) | CodecError::Json(_) => StatusCode::BAD_REQUEST,
+            // Only writing a reply fails this way: ours, not the client's.
+            CodecError::Serialize(_) | CodecError::Compress(_) => {
+                return ApiError::internal("encode reply", e);
+            }
         };
         ApiError::new(status, e.to_string())
     }
@@ -217,6 +221,21 @@ fn response_encoding(headers: &HeaderMap) -> Encoding {
     )
 }
 
+/// Refuse a client whose protocol version this server does not serve, with a line that
+/// says which side to update. Checked first: nothing else of such a request is read.
+fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
+    let declared = headers.get(protocol::PROTOCOL_HEADER).map(|v| v.as_bytes());
+    protocol::request_version(declared)
+        .and_then(|client| protocol::served(client, protocol::PROTOCOL_VERSION))
+        .map_err(|e| {
+            let status = match e {
+                protocol::VersionError::Unreadable(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::UPGRADE_REQUIRED,
+            };
+            ApiError::new(status, e.to_string())
+        })
+}
+
 /// Run blocking store work off the async threads.
 async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
@@ -261,6 +280,7 @@ async fn login(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    check_protocol(&headers)?;
     let request: LoginRequest = read_request(&headers, body).await?;
     let user = request.user.trim().to_string();
     if user.is_empty() || user.len() > 64 {
@@ -309,6 +329,7 @@ async fn sync(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    check_protocol(&headers)?;
     let who = authenticate(&api, &headers).await?;
     if !SYNC_ROLES.contains(&who.role) {
         return Err(ApiError::new(

@@ -1,0 +1,125 @@
+//! The local store's schema and its versions. A store lives on a worker's machine for
+//! years, so its version is kept in `PRAGMA user_version` and every change is a new
+//! migration appended to `MIGRATIONS`, run in order in one transaction.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{StoreError, db_error};
+
+/// `MIGRATIONS[i]` brings a store from version `i` to `i + 1`. Never edit a shipped
+/// entry: stores on workers' machines already ran it. Append a new one.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: the task cache, the outbox, drafts and sync state.
+    "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE projects (
+    name TEXT PRIMARY KEY, version TEXT NOT NULL, schema TEXT NOT NULL);
+-- state: 0 queued, 1 answered, 2 skipped. `replaces`: a sent answer taken back by undo,
+-- which the next answer to this task corrects on the server.
+CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY, project TEXT NOT NULL, text TEXT NOT NULL, suggestion TEXT,
+    expires INTEGER NOT NULL, seq INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,
+    replaces INTEGER);
+CREATE INDEX tasks_queue ON tasks(project, state, seq);
+-- AUTOINCREMENT: an answer id is never reused, even after a withdrawn answer is deleted,
+-- because the server treats a reused id with other content as a conflict.
+-- sent: 0 unsent, 1 stored by the server, 2 refused (by the server, or set aside here
+-- because it could not be read). undone: taken back.
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, task INTEGER NOT NULL, project TEXT NOT NULL,
+    value TEXT NOT NULL, answered_at INTEGER NOT NULL, replaces INTEGER,
+    sent INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0, reason TEXT);
+CREATE INDEX outbox_unsent ON outbox(sent, id);
+CREATE TABLE released (task INTEGER PRIMARY KEY);
+CREATE TABLE drafts (task INTEGER PRIMARY KEY, value TEXT NOT NULL);
+",
+];
+
+/// The schema version this build writes.
+pub const STORE_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Stores made before versioning (user_version 0) were created by exactly this text, run
+/// on every open outside a transaction. Running it again completes one that a power cut
+/// left half made; what it then holds is version 1.
+const UNVERSIONED: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS projects (
+    name TEXT PRIMARY KEY, version TEXT NOT NULL, schema TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY, project TEXT NOT NULL, text TEXT NOT NULL, suggestion TEXT,
+    expires INTEGER NOT NULL, seq INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,
+    replaces INTEGER);
+CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(project, state, seq);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, task INTEGER NOT NULL, project TEXT NOT NULL,
+    value TEXT NOT NULL, answered_at INTEGER NOT NULL, replaces INTEGER,
+    sent INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0, reason TEXT);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent, id);
+CREATE TABLE IF NOT EXISTS released (task INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS drafts (task INTEGER PRIMARY KEY, value TEXT NOT NULL);
+";
+
+/// The tables of an unversioned store: any of them present means the file was made by
+/// the code before versioning, not a fresh one.
+const UNVERSIONED_TABLES: &str = "'meta', 'projects', 'tasks', 'outbox', 'released', 'drafts'";
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Refuse a store written by a newer build, before anything is written to it.
+pub(super) fn refuse_newer(conn: &Connection, path: &str) -> Result<(), StoreError> {
+    let found = user_version(conn).map_err(db_error(path))?;
+    if found > STORE_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_string(),
+            found,
+            known: STORE_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Bring the store to `STORE_VERSION`, in one transaction: a failure or a power cut
+/// leaves it at the version it had. IMMEDIATE, so two connections opening a fresh store
+/// at once (the screen and the sync engine) migrate it once.
+pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let db = db_error(path);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let mut version = user_version(&tx).map_err(db)?;
+    if version > STORE_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_string(),
+            found: version,
+            known: STORE_VERSION,
+        });
+    }
+    if version == STORE_VERSION {
+        return Ok(());
+    }
+    if version == 0 {
+        let unversioned: i64 = tx
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM sqlite_master
+                     WHERE type = 'table' AND name IN ({UNVERSIONED_TABLES})"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        if unversioned > 0 {
+            tx.execute_batch(UNVERSIONED).map_err(db)?;
+            version = 1;
+        }
+    }
+    for sql in &MIGRATIONS[version as usize..] {
+        tx.execute_batch(sql).map_err(db)?;
+    }
+    // The header field is written in the same transaction as the tables.
+    tx.execute_batch(&format!("PRAGMA user_version = {STORE_VERSION}"))
+        .map_err(db)?;
+    tx.commit().map_err(db)
+}
