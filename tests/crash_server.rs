@@ -139,7 +139,9 @@ fn device(profile: Profile, seed: u64, stop: Arc<AtomicBool>, synced: Arc<Atomic
                         if ack.status == AckStatus::Dup {
                             worked.dups += 1;
                         }
-                        let AnswerValue::Labels(labels) = &answer.value;
+                        let AnswerValue::Labels(labels) = &answer.value else {
+                            panic!("a classify answer holds labels");
+                        };
                         let n = item_of[&answer.task];
                         worked.acked.insert(n, labels[0].clone());
                     }

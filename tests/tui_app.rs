@@ -411,7 +411,9 @@ fn multi_label_toggles_are_saved_as_drafts_and_drafts_come_back() {
         .collect();
     assert_eq!(drafts.len(), 2, "one draft per toggle: {fx:?}");
     assert_eq!(drafts[1].0, 1);
-    let AnswerValue::Labels(ids) = &drafts[1].1;
+    let AnswerValue::Labels(ids) = &drafts[1].1 else {
+        panic!("a classify draft holds labels");
+    };
     assert_eq!(ids.len(), 2, "the second draft holds both choices");
 
     // A draft for a task further down the queue waits until that task is on screen.

@@ -4,23 +4,55 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::form::{FieldIssue, FormValues};
 use super::{Project, TaskKind};
 
-/// What a worker answered. Serialised externally tagged, e.g. `{"labels":["food"]}`.
+/// What a worker answered. Serialised externally tagged, e.g. `{"labels":["food"]}` or
+/// `{"form":{"fields":{"vendor":"Naivas"}}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum AnswerValue {
     /// Label ids for a classify task: exactly one unless the project is multi-label.
     Labels(Vec<String>),
+    /// The values of an entry task's form, as typed.
+    Form(FormValues),
 }
 
 impl AnswerValue {
-    /// The value in a stable, compact text form (for export and comparisons).
+    /// The value in a stable, compact text form (for export and comparisons): labels
+    /// joined by `|`; a form as JSON with its keys in order and no `|` (written
+    /// `\u007c`, the same JSON), so it can stand where label lists are `|`-joined.
     pub fn to_compact(&self) -> String {
         match self {
             AnswerValue::Labels(labels) => labels.join("|"),
+            AnswerValue::Form(values) => form_compact(values),
         }
     }
+}
+
+/// JSON of form values, built as a `Value` (whose printing cannot fail).
+fn form_compact(values: &FormValues) -> String {
+    use serde_json::{Map, Value};
+    let strings = |m: &std::collections::BTreeMap<String, String>| {
+        Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
+    };
+    let mut out = Map::new();
+    if !values.fields.is_empty() {
+        out.insert("fields".into(), strings(&values.fields));
+    }
+    if !values.groups.is_empty() {
+        let groups = values
+            .groups
+            .iter()
+            .map(|(id, rows)| (id.clone(), Value::Array(rows.iter().map(strings).collect())))
+            .collect();
+        out.insert("groups".into(), Value::Object(groups));
+    }
+    Value::Object(out).to_string().replace('|', "\\u007c")
 }
 
 /// Why an answer does not fit its project. The text is shown to the worker as is.
@@ -34,6 +66,20 @@ pub enum AnswerError {
     UnknownLabel(String),
     #[error("label '{0}' given twice")]
     Repeated(String),
+    #[error("{0}")]
+    Field(FieldIssue),
+    #[error("this answer is a {given}, but the project takes a {wanted}")]
+    WrongKind {
+        given: &'static str,
+        wanted: &'static str,
+    },
+}
+
+fn kind_word(value: &AnswerValue) -> &'static str {
+    match value {
+        AnswerValue::Labels(_) => "label choice",
+        AnswerValue::Form(_) => "filled-in form",
+    }
 }
 
 impl Project {
@@ -59,6 +105,21 @@ impl Project {
                 }
                 Ok(())
             }
+            (TaskKind::Entry, AnswerValue::Form(values)) => match &self.form {
+                Some(form) => form.validate(values).map_err(AnswerError::Field),
+                None => Err(AnswerError::WrongKind {
+                    given: kind_word(value),
+                    wanted: "form it does not have",
+                }),
+            },
+            (TaskKind::Classify, _) => Err(AnswerError::WrongKind {
+                given: kind_word(value),
+                wanted: "label choice",
+            }),
+            (TaskKind::Entry, _) => Err(AnswerError::WrongKind {
+                given: kind_word(value),
+                wanted: "filled-in form",
+            }),
         }
     }
 
@@ -81,6 +142,10 @@ impl Project {
                 }
                 AnswerValue::Labels(labels)
             }
+            AnswerValue::Form(values) => match &self.form {
+                Some(form) => AnswerValue::Form(form.normalise(values)),
+                None => value.clone(),
+            },
         }
     }
 }

@@ -1,7 +1,8 @@
-//! The domain model: projects, label schemas, tasks, answers, and the validation of an
-//! answer against its project. Pure code: no files, sockets or terminals.
+//! The domain model: projects, label schemas, data-entry forms, tasks, answers, and the
+//! validation of an answer against its project. Pure code: no files, sockets or terminals.
 
 mod answer;
+pub mod form;
 mod project;
 mod text;
 

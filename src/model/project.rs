@@ -4,13 +4,16 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::form::{FieldFile, Form, form_from_file};
 use super::line_of;
 
-/// The kinds of task. Later kinds (transcribe, entry) add variants here.
+/// The kinds of task. Later kinds (transcribe) add variants here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     Classify,
+    /// Data entry: a source document beside a typed form (`Project::form`).
+    Entry,
 }
 
 /// One label of a classify project: the key is what the worker presses.
@@ -36,6 +39,9 @@ pub struct Project {
     pub labels: Vec<Label>,
     #[serde(default)]
     pub multi_label: bool,
+    /// The form of an entry project; None for other kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Form>,
     /// Answers wanted per task.
     pub overlap: u32,
     /// How long a lease lasts, in seconds of server time.
@@ -67,6 +73,10 @@ struct ProjectFile {
     lease: Spanned<String>,
     #[serde(default)]
     labels: Vec<Spanned<LabelFile>>,
+    #[serde(default)]
+    date_format: Option<Spanned<String>>,
+    #[serde(default)]
+    fields: Vec<Spanned<FieldFile>>,
 }
 
 #[derive(Deserialize)]
@@ -124,11 +134,12 @@ impl Project {
         }
         let kind = match raw.kind.get_ref().as_str() {
             "classify" => TaskKind::Classify,
+            "entry" => TaskKind::Entry,
             other => {
                 return Err(err(
                     raw.kind.span().start,
                     format!(
-                        "kind '{}' is not known; use \"classify\"",
+                        "kind '{}' is not known; use \"classify\" or \"entry\"",
                         super::sanitize_line(other)
                     ),
                 ));
@@ -156,6 +167,41 @@ impl Project {
                 )
             })?;
 
+        let mut project = Project {
+            name: name.to_string(),
+            title: raw.title.get_ref().trim().to_string(),
+            kind,
+            instructions: raw.instructions.trim().to_string(),
+            labels: Vec::new(),
+            multi_label: raw.multi_label,
+            form: None,
+            overlap: overlap as u32,
+            lease_secs,
+        };
+        if kind == TaskKind::Entry {
+            if let Some(first) = raw.labels.first() {
+                return Err(err(
+                    first.span().start,
+                    "an entry project has [[fields]], not [[labels]]".into(),
+                ));
+            }
+            let form = form_from_file(raw.date_format.as_ref(), &raw.fields)
+                .map_err(|(offset, message)| err(offset, message))?;
+            project.form = Some(form);
+            return Ok(project);
+        }
+        if let Some(first) = raw.fields.first() {
+            return Err(err(
+                first.span().start,
+                "[[fields]] belong to entry projects (kind = \"entry\")".into(),
+            ));
+        }
+        if let Some(f) = &raw.date_format {
+            return Err(err(
+                f.span().start,
+                "date_format belongs to entry projects".into(),
+            ));
+        }
         if raw.labels.is_empty() {
             return Err(err(
                 0,
@@ -218,16 +264,8 @@ impl Project {
             });
         }
 
-        Ok(Project {
-            name: name.to_string(),
-            title: raw.title.get_ref().trim().to_string(),
-            kind,
-            instructions: raw.instructions.trim().to_string(),
-            labels,
-            multi_label: raw.multi_label,
-            overlap: overlap as u32,
-            lease_secs,
-        })
+        project.labels = labels;
+        Ok(project)
     }
 
     /// An error about label `index`'s key in the file `text` this project was read from,

@@ -240,6 +240,11 @@ impl App {
         };
         let screen: Box<dyn Screen> = match project.kind {
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
+            TaskKind::Entry => {
+                return cx.shared.say(
+                    "data-entry projects cannot be worked on this screen yet; pick another".into(),
+                );
+            }
         };
         self.screens.push(screen);
     }

@@ -156,6 +156,7 @@ impl Mode {
     pub fn for_kind(kind: TaskKind) -> Mode {
         match kind {
             TaskKind::Classify => Mode::Classify,
+            TaskKind::Entry => Mode::Entry,
         }
     }
 }

@@ -59,7 +59,10 @@ impl Current {
 
     /// Mark exactly the labels of `value`.
     fn mark(&mut self, project: &Project, value: &AnswerValue) {
-        let AnswerValue::Labels(ids) = value;
+        let ids: &[String] = match value {
+            AnswerValue::Labels(ids) => ids,
+            AnswerValue::Form(_) => &[],
+        };
         for (selected, label) in self.selected.iter_mut().zip(&project.labels) {
             *selected = ids.contains(&label.id);
         }
