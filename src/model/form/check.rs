@@ -29,6 +29,22 @@ impl fmt::Display for FieldPath {
     }
 }
 
+impl FieldPath {
+    /// Read back `total` or `items[1].qty` (as `Display` writes them).
+    pub fn parse(s: &str) -> Option<FieldPath> {
+        let Some((group, rest)) = s.split_once('[') else {
+            return Some(FieldPath::Field(s.to_string()));
+        };
+        let (row, column) = rest.split_once("].")?;
+        let row: usize = row.parse().ok()?;
+        Some(FieldPath::Cell {
+            group: group.to_string(),
+            row: row.checked_sub(1)?,
+            column: column.to_string(),
+        })
+    }
+}
+
 /// One thing wrong with a form's values, in words a worker can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldIssue {
@@ -212,6 +228,35 @@ impl Form {
             }
         }
         issues
+    }
+
+    /// What is wrong with the values given, ignoring what is missing (required fields,
+    /// rows, totals): for gold, which may name only some fields.
+    pub fn given_issues(&self, values: &FormValues) -> Vec<FieldIssue> {
+        self.issues(values)
+            .into_iter()
+            .filter(|i| {
+                let given = !values.get(&i.path).trim().is_empty();
+                let unknown = match &i.path {
+                    FieldPath::Field(id) => self.field(id).is_none(),
+                    FieldPath::Cell { .. } => false,
+                };
+                let total = matches!(&i.path, FieldPath::Field(id)
+                    if self.fields.iter().any(|f| matches!(&f.kind, FieldKind::Group(g)
+                        if g.total.as_ref().is_some_and(|t| &t.equals == id))));
+                unknown || (given && !(total && self.canonical_ok(&i.path, values)))
+            })
+            .collect()
+    }
+
+    /// Whether the value at `path` reads on its own (a total may still not add up).
+    fn canonical_ok(&self, path: &FieldPath, values: &FormValues) -> bool {
+        match path {
+            FieldPath::Field(id) => self
+                .field(id)
+                .is_some_and(|f| self.canonical(f, values.get(path)).is_ok()),
+            FieldPath::Cell { .. } => false,
+        }
     }
 
     /// The first thing wrong, if anything is.

@@ -285,7 +285,7 @@ impl<'a> TaskReader<'a> {
                 }
                 let line = *line;
                 break match serde_json::from_str::<JsonTask>(text) {
-                    Ok(t) => match gold_of_json(t.gold) {
+                    Ok(t) => match gold_of_json(self.project, t.gold) {
                         Ok(gold) => (line, (t.id, t.text, t.suggestion, gold)),
                         Err(message) => return Some(Err(self.error(line, message))),
                     },
@@ -307,8 +307,25 @@ impl<'a> TaskReader<'a> {
                         i.map(|i| record.get(i).unwrap_or("").trim().to_string())
                             .filter(|s| !s.is_empty())
                     };
-                    let gold = optional(columns.gold)
-                        .map(|g| g.split('|').map(|l| l.trim().to_string()).collect());
+                    let gold = match optional(columns.gold) {
+                        // An entry task's gold cell holds the same JSON object as JSONL.
+                        Some(g) if self.project.form.is_some() => match serde_json::from_str(&g) {
+                            Ok(value) => match gold_of_json(self.project, Some(value)) {
+                                Ok(gold) => gold,
+                                Err(message) => {
+                                    return Some(Err(self.error(line, message)));
+                                }
+                            },
+                            Err(e) => {
+                                let message =
+                                    format!("gold is not a JSON object of field values: {e}");
+                                return Some(Err(self.error(line, message)));
+                            }
+                        },
+                        other => {
+                            other.map(|g| g.split('|').map(|l| l.trim().to_string()).collect())
+                        }
+                    };
                     (
                         line,
                         (
@@ -369,9 +386,19 @@ fn csv_columns(headers: &csv::StringRecord) -> Result<CsvColumns, String> {
     }
 }
 
-/// Gold in JSONL: one label id, or a list of them for multi-label projects.
-fn gold_of_json(value: Option<serde_json::Value>) -> Result<Option<Vec<String>>, String> {
+/// Gold in JSONL: one label id, or a list of them for multi-label projects; for an entry
+/// project an object of field values (`entry::gold_of_json`).
+fn gold_of_json(
+    project: &Project,
+    value: Option<serde_json::Value>,
+) -> Result<Option<Vec<String>>, String> {
     use serde_json::Value;
+    if let Some(form) = &project.form {
+        return match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => super::entry::gold_of_json(form, v).map(|g| Some(vec![g])),
+        };
+    }
     let bad = || "gold must be a label id or a list of label ids".to_string();
     match value {
         None | Some(Value::Null) => Ok(None),
@@ -435,7 +462,7 @@ fn check_task(
             label_list(project)
         ));
     }
-    if let Some(gold) = &gold {
+    if let Some(gold) = gold.as_ref().filter(|_| project.form.is_none()) {
         if let Some(unknown) = gold.iter().find(|g| project.label(g).is_none()) {
             return Err(format!(
                 "unknown label '{}' in gold; labels are: {}",

@@ -1,6 +1,7 @@
 //! Admin operations behind `kazi admin` and `kazi export`: users and their enrolment
 //! codes, projects, task import (`import`), and export with provenance.
 
+mod entry;
 mod import;
 
 use std::io::Write;
@@ -138,6 +139,9 @@ pub fn export(
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> Result<u64, AdminError> {
+    if let Some(form) = store.project(project)?.and_then(|p| p.form) {
+        return export_entry(store, project, &form, format, out);
+    }
     // The store's callback can only stop the walk; the write error itself is kept here
     // and returned with its kind.
     let mut failed: Option<std::io::Error> = None;
@@ -194,6 +198,59 @@ pub fn export(
                     answers.as_str(),
                 ])
                 .map_err(|e| write_err(csv_io(e)))
+            });
+            if walked.is_ok() {
+                csv.flush().map_err(AdminError::Write)?;
+            }
+            walked
+        }
+    };
+    if let Some(e) = failed {
+        return Err(AdminError::Write(e));
+    }
+    let count = walked?;
+    out.flush().map_err(AdminError::Write)?;
+    Ok(count)
+}
+
+/// Export of an entry project: JSONL with nested values and per-field agreement, or CSV
+/// with one column per field (two walks: the first finds how many rows each group
+/// needs, so the header is right before the first record).
+fn export_entry(
+    store: &dyn Store,
+    project: &str,
+    form: &crate::model::form::Form,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, AdminError> {
+    let mut failed: Option<std::io::Error> = None;
+    let mut write_err = |e: std::io::Error| {
+        failed = Some(e);
+        StoreError::Aborted("cannot write the export".into())
+    };
+    let walked = match format {
+        ExportFormat::Jsonl => store.export(project, &mut |task: TaskRecord| {
+            let line = entry::jsonl_line(form, &task, task.agreement.map(rounded))?;
+            out.write_all(line.as_bytes())
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(&mut write_err)
+        }),
+        ExportFormat::Csv => {
+            let mut rows = std::collections::BTreeMap::new();
+            store.export(project, &mut |task: TaskRecord| {
+                entry::grow_rows(&task, &mut rows)
+            })?;
+            let header = entry::csv_header(form, &rows);
+            let mut csv = csv::Writer::from_writer(&mut *out);
+            csv.write_record(&header)
+                .map_err(|e| AdminError::Write(csv_io(e)))?;
+            let walked = store.export(project, &mut |task: TaskRecord| {
+                let agreement = task
+                    .agreement
+                    .map(|x| rounded(x).to_string())
+                    .unwrap_or_default();
+                let record = entry::csv_record(&header, &task, &agreement)?;
+                csv.write_record(&record).map_err(|e| write_err(csv_io(e)))
             });
             if walked.is_ok() {
                 csv.flush().map_err(AdminError::Write)?;

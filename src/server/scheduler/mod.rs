@@ -4,6 +4,7 @@
 //! `rules` (pure) and acts through a store's `SyncTx`, inside that store's transaction.
 
 mod answers;
+pub mod double_entry;
 pub mod rules;
 
 use crate::model::Project;

@@ -82,8 +82,11 @@ pub fn is_complete(counted: i64, overlap: i64) -> bool {
 }
 
 /// The majority over a task's answers in normal form, so answers stored in another label
-/// order still count as one vote.
+/// order still count as one vote. An entry task is decided field by field instead.
 pub fn aggregate(project: &Project, values: &[AnswerValue]) -> Decision {
+    if let Some(form) = &project.form {
+        return super::double_entry::decide(form, values);
+    }
     let compact: Vec<String> = values
         .iter()
         .map(|v| project.normalise(v).to_compact())
