@@ -8,7 +8,7 @@ mod text;
 
 pub use answer::{AnswerError, AnswerValue, Role};
 pub use project::{Label, Project, ProjectError, TaskKind, parse_duration_secs};
-pub use text::{sanitize, sanitize_line, text_width, wrap};
+pub use text::{sanitize, sanitize_line, text_width, wrap, wrap_layout};
 
 /// A task as the worker sees it: the server's id, the text to classify, and an optional
 /// model suggestion (a label id) to pre-select.

@@ -113,9 +113,41 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Lines of sanitised text as laid out (receipts and forms keep their columns): every
+/// space kept, a line longer than `width` columns cut between grapheme clusters.
+pub fn wrap_layout(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for hard in text.split('\n') {
+        let mut line = String::new();
+        let mut line_w = 0;
+        for g in hard.trim_end().graphemes(true) {
+            let gw = text_width(g);
+            if line_w + gw > width && line_w > 0 {
+                lines.push(std::mem::take(&mut line));
+                line_w = 0;
+            }
+            line.push_str(g);
+            line_w += gw;
+        }
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layout_wrap_keeps_columns() {
+        assert_eq!(
+            wrap_layout("Milk\n  2 x 60.00     120.00", 40),
+            vec!["Milk", "  2 x 60.00     120.00"]
+        );
+        assert_eq!(wrap_layout("abcdef", 4), vec!["abcd", "ef"]);
+        assert_eq!(wrap_layout("电视机", 4), vec!["电视", "机"]);
+    }
 
     #[test]
     fn escape_sequences_become_inert() {

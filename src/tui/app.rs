@@ -8,7 +8,7 @@ use std::any::Any;
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
-use super::screen::{Classify, Context, Nav, Picker, Screen, ScreenId, Shared};
+use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared};
 use super::theme::Theme;
 use crate::model::{AnswerValue, Project, Task, TaskKind};
 
@@ -240,11 +240,7 @@ impl App {
         };
         let screen: Box<dyn Screen> = match project.kind {
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
-            TaskKind::Entry => {
-                return cx.shared.say(
-                    "data-entry projects cannot be worked on this screen yet; pick another".into(),
-                );
-            }
+            TaskKind::Entry => Box::new(Entry::open(project, &mut cx)),
         };
         self.screens.push(screen);
     }
@@ -279,6 +275,12 @@ impl App {
     pub fn classify(&self) -> Option<&Classify> {
         let top: &dyn Any = self.screens.last()?.as_ref();
         top.downcast_ref::<Classify>()
+    }
+
+    /// The entry screen, when it is the one on top.
+    pub fn entry(&self) -> Option<&Entry> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<Entry>()
     }
 
     pub fn overlays(&self) -> &[Overlay] {
@@ -332,6 +334,9 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
             Taken::Effect(effect) => cx.effect(effect),
         }
         return;
+    }
+    if screen.takes_text() && key.plain_char().is_some() {
+        return screen.on_key(key, None, cx);
     }
     match action {
         Some(Action::Quit) => cx.effect(Effect::Quit),

@@ -38,10 +38,14 @@ pub enum Action {
     Edit,
     Note,
     Feedback,
+    AddRow,
+    RemoveRow,
+    ScrollUp,
+    ScrollDown,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 27] = [
         Action::Help,
         Action::Quit,
         Action::Undo,
@@ -65,6 +69,10 @@ impl Action {
         Action::Edit,
         Action::Note,
         Action::Feedback,
+        Action::AddRow,
+        Action::RemoveRow,
+        Action::ScrollUp,
+        Action::ScrollDown,
     ];
 
     /// The name used in keymap files.
@@ -106,6 +114,10 @@ impl Action {
             Action::Edit => ("edit", "write the answer yourself"),
             Action::Note => ("note", "write a note on why"),
             Action::Feedback => ("feedback", "show feedback on your answers"),
+            Action::AddRow => ("add_row", "add a row to the table (line items)"),
+            Action::RemoveRow => ("remove_row", "remove the table row you are on"),
+            Action::ScrollUp => ("scroll_up", "scroll the document up"),
+            Action::ScrollDown => ("scroll_down", "scroll the document down"),
         }
     }
 }

@@ -190,6 +190,10 @@ pub struct FormValues {
     pub fields: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub groups: BTreeMap<String, Vec<BTreeMap<String, String>>>,
+    /// Drafts only: the path the worker was at (`items[2].qty`), so a form comes back
+    /// after a crash with its cursor. The normal form drops it: never sent as an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 impl FormValues {

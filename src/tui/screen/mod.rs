@@ -4,6 +4,7 @@
 //! reaching into the App. A new screen goes here and into `App::open`.
 
 pub mod classify;
+pub mod entry;
 pub mod picker;
 
 use std::any::Any;
@@ -21,6 +22,7 @@ use super::widgets::help::HelpRow;
 use crate::model::Project;
 
 pub use classify::{Classify, Current, Preselect};
+pub use entry::Entry;
 pub use picker::Picker;
 
 /// Which screen is showing (overlays are drawn on top of any).
@@ -30,6 +32,8 @@ pub enum ScreenId {
     Picker,
     /// Tasks of a classification project (or the empty state while none are cached).
     Classify,
+    /// Tasks of a data-entry project: a document beside its form.
+    Entry,
 }
 
 /// One screen of the worker's terminal.
@@ -53,6 +57,11 @@ pub trait Screen: Any + Send + fmt::Debug {
     fn guide(&self, keymap: &Keymap, width: usize) -> Option<String>;
     /// Rows this screen adds to the help overlay (before the keymap's), and notes after.
     fn help(&self) -> ScreenHelp;
+    /// Whether printable keys are typed into the screen (a form field) before any
+    /// binding, global ones included: `?` is a character there, not help.
+    fn takes_text(&self) -> bool {
+        false
+    }
 }
 
 /// A screen's own part of the help overlay.

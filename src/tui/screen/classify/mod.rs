@@ -2,7 +2,7 @@
 //! label keys that toggle and a submit (multi-label). It owns the queue of tasks, the
 //! selection, drafts and the preselected suggestion; drawing is in `view`.
 
-mod view;
+pub(crate) mod view;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};

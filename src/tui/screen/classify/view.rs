@@ -64,7 +64,7 @@ pub(super) fn guide(screen: &Classify, keymap: &Keymap, width: usize) -> Option<
     Some(guide)
 }
 
-fn empty_state(p: &mut Painter, link: Link, body: Rect) {
+pub(crate) fn empty_state(p: &mut Painter, link: Link, body: Rect) {
     let lines: &[&str] = match link {
         Link::Offline => &[
             "No tasks on this computer yet.",
