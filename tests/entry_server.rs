@@ -230,3 +230,35 @@ async fn two_entries_are_compared_field_by_field_and_exported() {
     assert_eq!(col("items[1].description"), "Sukuma wiki bunch");
     assert_eq!(col("total"), "KES 735");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_from_before_data_entry_never_gets_an_entry_project_and_keeps_syncing() {
+    let s = receipts_server().await;
+    s.add_project(&harness::project(1));
+    s.import_numbered("shop", 2);
+    let old = s.enrol("old", Role::Worker).await;
+    // What a client before data entry sends: no kinds.
+    let mut request = harness::want("receipts", 5);
+    request.kinds.clear();
+    request.want.push(kazi::protocol::Want {
+        project: "shop".into(),
+        count: 1,
+    });
+    let reply = s.sync(&old, &request).await;
+    let names: Vec<&str> = reply.projects.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["shop"], "the entry project is left out of its list");
+    assert!(
+        reply.leases.iter().all(|l| l.project == "shop"),
+        "{:?}",
+        reply.leases
+    );
+    assert_eq!(reply.leases.len(), 1);
+    // The reply is one the old client can read: no entry schema in it.
+    let json = serde_json::to_string(&reply).unwrap();
+    assert!(!json.contains("\"entry\""), "{json}");
+    // A current client gets both.
+    let new = s.enrol("new", Role::Worker).await;
+    let reply = s.want(&new, "receipts", 1).await;
+    assert_eq!(reply.projects.len(), 2);
+    assert_eq!(reply.leases[0].project, "receipts");
+}

@@ -123,6 +123,7 @@ impl SimClient {
             }],
             known: self.known.clone(),
             seen: Some(self.seen),
+            kinds: Vec::new(),
         };
         let start = Instant::now();
         let reply = self.remote.sync(&request).await;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::TaskKind;
 use crate::protocol::{AnswerUpload, MAX_ANSWERS_PER_SYNC, MAX_WANT_PER_SYNC, SyncRequest, Want};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +84,7 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
         want,
         known: state.known.clone(),
         seen: Some(state.seen),
+        kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
     })
 }
 

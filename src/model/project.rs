@@ -16,6 +16,18 @@ pub enum TaskKind {
     Entry,
 }
 
+impl TaskKind {
+    pub const ALL: [TaskKind; 2] = [TaskKind::Classify, TaskKind::Entry];
+
+    /// The name in project files and on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::Classify => "classify",
+            TaskKind::Entry => "entry",
+        }
+    }
+}
+
 /// One label of a classify project: the key is what the worker presses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {

@@ -68,6 +68,11 @@ pub struct SyncRequest {
     /// again. Absent: the client keeps no such count, and nothing is sent again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen: Option<u64>,
+    /// Task kinds this client can show (`"entry"`, ...); classify always. Absent: a
+    /// client from before data entry, which is never sent projects of other kinds (it
+    /// could not read their schemas, and its whole sync would fail on them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -236,12 +236,16 @@ async fn reply(response: reqwest::Response) -> Reply {
     }
 }
 
+/// What a current client asks: `count` tasks of `project`, able to show every kind.
 pub fn want(project: &str, count: u32) -> SyncRequest {
     SyncRequest {
         want: vec![Want {
             project: project.into(),
             count,
         }],
+        kinds: kazi::model::TaskKind::ALL
+            .map(|k| k.name().to_string())
+            .to_vec(),
         ..SyncRequest::default()
     }
 }

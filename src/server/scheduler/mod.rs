@@ -56,6 +56,9 @@ pub fn sync(
         let Some(entry) = catalogue.get(want.project.as_str()) else {
             continue;
         };
+        if !rules::kind_offered(projects.get(tx, entry.id)?.kind, &request.kinds) {
+            continue;
+        }
         let resent = leases.iter().filter(|l| l.project == want.project).count();
         let count = budget.allow(want.count, resent);
         let granted = grant_leases(tx, who, &want.project, entry, count, now, reply)?;
@@ -64,7 +67,10 @@ pub fn sync(
     }
     let mut schemas = Vec::new();
     for id in rules::stale_schemas(&request.known, &catalogue) {
-        schemas.push(projects.get(tx, id)?.clone());
+        let project = projects.get(tx, id)?;
+        if rules::kind_offered(project.kind, &request.kinds) {
+            schemas.push(project.clone());
+        }
     }
     let done_today = tx.answers_since(who.user_id, rules::day_start(now))?;
 

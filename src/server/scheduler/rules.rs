@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{AnswerError, AnswerValue, Project};
+use crate::model::{AnswerError, AnswerValue, Project, TaskKind};
 use crate::protocol::{AckStatus, MAX_WANT_PER_SYNC, Want};
 use crate::quality::{Decision, majority};
 use crate::server::store::{CatalogueEntry, EarlierAnswer};
@@ -92,6 +92,12 @@ pub fn aggregate(project: &Project, values: &[AnswerValue]) -> Decision {
         .map(|v| project.normalise(v).to_compact())
         .collect();
     majority(compact.iter().map(String::as_str))
+}
+
+/// Whether a client that can show `kinds` is offered projects of `kind`: every client
+/// shows classify; clients from before data entry send no kinds.
+pub fn kind_offered(kind: TaskKind, kinds: &[String]) -> bool {
+    kind == TaskKind::Classify || kinds.iter().any(|k| k == kind.name())
 }
 
 /// Start of the server's (UTC) day holding `now`.
