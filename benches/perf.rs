@@ -4,10 +4,12 @@
 //! pseudo-terminal. Prints each figure as `name: value unit`, then a verdict per target.
 //!
 //! `cargo bench --bench perf -- session process` runs only the named parts
-//! (session, offline, process, throughput, fleet).
+//! (session, offline, process, throughput, fleet, entry).
 
 #[path = "perf/common.rs"]
 mod common;
+#[path = "perf/entry.rs"]
+mod entry;
 #[path = "../tests/support/link.rs"]
 mod link;
 #[path = "perf/load.rs"]
@@ -33,6 +35,7 @@ const PARTS: &[(&str, Part)] = &[
     ("process", process::run),
     ("throughput", load::throughput),
     ("fleet", load::fleet),
+    ("entry", entry::run),
 ];
 
 /// A target: the figure it judges and whether a value meets it.
@@ -77,6 +80,18 @@ const TARGETS: &[Target] = &[
     Target {
         what: "server_answers_per_s >= 30% of raw_sqlite_inserts_per_s",
         check: |r| Some(r.get("server_answers_per_s")? >= 0.3 * r.get("raw_sqlite_inserts_per_s")?),
+    },
+    Target {
+        what: "typing_terminal_bytes_per_char <= 40 (median, form field at 80x24)",
+        check: |r| Some(r.get("typing_terminal_bytes_per_char")? <= 40.0),
+    },
+    Target {
+        what: "validate_form_us <= 100 (largest fixture form)",
+        check: |r| Some(r.get("validate_form_us")? <= 100.0),
+    },
+    Target {
+        what: "answer_to_next_frame_us <= 2000 for a form",
+        check: |r| Some(r.get("answer_to_next_frame_entry_us")? <= 2000.0),
     },
     Target {
         what: "sync_p99_ms <= 100 with 1000 clients",

@@ -413,3 +413,62 @@ fn small_and_odd_sizes_never_panic() {
         terminal.draw(|f| render(&app, f)).unwrap();
     }
 }
+
+/// A terminal that only counts what would be written to it.
+#[derive(Clone, Default)]
+struct Counter(std::rc::Rc<std::cell::Cell<usize>>);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.set(self.0.get() + buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_typed_character_costs_few_terminal_bytes() {
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::layout::Rect;
+    use ratatui::{TerminalOptions, Viewport};
+    let mut app = app();
+    let counter = Counter::default();
+    let mut terminal = Terminal::with_options(
+        CrosstermBackend::new(counter.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .unwrap();
+    let mut frame = |app: &mut App| {
+        let before = counter.0.get();
+        if app.take_redraw() {
+            terminal.draw(|f| render(app, f)).unwrap();
+        }
+        counter.0.get() - before
+    };
+    frame(&mut app);
+    type_text(&mut app, "r");
+    press(&mut app, "tab");
+    frame(&mut app);
+    let mut per_char = Vec::new();
+    for c in "Naivas Supermarket Moi Avenue".chars() {
+        app.handle(Event::Key(Key::char(c)));
+        per_char.push(frame(&mut app));
+    }
+    press(&mut app, "tab");
+    frame(&mut app);
+    for c in "14/03/2026".chars() {
+        app.handle(Event::Key(Key::char(c)));
+        per_char.push(frame(&mut app));
+    }
+    per_char.sort_unstable();
+    let median = per_char[per_char.len() / 2];
+    eprintln!("terminal bytes per typed character: median {median}, all {per_char:?}");
+    assert!(
+        median <= 40,
+        "median {median} bytes per character: {per_char:?}"
+    );
+}

@@ -3,9 +3,9 @@
 //! field's hint or its problem in words; the guide on the message line.
 
 use ratatui::Frame;
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::Rect;
 
-use super::{Entry, Filling, field_at, is_picked, option_list};
+use super::{Entry, Filling, field_at, option_list};
 use crate::model::form::{Field, FieldKind, FieldPath, Form};
 use crate::model::{sanitize, sanitize_line, text_width, wrap_layout};
 use crate::tui::keymap::{Action, Keymap, Mode};
@@ -48,19 +48,15 @@ pub(super) fn render(screen: &Entry, frame: &mut Frame, body: Rect, view: &View)
     let at = lines.iter().position(FormLine::is_current).unwrap_or(0);
     let rows = usize::from(form_area.height);
     let top = (at + 1).saturating_sub(rows);
-    let caret = form_widget::draw(&mut p, form_area, &lines, top, current.caret);
+    // The caret is a drawn cell, not the terminal's cursor (which stays hidden): that
+    // keeps a typed character near 40 bytes on the wire.
+    form_widget::draw(&mut p, form_area, &lines, top, current.caret);
     hint_line(
         &mut p,
         screen.form(),
         current,
         Rect::new(body.x, hint_y, body.width, 1),
     );
-    let typed = current
-        .field(screen.form())
-        .is_some_and(|f| !is_picked(f) && !matches!(f.kind, FieldKind::Group(_)));
-    if let (Some((x, y)), true) = (caret, typed) {
-        frame.set_cursor_position(Position::new(x, y));
-    }
 }
 
 /// The document, from its first shown line, with where it is in its length.
