@@ -85,10 +85,13 @@ pub fn project_add(db: &str, file: &Path) -> Result<()> {
         admin::ProjectAdded::Updated => "updated",
         admin::ProjectAdded::Unchanged => "unchanged",
     };
+    let schema = match &project.form {
+        Some(form) => format!("{} fields", form.fields.len()),
+        None => format!("{} labels", project.labels.len()),
+    };
     say!(
-        "Project {} ({} labels, overlap {}): {added}.",
+        "Project {} ({schema}, overlap {}): {added}.",
         project.name,
-        project.labels.len(),
         project.overlap
     )?;
     say!(
