@@ -110,7 +110,7 @@ enum AdminCommand {
         #[command(subcommand)]
         what: ProjectCommand,
     },
-    /// Tasks: import a JSONL or CSV file into a project.
+    /// Tasks: import a JSONL, CSV, Label Studio or Prodigy file into a project.
     Tasks {
         #[command(subcommand)]
         what: TasksCommand,
@@ -133,7 +133,13 @@ enum ProjectCommand {
 
 #[derive(Subcommand)]
 enum TasksCommand {
-    Import { project: String, file: PathBuf },
+    Import {
+        project: String,
+        file: PathBuf,
+        /// The file's format (default: from its name and, for .jsonl, its first record).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -155,6 +161,10 @@ enum RoleArg {
 enum Format {
     Jsonl,
     Csv,
+    /// Label Studio's JSON task list.
+    Ls,
+    /// Prodigy's JSONL.
+    Prodigy,
 }
 
 fn main() -> ExitCode {
@@ -192,8 +202,22 @@ fn main() -> ExitCode {
                 what: ProjectCommand::Add { file },
             } => cli::admin::project_add(&db, &file),
             AdminCommand::Tasks {
-                what: TasksCommand::Import { project, file },
-            } => cli::admin::tasks_import(&db, &project, &file),
+                what:
+                    TasksCommand::Import {
+                        project,
+                        file,
+                        format,
+                    },
+            } => {
+                use kazi::server::admin::ImportFormat;
+                let format = format.map(|f| match f {
+                    Format::Jsonl => ImportFormat::Jsonl,
+                    Format::Csv => ImportFormat::Csv,
+                    Format::Ls => ImportFormat::LabelStudio,
+                    Format::Prodigy => ImportFormat::Prodigy,
+                });
+                cli::admin::tasks_import(&db, &project, &file, format)
+            }
         },
         Command::Export {
             db,
@@ -204,6 +228,8 @@ fn main() -> ExitCode {
             let format = match format {
                 Format::Jsonl => kazi::server::admin::ExportFormat::Jsonl,
                 Format::Csv => kazi::server::admin::ExportFormat::Csv,
+                Format::Ls => kazi::server::admin::ExportFormat::LabelStudio,
+                Format::Prodigy => kazi::server::admin::ExportFormat::Prodigy,
             };
             cli::admin::export(&db, &project, format, out.as_deref())
         }

@@ -81,6 +81,7 @@ fn new_task(i: usize, text: &str) -> NewTask {
         text: text.into(),
         suggestion: None,
         gold: None,
+        prior: Vec::new(),
     }
 }
 

@@ -98,23 +98,43 @@ pub fn project_add(db: &str, file: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn tasks_import(db: &str, project: &str, file: &Path) -> Result<()> {
+pub fn tasks_import(
+    db: &str,
+    project: &str,
+    file: &Path,
+    format: Option<admin::ImportFormat>,
+) -> Result<()> {
     let store = open(db)?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lines")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let result = admin::import_tasks(store.as_ref(), project, file, &mut |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    });
+    let result =
+        admin::import_tasks_as(store.as_ref(), project, file, format, &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        });
     bar.finish_and_clear();
-    let summary = result?;
+    let report = result?;
+    // What the file held that Kazi does not keep: said once, never dropped in silence.
+    for note in &report.notes {
+        say!("{}: {note}", sanitize_line(&file.display().to_string()))?;
+    }
+    if matches!(
+        report.format,
+        admin::ImportFormat::LabelStudio | admin::ImportFormat::Prodigy
+    ) {
+        say!(
+            "Read {} as {}.",
+            sanitize_line(&file.display().to_string()),
+            report.format.title()
+        )?;
+    }
     say!(
         "Imported {} new tasks into {project} ({} were already there).",
-        summary.added,
-        summary.already_present
+        report.summary.added,
+        report.summary.already_present
     )?;
     Ok(())
 }

@@ -1,19 +1,23 @@
 //! Admin operations behind `kazi admin` and `kazi export`: users and their enrolment
-//! codes, projects, task import (`import`), and export with provenance.
+//! codes, projects, task import (`import`), and export with provenance, in Kazi's own
+//! formats and in Label Studio's and Prodigy's (`interchange`).
 
 mod import;
+mod interchange;
 
 use std::io::Write;
 
 use serde::Serialize;
 
 pub use crate::server::store::ProjectAdded;
-pub use import::{ImportError, ImportSummary, import_tasks};
+pub use import::{
+    ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
+};
 
 use crate::model::{Project, Role, format_utc};
 use crate::server::Clock;
 use crate::server::secret;
-use crate::server::store::{Store, StoreError, TaskRecord};
+use crate::server::store::{AnswerRecord, Store, StoreError, TaskRecord};
 
 /// How long an enrolment code stays usable (server clock).
 pub const ENROLMENT_CODE_SECS: i64 = 7 * 86_400;
@@ -84,6 +88,17 @@ pub fn add_project(store: &dyn Store, project: &Project) -> Result<ProjectAdded,
 pub enum ExportFormat {
     Jsonl,
     Csv,
+    /// Label Studio's JSON task list.
+    LabelStudio,
+    /// Prodigy's JSONL, one line per answer.
+    Prodigy,
+}
+
+/// How an export names who gave an answer: the one place that writes it, in every
+/// format. Today the Kazi user name (or the other tool's annotator for an imported
+/// answer); per-project pseudonyms replace it here.
+pub fn answer_author(answer: &AnswerRecord) -> String {
+    answer.worker.clone()
 }
 
 #[derive(Serialize)]
@@ -113,6 +128,15 @@ struct ExportAnswer {
     time: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     superseded: bool,
+    /// Brought with the task from another tool; `worker` is that tool's annotator.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    imported: bool,
+}
+
+fn project_schema(store: &dyn Store, project: &str) -> Result<Project, AdminError> {
+    Ok(store
+        .project(project)?
+        .ok_or_else(|| StoreError::NoProject(project.to_string()))?)
 }
 
 /// Agreement rounded for people: 0.6667, not 0.6666666666666666.
@@ -130,8 +154,8 @@ fn csv_io(e: csv::Error) -> std::io::Error {
 }
 
 /// Write one record per task of `project`, in import order, with every answer, its
-/// worker and its time. CSV lists counted answers only; JSONL also lists replaced ones,
-/// marked `"superseded": true`. Returns the number of records.
+/// worker and its time. CSV, Label Studio and Prodigy list counted answers only; JSONL
+/// also lists replaced ones, marked `"superseded": true`. Returns the number of tasks.
 pub fn export(
     store: &dyn Store,
     project: &str,
@@ -160,10 +184,11 @@ pub fn export(
                     .answers
                     .iter()
                     .map(|a| ExportAnswer {
-                        worker: a.worker.clone(),
+                        worker: answer_author(a),
                         value: a.value.to_compact(),
                         time: format_utc(a.at),
                         superseded: a.superseded,
+                        imported: a.imported,
                     })
                     .collect(),
             };
@@ -179,7 +204,10 @@ pub fn export(
                     .answers
                     .iter()
                     .filter(|a| !a.superseded)
-                    .map(|a| format!("{}={}@{}", a.worker, a.value.to_compact(), format_utc(a.at)))
+                    .map(|a| {
+                        let who = answer_author(a);
+                        format!("{who}={}@{}", a.value.to_compact(), format_utc(a.at))
+                    })
                     .collect::<Vec<_>>()
                     .join("; ");
                 let agreement = task
@@ -199,6 +227,27 @@ pub fn export(
                 csv.flush().map_err(AdminError::Write)?;
             }
             walked
+        }
+        ExportFormat::LabelStudio => {
+            let schema = project_schema(store, project)?;
+            let mut writer =
+                interchange::label_studio::Writer::start(&mut *out).map_err(AdminError::Write)?;
+            let walked = store.export(project, &mut |task: TaskRecord| {
+                writer
+                    .task(&mut *out, &schema, &task, answer_author)
+                    .map_err(&mut write_err)
+            });
+            if walked.is_ok() {
+                writer.finish(&mut *out).map_err(AdminError::Write)?;
+            }
+            walked
+        }
+        ExportFormat::Prodigy => {
+            let schema = project_schema(store, project)?;
+            store.export(project, &mut |task: TaskRecord| {
+                interchange::prodigy::write_task(&mut *out, &schema, &task, answer_author)
+                    .map_err(&mut write_err)
+            })
         }
     };
     if let Some(e) = failed {

@@ -129,3 +129,21 @@ pub fn overlap_changed(
     }
     Ok(())
 }
+
+/// A task arrived with `count` answers given in another tool: each counts towards its
+/// overlap and takes a slot as an answer given here would, so a task imported with all
+/// its answers is decided at once and never leased.
+pub fn prior_answers_counted(
+    tx: &mut dyn SyncTx,
+    project: &Project,
+    task: i64,
+    count: usize,
+) -> Result<(), StoreError> {
+    if count == 0 {
+        return Ok(());
+    }
+    for _ in 0..count {
+        tx.count_answer(task, rules::slot_delta_of_answer(false))?;
+    }
+    answers::decide_if_complete(tx, project, task, i64::from(project.overlap))
+}

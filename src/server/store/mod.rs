@@ -111,6 +111,22 @@ pub struct NewTask {
     pub text: String,
     pub suggestion: Option<String>,
     pub gold: Option<Vec<String>>,
+    /// Answers given in another tool before the task came to Kazi.
+    pub prior: Vec<PriorAnswer>,
+}
+
+/// An answer a task brings from another tool (a Label Studio annotation, a Prodigy
+/// answer), kept with its annotator's name. It is nobody's Kazi answer: never leased,
+/// never in a worker's "done today"; it counts towards the task's overlap and votes in
+/// its decision like an answer given here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorAnswer {
+    /// The annotator as the other tool named them; not a Kazi user.
+    pub annotator: String,
+    /// Checked against the project and in normal form.
+    pub value: AnswerValue,
+    /// Unix seconds: when it was given, or when it was imported if the file does not say.
+    pub at: i64,
 }
 
 /// Counts of one import.
@@ -126,6 +142,8 @@ pub struct ImportCounts {
 pub struct TaskRecord {
     pub id: String,
     pub text: String,
+    /// The model's suggestion (a label id) imported with the task.
+    pub suggestion: Option<String>,
     pub gold: Option<Vec<String>>,
     /// The decided answer (compact form) once the task has all its answers and a winner.
     pub decided: Option<String>,
@@ -141,6 +159,8 @@ pub struct AnswerRecord {
     pub at: i64,
     /// Replaced by a later correction of the same device: kept for provenance, not counted.
     pub superseded: bool,
+    /// Brought in with the task from another tool (`worker` is that tool's annotator).
+    pub imported: bool,
 }
 
 /// The tasks of an import, streamed; an `Err` aborts the import with that message and
@@ -189,14 +209,17 @@ pub trait Store: Send + Sync {
 
     fn project(&self, name: &str) -> Result<Option<Project>, StoreError>;
 
-    /// Import tasks in one transaction: all or nothing.
+    /// Import tasks in one transaction: all or nothing. A new task's prior answers are
+    /// stored with it and counted (`scheduler::prior_answers_counted`); a task already
+    /// there is the same only with the same prior answers (annotator and value).
     fn import_tasks(
         &self,
         project: &str,
         tasks: &mut TaskStream<'_>,
     ) -> Result<ImportCounts, StoreError>;
 
-    /// Every task of a project in import order, with its answers, one at a time.
+    /// Every task of a project in import order, with its answers (prior answers first,
+    /// then Kazi's in arrival order), one at a time.
     fn export(
         &self,
         project: &str,

@@ -111,7 +111,8 @@ pub trait SyncTx {
     /// Answers counted against the task.
     fn counted_answers(&mut self, task: i64) -> Result<i64, StoreError>;
 
-    /// Values of the task's answers that are not superseded, oldest first.
+    /// Values of the task's answers that are not superseded, prior answers (brought from
+    /// another tool at import) first, then Kazi's oldest first.
     fn live_answer_values(&mut self, task: i64) -> Result<Vec<AnswerValue>, StoreError>;
 
     fn record_decision(&mut self, task: i64, decision: &Decision) -> Result<(), StoreError>;

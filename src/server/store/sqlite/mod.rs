@@ -128,6 +128,18 @@ ALTER TABLE leases ADD COLUMN device_id INTEGER;
 ALTER TABLE leases ADD COLUMN reply INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX leases_unseen ON leases(device_id, reply) WHERE live = 1;
 "#,
+    // Answers a task brought from another tool (Label Studio, Prodigy): kept apart from
+    // Kazi's answers, which belong to users and devices; counted in tasks.counted.
+    r#"
+CREATE TABLE prior_answers (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    annotator TEXT NOT NULL,
+    value TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    UNIQUE (task_id, annotator)
+);
+"#,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a

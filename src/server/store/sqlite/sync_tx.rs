@@ -35,7 +35,7 @@ pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion FROM task
                        AND (l.live = 1 OR l.released = 1)) \
      ORDER BY t.id LIMIT ?3";
 
-fn value_json(value: &AnswerValue) -> Result<String, StoreError> {
+pub(super) fn value_json(value: &AnswerValue) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(corrupt("answer value"))
 }
 
@@ -211,7 +211,11 @@ impl SyncTx for SqliteTx<'_> {
 
     fn live_answer_values(&mut self, task: i64) -> Result<Vec<AnswerValue>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT value FROM answers WHERE task_id = ?1 AND superseded_by IS NULL ORDER BY id",
+            "SELECT value FROM (\
+               SELECT value, 0 AS kazi, id FROM prior_answers WHERE task_id = ?1 \
+               UNION ALL \
+               SELECT value, 1, id FROM answers WHERE task_id = ?1 AND superseded_by IS NULL) \
+             ORDER BY kazi, id",
         )?;
         let values = stmt
             .query_map([task], |r| r.get::<_, String>(0))?
@@ -411,6 +415,7 @@ mod tests {
             text: "task 1".into(),
             suggestion: None,
             gold: None,
+            prior: Vec::new(),
         }));
         store.import_tasks("p", &mut tasks).unwrap();
         let (x, y) = (principal(&store, "x"), principal(&store, "y"));
