@@ -89,6 +89,13 @@ pub(super) fn label_id(project: &Project, given: &str, what: &str) -> Result<Str
     if let Some(label) = project.labels.iter().find(|l| l.name == given) {
         return Ok(label.id.clone());
     }
+    // Prodigy's labels are often upper case (`DELIVERY`): one match ignoring case will do.
+    let mut loose = project.labels.iter().filter(|l| {
+        l.id.eq_ignore_ascii_case(given.trim()) || l.name.eq_ignore_ascii_case(given.trim())
+    });
+    if let (Some(label), None) = (loose.next(), loose.next()) {
+        return Ok(label.id.clone());
+    }
     Err(format!(
         "unknown label '{}' in {what}; labels are: {}",
         sanitize_line(given),

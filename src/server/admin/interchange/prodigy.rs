@@ -181,12 +181,15 @@ fn parse_line(
         }
         Some(_) => return Err("label must be text".into()),
     }
-    let annotator = ["_annotator_id", "_session_id"]
+    let named: Vec<String> = ["_annotator_id", "_session_id"]
         .into_iter()
         .filter_map(|key| match task.remove(key) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
             _ => None,
         })
+        .collect();
+    let annotator = named
+        .into_iter()
         .next()
         .unwrap_or_else(|| NO_ANNOTATOR.to_string());
     let at = match task.remove("_timestamp") {
