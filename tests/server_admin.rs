@@ -198,7 +198,10 @@ async fn import_refuses_unknown_projects_and_formats() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.ends_with("tasks.txt: tasks must be in a .jsonl or .csv file"),
+        e.ends_with(
+            "tasks.txt: tasks must be in a .jsonl, .csv or .json (Label Studio) file, \
+             or name the format with --format jsonl|csv|ls|prodigy"
+        ),
         "{e}"
     );
     let missing = s.dir.path().join("missing.jsonl");

@@ -77,8 +77,8 @@ pub enum ImportError {
     #[error("cannot read {path}: {message}")]
     Read { path: String, message: String },
     #[error(
-        "{path}: cannot tell the format from the name; use .jsonl, .csv or .json \
-         (Label Studio), or give --format jsonl|csv|ls|prodigy"
+        "{path}: tasks must be in a .jsonl, .csv or .json (Label Studio) file, \
+         or name the format with --format jsonl|csv|ls|prodigy"
     )]
     Format { path: String },
     #[error("{path}: the file holds no tasks")]
@@ -122,13 +122,13 @@ pub fn import_tasks_as(
         path: shown.clone(),
         message: e.to_string(),
     };
+    let schema = store
+        .project(project)?
+        .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
     let format = match format {
         Some(format) => format,
         None => detect_format(path, &shown)?,
     };
-    let schema = store
-        .project(project)?
-        .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
     let size = std::fs::metadata(path).map_err(read_err)?.len();
     let mut ticker = Ticker::new(size.saturating_mul(2).max(1), progress);
     let (summary, notes) = match format {

@@ -178,9 +178,10 @@ impl TaskReader<'_> {
                     gold = Some(a.labels);
                 } else if prior.iter().any(|p| p.annotator == a.annotator) {
                     return Err(format!(
-                        "annotator '{}' has two annotations on task '{id}': Kazi keeps one \
+                        "annotator '{}' has two annotations on task '{}': Kazi keeps one \
                          answer per annotator",
-                        crate::model::sanitize_line(&a.annotator)
+                        crate::model::sanitize_line(&a.annotator),
+                        crate::model::sanitize_line(&id)
                     ));
                 } else {
                     prior.push(PriorAnswer {
