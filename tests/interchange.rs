@@ -355,6 +355,24 @@ async fn bad_and_unsupported_files_are_refused_with_their_line_and_store_nothing
     );
     let e = import(&s, "products", &path, None).unwrap_err().to_string();
     assert!(e.contains("two choice controls ('kind' and 'mood')"), "{e}");
+    // One annotator twice on a task; a list that is never closed.
+    let path = s.write_file(
+        "dup.json",
+        "[{\"data\": {\"id\": \"a\", \"text\": \"Rice\"}, \"annotations\": [\
+         {\"completed_by\": 7, \"result\": [{\"type\": \"choices\", \"value\": {\"choices\": [\"food\"]}}]},\
+         {\"completed_by\": 7, \"result\": [{\"type\": \"choices\", \"value\": {\"choices\": [\"health\"]}}]}]}]",
+    );
+    let e = import(&s, "products", &path, None).unwrap_err().to_string();
+    assert!(
+        e.ends_with(":1: annotator 'label-studio-user-7' has two annotations on task 'a': Kazi keeps one answer per annotator"),
+        "{e}"
+    );
+    let path = s.write_file(
+        "open.json",
+        "[\n{\"data\": {\"id\": \"a\", \"text\": \"Rice\"}},\n",
+    );
+    let e = import(&s, "products", &path, None).unwrap_err().to_string();
+    assert!(e.ends_with(":3: the task list is not closed"), "{e}");
     // Two labels for a single-label project.
     let path = s.write_file(
         "twice.jsonl",

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Leftovers, SourceTask, counted, id_text, json_error, labels_json};
 use super::{labels_of_json, unsupported};
-use crate::model::{AnswerValue, Project, format_utc, line_of, parse_utc};
+use crate::model::{AnswerValue, Project, format_utc, parse_utc};
 use crate::server::store::{PriorAnswer, TaskRecord};
 
 /// The control names the export writes into every result, and a labeling config with the
@@ -28,72 +28,111 @@ pub(in crate::server::admin) fn read(
     now: i64,
     left: &mut Leftovers,
 ) -> Result<Vec<SourceTask>, LineError> {
-    let text = text.trim_start_matches('\u{feff}');
-    let skip = |pos: usize| pos + (text[pos..].len() - text[pos..].trim_start().len());
+    let mut at = Cursor::new(text.trim_start_matches('\u{feff}'));
     let mut reader = TaskReader {
         project,
         now,
         control: None,
     };
     let mut tasks = Vec::new();
-    let mut pos = skip(0);
-    if text[pos..].starts_with('{') {
-        let (value, end) = value_at(text, pos)?;
-        tasks.push(reader.task(value, line_of(text, pos) as u64, left)?);
-        pos = skip(end);
-    } else if let Some(after) = text[pos..].strip_prefix('[') {
-        pos = skip(text.len() - after.len());
-        if let Some(after) = text[pos..].strip_prefix(']') {
-            pos = skip(text.len() - after.len());
-        } else {
+    at.skip_space();
+    if at.rest().starts_with('{') {
+        let line = at.line();
+        let value = at.value()?;
+        tasks.push(reader.task(value, line, left)?);
+    } else if at.eat('[') {
+        if !at.eat(']') {
             loop {
-                let line = line_of(text, pos) as u64;
-                let (value, end) = value_at(text, pos)?;
+                let line = at.line();
+                let value = at.value()?;
                 tasks.push(reader.task(value, line, left)?);
-                pos = skip(end);
-                match text[pos..].chars().next() {
-                    Some(',') => pos = skip(pos + 1),
-                    Some(']') => {
-                        pos = skip(pos + 1);
-                        break;
-                    }
-                    _ => {
-                        return Err((
-                            line_of(text, pos) as u64,
-                            "expected ',' or ']' after a task".into(),
-                        ));
-                    }
+                if at.eat(',') {
+                    continue;
                 }
+                if at.eat(']') {
+                    break;
+                }
+                return Err((at.line(), "expected ',' or ']' after a task".into()));
             }
         }
     } else {
         return Err((
-            line_of(text, pos) as u64,
+            at.line(),
             "a Label Studio file is a JSON list of tasks: [{\"data\": {...}}, ...]".into(),
         ));
     }
-    if pos < text.len() {
-        return Err((
-            line_of(text, pos) as u64,
-            "text after the end of the task list".into(),
-        ));
+    if !at.rest().is_empty() {
+        return Err((at.line(), "text after the end of the task list".into()));
     }
     Ok(tasks)
 }
 
-/// The JSON value starting at byte `pos` and the byte after it.
-fn value_at(text: &str, pos: usize) -> Result<(Value, usize), LineError> {
-    let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<Value>();
-    match stream.next() {
-        Some(Ok(value)) => Ok((value, pos + stream.byte_offset())),
-        Some(Err(e)) => {
-            let line = line_of(text, pos) as u64 + e.line().saturating_sub(1) as u64;
-            Err((line, format!("not valid JSON: {}", json_error(&e))))
+/// A position in the file that only moves forward, with its line counted as it goes
+/// (counting from the start for every task would be quadratic in the file's size).
+struct Cursor<'t> {
+    text: &'t str,
+    pos: usize,
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'t> Cursor<'t> {
+    fn new(text: &'t str) -> Self {
+        Cursor {
+            text,
+            pos: 0,
+            counted_to: 0,
+            line: 1,
         }
-        None => Err((
-            line_of(text, pos) as u64,
-            "the task list is not closed".into(),
-        )),
+    }
+
+    fn rest(&self) -> &'t str {
+        &self.text[self.pos..]
+    }
+
+    fn line(&mut self) -> u64 {
+        let newlines = self.text.as_bytes()[self.counted_to..self.pos]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.line += newlines as u64;
+        self.counted_to = self.pos;
+        self.line
+    }
+
+    fn skip_space(&mut self) {
+        let rest = self.rest();
+        self.pos += rest.len() - rest.trim_start().len();
+    }
+
+    /// Step over `c` (and the space after it) if it comes next.
+    fn eat(&mut self, c: char) -> bool {
+        self.skip_space();
+        if self.rest().starts_with(c) {
+            self.pos += c.len_utf8();
+            self.skip_space();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The JSON value that starts here, and the space after it.
+    fn value(&mut self) -> Result<Value, LineError> {
+        let line = self.line();
+        let mut stream = serde_json::Deserializer::from_str(self.rest()).into_iter::<Value>();
+        match stream.next() {
+            Some(Ok(value)) => {
+                self.pos += stream.byte_offset();
+                self.skip_space();
+                Ok(value)
+            }
+            Some(Err(e)) => Err((
+                line + e.line().saturating_sub(1) as u64,
+                format!("not valid JSON: {}", json_error(&e)),
+            )),
+            None => Err((line, "the task list is not closed".into())),
+        }
     }
 }
 
