@@ -4,6 +4,7 @@
 
 mod import;
 mod interchange;
+mod task_check;
 
 use std::io::Write;
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::import::label_list;
+use super::task_check::label_list;
 use crate::model::{Project, sanitize_line};
 use crate::server::store::{AnswerRecord, PriorAnswer};
 
