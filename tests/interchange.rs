@@ -96,7 +96,7 @@ async fn label_studio_tasks_bring_annotations_gold_and_the_best_prediction() {
         notes.contains("1 cancelled (skipped) in Label Studio"),
         "{notes}"
     );
-    assert!(notes.contains("1 tasks had several predictions"), "{notes}");
+    assert!(notes.contains("1 task had several predictions"), "{notes}");
     assert_eq!(report.notes.len(), 3, "one line per kind: {notes}");
 
     let tasks = exported(&s, "products");

@@ -117,10 +117,6 @@ pub fn tasks_import(
         });
     bar.finish_and_clear();
     let report = result?;
-    // What the file held that Kazi does not keep: said once, never dropped in silence.
-    for note in &report.notes {
-        say!("{}: {note}", sanitize_line(&file.display().to_string()))?;
-    }
     if matches!(
         report.format,
         admin::ImportFormat::LabelStudio | admin::ImportFormat::Prodigy
@@ -130,6 +126,10 @@ pub fn tasks_import(
             sanitize_line(&file.display().to_string()),
             report.format.title()
         )?;
+    }
+    // What the file held that Kazi does not keep: said once, never dropped in silence.
+    for note in &report.notes {
+        say!("{}: {note}", sanitize_line(&file.display().to_string()))?;
     }
     say!(
         "Imported {} new tasks into {project} ({} were already there).",

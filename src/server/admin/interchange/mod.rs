@@ -71,10 +71,11 @@ impl Leftovers {
             notes.push(format!("answers not kept: {answers}"));
         }
         if self.several_predictions > 0 {
+            let n = self.several_predictions;
+            let tasks = if n == 1 { "task" } else { "tasks" };
             notes.push(format!(
-                "{} tasks had several predictions: the one with the highest score became \
-                 the suggestion",
-                self.several_predictions
+                "{n} {tasks} had several predictions: the one with the highest score \
+                 became the suggestion"
             ));
         }
         notes
