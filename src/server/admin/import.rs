@@ -46,15 +46,6 @@ pub enum ImportFormat {
 }
 
 impl ImportFormat {
-    pub fn name(self) -> &'static str {
-        match self {
-            ImportFormat::Jsonl => "jsonl",
-            ImportFormat::Csv => "csv",
-            ImportFormat::LabelStudio => "ls",
-            ImportFormat::Prodigy => "prodigy",
-        }
-    }
-
     /// The format as people call it.
     pub fn title(self) -> &'static str {
         match self {
