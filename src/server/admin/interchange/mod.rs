@@ -33,6 +33,7 @@ pub(super) struct SourceTask {
 pub(super) struct Leftovers {
     fields: BTreeMap<String, u64>,
     answers: BTreeMap<&'static str, u64>,
+    unknown_options: BTreeMap<String, u64>,
     several_predictions: u64,
 }
 
@@ -43,6 +44,11 @@ impl Leftovers {
 
     pub fn answer_not_kept(&mut self, why: &'static str) {
         *self.answers.entry(why).or_default() += 1;
+    }
+
+    /// A choice the other tool offered that is no label of the project.
+    pub fn unknown_option(&mut self, id: &str) {
+        *self.unknown_options.entry(id.to_string()).or_default() += 1;
     }
 
     pub fn several_predictions(&mut self) {
@@ -69,6 +75,17 @@ impl Leftovers {
                 .collect::<Vec<_>>()
                 .join(", ");
             notes.push(format!("answers not kept: {answers}"));
+        }
+        if !self.unknown_options.is_empty() {
+            let options = self
+                .unknown_options
+                .iter()
+                .map(|(id, n)| format!("'{}' ({n}x)", sanitize_line(id)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            notes.push(format!(
+                "options that are no label of the project: {options}"
+            ));
         }
         if self.several_predictions > 0 {
             let n = self.several_predictions;

@@ -150,7 +150,7 @@ fn parse_line(
         }
     }
 
-    let options = options(task.remove("options"))?;
+    let options = options(task.remove("options"), project, left)?;
     let mut labels: Vec<String> = Vec::new();
     match task.remove("accept") {
         None | Some(Value::Null) => {}
@@ -160,7 +160,7 @@ fn parse_line(
                 // An option's id names a Kazi label, or else its text does.
                 let label = label_id(project, &id, "accept").or_else(|e| {
                     match options.iter().find(|(oid, _)| *oid == id) {
-                        Some((_, text)) => label_id(project, text, "accept"),
+                        Some((_, text)) => label_id(project, text, "accept").map_err(|_| e),
                         None => Err(e),
                     }
                 })?;
@@ -246,24 +246,43 @@ fn parse_line(
     })
 }
 
-/// Prodigy's `options`: each an `id` and the `text` shown.
-fn options(value: Option<Value>) -> Result<Vec<(String, String)>, String> {
+/// Prodigy's `options`: each an `id` and the `text` shown. Options that name no label of
+/// the project are reported: answers choosing them are refused, the rest stand.
+fn options(
+    value: Option<Value>,
+    project: &Project,
+    left: &mut Leftovers,
+) -> Result<Vec<(String, String)>, String> {
     let items = match value {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
         Some(_) => return Err("options must be a list".into()),
     };
-    items
-        .iter()
-        .map(|o| {
-            let id = o
-                .get("id")
-                .and_then(id_text)
-                .ok_or("each option needs an id")?;
-            let text = o.get("text").and_then(Value::as_str).unwrap_or_default();
-            Ok((id, text.to_string()))
-        })
-        .collect()
+    let mut options = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::Object(mut option) = item else {
+            return Err("each option must be a JSON object".into());
+        };
+        let id = option
+            .remove("id")
+            .as_ref()
+            .and_then(id_text)
+            .ok_or("each option needs an id (text or a whole number)")?;
+        let text = match option.remove("text") {
+            Some(Value::String(text)) => text,
+            _ => String::new(),
+        };
+        if label_id(project, &id, "options").is_err()
+            && label_id(project, &text, "options").is_err()
+        {
+            left.unknown_option(&id);
+        }
+        for key in option.keys() {
+            left.field(format!("options[].{key}"));
+        }
+        options.push((id, text));
+    }
+    Ok(options)
 }
 
 /// One line into its input's task: the same text, one gold and suggestion, and each
@@ -413,6 +432,25 @@ mod tests {
             }]
         );
         assert_eq!(left.notes(), ["answers not kept: 1 answered reject"]);
+    }
+
+    #[test]
+    fn options_that_are_no_label_are_reported() {
+        let text = "{\"text\": \"Cat food\", \"options\": [{\"id\": \"food\", \"text\": \"Food\"}, {\"id\": 9, \"text\": \"Pets\", \"style\": {}}], \"accept\": [\"food\"], \"answer\": \"accept\"}\n";
+        let mut left = Leftovers::default();
+        let tasks = read(text, &project(), 7, &mut left).unwrap();
+        assert_eq!(tasks[0].prior.len(), 1);
+        assert_eq!(
+            left.notes(),
+            [
+                "fields Kazi does not use, not imported: options[].style (1x)",
+                "options that are no label of the project: '9' (1x)"
+            ]
+        );
+        let chose_pets = text.replace("[\"food\"], \"answer", "[9], \"answer");
+        let (line, e) = read(&chose_pets, &project(), 7, &mut left).unwrap_err();
+        assert_eq!(line, 1);
+        assert!(e.starts_with("unknown label '9' in accept"), "{e}");
     }
 
     #[test]
