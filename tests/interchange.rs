@@ -454,7 +454,8 @@ async fn kazi_to_label_studio_or_prodigy_and_back_keeps_tasks_and_answers() {
     for multi_label in [false, true] {
         let first = worked_project(multi_label).await;
         for (format, name) in [
-            (ExportFormat::LabelStudio, "round.json"),
+            // A task list in a .jsonl is told apart by its opening '['.
+            (ExportFormat::LabelStudio, "round-ls.jsonl"),
             (ExportFormat::Prodigy, "round.jsonl"),
         ] {
             let file = first.export("shop", format);

@@ -139,8 +139,9 @@ pub fn import_tasks_as(
     })
 }
 
-/// The format a file's name says; a `.jsonl` whose first record has Prodigy's fields is
-/// Prodigy's (Kazi's own JSONL has none of them).
+/// The format a file's name says; a `.jsonl` that opens a JSON list is Label Studio's,
+/// and one whose first record has Prodigy's fields is Prodigy's (Kazi's own JSONL has
+/// none of them).
 fn detect_format(path: &Path, shown: &str) -> Result<ImportFormat, ImportError> {
     const PRODIGY_FIELDS: [&str; 10] = [
         "_input_hash",
@@ -170,6 +171,10 @@ fn detect_format(path: &Path, shown: &str) -> Result<ImportFormat, ImportError> 
                 .lines()
                 .map_while(Result::ok)
                 .find(|l| !l.trim().is_empty());
+            let first = first.map(|l| l.trim_start_matches('\u{feff}').trim().to_string());
+            if first.as_deref().is_some_and(|l| l.starts_with('[')) {
+                return Ok(ImportFormat::LabelStudio); // a JSON list, not lines
+            }
             let prodigy = first
                 .and_then(|l| {
                     serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
