@@ -125,9 +125,7 @@ fn add_to_network(network: &mut Vec<Slot>, voters: usize, hypothesis: &[String])
     for (i, row) in cost.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=m {
-        cost[0][j] = j;
-    }
+    cost[0] = (0..=m).collect();
     for i in 1..=n {
         for j in 1..=m {
             let matched = usize::from(!network[i - 1].holds(&hypothesis[j - 1]));
