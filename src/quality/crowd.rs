@@ -29,12 +29,12 @@ pub struct CrowdLabels {
 /// Why a vote cannot join the data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CrowdError {
-    #[error("worker '{worker}' answered task '{task}' twice (first in row {first_row})")]
+    #[error("worker '{worker}' answered task '{task}' twice (first on line {first_line})")]
     Twice {
         task: String,
         worker: String,
-        /// 1-based position among the votes added.
-        first_row: usize,
+        /// Where the first vote came from (`vote_on_line`; `vote` counts votes from 1).
+        first_line: u64,
     },
     #[error("task '{task}' has two gold answers: '{first}' and '{second}'")]
     GoldTwice {
@@ -94,8 +94,8 @@ pub struct CrowdBuilder {
     workers: Interner,
     labels: Interner,
     votes: Vec<Vote>,
-    /// Row (1-based) of each (task, worker) pair's vote: a second vote is refused.
-    seen: HashMap<(u32, u32), usize>,
+    /// Line of each (task, worker) pair's vote: a second vote is refused.
+    seen: HashMap<(u32, u32), u64>,
     gold: HashMap<u32, u32>,
 }
 
@@ -104,20 +104,32 @@ impl CrowdBuilder {
         CrowdBuilder::default()
     }
 
-    /// Add one vote. A worker votes at most once per task.
+    /// Add one vote, numbered by how many came before. A worker votes at most once per
+    /// task.
     pub fn vote(&mut self, task: &str, worker: &str, label: &str) -> Result<(), CrowdError> {
+        let line = self.votes.len() as u64 + 1;
+        self.vote_on_line(line, task, worker, label)
+    }
+
+    /// Add one vote read from `line` of a file (named if it turns out twice).
+    pub fn vote_on_line(
+        &mut self,
+        line: u64,
+        task: &str,
+        worker: &str,
+        label: &str,
+    ) -> Result<(), CrowdError> {
         let t = self.tasks.intern(task, "tasks")?;
         let w = self.workers.intern(worker, "workers")?;
-        let row = self.votes.len() + 1;
-        if let Some(&first_row) = self.seen.get(&(t, w)) {
+        if let Some(&first_line) = self.seen.get(&(t, w)) {
             return Err(CrowdError::Twice {
                 task: task.to_string(),
                 worker: worker.to_string(),
-                first_row,
+                first_line,
             });
         }
         let l = self.labels.intern(label, "labels")?;
-        self.seen.insert((t, w), row);
+        self.seen.insert((t, w), line);
         self.votes.push(Vote {
             task: t,
             worker: w,
@@ -264,7 +276,7 @@ mod tests {
         let e = b.vote("t1", "amy", "yes").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "worker 'amy' answered task 't1' twice (first in row 1)"
+            "worker 'amy' answered task 't1' twice (first on line 1)"
         );
         b.gold("t1", "no").unwrap();
         assert!(
