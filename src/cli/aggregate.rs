@@ -12,7 +12,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use kazi::model::sanitize_line;
 use kazi::quality::transcript::{TranscriptDecision, medoid, rover};
-use kazi::quality::{CrowdBuilder, CrowdLabels, DsOptions, Method, TaskLabel, labels};
+use kazi::quality::{CrowdBuilder, CrowdError, CrowdLabels, DsOptions, Method, TaskLabel, labels};
 
 /// What the rows hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,9 +95,10 @@ impl CsvInput {
                 }
                 *field = value;
             }
-            each(line, &fields[..self.columns.len()]).map_err(|e| anyhow!("{}:{line}: {e}", self.name))?;
+            each(line, &fields[..self.columns.len()])
+                .map_err(|e| anyhow!("{}:{line}: {e}", self.name))?;
             rows += 1;
-            if rows % 65_536 == 0
+            if rows.is_multiple_of(65_536)
                 && let Some(p) = record.position()
             {
                 self.bar.set_position(p.byte());
@@ -134,8 +135,12 @@ pub fn run(kind: Kind, method: Option<&str>, file: &Path, gold: Option<&Path>) -
         Kind::Label => {
             let method = match method.unwrap_or("mv") {
                 "rover" | "medoid" => bail!("--method rover|medoid is for --kind transcript"),
-                name => Method::parse(name)
-                    .ok_or_else(|| anyhow!("--method must be mv, wmv or ds, got '{}'", sanitize_line(name)))?,
+                name => Method::parse(name).ok_or_else(|| {
+                    anyhow!(
+                        "--method must be mv, wmv or ds, got '{}'",
+                        sanitize_line(name)
+                    )
+                })?,
             };
             labels_run(method, file, gold)
         }
@@ -178,7 +183,13 @@ fn read_labels(file: &Path, gold: Option<&Path>) -> Result<CrowdLabels> {
             );
         }
     }
-    Ok(builder.finish())
+    builder.finish().map_err(|e| {
+        let why = sanitize_line(&e.to_string()).into_owned();
+        match e {
+            CrowdError::Twice { line, .. } => anyhow!("{}:{line}: {why}", file.display()),
+            _ => anyhow!("{}: {why}", file.display()),
+        }
+    })
 }
 
 fn labels_run(method: Method, file: &Path, gold: Option<&Path>) -> Result<()> {
@@ -199,7 +210,11 @@ fn labels_run(method: Method, file: &Path, gold: Option<&Path>) -> Result<()> {
                 data.gold_count(),
                 data.workers.len(),
                 data.labels.len(),
-                if fit.converged { "converged" } else { "stopped at the cap" },
+                if fit.converged {
+                    "converged"
+                } else {
+                    "stopped at the cap"
+                },
                 fit.iterations
             );
             fit.decisions
@@ -211,7 +226,9 @@ fn labels_run(method: Method, file: &Path, gold: Option<&Path>) -> Result<()> {
     out.write_record(["task", "label", "confidence"])
         .map_err(csv_io)?;
     for (task, decided) in data.tasks.iter().zip(&decisions) {
-        let label = decided.label.map_or("", |l| data.labels[l as usize].as_str());
+        let label = decided
+            .label
+            .map_or("", |l| data.labels[l as usize].as_str());
         out.write_record([task.as_str(), label, &format!("{:.6}", decided.confidence)])
             .map_err(csv_io)?;
     }
@@ -250,9 +267,14 @@ fn transcripts_run(
             .iter()
             .map(|(w, t)| (w.as_str(), t.as_str()))
             .collect();
-        let decided = combine(&borrowed).ok_or_else(|| anyhow!("task '{task}' has no transcripts"))?;
-        out.write_record([task.as_str(), &decided.text, &format!("{:.6}", decided.confidence)])
-            .map_err(csv_io)?;
+        let decided =
+            combine(&borrowed).ok_or_else(|| anyhow!("task '{task}' has no transcripts"))?;
+        out.write_record([
+            task.as_str(),
+            &decided.text,
+            &format!("{:.6}", decided.confidence),
+        ])
+        .map_err(csv_io)?;
     }
     out.flush()?;
     Ok(())

@@ -287,7 +287,7 @@ mod tests {
         ] {
             b.vote(t, w, l).unwrap();
         }
-        let agreement = label_agreement(&b.finish());
+        let agreement = label_agreement(&b.finish().unwrap());
         assert_eq!(
             agreement.pairs[&(0, 1)],
             PairAgreement {

@@ -2,7 +2,7 @@
 //! labels interned to dense indices (in name order, so row order and first appearance
 //! never matter), votes sorted by task, and gold answers where known.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// One worker's label for one task, as indices into `CrowdLabels`' name lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -33,8 +33,9 @@ pub enum CrowdError {
     Twice {
         task: String,
         worker: String,
-        /// Where the first vote came from (`vote_on_line`; `vote` counts votes from 1).
+        /// Where the votes came from (`vote_on_line`; `vote` counts votes from 1).
         first_line: u64,
+        line: u64,
     },
     #[error("task '{task}' has two gold answers: '{first}' and '{second}'")]
     GoldTwice {
@@ -94,8 +95,8 @@ pub struct CrowdBuilder {
     workers: Interner,
     labels: Interner,
     votes: Vec<Vote>,
-    /// Line of each (task, worker) pair's vote: a second vote is refused.
-    seen: HashMap<(u32, u32), u64>,
+    /// Where each vote came from, to name both lines of a worker's second vote.
+    lines: Vec<u64>,
     gold: HashMap<u32, u32>,
 }
 
@@ -105,7 +106,7 @@ impl CrowdBuilder {
     }
 
     /// Add one vote, numbered by how many came before. A worker votes at most once per
-    /// task.
+    /// task (`finish` checks).
     pub fn vote(&mut self, task: &str, worker: &str, label: &str) -> Result<(), CrowdError> {
         let line = self.votes.len() as u64 + 1;
         self.vote_on_line(line, task, worker, label)
@@ -121,15 +122,8 @@ impl CrowdBuilder {
     ) -> Result<(), CrowdError> {
         let t = self.tasks.intern(task, "tasks")?;
         let w = self.workers.intern(worker, "workers")?;
-        if let Some(&first_line) = self.seen.get(&(t, w)) {
-            return Err(CrowdError::Twice {
-                task: task.to_string(),
-                worker: worker.to_string(),
-                first_line,
-            });
-        }
         let l = self.labels.intern(label, "labels")?;
-        self.seen.insert((t, w), line);
+        self.lines.push(line);
         self.votes.push(Vote {
             task: t,
             worker: w,
@@ -164,25 +158,46 @@ impl CrowdBuilder {
         self.votes.is_empty()
     }
 
-    pub fn finish(self) -> CrowdLabels {
-        drop(self.seen);
+    /// Renumber in name order and sort. A worker's second vote on a task is refused,
+    /// naming the line of the first.
+    pub fn finish(self) -> Result<CrowdLabels, CrowdError> {
         let (tasks, task_no) = self.tasks.sorted();
         let (workers, worker_no) = self.workers.sorted();
         let (labels, label_no) = self.labels.sorted();
-        let votes = self
+        let mut numbered: Vec<(Vote, u64)> = self
             .votes
             .into_iter()
-            .map(|v| Vote {
-                task: task_no[v.task as usize],
-                worker: worker_no[v.worker as usize],
-                label: label_no[v.label as usize],
+            .zip(self.lines)
+            .map(|(v, line)| {
+                let vote = Vote {
+                    task: task_no[v.task as usize],
+                    worker: worker_no[v.worker as usize],
+                    label: label_no[v.label as usize],
+                };
+                (vote, line)
             })
             .collect();
+        numbered.sort_unstable_by_key(|&(v, line)| (v.task, v.worker, line));
+        if let Some(pair) = numbered
+            .windows(2)
+            .find(|p| (p[0].0.task, p[0].0.worker) == (p[1].0.task, p[1].0.worker))
+        {
+            let (first, second) = (pair[0], pair[1]);
+            return Err(CrowdError::Twice {
+                task: tasks[first.0.task as usize].clone(),
+                worker: workers[first.0.worker as usize].clone(),
+                first_line: first.1,
+                line: second.1,
+            });
+        }
+        let votes = numbered.into_iter().map(|(v, _)| v).collect();
         let mut gold = vec![None; tasks.len()];
         for (t, l) in self.gold {
             gold[task_no[t as usize] as usize] = Some(label_no[l as usize]);
         }
-        CrowdLabels::from_indices(tasks, workers, labels, votes, gold)
+        Ok(CrowdLabels::from_indices(
+            tasks, workers, labels, votes, gold,
+        ))
     }
 }
 
@@ -196,7 +211,9 @@ impl CrowdLabels {
         mut votes: Vec<Vote>,
         mut gold: Vec<Option<u32>>,
     ) -> CrowdLabels {
-        votes.sort_unstable();
+        if !votes.is_sorted() {
+            votes.sort_unstable();
+        }
         gold.resize(tasks.len(), None);
         let mut task_start = vec![0usize; tasks.len() + 1];
         for v in &votes {
@@ -245,7 +262,7 @@ mod tests {
         b.vote("t1", "zed", "yes").unwrap();
         assert!(b.gold("t2", "no").unwrap());
         assert!(!b.gold("t9", "no").unwrap(), "no votes name t9");
-        let data = b.finish();
+        let data = b.finish().unwrap();
         assert_eq!(data.tasks, ["t1", "t2"]);
         assert_eq!(data.workers, ["amy", "zed"]);
         assert_eq!(data.labels, ["no", "yes"]);
@@ -273,11 +290,6 @@ mod tests {
         let mut b = CrowdBuilder::new();
         b.vote("t1", "amy", "no").unwrap();
         b.vote("t2", "amy", "no").unwrap();
-        let e = b.vote("t1", "amy", "yes").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "worker 'amy' answered task 't1' twice (first on line 1)"
-        );
         b.gold("t1", "no").unwrap();
         assert!(
             b.gold("t1", "no").is_ok(),
@@ -287,5 +299,20 @@ mod tests {
             b.gold("t1", "yes"),
             Err(CrowdError::GoldTwice { .. })
         ));
+        b.vote_on_line(7, "t1", "amy", "yes").unwrap();
+        let e = b.finish().unwrap_err();
+        assert_eq!(
+            e,
+            CrowdError::Twice {
+                task: "t1".into(),
+                worker: "amy".into(),
+                first_line: 1,
+                line: 7
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "worker 'amy' answered task 't1' twice (first on line 1)"
+        );
     }
 }

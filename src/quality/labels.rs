@@ -4,34 +4,8 @@
 
 use super::crowd::CrowdLabels;
 
-/// How a project's tasks are decided (`aggregate = "mv" | "wmv" | "ds"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Method {
-    #[default]
-    Majority,
-    Weighted,
-    DawidSkene,
-}
-
-impl Method {
-    /// The short name used in project files, exports and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Majority => "mv",
-            Method::Weighted => "wmv",
-            Method::DawidSkene => "ds",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Method> {
-        match s {
-            "mv" => Some(Method::Majority),
-            "wmv" => Some(Method::Weighted),
-            "ds" => Some(Method::DawidSkene),
-            _ => None,
-        }
-    }
-}
+/// How tasks are decided: the project file's `aggregate` choice.
+pub use crate::model::AggregateMethod as Method;
 
 /// The outcome for one task.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -157,7 +131,8 @@ pub struct DsFit {
     pub decisions: Vec<TaskLabel>,
     /// Per task, the probability of each label (`posterior`).
     posteriors: Vec<f64>,
-    /// Per worker, a labels x labels matrix: row = true label, column = label given.
+    /// Per worker and label given, P(given | true label) for each true label: laid out
+    /// so that one vote's likelihoods are one contiguous row (`confusion`).
     confusion: Vec<f64>,
     /// Share of each true label over all tasks.
     pub priors: Vec<f64>,
@@ -171,11 +146,10 @@ impl DsFit {
         &self.posteriors[task * self.labels..(task + 1) * self.labels]
     }
 
-    /// Row `true_label` of the worker's confusion matrix: P(gives label | true label).
-    pub fn confusion_row(&self, worker: usize, true_label: usize) -> &[f64] {
+    /// The worker's confusion matrix entry: P(gives `given` | the truth is `truth`).
+    pub fn confusion(&self, worker: usize, truth: usize, given: usize) -> f64 {
         let k = self.labels;
-        let start = (worker * k + true_label) * k;
-        &self.confusion[start..start + k]
+        self.confusion[(worker * k + given) * k + truth]
     }
 }
 
@@ -183,13 +157,38 @@ impl DsFit {
 /// gave from becoming impossible (log 0) on the strength of a few votes.
 const SMOOTHING: f64 = 0.01;
 
+/// Turn accumulated counts `[worker][given][truth]` into probabilities per (worker,
+/// truth) over what was given, and their logarithms.
+fn normalise_confusion(counts: &mut [f64], logs: &mut [f64], k: usize) {
+    let mut sums = vec![0.0; k];
+    for (worker, log_block) in counts
+        .chunks_exact_mut(k * k)
+        .zip(logs.chunks_exact_mut(k * k))
+    {
+        sums.iter_mut().for_each(|s| *s = 0.0);
+        for row in worker.chunks_exact(k) {
+            sums.iter_mut().zip(row).for_each(|(s, &c)| *s += c);
+        }
+        for (row, log_row) in worker
+            .chunks_exact_mut(k)
+            .zip(log_block.chunks_exact_mut(k))
+        {
+            for ((c, lc), &sum) in row.iter_mut().zip(log_row.iter_mut()).zip(&sums) {
+                *c /= sum;
+                *lc = c.ln();
+            }
+        }
+    }
+}
+
 /// Dawid-Skene by expectation-maximisation. Starts from majority vote; gold tasks are
 /// fixed to their known answer throughout, so the confusion matrices are anchored by
-/// them. Each round is linear in the number of votes times the number of labels.
+/// them. Each round is one pass over the votes: the E-step of a task feeds the next
+/// M-step's counts at once.
 pub fn dawid_skene(data: &CrowdLabels, options: &DsOptions) -> DsFit {
     let k = data.labels.len();
     let n_tasks = data.tasks.len();
-    let n_workers = data.workers.len();
+    let cells = data.workers.len() * k * k;
     let mut posteriors = vec![0.0; n_tasks * k];
     for t in 0..n_tasks {
         let row = &mut posteriors[t * k..(t + 1) * k];
@@ -203,8 +202,22 @@ pub fn dawid_skene(data: &CrowdLabels, options: &DsOptions) -> DsFit {
             }
         }
     }
-    let mut confusion = vec![0.0; n_workers * k * k];
-    let mut log_confusion = vec![0.0; n_workers * k * k];
+    // Counts for the next M-step, from the current posteriors.
+    let mut counts = vec![SMOOTHING; cells];
+    let mut prior_counts = vec![SMOOTHING; k];
+    for t in 0..n_tasks {
+        let row = &posteriors[t * k..(t + 1) * k];
+        prior_counts.iter_mut().zip(row).for_each(|(p, &q)| *p += q);
+        for v in data.votes_of(t) {
+            let base = (v.worker as usize * k + v.label as usize) * k;
+            counts[base..base + k]
+                .iter_mut()
+                .zip(row)
+                .for_each(|(c, &q)| *c += q);
+        }
+    }
+    let mut confusion = vec![0.0; cells];
+    let mut log_confusion = vec![0.0; cells];
     let mut priors = vec![0.0; k];
     let mut log_priors = vec![0.0; k];
     let mut scores = vec![0.0; k];
@@ -215,57 +228,56 @@ pub fn dawid_skene(data: &CrowdLabels, options: &DsOptions) -> DsFit {
 
     while iterations < options.max_iterations && k > 0 {
         iterations += 1;
-        // M-step: priors and confusion matrices from the current posteriors.
-        priors.iter_mut().for_each(|p| *p = SMOOTHING);
-        for row in posteriors.chunks_exact(k) {
-            priors.iter_mut().zip(row).for_each(|(p, &q)| *p += q);
-        }
-        let total: f64 = priors.iter().sum();
-        for (lp, p) in log_priors.iter_mut().zip(priors.iter_mut()) {
-            *p /= total;
+        // M-step: the counts become probabilities.
+        std::mem::swap(&mut confusion, &mut counts);
+        normalise_confusion(&mut confusion, &mut log_confusion, k);
+        let total: f64 = prior_counts.iter().sum();
+        for ((p, lp), &c) in priors
+            .iter_mut()
+            .zip(log_priors.iter_mut())
+            .zip(&prior_counts)
+        {
+            *p = c / total;
             *lp = p.ln();
         }
-        confusion.iter_mut().for_each(|c| *c = SMOOTHING);
-        for v in &data.votes {
-            let row = &posteriors[v.task as usize * k..(v.task as usize + 1) * k];
-            let base = v.worker as usize * k * k + v.label as usize;
-            for (truth, &q) in row.iter().enumerate() {
-                confusion[base + truth * k] += q;
-            }
-        }
-        for (row, log_row) in confusion
-            .chunks_exact_mut(k)
-            .zip(log_confusion.chunks_exact_mut(k))
-        {
-            let sum: f64 = row.iter().sum();
-            for (c, lc) in row.iter_mut().zip(log_row.iter_mut()) {
-                *c /= sum;
-                *lc = c.ln();
-            }
-        }
-        // E-step: each task's posterior from its votes, in log space.
+        counts.iter_mut().for_each(|c| *c = SMOOTHING);
+        prior_counts.iter_mut().for_each(|c| *c = SMOOTHING);
+        // E-step, in log space, each task's new posterior counted at once.
         let mut likelihood = 0.0;
         for t in 0..n_tasks {
+            let votes = data.votes_of(t);
             scores.copy_from_slice(&log_priors);
-            for v in data.votes_of(t) {
-                let base = v.worker as usize * k * k + v.label as usize;
-                for (truth, s) in scores.iter_mut().enumerate() {
-                    *s += log_confusion[base + truth * k];
-                }
+            for v in votes {
+                let base = (v.worker as usize * k + v.label as usize) * k;
+                scores
+                    .iter_mut()
+                    .zip(&log_confusion[base..base + k])
+                    .for_each(|(s, &l)| *s += l);
             }
             let row = &mut posteriors[t * k..(t + 1) * k];
             if let Some(g) = data.gold[t] {
                 likelihood += scores[g as usize];
-                continue;
+            } else {
+                let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let mut sum = 0.0;
+                for (q, &s) in row.iter_mut().zip(&scores) {
+                    *q = (s - top).exp();
+                    sum += *q;
+                }
+                row.iter_mut().for_each(|q| *q /= sum);
+                likelihood += top + sum.ln();
             }
-            let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let mut sum = 0.0;
-            for (q, &s) in row.iter_mut().zip(&scores) {
-                *q = (s - top).exp();
-                sum += *q;
+            prior_counts
+                .iter_mut()
+                .zip(row.iter())
+                .for_each(|(p, &q)| *p += q);
+            for v in votes {
+                let base = (v.worker as usize * k + v.label as usize) * k;
+                counts[base..base + k]
+                    .iter_mut()
+                    .zip(row.iter())
+                    .for_each(|(c, &q)| *c += q);
             }
-            row.iter_mut().for_each(|q| *q /= sum);
-            likelihood += top + sum.ln();
         }
         if (likelihood - previous) * per_vote < options.tolerance {
             converged = true;
@@ -313,7 +325,7 @@ mod tests {
         for &(t, l) in gold {
             b.gold(t, l).unwrap();
         }
-        b.finish()
+        b.finish().unwrap()
     }
 
     fn named(data: &CrowdLabels, out: &[TaskLabel]) -> Vec<Option<String>> {
@@ -413,8 +425,8 @@ mod tests {
         }
         let c = d.workers.iter().position(|w| w == "c").unwrap();
         let (n, p) = (0, 1);
-        assert!(fit.confusion_row(c, p)[n] > 0.95, "c says n when it is p");
-        assert!(fit.confusion_row(c, n)[p] > 0.95);
+        assert!(fit.confusion(c, p, n) > 0.95, "c says n when it is p");
+        assert!(fit.confusion(c, n, p) > 0.95);
     }
 
     /// Where only gold can tell: two workers disagree on every task, so majority ties

@@ -224,7 +224,7 @@ pub(super) fn export(
     // One statement: a consistent snapshot even while the server keeps writing.
     let mut stmt = conn.prepare(
         "SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
-                u.name, a.value, a.at, a.superseded_by IS NOT NULL \
+                u.name, a.value, a.at, a.superseded_by IS NOT NULL, t.method, t.confidence \
          FROM tasks t \
          LEFT JOIN answers a ON a.task_id = t.id \
          LEFT JOIN users u ON u.id = a.user_id \
@@ -249,6 +249,8 @@ pub(super) fn export(
                     gold: gold.map(|g| g.split('|').map(str::to_string).collect()),
                     decided: row.get(4)?,
                     agreement: row.get(5)?,
+                    method: row.get(10)?,
+                    confidence: row.get(11)?,
                     answers: Vec::new(),
                 },
             ));
