@@ -29,19 +29,19 @@ def main(folder):
 
     start = time.perf_counter()
     mv = MajorityVote().fit_predict(answers)
-    print(f"crowdkit mv fit_s={time.perf_counter() - start:.3f} accuracy={accuracy(mv, truth):.4f}")
+    print(f"crowdkit mv fit_s={time.perf_counter() - start:.3f} accuracy={accuracy(mv, truth):.6f}")
 
     start = time.perf_counter()
     ds = DawidSkene(n_iter=100, tol=1e-5).fit_predict(answers)
     fit = time.perf_counter() - start
-    print(f"crowdkit ds fit_s={fit:.3f} accuracy={accuracy(ds, truth):.4f} peak_mib={peak_mib():.0f}")
+    print(f"crowdkit ds fit_s={fit:.3f} accuracy={accuracy(ds, truth):.6f} peak_mib={peak_mib():.0f}")
 
     start = time.perf_counter()
     ds_gold = DawidSkene(n_iter=100, tol=1e-5).fit_predict(answers, true_labels=gold)
     fit = time.perf_counter() - start
     print(
-        f"crowdkit ds + gold fit_s={fit:.3f} accuracy={accuracy(ds_gold, truth, skip=gold.index):.4f}"
-        f" (no-gold ds on the same tasks {accuracy(ds, truth, skip=gold.index):.4f})"
+        f"crowdkit ds + gold fit_s={fit:.3f} accuracy={accuracy(ds_gold, truth, skip=gold.index):.6f}"
+        f" (no-gold ds on the same tasks {accuracy(ds, truth, skip=gold.index):.6f})"
     )
 
 

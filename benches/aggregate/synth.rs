@@ -1,6 +1,8 @@
 //! Synthetic crowd data with known truth: good workers (mostly right, errors spread),
 //! biased workers (less right, errors pulled to one favourite label) and spammers
-//! (uniformly random, or always the same label). Seeded, so every run sees the same data.
+//! (uniformly random, or always the same label). Activity is long-tailed, as in real
+//! crowds: a few workers answer thousands of tasks, many answer a few dozen. Seeded, so
+//! every run sees the same data.
 
 /// SplitMix64: small, fast, and good enough to draw workers and labels.
 pub struct Rng(u64);
@@ -85,12 +87,20 @@ pub fn generate(answers: usize, overlap: usize, workers: usize, seed: u64) -> Cr
                 .unwrap_or(labels - 1)
         })
         .collect();
+    // Worker i is picked with weight 1 / (i + 20): the busiest does ~100x the least busy.
+    let mut cumulative = Vec::with_capacity(workers);
+    let mut total = 0.0;
+    for i in 0..workers {
+        total += 1.0 / (i as f64 + 20.0);
+        cumulative.push(total);
+    }
     let mut out = Vec::with_capacity(tasks * overlap);
     let mut chosen: Vec<usize> = Vec::with_capacity(overlap);
     for (task, &true_label) in truth.iter().enumerate() {
         chosen.clear();
         while chosen.len() < overlap.min(workers) {
-            let w = rng.below(workers);
+            let target = rng.unit() * total;
+            let w = cumulative.partition_point(|&c| c < target).min(workers - 1);
             if !chosen.contains(&w) {
                 chosen.push(w);
             }

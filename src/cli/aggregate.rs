@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 
 use kazi::model::sanitize_line;
+use kazi::quality::agreement;
 use kazi::quality::transcript::{TranscriptDecision, medoid, rover};
 use kazi::quality::{CrowdBuilder, CrowdError, CrowdLabels, DsOptions, Method, TaskLabel, labels};
 
@@ -200,6 +201,13 @@ fn labels_run(method: Method, file: &Path, gold: Option<&Path>) -> Result<()> {
     if gold.is_none() && method == Method::Weighted {
         eprintln!("kazi: note: without --gold, wmv weighs every worker alike (it is mv)");
     }
+    let (alpha, kappa) = agreement::alpha_and_kappa(&data);
+    let shown = |x: Option<f64>| x.map_or("undefined".to_string(), |x| format!("{x:.4}"));
+    eprintln!(
+        "kazi: agreement between workers: Krippendorff's alpha {}, Fleiss' kappa {}",
+        shown(alpha),
+        shown(kappa)
+    );
     let decisions: Vec<TaskLabel> = match method {
         Method::DawidSkene => {
             let fit = labels::dawid_skene(&data, &DsOptions::default());

@@ -105,6 +105,23 @@ impl PairAgreement {
     }
 }
 
+/// Krippendorff's alpha and Fleiss' kappa over every task's votes, without the pairs.
+pub fn alpha_and_kappa(data: &CrowdLabels) -> (Option<f64>, Option<f64>) {
+    let k = data.labels.len();
+    let units: Vec<Vec<u32>> = (0..data.tasks.len())
+        .map(|t| data.votes_of(t).iter().map(|v| v.label).collect())
+        .collect();
+    let counts: Vec<Vec<u32>> = units
+        .iter()
+        .map(|unit| {
+            let mut row = vec![0u32; k];
+            unit.iter().for_each(|&l| row[l as usize] += 1);
+            row
+        })
+        .collect();
+    (krippendorff_alpha_nominal(&units, k), fleiss_kappa(&counts))
+}
+
 /// Alpha, kappa and per-pair agreement over every task's votes.
 pub fn label_agreement(data: &CrowdLabels) -> LabelAgreement {
     let k = data.labels.len();
@@ -275,8 +292,7 @@ mod tests {
         );
     }
 
-    #[test]
-    fn pairs_count_shared_tasks() {
+    fn b_data() -> CrowdLabels {
         let mut b = CrowdBuilder::new();
         for (t, w, l) in [
             ("t1", "a", "x"),
@@ -287,7 +303,12 @@ mod tests {
         ] {
             b.vote(t, w, l).unwrap();
         }
-        let agreement = label_agreement(&b.finish().unwrap());
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn pairs_count_shared_tasks() {
+        let agreement = label_agreement(&b_data());
         assert_eq!(
             agreement.pairs[&(0, 1)],
             PairAgreement {
@@ -297,6 +318,10 @@ mod tests {
         );
         assert_eq!(agreement.pairs[&(0, 2)].share(), Some(0.0));
         assert!(agreement.alpha.is_some() && agreement.kappa.is_some());
+        assert_eq!(
+            alpha_and_kappa(&b_data()),
+            (agreement.alpha, agreement.kappa)
+        );
     }
 
     #[test]
