@@ -53,10 +53,15 @@ const ANSWERS: &str = "task,worker,label\n\
 fn majority_prints_every_task_sorted_with_ties_empty() {
     let dir = tempfile::tempdir().unwrap();
     let answers = file(dir.path(), "a.csv", ANSWERS);
-    let out = stdout(&kazi(&["--method", "mv", answers.to_str().unwrap()]));
+    let run = kazi(&["--method", "mv", answers.to_str().unwrap()]);
     assert_eq!(
-        out,
+        stdout(&run),
         "task,label,confidence\nt1,,0.500000\nt10,y,1.000000\nt2,x,0.666667\n"
+    );
+    let summary = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        summary.contains("Krippendorff's alpha") && summary.contains("Fleiss' kappa"),
+        "{summary}"
     );
 }
 
