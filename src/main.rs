@@ -63,6 +63,20 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Final answers from crowd answers in a CSV file: `task,worker,label` rows (or
+    /// `task,worker,text` with --kind transcript) -> `task,label,confidence` per task.
+    Aggregate {
+        /// Labels: mv (majority), wmv (weighted by gold accuracy), ds (Dawid-Skene;
+        /// default mv). Transcripts: rover (default) or medoid.
+        #[arg(long)]
+        method: Option<String>,
+        #[arg(long, value_enum, default_value = "label")]
+        kind: AggregateKind,
+        /// Known answers: `task,label` rows with a header.
+        #[arg(long)]
+        gold: Option<PathBuf>,
+        file: PathBuf,
+    },
     /// Log this device in with a one-time enrolment code from your admin.
     Login {
         #[arg(long)]
@@ -158,6 +172,12 @@ enum RoleArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum AggregateKind {
+    Label,
+    Transcript,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Jsonl,
     Csv,
@@ -232,6 +252,18 @@ fn main() -> ExitCode {
                 Format::Prodigy => kazi::server::admin::ExportFormat::Prodigy,
             };
             cli::admin::export(&db, &project, format, out.as_deref())
+        }
+        Command::Aggregate {
+            method,
+            kind,
+            gold,
+            file,
+        } => {
+            let kind = match kind {
+                AggregateKind::Label => cli::aggregate::Kind::Label,
+                AggregateKind::Transcript => cli::aggregate::Kind::Transcript,
+            };
+            cli::aggregate::run(kind, method.as_deref(), &file, gold.as_deref())
         }
         Command::Login {
             server,

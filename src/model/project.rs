@@ -13,6 +13,45 @@ pub enum TaskKind {
     Classify,
 }
 
+/// How a project's complete tasks are decided: `aggregate = "mv" | "wmv" | "ds"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum AggregateMethod {
+    /// Majority vote.
+    #[default]
+    #[serde(rename = "mv")]
+    Majority,
+    /// Vote weighted by each worker's accuracy on gold tasks.
+    #[serde(rename = "wmv")]
+    Weighted,
+    /// Dawid-Skene: per-worker confusion matrices, anchored by gold.
+    #[serde(rename = "ds")]
+    DawidSkene,
+}
+
+impl AggregateMethod {
+    /// The short name used in project files, exports and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggregateMethod::Majority => "mv",
+            AggregateMethod::Weighted => "wmv",
+            AggregateMethod::DawidSkene => "ds",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AggregateMethod> {
+        match s {
+            "mv" => Some(AggregateMethod::Majority),
+            "wmv" => Some(AggregateMethod::Weighted),
+            "ds" => Some(AggregateMethod::DawidSkene),
+            _ => None,
+        }
+    }
+
+    fn is_majority(&self) -> bool {
+        *self == AggregateMethod::Majority
+    }
+}
+
 /// One label of a classify project: the key is what the worker presses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {
@@ -40,6 +79,10 @@ pub struct Project {
     pub overlap: u32,
     /// How long a lease lasts, in seconds of server time.
     pub lease_secs: u64,
+    /// Left out of the schema when it is the default, so projects that never chose keep
+    /// their schema version.
+    #[serde(default, skip_serializing_if = "AggregateMethod::is_majority")]
+    pub aggregate: AggregateMethod,
 }
 
 /// A project file that cannot be used. `Display` gives `file:line: what`.
@@ -65,6 +108,8 @@ struct ProjectFile {
     overlap: Spanned<i64>,
     #[serde(default = "default_lease")]
     lease: Spanned<String>,
+    #[serde(default = "default_aggregate")]
+    aggregate: Spanned<String>,
     #[serde(default)]
     labels: Vec<Spanned<LabelFile>>,
 }
@@ -83,6 +128,10 @@ struct LabelFile {
 
 fn default_overlap() -> Spanned<i64> {
     Spanned::new(0..0, 1)
+}
+
+fn default_aggregate() -> Spanned<String> {
+    Spanned::new(0..0, "mv".to_string())
 }
 
 fn default_lease() -> Spanned<String> {
@@ -155,6 +204,15 @@ impl Project {
                     ),
                 )
             })?;
+        let aggregate = AggregateMethod::parse(raw.aggregate.get_ref().trim()).ok_or_else(|| {
+            err(
+                raw.aggregate.span().start,
+                format!(
+                    "aggregate '{}' is not known; use \"mv\" (majority), \"wmv\" (weighted by gold accuracy) or \"ds\" (Dawid-Skene)",
+                    super::sanitize_line(raw.aggregate.get_ref())
+                ),
+            )
+        })?;
 
         if raw.labels.is_empty() {
             return Err(err(
@@ -227,6 +285,7 @@ impl Project {
             multi_label: raw.multi_label,
             overlap: overlap as u32,
             lease_secs,
+            aggregate,
         })
     }
 
@@ -314,6 +373,31 @@ key = "2"
         assert_eq!(p.labels.len(), 2);
         assert_eq!(p.label_by_key('2').unwrap().id, "toys");
         assert_eq!(p.labels[0].examples, vec!["Rice 5kg".to_string()]);
+    }
+
+    #[test]
+    fn the_aggregation_method_is_read_and_checked() {
+        assert_eq!(
+            Project::from_toml("p.toml", GOOD).unwrap().aggregate,
+            AggregateMethod::Majority
+        );
+        let ds = GOOD.replace("overlap = 3", "overlap = 3\naggregate = \"ds\"");
+        let p = Project::from_toml("p.toml", &ds).unwrap();
+        assert_eq!(p.aggregate, AggregateMethod::DawidSkene);
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.contains("\"aggregate\":\"ds\""), "{json}");
+        let mv = Project::from_toml("p.toml", GOOD).unwrap();
+        assert!(!serde_json::to_string(&mv).unwrap().contains("aggregate"));
+
+        let bad = GOOD.replace("overlap = 3", "overlap = 3\naggregate = \"em\"");
+        let e = error_of(&bad);
+        let line = bad
+            .lines()
+            .position(|l| l.starts_with("aggregate"))
+            .unwrap()
+            + 1;
+        assert_eq!(e.line, line, "{e}");
+        assert!(e.message.contains("aggregate 'em' is not known"), "{e}");
     }
 
     fn error_of(text: &str) -> ProjectError {

@@ -4,6 +4,7 @@
 //! `kazi export` (`admin`). The server draws nothing.
 
 pub mod admin;
+pub mod aggregator;
 mod http;
 mod limit;
 pub mod scheduler;
@@ -55,6 +56,8 @@ pub struct ServerConfig {
     pub sync_limit: RateLimit,
     /// Login attempts per user name: slows down guessing enrolment codes.
     pub login_limit: RateLimit,
+    /// How often the background aggregator looks for new answers (wmv and ds projects).
+    pub aggregate_every: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -69,12 +72,13 @@ impl Default for ServerConfig {
                 per_sec: 0.1,
                 burst: 10,
             },
+            aggregate_every: std::time::Duration::from_secs(10),
         }
     }
 }
 
 /// Serve the API on `listener` until `shutdown` completes, then finish the requests in
-/// flight and return.
+/// flight and return. The background aggregator runs beside it and stops with it.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
@@ -85,7 +89,10 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, http::router(store, config))
+    let background = tokio::spawn(aggregator::run(store.clone(), config.aggregate_every));
+    let served = axum::serve(listener, http::router(store, config))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    background.abort();
+    served
 }

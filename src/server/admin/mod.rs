@@ -111,6 +111,9 @@ struct ExportLine<'a> {
     #[serde(rename = "final")]
     decided: Option<&'a str>,
     agreement: Option<f64>,
+    /// The method that decided (`mv`, `wmv`, `ds`) and its confidence.
+    method: Option<&'a str>,
+    confidence: Option<f64>,
     answers: Vec<ExportAnswer>,
 }
 
@@ -154,9 +157,10 @@ fn csv_io(e: csv::Error) -> std::io::Error {
     }
 }
 
-/// Write one record per task of `project`, in import order, with every answer, its
-/// worker and its time. CSV, Label Studio and Prodigy list counted answers only; JSONL
-/// also lists replaced ones, marked `"superseded": true`. Returns the number of tasks.
+/// Write one record per task of `project`, in import order, with its final answer, the
+/// method that decided it and its confidence, and every answer, its worker and its time.
+/// CSV, Label Studio and Prodigy list counted answers only; JSONL also lists replaced
+/// ones, marked `"superseded": true`. Returns the number of tasks.
 pub fn export(
     store: &dyn Store,
     project: &str,
@@ -181,6 +185,8 @@ pub fn export(
                 }),
                 decided: task.decided.as_deref(),
                 agreement: task.agreement.map(rounded),
+                method: task.method.as_deref(),
+                confidence: task.confidence.map(rounded),
                 answers: task
                     .answers
                     .iter()
@@ -198,8 +204,16 @@ pub fn export(
         }),
         ExportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(&mut *out);
-            csv.write_record(["id", "text", "final", "agreement", "answers"])
-                .map_err(|e| AdminError::Write(csv_io(e)))?;
+            csv.write_record([
+                "id",
+                "text",
+                "final",
+                "agreement",
+                "method",
+                "confidence",
+                "answers",
+            ])
+            .map_err(|e| AdminError::Write(csv_io(e)))?;
             let walked = store.export(project, &mut |task: TaskRecord| {
                 let answers = task
                     .answers
@@ -215,11 +229,17 @@ pub fn export(
                     .agreement
                     .map(|x| rounded(x).to_string())
                     .unwrap_or_default();
+                let confidence = task
+                    .confidence
+                    .map(|x| rounded(x).to_string())
+                    .unwrap_or_default();
                 csv.write_record([
                     task.id.as_str(),
                     task.text.as_str(),
                     task.decided.as_deref().unwrap_or(""),
                     agreement.as_str(),
+                    task.method.as_deref().unwrap_or(""),
+                    confidence.as_str(),
                     answers.as_str(),
                 ])
                 .map_err(|e| write_err(csv_io(e)))

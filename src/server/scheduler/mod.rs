@@ -3,6 +3,7 @@
 //! leases, the lease budget, the catalogue diff) as backend-neutral code. It decides in
 //! `rules` (pure) and acts through a store's `SyncTx`, inside that store's transaction.
 
+pub mod aggregate;
 mod answers;
 pub mod rules;
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
+use crate::quality::Decision;
 
 pub use sqlite::SqliteStore;
 pub use sync_tx::{
@@ -137,6 +138,24 @@ pub struct ImportCounts {
     pub already_present: u64,
 }
 
+/// A project's counted answers, task by task, for the background aggregator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregationInput {
+    pub project: Project,
+    /// The newest answer id among them: the same next time means nothing new arrived.
+    pub latest_answer: i64,
+    pub tasks: Vec<TaskAnswers>,
+}
+
+/// One task's counted answers (not superseded), by user id, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskAnswers {
+    pub task: i64,
+    pub counted: i64,
+    pub gold: Option<Vec<String>>,
+    pub answers: Vec<(i64, AnswerValue)>,
+}
+
 /// One task with its outcome and every answer, for export.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskRecord {
@@ -148,6 +167,9 @@ pub struct TaskRecord {
     /// The decided answer (compact form) once the task has all its answers and a winner.
     pub decided: Option<String>,
     pub agreement: Option<f64>,
+    /// The method that decided (`mv`, `wmv`, `ds`) and how sure it is, 0.0..=1.0.
+    pub method: Option<String>,
+    pub confidence: Option<f64>,
     pub answers: Vec<AnswerRecord>,
 }
 
@@ -217,6 +239,19 @@ pub trait Store: Send + Sync {
         project: &str,
         tasks: &mut TaskStream<'_>,
     ) -> Result<ImportCounts, StoreError>;
+
+    /// Names of every project.
+    fn project_names(&self) -> Result<Vec<String>, StoreError>;
+
+    /// The id of the newest answer stored (0 without any): a cheap "anything new?".
+    fn latest_answer_id(&self) -> Result<i64, StoreError>;
+
+    /// Every task of a project with its counted answers and gold, from one snapshot.
+    fn aggregation_input(&self, project: &str) -> Result<AggregationInput, StoreError>;
+
+    /// Store decisions made outside a sync (the background aggregator), in one
+    /// transaction. Tasks no longer complete are left alone.
+    fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError>;
 
     /// Every task of a project in import order, with its answers (prior answers first,
     /// then Kazi's in arrival order), one at a time.

@@ -275,14 +275,14 @@ pub(super) fn export(
     let mut stmt = conn.prepare(
         "SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
                 u.name, a.value, a.at, a.superseded_by IS NOT NULL, 0 AS imported, a.id, \
-                t.suggestion \
+                t.suggestion, t.method, t.confidence \
          FROM tasks t \
          LEFT JOIN answers a ON a.task_id = t.id \
          LEFT JOIN users u ON u.id = a.user_id \
          WHERE t.project_id = ?1 \
          UNION ALL \
          SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
-                p.annotator, p.value, p.at, 0, 1, p.id, t.suggestion \
+                p.annotator, p.value, p.at, 0, 1, p.id, t.suggestion, t.method, t.confidence \
          FROM tasks t JOIN prior_answers p ON p.task_id = t.id \
          WHERE t.project_id = ?1 \
          ORDER BY 1, 11 DESC, 12",
@@ -307,6 +307,8 @@ pub(super) fn export(
                     gold: gold.map(|g| g.split('|').map(str::to_string).collect()),
                     decided: row.get(4)?,
                     agreement: row.get(5)?,
+                    method: row.get(10)?,
+                    confidence: row.get(11)?,
                     answers: Vec::new(),
                 },
             ));

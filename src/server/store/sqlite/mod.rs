@@ -2,6 +2,7 @@
 //! Writes go through one writer thread with group commit (`writer`); reads (token
 //! checks, exports) use a small pool of reader connections beside it.
 
+mod aggregation;
 mod catalogue;
 mod sync_tx;
 mod writer;
@@ -13,11 +14,12 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store, StoreError, TaskRecord,
-    TaskStream, UserPut,
+    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store,
+    StoreError, TaskRecord, TaskStream, UserPut,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
+use crate::quality::Decision;
 use crate::server::scheduler;
 use sync_tx::SqliteTx;
 use writer::Writer;
@@ -139,6 +141,11 @@ CREATE TABLE prior_answers (
     at INTEGER NOT NULL,
     UNIQUE (task_id, annotator)
 );
+"#,
+    // A decision says which method made it (mv, wmv, ds) and how sure it is.
+    r#"
+ALTER TABLE tasks ADD COLUMN method TEXT;
+ALTER TABLE tasks ADD COLUMN confidence REAL;
 "#,
 ];
 
@@ -394,6 +401,24 @@ impl Store for SqliteStore {
         each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.read(|conn| catalogue::export(conn, project, each))
+    }
+
+    fn project_names(&self) -> Result<Vec<String>, StoreError> {
+        self.read(aggregation::project_names)
+    }
+
+    fn latest_answer_id(&self) -> Result<i64, StoreError> {
+        self.read(aggregation::latest_answer_id)
+    }
+
+    fn aggregation_input(&self, project: &str) -> Result<AggregationInput, StoreError> {
+        self.read(|conn| aggregation::input(conn, project))
+    }
+
+    fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError> {
+        let decisions = decisions.to_vec();
+        self.writer
+            .run(move |conn| aggregation::record_decisions(conn, &decisions))
     }
 }
 

@@ -225,8 +225,17 @@ impl SyncTx for SqliteTx<'_> {
 
     fn record_decision(&mut self, task: i64, decision: &Decision) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("UPDATE tasks SET decided = ?1, agreement = ?2 WHERE id = ?3")?
-            .execute(params![decision.value, decision.agreement, task])?;
+            .prepare_cached(
+                "UPDATE tasks SET decided = ?1, agreement = ?2, method = ?3, confidence = ?4 \
+                 WHERE id = ?5",
+            )?
+            .execute(params![
+                decision.value,
+                decision.agreement,
+                decision.method.as_str(),
+                decision.confidence,
+                task
+            ])?;
         Ok(())
     }
 
@@ -334,8 +343,8 @@ impl SyncTx for SqliteTx<'_> {
     fn clear_decisions_below(&mut self, project_id: i64, overlap: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "UPDATE tasks SET decided = NULL, agreement = NULL \
-                 WHERE project_id = ?1 AND counted < ?2",
+                "UPDATE tasks SET decided = NULL, agreement = NULL, method = NULL, \
+                 confidence = NULL WHERE project_id = ?1 AND counted < ?2",
             )?
             .execute(params![project_id, overlap])?;
         Ok(())
