@@ -40,6 +40,31 @@ pub struct Project {
     pub overlap: u32,
     /// How long a lease lasts, in seconds of server time.
     pub lease_secs: u64,
+    /// Most live leases one worker may hold in this project, so one greedy device cannot
+    /// take the whole queue. Schemas stored before the cap existed get the default.
+    #[serde(default = "default_lease_cap")]
+    pub lease_cap: u32,
+}
+
+/// Tasks a client keeps cached by default (`prefetch` in its profile).
+pub const DEFAULT_PREFETCH: u32 = 50;
+/// Default `lease_cap`: a full default prefetch twice over, so a cache refill after a
+/// lost reply still fits, yet one worker never holds more than a morning's work.
+pub const DEFAULT_LEASE_CAP: u32 = 2 * DEFAULT_PREFETCH;
+/// Highest `lease_cap` a project file may set.
+const MAX_LEASE_CAP: i64 = 10_000;
+
+fn default_lease_cap() -> u32 {
+    DEFAULT_LEASE_CAP
+}
+
+/// Whether `name` can name a project: 1-64 ASCII letters, digits, '-' or '_'.
+pub fn is_project_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A project file that cannot be used. `Display` gives `file:line: what`.
@@ -65,6 +90,8 @@ struct ProjectFile {
     overlap: Spanned<i64>,
     #[serde(default = "default_lease")]
     lease: Spanned<String>,
+    #[serde(default)]
+    lease_cap: Option<Spanned<i64>>,
     #[serde(default)]
     labels: Vec<Spanned<LabelFile>>,
 }
@@ -108,12 +135,7 @@ impl Project {
         })?;
 
         let name = raw.name.get_ref().trim();
-        if name.is_empty()
-            || name.len() > 64
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !is_project_name(name) {
             return Err(err(
                 raw.name.span().start,
                 format!(
@@ -155,6 +177,21 @@ impl Project {
                     ),
                 )
             })?;
+        let lease_cap = match &raw.lease_cap {
+            None => DEFAULT_LEASE_CAP,
+            Some(cap) => {
+                let n = *cap.get_ref();
+                if !(1..=MAX_LEASE_CAP).contains(&n) {
+                    return Err(err(
+                        cap.span().start,
+                        format!(
+                            "lease_cap must be between 1 and {MAX_LEASE_CAP} tasks per worker, got {n}"
+                        ),
+                    ));
+                }
+                n as u32
+            }
+        };
 
         if raw.labels.is_empty() {
             return Err(err(
@@ -227,6 +264,7 @@ impl Project {
             multi_label: raw.multi_label,
             overlap: overlap as u32,
             lease_secs,
+            lease_cap,
         })
     }
 

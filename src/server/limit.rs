@@ -19,6 +19,18 @@ const PRUNE_AT: usize = 10_000;
 struct Bucket {
     tokens: f64,
     last: Instant,
+    /// Refused since the bucket last allowed: a run of refusals is reported once.
+    refusing: bool,
+}
+
+/// What one call of `take` decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Take {
+    Allowed,
+    /// The bucket is empty; `first` for the first refusal after an allowed call.
+    Refused {
+        first: bool,
+    },
 }
 
 pub(crate) struct RateLimiter<K> {
@@ -36,14 +48,24 @@ impl<K: Hash + Eq> RateLimiter<K> {
 
     /// Take one token for `key`; `false` when the bucket is empty.
     pub(crate) fn allow(&self, key: K) -> bool {
-        self.allow_at(key, Instant::now())
+        self.take_at(key, Instant::now()) == Take::Allowed
     }
 
+    /// Take one token for `key`, saying whether a refusal starts a run of them.
+    pub(crate) fn take(&self, key: K) -> Take {
+        self.take_at(key, Instant::now())
+    }
+
+    #[cfg(test)]
     fn allow_at(&self, key: K, now: Instant) -> bool {
+        self.take_at(key, now) == Take::Allowed
+    }
+
+    fn take_at(&self, key: K, now: Instant) -> Take {
         let burst = f64::from(self.limit.burst.max(1));
         let Ok(mut buckets) = self.buckets.lock() else {
             // A poisoned lock means a panic elsewhere; do not lock users out for it.
-            return true;
+            return Take::Allowed;
         };
         if buckets.len() >= PRUNE_AT {
             let rate = self.limit.per_sec;
@@ -53,15 +75,19 @@ impl<K: Hash + Eq> RateLimiter<K> {
         let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: burst,
             last: now,
+            refusing: false,
         });
         let refill = now.duration_since(bucket.last).as_secs_f64() * self.limit.per_sec;
         bucket.tokens = (bucket.tokens + refill).min(burst);
         bucket.last = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
-            true
+            bucket.refusing = false;
+            Take::Allowed
         } else {
-            false
+            let first = !bucket.refusing;
+            bucket.refusing = true;
+            Take::Refused { first }
         }
     }
 }
@@ -86,5 +112,20 @@ mod tests {
         let t1 = t0 + Duration::from_millis(500);
         assert!(limiter.allow_at(1, t1));
         assert!(!limiter.allow_at(1, t1));
+    }
+
+    #[test]
+    fn a_run_of_refusals_is_reported_once() {
+        let limiter = RateLimiter::new(RateLimit {
+            per_sec: 1.0,
+            burst: 1,
+        });
+        let t0 = Instant::now();
+        assert_eq!(limiter.take_at(1, t0), Take::Allowed);
+        assert_eq!(limiter.take_at(1, t0), Take::Refused { first: true });
+        assert_eq!(limiter.take_at(1, t0), Take::Refused { first: false });
+        let t1 = t0 + Duration::from_secs(1);
+        assert_eq!(limiter.take_at(1, t1), Take::Allowed);
+        assert_eq!(limiter.take_at(1, t1), Take::Refused { first: true });
     }
 }

@@ -1,13 +1,14 @@
 //! The scheduler: the rules of a sync round (lease expiry, dedupe and conflicts,
 //! validation, corrections, late answers, slot accounting, aggregation, skips, resent
-//! leases, the lease budget, the catalogue diff) as backend-neutral code. It decides in
-//! `rules` (pure) and acts through a store's `SyncTx`, inside that store's transaction.
+//! leases, the lease budget and cap, the reply's bounds, the catalogue diff) as
+//! backend-neutral code. It decides in `rules` (pure) and acts through a store's
+//! `SyncTx`, inside that store's transaction.
 
 mod answers;
 pub mod rules;
 
 use crate::model::Project;
-use crate::protocol::{Ack, Lease, SyncRequest, SyncResponse};
+use crate::protocol::{Ack, Lease, MAX_WANT_PER_SYNC, SyncRequest, SyncResponse};
 use crate::server::store::{CatalogueEntry, Principal, StoreError, SyncTx};
 use answers::ProjectCache;
 
@@ -37,10 +38,12 @@ pub fn sync(
 
     let catalogue = tx.catalogue()?;
     let removed = rules::removed_projects(&request.known, &request.want, &catalogue);
-    // Leases of replies this device never applied come first, and count as granted.
-    let mut leases = match request.seen {
-        Some(seen) => tx.unseen_leases(who.device_id, seen)?,
-        None => Vec::new(),
+    let mut bytes = rules::ReplyBytes::new();
+    // Leases of replies this device never applied come first, and count as granted;
+    // those that do not fit this reply follow in the next.
+    let (mut leases, more_unseen) = match request.seen {
+        Some(seen) => resend_unseen(tx, who, seen, &mut bytes)?,
+        None => (Vec::new(), false),
     };
     let reply = if rules::needs_reply_number(leases.len(), &request.want) {
         tx.next_reply(who.device_id)?
@@ -50,14 +53,22 @@ pub fn sync(
     for lease in &leases {
         tx.tag_lease_reply(lease.task, who.user_id, reply)?;
     }
+    if let Some(seen) = request.seen.filter(|_| more_unseen) {
+        // Unseen leases left out of this reply get a later number than it, so the
+        // device's next `seen` (this reply's) still asks for them.
+        let later = tx.next_reply(who.device_id)?;
+        tx.defer_unseen_leases(who.device_id, seen, reply, later)?;
+    }
     let mut budget = rules::LeaseBudget::new(leases.len());
     for want in &request.want {
         let Some(entry) = catalogue.get(want.project.as_str()) else {
             continue;
         };
+        let cap = projects.get(tx, entry.id)?.lease_cap;
+        let held = tx.live_leases_held(entry.id, who.user_id)?;
         let resent = leases.iter().filter(|l| l.project == want.project).count();
-        let count = budget.allow(want.count, resent);
-        let granted = grant_leases(tx, who, &want.project, entry, count, now, reply)?;
+        let count = rules::lease_allowance(want.count, resent, held, cap, budget.left());
+        let granted = grant_leases(tx, who, &want.project, entry, count, now, reply, &mut bytes)?;
         budget.spend(granted.len());
         leases.extend(granted);
     }
@@ -78,8 +89,29 @@ pub fn sync(
     })
 }
 
+/// The device's live leases in replies after `seen`, as many as one reply carries, and
+/// whether more may be left for the next reply.
+fn resend_unseen(
+    tx: &mut dyn SyncTx,
+    who: &Principal,
+    seen: u64,
+    bytes: &mut rules::ReplyBytes,
+) -> Result<(Vec<Lease>, bool), StoreError> {
+    let limit = MAX_WANT_PER_SYNC as usize;
+    let mut unseen = tx.unseen_leases(who.device_id, seen, limit)?;
+    let fetched = unseen.len();
+    let fits = unseen
+        .iter()
+        .take_while(|l| bytes.take(l.text.len()))
+        .count();
+    unseen.truncate(fits);
+    Ok((unseen, fits < fetched || fetched == limit))
+}
+
 /// Lease up to `count` tasks in import order that this worker has not answered, holds,
-/// or skipped, and that still have an open slot; each takes one.
+/// or skipped, and that still have an open slot; each takes one. A task whose text no
+/// longer fits the reply stays in the pool.
+#[allow(clippy::too_many_arguments)]
 fn grant_leases(
     tx: &mut dyn SyncTx,
     who: &Principal,
@@ -88,6 +120,7 @@ fn grant_leases(
     count: usize,
     now: i64,
     reply: u64,
+    bytes: &mut rules::ReplyBytes,
 ) -> Result<Vec<Lease>, StoreError> {
     if count == 0 {
         return Ok(Vec::new());
@@ -96,6 +129,9 @@ fn grant_leases(
     let picked = tx.pick_open_tasks(entry.id, who.user_id, count)?;
     let mut leases = Vec::with_capacity(picked.len());
     for task in picked {
+        if !bytes.take(task.text.len()) {
+            break;
+        }
         tx.hold_lease(task.task, who.user_id, who.device_id, now, expires, reply)?;
         tx.move_open_slots(task.task, -1)?;
         leases.push(Lease {

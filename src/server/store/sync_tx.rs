@@ -116,8 +116,27 @@ pub trait SyncTx {
 
     fn record_decision(&mut self, task: i64, decision: &Decision) -> Result<(), StoreError>;
 
-    /// Live leases granted to this device in replies numbered above `seen`.
-    fn unseen_leases(&mut self, device_id: i64, seen: u64) -> Result<Vec<Lease>, StoreError>;
+    /// Live leases granted to this device in replies numbered above `seen`, in task
+    /// order, at most `limit`.
+    fn unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        limit: usize,
+    ) -> Result<Vec<Lease>, StoreError>;
+
+    /// Move this device's live leases in replies numbered above `seen` and below `before`
+    /// to reply `to`: those a bounded reply left out, so they are sent again next time.
+    fn defer_unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        before: u64,
+        to: u64,
+    ) -> Result<(), StoreError>;
+
+    /// How many live leases this worker holds in the project.
+    fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError>;
 
     /// Note that this worker's lease on the task travels in reply `reply`.
     fn tag_lease_reply(&mut self, task: i64, user_id: i64, reply: u64) -> Result<(), StoreError>;

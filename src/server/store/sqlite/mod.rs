@@ -128,6 +128,10 @@ ALTER TABLE leases ADD COLUMN device_id INTEGER;
 ALTER TABLE leases ADD COLUMN reply INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX leases_unseen ON leases(device_id, reply) WHERE live = 1;
 "#,
+    // Leases a worker holds, counted against the project's lease cap on every sync.
+    r#"
+CREATE INDEX leases_held ON leases(user_id) WHERE live = 1;
+"#,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
