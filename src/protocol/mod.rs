@@ -25,6 +25,10 @@ pub const LOGIN_PATH: &str = "/v1/login";
 pub const SYNC_PATH: &str = "/v1/sync";
 pub const HEALTH_PATH: &str = "/healthz";
 
+/// What a device whose token the server no longer accepts (revoked, or never known)
+/// is told, and what the client shows.
+pub const SIGNED_OUT: &str = "this device was signed out \u{2014} ask your admin for a new code";
+
 /// `POST /v1/login`: exchange a one-time enrolment code for a device token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginRequest {

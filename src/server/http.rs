@@ -285,12 +285,7 @@ async fn authenticate(api: &Api, headers: &HeaderMap) -> Result<Principal, ApiEr
             .map_err(|e| ApiError::store("authenticate", e))
     })
     .await?
-    .ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "device token is not known; log in again with kazi login",
-        )
-    })
+    .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, protocol::SIGNED_OUT))
 }
 
 async fn login(

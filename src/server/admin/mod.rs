@@ -3,6 +3,7 @@
 
 mod import;
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
@@ -10,10 +11,10 @@ use serde::Serialize;
 pub use crate::server::store::ProjectAdded;
 pub use import::{ImportError, ImportSummary, import_tasks};
 
-use crate::model::{Project, Role, format_utc};
+use crate::model::{Project, Role, format_utc, sanitize_line};
 use crate::server::Clock;
 use crate::server::secret;
-use crate::server::store::{Store, StoreError, TaskRecord};
+use crate::server::store::{Store, StoreError, TaskRecord, UserSummary};
 
 /// How long an enrolment code stays usable (server clock).
 pub const ENROLMENT_CODE_SECS: i64 = 7 * 86_400;
@@ -74,6 +75,19 @@ pub fn add_user(
     Ok(code)
 }
 
+/// Every user with their devices, by name.
+pub fn users(store: &dyn Store) -> Result<Vec<UserSummary>, AdminError> {
+    Ok(store.users()?)
+}
+
+/// Sign out one device of a user (`device`), or all of them: their tokens stop working
+/// at once and their leases go back to the pool. The user's answers stay; a fresh code
+/// from `add_user` logs them in again. How many devices were still signed in.
+pub fn revoke(store: &dyn Store, name: &str, device: Option<i64>) -> Result<u64, AdminError> {
+    check_user_name(name)?;
+    Ok(store.revoke_devices(name, device, Clock::system().now())?)
+}
+
 /// Add a project, or update the one with the same name (clients get the new version on
 /// their next sync). Changing the overlap applies to tasks not yet complete.
 pub fn add_project(store: &dyn Store, project: &Project) -> Result<ProjectAdded, AdminError> {
@@ -129,13 +143,42 @@ fn csv_io(e: csv::Error) -> std::io::Error {
     }
 }
 
-/// Write one record per task of `project`, in import order, with every answer, its
-/// worker and its time. CSV lists counted answers only; JSONL also lists replaced ones,
-/// marked `"superseded": true`. Returns the number of records.
+/// Where an export goes: a file or pipe gets the data byte for byte; a terminal gets
+/// every text with control characters, C1 controls and bidi overrides shown inert
+/// (`model::sanitize_line`), so hostile task text cannot drive the admin's terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportTarget {
+    File,
+    Terminal,
+}
+
+impl ExportTarget {
+    fn show<'a>(self, text: &'a str) -> Cow<'a, str> {
+        match self {
+            ExportTarget::File => Cow::Borrowed(text),
+            ExportTarget::Terminal => sanitize_line(text),
+        }
+    }
+}
+
+/// `export_to` a file or pipe: the data byte for byte.
 pub fn export(
     store: &dyn Store,
     project: &str,
     format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, AdminError> {
+    export_to(store, project, format, ExportTarget::File, out)
+}
+
+/// Write one record per task of `project`, in import order, with every answer, its
+/// worker and its time. CSV lists counted answers only; JSONL also lists replaced ones,
+/// marked `"superseded": true`. Returns the number of records.
+pub fn export_to(
+    store: &dyn Store,
+    project: &str,
+    format: ExportFormat,
+    target: ExportTarget,
     out: &mut dyn Write,
 ) -> Result<u64, AdminError> {
     // The store's callback can only stop the walk; the write error itself is kept here
@@ -147,21 +190,27 @@ pub fn export(
     };
     let walked = match format {
         ExportFormat::Jsonl => store.export(project, &mut |task: TaskRecord| {
+            let gold_shown: Option<Vec<String>> = task.gold.as_ref().map(|g| {
+                g.iter()
+                    .map(|label| target.show(label).into_owned())
+                    .collect()
+            });
+            let decided = task.decided.as_deref().map(|d| target.show(d));
             let line = ExportLine {
-                id: &task.id,
-                text: &task.text,
-                gold: task.gold.as_deref().map(|g| match g {
+                id: &target.show(&task.id),
+                text: &target.show(&task.text),
+                gold: gold_shown.as_deref().map(|g| match g {
                     [one] => GoldOut::One(one),
                     many => GoldOut::Many(many),
                 }),
-                decided: task.decided.as_deref(),
+                decided: decided.as_deref(),
                 agreement: task.agreement.map(rounded),
                 answers: task
                     .answers
                     .iter()
                     .map(|a| ExportAnswer {
-                        worker: a.worker.clone(),
-                        value: a.value.to_compact(),
+                        worker: target.show(&a.worker).into_owned(),
+                        value: target.show(&a.value.to_compact()).into_owned(),
                         time: format_utc(a.at),
                         superseded: a.superseded,
                     })
@@ -182,16 +231,17 @@ pub fn export(
                     .map(|a| format!("{}={}@{}", a.worker, a.value.to_compact(), format_utc(a.at)))
                     .collect::<Vec<_>>()
                     .join("; ");
+                let answers = target.show(&answers);
                 let agreement = task
                     .agreement
                     .map(|x| rounded(x).to_string())
                     .unwrap_or_default();
                 csv.write_record([
-                    task.id.as_str(),
-                    task.text.as_str(),
-                    task.decided.as_deref().unwrap_or(""),
+                    target.show(&task.id).as_ref(),
+                    target.show(&task.text).as_ref(),
+                    target.show(task.decided.as_deref().unwrap_or("")).as_ref(),
                     agreement.as_str(),
-                    answers.as_str(),
+                    answers.as_ref(),
                 ])
                 .map_err(|e| write_err(csv_io(e)))
             });

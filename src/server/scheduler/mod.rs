@@ -23,6 +23,7 @@ pub fn sync(
     now: i64,
 ) -> Result<SyncResponse, StoreError> {
     tx.expire_leases(now)?;
+    tx.note_sync(who.device_id, now)?;
     let mut projects = ProjectCache::default();
     let mut acks = Vec::with_capacity(request.answers.len());
     for upload in &request.answers {
@@ -143,6 +144,18 @@ fn grant_leases(
         });
     }
     Ok(leases)
+}
+
+/// A device was revoked: its live leases end and their slots go back to the pool, so
+/// a stolen or lost device holds no work and its worker's lease cap frees up. The tasks
+/// are not remembered as skipped: the worker may get them again on a new device, and an
+/// answer sent later is still accepted as a late one.
+pub fn device_revoked(tx: &mut dyn SyncTx, device_id: i64) -> Result<(), StoreError> {
+    for (task, user_id) in tx.live_leases_of_device(device_id)? {
+        tx.end_lease(task, user_id, false)?;
+        tx.move_open_slots(task, 1)?;
+    }
+    Ok(())
 }
 
 /// A project's overlap changed from `old` to `project.overlap`: every task's open slots

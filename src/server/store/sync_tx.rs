@@ -135,6 +135,12 @@ pub trait SyncTx {
         to: u64,
     ) -> Result<(), StoreError>;
 
+    /// Note that the device synced at `now` (shown to admins).
+    fn note_sync(&mut self, device_id: i64, now: i64) -> Result<(), StoreError>;
+
+    /// Tasks this device holds a live lease on, with the worker holding each.
+    fn live_leases_of_device(&mut self, device_id: i64) -> Result<Vec<(i64, i64)>, StoreError>;
+
     /// How many live leases this worker holds in the project.
     fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError>;
 

@@ -3,6 +3,7 @@
 //! checks, exports) use a small pool of reader connections beside it.
 
 mod catalogue;
+mod devices;
 mod sync_tx;
 mod writer;
 
@@ -14,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::{
     BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store, StoreError, TaskRecord,
-    TaskStream, UserPut,
+    TaskStream, UserPut, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
@@ -128,9 +129,13 @@ ALTER TABLE leases ADD COLUMN device_id INTEGER;
 ALTER TABLE leases ADD COLUMN reply INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX leases_unseen ON leases(device_id, reply) WHERE live = 1;
 "#,
-    // Leases a worker holds, counted against the project's lease cap on every sync.
+    // Leases a worker holds are counted against the project's lease cap on every sync;
+    // devices can be revoked (their token stops working) and show when they last synced.
     r#"
 CREATE INDEX leases_held ON leases(user_id) WHERE live = 1;
+ALTER TABLE devices ADD COLUMN last_sync INTEGER;
+ALTER TABLE devices ADD COLUMN revoked INTEGER;
+CREATE INDEX leases_device ON leases(device_id) WHERE live = 1;
 "#,
 ];
 
@@ -330,7 +335,8 @@ impl Store for SqliteStore {
             let row = conn
                 .prepare_cached(
                     "SELECT d.id, u.id, u.name, u.role FROM devices d \
-                     JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1",
+                     JOIN users u ON u.id = d.user_id \
+                     WHERE d.token_hash = ?1 AND d.revoked IS NULL",
                 )?
                 .query_row([&token_hash[..]], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
@@ -357,6 +363,16 @@ impl Store for SqliteStore {
         let who = who.clone();
         self.writer
             .run(move |conn| scheduler::sync(&mut SqliteTx::new(conn), &who, &request, now))
+    }
+
+    fn users(&self) -> Result<Vec<UserSummary>, StoreError> {
+        self.read(devices::users)
+    }
+
+    fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError> {
+        let user = user.to_string();
+        self.writer
+            .run(move |conn| devices::revoke(conn, &user, device, now))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {

@@ -267,6 +267,24 @@ impl SyncTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn note_sync(&mut self, device_id: i64, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE devices SET last_sync = ?1 WHERE id = ?2")?
+            .execute(params![now, device_id])?;
+        Ok(())
+    }
+
+    fn live_leases_of_device(&mut self, device_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT task_id, user_id FROM leases WHERE device_id = ?1 AND live = 1 \
+             ORDER BY task_id",
+        )?;
+        let held = stmt
+            .query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(held)
+    }
+
     fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
