@@ -320,3 +320,28 @@ async fn a_refused_sync_stores_nothing_and_its_answers_go_through_once_resent() 
         2
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_stops_at_once_and_its_tasks_go_back() {
+    let s = shop(1, 3).await;
+    let stolen = s.enrol("amina", Role::Worker).await;
+    let baraka = s.enrol("baraka", Role::Worker).await;
+    assert_eq!(s.want(&stolen, "shop", 3).await.leases.len(), 3);
+    assert_eq!(s.want(&baraka, "shop", 3).await.leases.len(), 0);
+
+    assert_eq!(admin::revoke(&*s.store, "amina", None).unwrap(), 1);
+    let reply = s.sync_raw(&stolen, &want("shop", 3)).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.error(), protocol::SIGNED_OUT);
+    assert_eq!(s.want(&baraka, "shop", 3).await.leases.len(), 3);
+
+    let users = admin::users(&*s.store).unwrap();
+    let amina = users.iter().find(|u| u.name == "amina").unwrap();
+    assert_eq!(amina.devices.len(), 1);
+    assert!(amina.devices[0].revoked.is_some());
+    assert!(amina.devices[0].last_sync.is_some());
+    let baraka = users.iter().find(|u| u.name == "baraka").unwrap();
+    assert!(baraka.devices[0].revoked.is_none(), "only Amina's device");
+    // Revoking again finds nothing still signed in.
+    assert_eq!(admin::revoke(&*s.store, "amina", None).unwrap(), 0);
+}

@@ -456,4 +456,23 @@ key = "2"
         assert_eq!(parse_duration_secs("3 weeks"), None);
         assert_eq!(parse_duration_secs(""), None);
     }
+
+    #[test]
+    fn lease_cap_defaults_from_the_prefetch_and_is_checked() {
+        let p = Project::from_toml("p.toml", GOOD).unwrap();
+        assert_eq!(p.lease_cap, 2 * DEFAULT_PREFETCH);
+        let set = GOOD.replace("overlap = 3", "overlap = 3\nlease_cap = 7");
+        assert_eq!(Project::from_toml("p.toml", &set).unwrap().lease_cap, 7);
+        for bad in ["0", "-1", "10001"] {
+            let text = GOOD.replace("overlap = 3", &format!("overlap = 3\nlease_cap = {bad}"));
+            let e = Project::from_toml("p.toml", &text).unwrap_err();
+            assert!(e.message.contains("lease_cap must be between 1 and"), "{e}");
+            assert_eq!(e.line, 7, "{e}");
+        }
+        // A schema stored before the cap existed reads back with the default.
+        let mut json = serde_json::to_value(&p).unwrap();
+        json.as_object_mut().unwrap().remove("lease_cap");
+        let old: Project = serde_json::from_value(json).unwrap();
+        assert_eq!(old.lease_cap, DEFAULT_LEASE_CAP);
+    }
 }
