@@ -332,7 +332,7 @@ async fn a_revoked_device_stops_at_once_and_its_tasks_go_back() {
     assert_eq!(admin::revoke(&*s.store, "amina", None).unwrap(), 1);
     let reply = s.sync_raw(&stolen, &want("shop", 3)).await;
     assert_eq!(reply.status, 401);
-    assert_eq!(reply.error(), protocol::SIGNED_OUT);
+    assert!(reply.error().contains("signed out"), "{}", reply.error());
     assert_eq!(s.want(&baraka, "shop", 3).await.leases.len(), 3);
 
     let users = admin::users(&*s.store).unwrap();

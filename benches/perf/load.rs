@@ -339,3 +339,133 @@ pub fn fleet(report: &mut Report, titles: &[String]) -> Result<()> {
     );
     Ok(())
 }
+
+const ABUSE_WORKERS: usize = 50;
+const ABUSE_CONNECTIONS: usize = 8;
+const ABUSE_SECS: u64 = 10;
+const ABUSE_PERIOD: Duration = Duration::from_secs(1);
+
+/// The costliest sync one account can send within the limits: every list full, every
+/// answer for a task that does not exist, unknown projects, all its leases resent.
+fn worst_allowed_sync() -> SyncRequest {
+    use kazi::protocol::{MAX_ANSWERS_PER_SYNC, MAX_KNOWN_ENTRIES, MAX_WANT_ENTRIES};
+    SyncRequest {
+        answers: (0..MAX_ANSWERS_PER_SYNC as u64)
+            .map(|i| AnswerUpload {
+                id: 1_000_000 + i,
+                task: 9_000_000 + i as i64,
+                value: AnswerValue::Labels(vec!["x".into()]),
+                ago: 0,
+                replaces: None,
+            })
+            .collect(),
+        released: (0..MAX_ANSWERS_PER_SYNC as i64).collect(),
+        want: (0..MAX_WANT_ENTRIES)
+            .map(|i| Want {
+                project: format!("nope-{i}"),
+                count: 3,
+            })
+            .collect(),
+        known: (0..MAX_KNOWN_ENTRIES)
+            .map(|i| (format!("gone-{i}"), "0123456789abcdef".into()))
+            .collect(),
+        seen: Some(0),
+    }
+}
+
+/// The sync that once held the writer for 86 s: 200,000 distinct project names.
+fn name_flood() -> SyncRequest {
+    SyncRequest {
+        want: (0..200_000)
+            .map(|i| Want {
+                project: format!("p{i}"),
+                count: 0,
+            })
+            .collect(),
+        ..SyncRequest::default()
+    }
+}
+
+/// Sync latency of ordinary workers while one account sends its worst, from several
+/// connections at once, as fast as the server answers it.
+pub fn abuse(report: &mut Report, titles: &[String]) -> Result<()> {
+    let project = common::products()?;
+    // The abuser's own rate limit would shed most of its syncs cheaply; lifted, every
+    // one of them reaches the store: the harder case.
+    let mut config = ServerConfig::default();
+    config.sync_limit.per_sec = 1e6;
+    config.sync_limit.burst = 1_000_000;
+    let server = BenchServer::start(config)?;
+    server.add_project(&project)?;
+    server.import(&project.name, titles, 5_000)?;
+    let rt = load_runtime()?;
+    let tokens = enrol(&server, &rt, ABUSE_WORKERS + 1)?;
+    let base = server.url();
+    let (mallory, workers) = tokens.split_first().context("no tokens")?;
+    let (steady, abusive, refused, errors) = rt.block_on(async {
+        // The abuser first takes all the leases its cap allows, so each worst sync
+        // resends them.
+        let mut greedy = SimClient::new(&base, mallory, &project, false)?;
+        for _ in 0..5 {
+            greedy.sync(kazi::protocol::MAX_WANT_PER_SYNC).await;
+        }
+        let mut clients = Vec::new();
+        for token in workers {
+            clients.push(SimClient::new(&base, token, &project, true)?);
+        }
+        let end = Instant::now() + Duration::from_secs(ABUSE_SECS);
+        let mut abusers = JoinSet::new();
+        for i in 0..ABUSE_CONNECTIONS {
+            let remote = Remote::new(&base, mallory)?;
+            abusers.spawn(async move {
+                let (worst, flood) = (worst_allowed_sync(), name_flood());
+                let (mut served, mut refused) = (0usize, 0usize);
+                while Instant::now() < end {
+                    let request = if i % 2 == 0 { &worst } else { &flood };
+                    match remote.sync(request).await {
+                        Ok(_) => served += 1,
+                        Err(_) => refused += 1,
+                    }
+                }
+                (served, refused)
+            });
+        }
+        let start = tokio::time::Instant::now();
+        let mut running = JoinSet::new();
+        for (i, mut client) in clients.into_iter().enumerate() {
+            let phase = ABUSE_PERIOD.mul_f64(i as f64 / ABUSE_WORKERS as f64);
+            running.spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                for round in 0..ABUSE_SECS as u32 {
+                    tokio::time::sleep_until(start + phase + ABUSE_PERIOD * round).await;
+                    let result = client.sync(PER_SYNC).await;
+                    latencies.push(result.latency.as_secs_f64() * 1e3);
+                    errors += usize::from(result.error.is_some());
+                }
+                (latencies, errors)
+            });
+        }
+        let (mut steady, mut errors) = (Vec::new(), 0);
+        while let Some(done) = running.join_next().await {
+            let (l, e) = done?;
+            steady.extend(l);
+            errors += e;
+        }
+        let (mut served, mut refused) = (0, 0);
+        while let Some(done) = abusers.join_next().await {
+            let (s, r) = done?;
+            served += s;
+            refused += r;
+        }
+        anyhow::Ok((steady, served, refused, errors))
+    })?;
+    report.add("sync_p99_ms_under_abuse", quantile(&steady, 0.99), "ms");
+    println!(
+        "  {} worker syncs (p50 {:.1} ms, max {:.1} ms, {errors} failed) beside {abusive} worst allowed syncs served and {refused} floods refused, from {ABUSE_CONNECTIONS} connections of one account",
+        steady.len(),
+        median(&steady),
+        quantile(&steady, 1.0),
+    );
+    Ok(())
+}

@@ -48,9 +48,10 @@ pub struct Project {
 
 /// Tasks a client keeps cached by default (`prefetch` in its profile).
 pub const DEFAULT_PREFETCH: u32 = 50;
-/// Default `lease_cap`: a full default prefetch twice over, so a cache refill after a
-/// lost reply still fits, yet one worker never holds more than a morning's work.
-pub const DEFAULT_LEASE_CAP: u32 = 2 * DEFAULT_PREFETCH;
+/// Default `lease_cap`: four default prefetches, so a device whose centre doubled its
+/// prefetch for long offline stretches (plus the client's top-up margin) still fills its
+/// cache, yet one worker never holds more than a few mornings' work.
+pub const DEFAULT_LEASE_CAP: u32 = 4 * DEFAULT_PREFETCH;
 /// Highest `lease_cap` a project file may set.
 const MAX_LEASE_CAP: i64 = 10_000;
 
@@ -460,7 +461,7 @@ key = "2"
     #[test]
     fn lease_cap_defaults_from_the_prefetch_and_is_checked() {
         let p = Project::from_toml("p.toml", GOOD).unwrap();
-        assert_eq!(p.lease_cap, 2 * DEFAULT_PREFETCH);
+        assert_eq!(p.lease_cap, 4 * DEFAULT_PREFETCH);
         let set = GOOD.replace("overlap = 3", "overlap = 3\nlease_cap = 7");
         assert_eq!(Project::from_toml("p.toml", &set).unwrap().lease_cap, 7);
         for bad in ["0", "-1", "10001"] {

@@ -25,8 +25,8 @@ pub const LOGIN_PATH: &str = "/v1/login";
 pub const SYNC_PATH: &str = "/v1/sync";
 pub const HEALTH_PATH: &str = "/healthz";
 
-/// What a device whose token the server no longer accepts (revoked, or never known)
-/// is told, and what the client shows.
+/// What the client shows when the server no longer accepts its token (revoked by an
+/// admin, or never known).
 pub const SIGNED_OUT: &str = "this device was signed out \u{2014} ask your admin for a new code";
 
 /// `POST /v1/login`: exchange a one-time enrolment code for a device token.

@@ -285,7 +285,12 @@ async fn authenticate(api: &Api, headers: &HeaderMap) -> Result<Principal, ApiEr
             .map_err(|e| ApiError::store("authenticate", e))
     })
     .await?
-    .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, protocol::SIGNED_OUT))
+    .ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "device token is not known or was signed out; ask your admin for a new code",
+        )
+    })
 }
 
 async fn login(
