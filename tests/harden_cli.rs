@@ -222,3 +222,62 @@ fn an_export_for_a_terminal_shows_every_control_inert() {
         assert_ne!(exact, shown.as_bytes(), "a file gets the raw data");
     }
 }
+
+/// What the worker's screen hears from its sync engine once the device is revoked: the
+/// link is down, the reason is the one line to act on, and the unsent answer is counted.
+#[test]
+fn the_sync_engine_of_a_signed_out_device_says_so_and_keeps_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", &db][..], args].concat(), &home);
+    let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
+    let tasks = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.jsonl");
+    ok(admin_cmd(&["project", "add", products.to_str().unwrap()]));
+    ok(admin_cmd(&[
+        "tasks",
+        "import",
+        "products",
+        tasks.to_str().unwrap(),
+    ]));
+    let code = code_of(&ok(admin_cmd(&[
+        "user", "add", "amina", "--role", "worker",
+    ])));
+    let server = serve(&db);
+    ok(kazi(
+        &[
+            "login", "--server", &server.1, "--user", "amina", "--code", &code,
+        ],
+        &home,
+    ));
+    ok(kazi(&["sync", "--project", "products"], &home));
+    {
+        let mut store = kazi::client::LocalStore::open(&home.join("default/client.db")).unwrap();
+        let label = store.projects().unwrap()[0].labels[0].id.clone();
+        let task = store.queued_tasks("products", 0, 1).unwrap().0.remove(0);
+        store
+            .record_answer(&task, &kazi::model::AnswerValue::Labels(vec![label]))
+            .unwrap();
+    }
+    ok(admin_cmd(&["user", "revoke", "amina"]));
+
+    let profile = kazi::client::Profile::load(&home, "default").unwrap();
+    let (tx, statuses) = std::sync::mpsc::channel();
+    let engine =
+        kazi::client::SyncEngine::start(&profile, kazi::client::SyncConfig::default(), move |s| {
+            let _ = tx.send(s);
+        })
+        .unwrap();
+    let status = loop {
+        let status = statuses
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a status arrives");
+        if status.message.is_some() {
+            break status;
+        }
+    };
+    engine.shutdown(std::time::Duration::from_secs(1));
+    assert_eq!(status.link, kazi::client::Link::Offline);
+    assert_eq!(status.message.as_deref(), Some(kazi::protocol::SIGNED_OUT));
+    assert_eq!(status.counts.map(|c| c.unsent), Some(1));
+}

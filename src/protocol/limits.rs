@@ -3,7 +3,7 @@
 //! both sides read them.
 
 use super::SyncRequest;
-use crate::model::is_project_name;
+use crate::model::{AnswerValue, is_project_name};
 
 /// Largest request body the server reads off the wire (compressed).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -19,6 +19,8 @@ pub const MAX_WANT_PER_SYNC: u32 = 200;
 pub const MAX_WANT_ENTRIES: usize = 64;
 /// Most project schemas one sync may say it holds.
 pub const MAX_KNOWN_ENTRIES: usize = 256;
+/// Most labels one answer may carry: more than any project has (36).
+pub const MAX_LABELS_PER_ANSWER: usize = 64;
 /// Longest schema version a client may echo back (the server's are 16 hex digits).
 pub const MAX_VERSION_LEN: usize = 64;
 /// Most task text (bytes, before compression) one reply carries; a reply always carries
@@ -40,6 +42,8 @@ pub enum RequestLimit {
     Wanted(u64),
     #[error("a sync may name at most {MAX_KNOWN_ENTRIES} known projects, got {0}")]
     KnownEntries(usize),
+    #[error("answer {id} carries {count} labels; at most {MAX_LABELS_PER_ANSWER}")]
+    AnswerLabels { id: u64, count: usize },
     #[error("'{0}' cannot be a project name (1-64 letters, digits, '-' or '_')")]
     BadProjectName(String),
     #[error("the schema version held for project '{0}' is longer than {MAX_VERSION_LEN} bytes")]
@@ -52,6 +56,15 @@ impl SyncRequest {
     pub fn check_limits(&self) -> Result<(), RequestLimit> {
         if self.answers.len() > MAX_ANSWERS_PER_SYNC {
             return Err(RequestLimit::Answers(self.answers.len()));
+        }
+        for answer in &self.answers {
+            let AnswerValue::Labels(labels) = &answer.value;
+            if labels.len() > MAX_LABELS_PER_ANSWER {
+                return Err(RequestLimit::AnswerLabels {
+                    id: answer.id,
+                    count: labels.len(),
+                });
+            }
         }
         if self.released.len() > MAX_ANSWERS_PER_SYNC {
             return Err(RequestLimit::Released(self.released.len()));
@@ -133,6 +146,28 @@ mod tests {
         assert_eq!(
             greedy.check_limits(),
             Err(RequestLimit::Wanted(u64::from(MAX_WANT_PER_SYNC) + 1))
+        );
+    }
+
+    #[test]
+    fn an_answer_with_more_labels_than_any_project_is_refused() {
+        let labels = (0..=MAX_LABELS_PER_ANSWER).map(|i| i.to_string()).collect();
+        let bad = SyncRequest {
+            answers: vec![crate::protocol::AnswerUpload {
+                id: 9,
+                task: 1,
+                value: AnswerValue::Labels(labels),
+                ago: 0,
+                replaces: None,
+            }],
+            ..SyncRequest::default()
+        };
+        assert_eq!(
+            bad.check_limits(),
+            Err(RequestLimit::AnswerLabels {
+                id: 9,
+                count: MAX_LABELS_PER_ANSWER + 1
+            })
         );
     }
 

@@ -10,8 +10,8 @@ mod version;
 pub use codec::{CodecError, Encoding, decode, encode, try_encode};
 pub use limits::{
     MAX_ANSWERS_PER_SYNC, MAX_BODY_BYTES, MAX_DECODED_BYTES, MAX_KNOWN_ENTRIES,
-    MAX_LOGIN_BODY_BYTES, MAX_REPLY_TEXT_BYTES, MAX_VERSION_LEN, MAX_WANT_ENTRIES,
-    MAX_WANT_PER_SYNC, RequestLimit,
+    MAX_LABELS_PER_ANSWER, MAX_LOGIN_BODY_BYTES, MAX_REPLY_TEXT_BYTES, MAX_VERSION_LEN,
+    MAX_WANT_ENTRIES, MAX_WANT_PER_SYNC, RequestLimit,
 };
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, request_version, served};
 

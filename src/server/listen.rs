@@ -29,6 +29,30 @@ const FULL_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 content-type: application/json\r\nretry-after: 1\r\nconnection: close\r\n\
 content-length: 54\r\n\r\n{\"error\":\"the server is full; try again in a moment\"}\n";
 
+/// Connections open at once by default: 512, or fewer where the process may open fewer
+/// files (Linux's soft `RLIMIT_NOFILE`), keeping 64 for the database and the rest.
+pub(super) fn default_max_connections() -> usize {
+    const PREFERRED: usize = 512;
+    const KEPT_FOR_OTHERS: usize = 64;
+    let soft_limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| open_files_soft_limit(&text));
+    match soft_limit {
+        Some(files) => files.saturating_sub(KEPT_FOR_OTHERS).clamp(16, PREFERRED),
+        None => PREFERRED,
+    }
+}
+
+/// The soft limit of the "Max open files" row of `/proc/self/limits`.
+fn open_files_soft_limit(limits: &str) -> Option<usize> {
+    let row = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = row
+        .trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?;
+    soft.parse().ok()
+}
+
 /// Serve `router` on `listener` until `shutdown` completes, then let the requests in
 /// flight finish and return.
 pub(super) async fn serve(
@@ -191,5 +215,24 @@ impl AsyncWrite for Watched {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_file_limit_bounds_the_connection_cap() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max cpu time              unlimited            unlimited            seconds\n\
+                      Max open files            128                  4096                 files\n";
+        assert_eq!(open_files_soft_limit(limits), Some(128));
+        assert_eq!(
+            open_files_soft_limit("Max open files  unlimited  unlimited  files"),
+            None
+        );
+        assert_eq!(open_files_soft_limit(""), None);
+        assert!((16..=512).contains(&default_max_connections()));
     }
 }

@@ -77,8 +77,7 @@ impl Default for ServerConfig {
                 per_sec: 0.1,
                 burst: 10,
             },
-            // Well under the usual 1,024 open files, leaving room for the database.
-            max_connections: 512,
+            max_connections: listen::default_max_connections(),
             header_timeout: Duration::from_secs(20),
             body_timeout: Duration::from_secs(120),
             idle_timeout: Duration::from_secs(60),
