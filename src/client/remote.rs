@@ -49,7 +49,9 @@ impl Remote {
             .connect_timeout(Duration::from_secs(10))
             // Thin links: a full sync of 200 tasks is a few KB, but 20 kbit/s with drops is slow.
             .timeout(Duration::from_secs(90))
-            .pool_idle_timeout(Duration::from_secs(120))
+            // Below the server's idle timeout (60 s), so a kept connection is dropped
+            // here before the server closes it under a request.
+            .pool_idle_timeout(Duration::from_secs(45))
             .build()
             .map_err(|e| RemoteError::BadUrl(e.to_string()))?;
         Ok(Remote {

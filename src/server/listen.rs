@@ -103,15 +103,16 @@ pub(super) async fn serve(
             loop {
                 tokio::select! {
                     _ = conn.as_mut() => break,
-                    changed = stop.changed(), if !stopping => {
+                    _ = stop.changed(), if !stopping => {
                         stopping = true;
-                        let _ = changed;
                         conn.as_mut().graceful_shutdown();
                     }
                     () = tokio::time::sleep(IDLE_TICK) => {
                         if last_active.idle() >= idle_timeout {
                             // No byte either way for the whole idle time: a dead or
                             // hostile peer. Dropping the connection closes the socket.
+                            // A request still in the store finishes there and commits;
+                            // its client resends and gets the same acknowledgements.
                             break;
                         }
                     }

@@ -61,6 +61,10 @@ pub fn sync(
         tx.defer_unseen_leases(who.device_id, seen, reply, later)?;
     }
     let mut budget = rules::LeaseBudget::new(leases.len());
+    let mut outgoing = OutgoingReply {
+        number: reply,
+        bytes,
+    };
     for want in &request.want {
         let Some(entry) = catalogue.get(want.project.as_str()) else {
             continue;
@@ -69,7 +73,7 @@ pub fn sync(
         let held = tx.live_leases_held(entry.id, who.user_id)?;
         let resent = leases.iter().filter(|l| l.project == want.project).count();
         let count = rules::lease_allowance(want.count, resent, held, cap, budget.left());
-        let granted = grant_leases(tx, who, &want.project, entry, count, now, reply, &mut bytes)?;
+        let granted = grant_leases(tx, who, &want.project, entry, count, now, &mut outgoing)?;
         budget.spend(granted.len());
         leases.extend(granted);
     }
@@ -109,10 +113,15 @@ fn resend_unseen(
     Ok((unseen, fits < fetched || fetched == limit))
 }
 
+/// The reply being filled: its number, and the room left in it.
+struct OutgoingReply {
+    number: u64,
+    bytes: rules::ReplyBytes,
+}
+
 /// Lease up to `count` tasks in import order that this worker has not answered, holds,
 /// or skipped, and that still have an open slot; each takes one. A task whose text no
 /// longer fits the reply stays in the pool.
-#[allow(clippy::too_many_arguments)]
 fn grant_leases(
     tx: &mut dyn SyncTx,
     who: &Principal,
@@ -120,8 +129,7 @@ fn grant_leases(
     entry: &CatalogueEntry,
     count: usize,
     now: i64,
-    reply: u64,
-    bytes: &mut rules::ReplyBytes,
+    reply: &mut OutgoingReply,
 ) -> Result<Vec<Lease>, StoreError> {
     if count == 0 {
         return Ok(Vec::new());
@@ -130,10 +138,17 @@ fn grant_leases(
     let picked = tx.pick_open_tasks(entry.id, who.user_id, count)?;
     let mut leases = Vec::with_capacity(picked.len());
     for task in picked {
-        if !bytes.take(task.text.len()) {
+        if !reply.bytes.take(task.text.len()) {
             break;
         }
-        tx.hold_lease(task.task, who.user_id, who.device_id, now, expires, reply)?;
+        tx.hold_lease(
+            task.task,
+            who.user_id,
+            who.device_id,
+            now,
+            expires,
+            reply.number,
+        )?;
         tx.move_open_slots(task.task, -1)?;
         leases.push(Lease {
             task: task.task,

@@ -323,6 +323,11 @@ impl Store for SqliteStore {
         token_hash: &SecretHash,
         now: i64,
     ) -> Result<Role, StoreError> {
+        // A wrong code is told on a reader: guessing never queues for the writer that
+        // every sync shares. The writer checks again before using the code.
+        if !self.read(|conn| catalogue::enrolment_matches(conn, user, code_hash, now))? {
+            return Err(StoreError::BadEnrolment);
+        }
         let (user, device) = (user.to_string(), device.to_string());
         let (code_hash, token_hash) = (*code_hash, *token_hash);
         self.writer.run(move |conn| {
