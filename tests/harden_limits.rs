@@ -284,6 +284,30 @@ async fn bodies_with_trailing_bytes_or_oversize_logins_are_refused() {
     let reply = s.post(protocol::LOGIN_PATH, None, login, &[]).await;
     assert_eq!(reply.status, 413);
     assert!(reply.error().contains("larger than"), "{}", reply.error());
+    // A small compressed login that would decode to megabytes stops at the login's
+    // own decoded limit.
+    let bomb_json = format!(
+        r#"{{"user":"amina","code":"{}","device":"d"}}"#,
+        "A".repeat(1 << 20)
+    );
+    let bomb = zstd::bulk::compress(bomb_json.as_bytes(), 19).unwrap();
+    assert!(bomb.len() < protocol::MAX_LOGIN_BODY_BYTES);
+    let reply = s
+        .post(
+            protocol::LOGIN_PATH,
+            None,
+            bomb,
+            &[("content-encoding", "zstd")],
+        )
+        .await;
+    assert_eq!(reply.status, 413);
+    assert!(
+        reply
+            .error()
+            .contains(&protocol::MAX_LOGIN_DECODED_BYTES.to_string()),
+        "{}",
+        reply.error()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

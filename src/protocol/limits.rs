@@ -9,8 +9,10 @@ use crate::model::{AnswerValue, is_project_name};
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// Largest body after decompression; guards against compression bombs.
 pub const MAX_DECODED_BYTES: usize = 8 << 20;
-/// A login carries a name, a code and a device name: this is plenty.
+/// A login carries a name, a code and a device name: this is plenty, compressed or not.
 pub const MAX_LOGIN_BODY_BYTES: usize = 4 << 10;
+/// A login body once decompressed.
+pub const MAX_LOGIN_DECODED_BYTES: usize = 16 << 10;
 /// Most answers one sync may carry; the client sends the rest in the next.
 pub const MAX_ANSWERS_PER_SYNC: usize = 500;
 /// Most tasks one sync may ask for, and most leases one reply carries (resent included).

@@ -222,12 +222,12 @@ async fn read_body(
 
 /// Decompress and parse a body read by `read_body`: call it on a blocking thread, since
 /// decompression takes real time on big bodies.
-fn decode_request<T: DeserializeOwned>(bytes: &[u8], encoding: Encoding) -> Result<T, ApiError> {
-    Ok(protocol::decode(
-        bytes,
-        encoding,
-        protocol::MAX_DECODED_BYTES,
-    )?)
+fn decode_request<T: DeserializeOwned>(
+    bytes: &[u8],
+    encoding: Encoding,
+    decoded_limit: usize,
+) -> Result<T, ApiError> {
+    Ok(protocol::decode(bytes, encoding, decoded_limit)?)
 }
 
 /// The encoding the client accepts for the response.
@@ -307,7 +307,8 @@ async fn login(
     let now = api.config.clock.now();
     let reply_encoding = response_encoding(&headers);
     blocking(move || {
-        let request: LoginRequest = decode_request(&bytes, encoding)?;
+        let request: LoginRequest =
+            decode_request(&bytes, encoding, protocol::MAX_LOGIN_DECODED_BYTES)?;
         let user = request.user.trim().to_string();
         if user.is_empty() || user.len() > 64 {
             return Err(ApiError::new(
@@ -392,7 +393,7 @@ async fn sync(
     blocking(move || {
         // Parsing and every limit come before the store: a request that asks for the
         // impossible is refused here and never holds the writer others wait for.
-        let request: SyncRequest = decode_request(&bytes, encoding)?;
+        let request: SyncRequest = decode_request(&bytes, encoding, protocol::MAX_DECODED_BYTES)?;
         request
             .check_limits()
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
