@@ -1,6 +1,7 @@
 //! The HTTP API: routes, authentication and roles, rate limits, body size limits and
-//! read timeouts, compression, and the request limits checked before any store work. Every error is a JSON `ErrorBody`; response headers are kept to the
-//! few a client needs, since every byte on a thin link counts.
+//! read timeouts, compression, and the request limits checked before any store work.
+//! Every error is a JSON `ErrorBody`; response headers are kept to the few a client
+//! needs, since every byte on a thin link counts.
 
 use std::sync::Arc;
 
