@@ -98,6 +98,64 @@ impl SyncRequest {
     }
 }
 
+/// Deserialise a list, stopping at the first element past `max`: a request with a
+/// million entries costs no more to refuse than one with `max + 1`.
+fn at_most<'de, D, T>(d: D, max: usize, what: &'static str) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct Bounded<T> {
+        max: usize,
+        what: &'static str,
+        item: std::marker::PhantomData<T>,
+    }
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Bounded<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list of at most {} {}", self.max, self.what)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max));
+            while let Some(item) = seq.next_element()? {
+                if items.len() == self.max {
+                    return Err(serde::de::Error::custom(format!(
+                        "a sync may carry at most {} {}",
+                        self.max, self.what
+                    )));
+                }
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    d.deserialize_seq(Bounded {
+        max,
+        what,
+        item: std::marker::PhantomData,
+    })
+}
+
+pub(super) fn bounded_answers<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<super::AnswerUpload>, D::Error> {
+    at_most(d, MAX_ANSWERS_PER_SYNC, "answers")
+}
+
+pub(super) fn bounded_released<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<i64>, D::Error> {
+    at_most(d, MAX_ANSWERS_PER_SYNC, "released tasks")
+}
+
+pub(super) fn bounded_want<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<super::Want>, D::Error> {
+    at_most(d, MAX_WANT_ENTRIES, "projects wanted")
+}
+
 /// A refused name as the error shows it: short, and inert on a terminal.
 fn shown_name(name: &str) -> String {
     let short: String = name.chars().take(40).collect();
@@ -171,6 +229,24 @@ mod tests {
                 count: MAX_LABELS_PER_ANSWER + 1
             })
         );
+    }
+
+    #[test]
+    fn a_list_past_its_limit_stops_the_parse() {
+        let json = format!(
+            r#"{{"want":[{}],"known":{{}}}}"#,
+            vec![r#"{"project":"p","count":0}"#; MAX_WANT_ENTRIES + 1].join(",")
+        );
+        let err = serde_json::from_str::<SyncRequest>(&json).unwrap_err();
+        assert!(
+            err.to_string().contains("at most 64 projects wanted"),
+            "{err}"
+        );
+        let ok = format!(
+            r#"{{"want":[{}],"known":{{}}}}"#,
+            vec![r#"{"project":"p","count":0}"#; MAX_WANT_ENTRIES].join(",")
+        );
+        assert!(serde_json::from_str::<SyncRequest>(&ok).is_ok());
     }
 
     #[test]

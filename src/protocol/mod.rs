@@ -52,13 +52,25 @@ pub struct LoginResponse {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncRequest {
     /// Answers not yet acknowledged, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::bounded_answers"
+    )]
     pub answers: Vec<AnswerUpload>,
     /// Tasks the worker skipped: their leases go back to the pool.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::bounded_released"
+    )]
     pub released: Vec<i64>,
     /// How many new tasks the client wants, per project.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::bounded_want"
+    )]
     pub want: Vec<Want>,
     /// Project schemas the client holds, name -> version. The server sends those missing
     /// or changed.

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 
 use super::ServerConfig;
-use super::limit::{RateLimiter, Take};
+use super::limit::{OneAtATime, RateLimiter, Take};
 use super::secret;
 use super::store::{Principal, Store, StoreError};
 use crate::model::Role;
@@ -27,6 +27,7 @@ struct Api {
     store: Arc<dyn Store>,
     config: Arc<ServerConfig>,
     sync_limiter: Arc<RateLimiter<i64>>,
+    sync_turns: Arc<OneAtATime>,
     login_limiter: Arc<RateLimiter<String>>,
 }
 
@@ -41,6 +42,7 @@ pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig) -> Router {
     let api = Api {
         store,
         sync_limiter: Arc::new(RateLimiter::new(config.sync_limit)),
+        sync_turns: Arc::new(OneAtATime::default()),
         login_limiter: Arc::new(RateLimiter::new(config.login_limit)),
         config: Arc::new(config),
     };
@@ -388,10 +390,14 @@ async fn sync(
         ));
     }
     let (bytes, encoding) = read_body(&api, &headers, body, protocol::MAX_BODY_BYTES).await?;
+    // Decoding and the store take this user's turn: many connections of one account
+    // are served one after another, never in parallel against everyone else.
+    let turn = api.sync_turns.turn(who.user_id).await;
     let now = api.config.clock.now();
     let store = api.store.clone();
     let reply_encoding = response_encoding(&headers);
     blocking(move || {
+        let _turn = turn;
         // Parsing and every limit come before the store: a request that asks for the
         // impossible is refused here and never holds the writer others wait for.
         let request: SyncRequest = decode_request(&bytes, encoding, protocol::MAX_DECODED_BYTES)?;

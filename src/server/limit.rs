@@ -1,9 +1,10 @@
-//! Per-user rate limits: a token bucket per user (never per address: a centre puts many
-//! workers behind one). Kept in memory; each server instance limits on its own.
+//! Per-user limits: a token bucket per user (never per address: a centre puts many
+//! workers behind one), and one request at a time per user. Kept in memory; each server
+//! instance limits on its own.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Instant;
 
 /// How fast one user may call an endpoint: `per_sec` on average, `burst` at once.
@@ -92,6 +93,35 @@ impl<K: Hash + Eq> RateLimiter<K> {
     }
 }
 
+/// One request at a time per user: a user's further requests wait their turn, so one
+/// account sending from many connections at once gets no more of the server (decoding,
+/// the store) than one connection would.
+#[derive(Default)]
+pub(crate) struct OneAtATime {
+    gates: Mutex<HashMap<i64, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl OneAtATime {
+    /// Wait for this user's turn; it lasts as long as the guard.
+    pub(crate) async fn turn(&self, user: i64) -> tokio::sync::OwnedMutexGuard<()> {
+        let gate = {
+            let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
+            if gates.len() >= PRUNE_AT {
+                gates.retain(|_, gate| gate.strong_count() > 0);
+            }
+            match gates.get(&user).and_then(Weak::upgrade) {
+                Some(gate) => gate,
+                None => {
+                    let gate = Arc::new(tokio::sync::Mutex::new(()));
+                    gates.insert(user, Arc::downgrade(&gate));
+                    gate
+                }
+            }
+        };
+        gate.lock_owned().await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +142,18 @@ mod tests {
         let t1 = t0 + Duration::from_millis(500);
         assert!(limiter.allow_at(1, t1));
         assert!(!limiter.allow_at(1, t1));
+    }
+
+    #[tokio::test]
+    async fn one_user_waits_for_their_own_turn_only() {
+        let gates = OneAtATime::default();
+        let first = gates.turn(1).await;
+        // Another user goes at once; the same user waits until the first turn ends.
+        drop(gates.turn(2).await);
+        let waiting = tokio::time::timeout(Duration::from_millis(50), gates.turn(1)).await;
+        assert!(waiting.is_err(), "a second turn while the first is held");
+        drop(first);
+        drop(gates.turn(1).await);
     }
 
     #[test]

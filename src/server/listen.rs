@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
@@ -29,17 +29,19 @@ const FULL_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 content-type: application/json\r\nretry-after: 1\r\nconnection: close\r\n\
 content-length: 54\r\n\r\n{\"error\":\"the server is full; try again in a moment\"}\n";
 
-/// Connections open at once by default: 512, or fewer where the process may open fewer
-/// files (Linux's soft `RLIMIT_NOFILE`), keeping 64 for the database and the rest.
+/// Connections open at once by default: as many as the process may open files (Linux's
+/// soft `RLIMIT_NOFILE`) less 64 kept for the database and the rest, at most 4,096 (a
+/// big centre's workers each keep one open between syncs); 512 where the limit is unknown.
 pub(super) fn default_max_connections() -> usize {
-    const PREFERRED: usize = 512;
+    const PREFERRED: usize = 4096;
+    const UNKNOWN_LIMIT: usize = 512;
     const KEPT_FOR_OTHERS: usize = 64;
     let soft_limit = std::fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|text| open_files_soft_limit(&text));
     match soft_limit {
         Some(files) => files.saturating_sub(KEPT_FOR_OTHERS).clamp(16, PREFERRED),
-        None => PREFERRED,
+        None => UNKNOWN_LIMIT,
     }
 }
 
@@ -136,7 +138,12 @@ fn shed(mut tcp: TcpStream, shedding: &Arc<Semaphore>) {
         let _slot = slot;
         let _ = tokio::time::timeout(SHED_WRITE_TIMEOUT, async {
             tcp.write_all(FULL_RESPONSE).await?;
-            tcp.shutdown().await
+            tcp.shutdown().await?;
+            // Read what the client sent until it closes: closing with its request unread
+            // would reset the connection and could lose the 503 before it is read.
+            let mut sink = [0u8; 4096];
+            while tcp.read(&mut sink).await? > 0 {}
+            std::io::Result::Ok(())
         })
         .await;
     });
@@ -234,6 +241,6 @@ mod tests {
             None
         );
         assert_eq!(open_files_soft_limit(""), None);
-        assert!((16..=512).contains(&default_max_connections()));
+        assert!((16..=4096).contains(&default_max_connections()));
     }
 }
