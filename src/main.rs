@@ -114,7 +114,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Users: add one (prints a one-time enrolment code).
+    /// Users: add one (prints a one-time enrolment code), list them, revoke devices.
     User {
         #[command(subcommand)]
         what: UserCommand,
@@ -137,6 +137,15 @@ enum UserCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
+    },
+    /// Every user with role, devices and last sync.
+    List,
+    /// Sign out a user's devices (all, or one with --device): their tokens stop working.
+    Revoke {
+        name: String,
+        /// The device id `user list` shows.
+        #[arg(long)]
+        device: Option<i64>,
     },
 }
 
@@ -218,6 +227,12 @@ fn main() -> ExitCode {
                 };
                 cli::admin::user_add(&db, &name, role)
             }
+            AdminCommand::User {
+                what: UserCommand::List,
+            } => cli::admin::user_list(&db),
+            AdminCommand::User {
+                what: UserCommand::Revoke { name, device },
+            } => cli::admin::user_revoke(&db, &name, device),
             AdminCommand::Project {
                 what: ProjectCommand::Add { file },
             } => cli::admin::project_add(&db, &file),

@@ -6,7 +6,10 @@ mod project;
 mod text;
 
 pub use answer::{AnswerError, AnswerValue, Role};
-pub use project::{AggregateMethod, Label, Project, ProjectError, TaskKind, parse_duration_secs};
+pub use project::{
+    AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
+    is_project_name, parse_duration_secs,
+};
 pub use text::{sanitize, sanitize_line, text_width, wrap};
 
 /// A task as the worker sees it: the server's id, the text to classify, and an optional

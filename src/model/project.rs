@@ -83,6 +83,32 @@ pub struct Project {
     /// their schema version.
     #[serde(default, skip_serializing_if = "AggregateMethod::is_majority")]
     pub aggregate: AggregateMethod,
+    /// Most live leases one worker may hold in this project, so one greedy device cannot
+    /// take the whole queue. Schemas stored before the cap existed get the default.
+    #[serde(default = "default_lease_cap")]
+    pub lease_cap: u32,
+}
+
+/// Tasks a client keeps cached by default (`prefetch` in its profile).
+pub const DEFAULT_PREFETCH: u32 = 50;
+/// Default `lease_cap`: four default prefetches, so a device whose centre doubled its
+/// prefetch for long offline stretches (plus the client's top-up margin) still fills its
+/// cache, yet one worker never holds more than a few mornings' work.
+pub const DEFAULT_LEASE_CAP: u32 = 4 * DEFAULT_PREFETCH;
+/// Highest `lease_cap` a project file may set.
+const MAX_LEASE_CAP: i64 = 10_000;
+
+fn default_lease_cap() -> u32 {
+    DEFAULT_LEASE_CAP
+}
+
+/// Whether `name` can name a project: 1-64 ASCII letters, digits, '-' or '_'.
+pub fn is_project_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A project file that cannot be used. `Display` gives `file:line: what`.
@@ -110,6 +136,8 @@ struct ProjectFile {
     lease: Spanned<String>,
     #[serde(default = "default_aggregate")]
     aggregate: Spanned<String>,
+    #[serde(default)]
+    lease_cap: Option<Spanned<i64>>,
     #[serde(default)]
     labels: Vec<Spanned<LabelFile>>,
 }
@@ -157,12 +185,7 @@ impl Project {
         })?;
 
         let name = raw.name.get_ref().trim();
-        if name.is_empty()
-            || name.len() > 64
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !is_project_name(name) {
             return Err(err(
                 raw.name.span().start,
                 format!(
@@ -213,6 +236,21 @@ impl Project {
                 ),
             )
         })?;
+        let lease_cap = match &raw.lease_cap {
+            None => DEFAULT_LEASE_CAP,
+            Some(cap) => {
+                let n = *cap.get_ref();
+                if !(1..=MAX_LEASE_CAP).contains(&n) {
+                    return Err(err(
+                        cap.span().start,
+                        format!(
+                            "lease_cap must be between 1 and {MAX_LEASE_CAP} tasks per worker, got {n}"
+                        ),
+                    ));
+                }
+                n as u32
+            }
+        };
 
         if raw.labels.is_empty() {
             return Err(err(
@@ -286,6 +324,7 @@ impl Project {
             overlap: overlap as u32,
             lease_secs,
             aggregate,
+            lease_cap,
         })
     }
 
@@ -501,5 +540,24 @@ key = "2"
         assert_eq!(parse_duration_secs("120"), Some(120));
         assert_eq!(parse_duration_secs("3 weeks"), None);
         assert_eq!(parse_duration_secs(""), None);
+    }
+
+    #[test]
+    fn lease_cap_defaults_from_the_prefetch_and_is_checked() {
+        let p = Project::from_toml("p.toml", GOOD).unwrap();
+        assert_eq!(p.lease_cap, 4 * DEFAULT_PREFETCH);
+        let set = GOOD.replace("overlap = 3", "overlap = 3\nlease_cap = 7");
+        assert_eq!(Project::from_toml("p.toml", &set).unwrap().lease_cap, 7);
+        for bad in ["0", "-1", "10001"] {
+            let text = GOOD.replace("overlap = 3", &format!("overlap = 3\nlease_cap = {bad}"));
+            let e = Project::from_toml("p.toml", &text).unwrap_err();
+            assert!(e.message.contains("lease_cap must be between 1 and"), "{e}");
+            assert_eq!(e.line, 7, "{e}");
+        }
+        // A schema stored before the cap existed reads back with the default.
+        let mut json = serde_json::to_value(&p).unwrap();
+        json.as_object_mut().unwrap().remove("lease_cap");
+        let old: Project = serde_json::from_value(json).unwrap();
+        assert_eq!(old.lease_cap, DEFAULT_LEASE_CAP);
     }
 }

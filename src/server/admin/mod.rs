@@ -6,6 +6,7 @@ mod import;
 mod interchange;
 mod task_check;
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
@@ -15,10 +16,10 @@ pub use import::{
     ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
 };
 
-use crate::model::{Project, Role, format_utc};
+use crate::model::{Project, Role, format_utc, sanitize_line};
 use crate::server::Clock;
 use crate::server::secret;
-use crate::server::store::{AnswerRecord, Store, StoreError, TaskRecord};
+use crate::server::store::{AnswerRecord, Store, StoreError, TaskRecord, UserSummary};
 
 /// How long an enrolment code stays usable (server clock).
 pub const ENROLMENT_CODE_SECS: i64 = 7 * 86_400;
@@ -77,6 +78,19 @@ pub fn add_user(
         now,
     )?;
     Ok(code)
+}
+
+/// Every user with their devices, by name.
+pub fn users(store: &dyn Store) -> Result<Vec<UserSummary>, AdminError> {
+    Ok(store.users()?)
+}
+
+/// Sign out one device of a user (`device`), or all of them: their tokens stop working
+/// at once and their leases go back to the pool. The user's answers stay; a fresh code
+/// from `add_user` logs them in again. How many devices were still signed in.
+pub fn revoke(store: &dyn Store, name: &str, device: Option<i64>) -> Result<u64, AdminError> {
+    check_user_name(name)?;
+    Ok(store.revoke_devices(name, device, Clock::system().now())?)
 }
 
 /// Add a project, or update the one with the same name (clients get the new version on
@@ -157,14 +171,61 @@ fn csv_io(e: csv::Error) -> std::io::Error {
     }
 }
 
-/// Write one record per task of `project`, in import order, with its final answer, the
-/// method that decided it and its confidence, and every answer, its worker and its time.
-/// CSV, Label Studio and Prodigy list counted answers only; JSONL also lists replaced
-/// ones, marked `"superseded": true`. Returns the number of tasks.
+/// Where an export goes: a file or pipe gets the data byte for byte; a terminal gets
+/// every text with control characters, C1 controls and bidi overrides shown inert
+/// (`model::sanitize_line`), so hostile task text cannot drive the admin's terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportTarget {
+    File,
+    Terminal,
+}
+
+impl ExportTarget {
+    fn show<'a>(self, text: &'a str) -> Cow<'a, str> {
+        match self {
+            ExportTarget::File => Cow::Borrowed(text),
+            ExportTarget::Terminal => sanitize_line(text),
+        }
+    }
+
+    /// A task's texts as this target shows them, for the writers of other tools'
+    /// formats (JSON escapes C0 controls, but not C1 controls or bidi overrides).
+    fn task(self, mut task: TaskRecord) -> TaskRecord {
+        if self == ExportTarget::Terminal {
+            let show = |text: &mut String| *text = sanitize_line(text).into_owned();
+            show(&mut task.id);
+            show(&mut task.text);
+            task.suggestion.as_mut().map(show);
+            task.decided.as_mut().map(show);
+            task.method.as_mut().map(show);
+        }
+        task
+    }
+
+    fn author(self, answer: &AnswerRecord) -> String {
+        self.show(&answer_author(answer)).into_owned()
+    }
+}
+
+/// `export_to` a file or pipe: the data byte for byte.
 pub fn export(
     store: &dyn Store,
     project: &str,
     format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, AdminError> {
+    export_to(store, project, format, ExportTarget::File, out)
+}
+
+/// Write one record per task of `project`, in import order, with its final answer, the
+/// method that decided it and its confidence, and every answer, its worker and its time.
+/// CSV, Label Studio and Prodigy list counted answers only; JSONL also lists replaced
+/// ones, marked `"superseded": true`. Returns the number of tasks.
+pub fn export_to(
+    store: &dyn Store,
+    project: &str,
+    format: ExportFormat,
+    target: ExportTarget,
     out: &mut dyn Write,
 ) -> Result<u64, AdminError> {
     // The store's callback can only stop the walk; the write error itself is kept here
@@ -176,14 +237,20 @@ pub fn export(
     };
     let walked = match format {
         ExportFormat::Jsonl => store.export(project, &mut |task: TaskRecord| {
+            let gold_shown: Option<Vec<String>> = task.gold.as_ref().map(|g| {
+                g.iter()
+                    .map(|label| target.show(label).into_owned())
+                    .collect()
+            });
+            let decided = task.decided.as_deref().map(|d| target.show(d));
             let line = ExportLine {
-                id: &task.id,
-                text: &task.text,
-                gold: task.gold.as_deref().map(|g| match g {
+                id: &target.show(&task.id),
+                text: &target.show(&task.text),
+                gold: gold_shown.as_deref().map(|g| match g {
                     [one] => GoldOut::One(one),
                     many => GoldOut::Many(many),
                 }),
-                decided: task.decided.as_deref(),
+                decided: decided.as_deref(),
                 agreement: task.agreement.map(rounded),
                 method: task.method.as_deref(),
                 confidence: task.confidence.map(rounded),
@@ -191,8 +258,8 @@ pub fn export(
                     .answers
                     .iter()
                     .map(|a| ExportAnswer {
-                        worker: answer_author(a),
-                        value: a.value.to_compact(),
+                        worker: target.author(a),
+                        value: target.show(&a.value.to_compact()).into_owned(),
                         time: format_utc(a.at),
                         superseded: a.superseded,
                         imported: a.imported,
@@ -225,6 +292,7 @@ pub fn export(
                     })
                     .collect::<Vec<_>>()
                     .join("; ");
+                let answers = target.show(&answers);
                 let agreement = task
                     .agreement
                     .map(|x| rounded(x).to_string())
@@ -234,13 +302,13 @@ pub fn export(
                     .map(|x| rounded(x).to_string())
                     .unwrap_or_default();
                 csv.write_record([
-                    task.id.as_str(),
-                    task.text.as_str(),
-                    task.decided.as_deref().unwrap_or(""),
+                    target.show(&task.id).as_ref(),
+                    target.show(&task.text).as_ref(),
+                    target.show(task.decided.as_deref().unwrap_or("")).as_ref(),
                     agreement.as_str(),
-                    task.method.as_deref().unwrap_or(""),
+                    target.show(task.method.as_deref().unwrap_or("")).as_ref(),
                     confidence.as_str(),
-                    answers.as_str(),
+                    answers.as_ref(),
                 ])
                 .map_err(|e| write_err(csv_io(e)))
             });
@@ -254,8 +322,9 @@ pub fn export(
             let mut writer =
                 interchange::label_studio::Writer::start(&mut *out).map_err(AdminError::Write)?;
             let walked = store.export(project, &mut |task: TaskRecord| {
+                let task = target.task(task);
                 writer
-                    .task(&mut *out, &schema, &task, answer_author)
+                    .task(&mut *out, &schema, &task, |a| target.author(a))
                     .map_err(&mut write_err)
             });
             if walked.is_ok() {
@@ -266,7 +335,8 @@ pub fn export(
         ExportFormat::Prodigy => {
             let schema = project_schema(store, project)?;
             store.export(project, &mut |task: TaskRecord| {
-                interchange::prodigy::write_task(&mut *out, &schema, &task, answer_author)
+                let task = target.task(task);
+                interchange::prodigy::write_task(&mut *out, &schema, &task, |a| target.author(a))
                     .map_err(&mut write_err)
             })
         }

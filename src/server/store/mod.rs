@@ -65,6 +65,10 @@ pub enum StoreError {
         #[source]
         source: BackendError,
     },
+    #[error("no user '{0}'; see kazi admin user list")]
+    NoUser(String),
+    #[error("user '{user}' has no device {device}; see kazi admin user list")]
+    NoDevice { user: String, device: i64 },
     #[error("a database job panicked")]
     JobPanicked,
     #[error("the database writer has stopped")]
@@ -95,6 +99,27 @@ pub enum UserPut {
     Renewed {
         old_role: Role,
     },
+}
+
+/// A user as `kazi admin user list` shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    pub name: String,
+    pub role: Role,
+    /// Every device ever logged in, oldest first, revoked ones included.
+    pub devices: Vec<DeviceSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSummary {
+    pub id: i64,
+    /// The name the device gave at login (untrusted: show it sanitised).
+    pub name: String,
+    /// Server times, unix seconds.
+    pub created: i64,
+    pub last_sync: Option<i64>,
+    /// When its token was revoked; a revoked device can no longer sync.
+    pub revoked: Option<i64>,
 }
 
 /// What `put_project` did.
@@ -212,7 +237,7 @@ pub trait Store: Send + Sync {
         now: i64,
     ) -> Result<Role, StoreError>;
 
-    /// The user and device of a token, if the token is known.
+    /// The user and device of a token, if the token is known and not revoked.
     fn authenticate(&self, token_hash: &SecretHash) -> Result<Option<Principal>, StoreError>;
 
     /// One sync round: store answers, release skipped tasks, grant leases, and report
@@ -225,6 +250,14 @@ pub trait Store: Send + Sync {
         request: SyncRequest,
         now: i64,
     ) -> Result<SyncResponse, StoreError>;
+
+    /// Every user with their devices, by name.
+    fn users(&self) -> Result<Vec<UserSummary>, StoreError>;
+
+    /// Revoke the user's device `device`, or every device of theirs: its token stops
+    /// working at once and its live leases go back to the pool. How many devices were
+    /// still active; `NoUser` / `NoDevice` when there is no such one.
+    fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError>;
 
     /// Add a project or update the one with its name.
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError>;

@@ -53,6 +53,25 @@ pub(super) fn put_user(
     Ok(put)
 }
 
+/// Whether the user has an unexpired code with this hash. Read-only.
+pub(super) fn enrolment_matches(
+    conn: &Connection,
+    user: &str,
+    code_hash: &SecretHash,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let row: Option<(Vec<u8>, i64)> = conn
+        .prepare_cached(
+            "SELECT c.code_hash, c.expires FROM users u \
+             JOIN enrolment_codes c ON c.user_id = u.id WHERE u.name = ?1",
+        )?
+        .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.is_some_and(|(stored, expires)| {
+        crate::server::secret::same_hash(&stored, code_hash) && expires > now
+    }))
+}
+
 pub(super) fn redeem_enrolment(
     conn: &Connection,
     user: &str,
@@ -307,8 +326,8 @@ pub(super) fn export(
                     gold: gold.map(|g| g.split('|').map(str::to_string).collect()),
                     decided: row.get(4)?,
                     agreement: row.get(5)?,
-                    method: row.get(10)?,
-                    confidence: row.get(11)?,
+                    method: row.get(13)?,
+                    confidence: row.get(14)?,
                     answers: Vec::new(),
                 },
             ));

@@ -4,6 +4,7 @@
 
 mod aggregation;
 mod catalogue;
+mod devices;
 mod sync_tx;
 mod writer;
 
@@ -15,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::{
     AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store,
-    StoreError, TaskRecord, TaskStream, UserPut,
+    StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
@@ -146,6 +147,14 @@ CREATE TABLE prior_answers (
     r#"
 ALTER TABLE tasks ADD COLUMN method TEXT;
 ALTER TABLE tasks ADD COLUMN confidence REAL;
+"#,
+    // Leases a worker holds are counted against the project's lease cap on every sync;
+    // devices can be revoked (their token stops working) and show when they last synced.
+    r#"
+CREATE INDEX leases_held ON leases(user_id) WHERE live = 1;
+ALTER TABLE devices ADD COLUMN last_sync INTEGER;
+ALTER TABLE devices ADD COLUMN revoked INTEGER;
+CREATE INDEX leases_device ON leases(device_id) WHERE live = 1;
 "#,
 ];
 
@@ -333,6 +342,11 @@ impl Store for SqliteStore {
         token_hash: &SecretHash,
         now: i64,
     ) -> Result<Role, StoreError> {
+        // A wrong code is told on a reader: guessing never queues for the writer that
+        // every sync shares. The writer checks again before using the code.
+        if !self.read(|conn| catalogue::enrolment_matches(conn, user, code_hash, now))? {
+            return Err(StoreError::BadEnrolment);
+        }
         let (user, device) = (user.to_string(), device.to_string());
         let (code_hash, token_hash) = (*code_hash, *token_hash);
         self.writer.run(move |conn| {
@@ -345,7 +359,8 @@ impl Store for SqliteStore {
             let row = conn
                 .prepare_cached(
                     "SELECT d.id, u.id, u.name, u.role FROM devices d \
-                     JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1",
+                     JOIN users u ON u.id = d.user_id \
+                     WHERE d.token_hash = ?1 AND d.revoked IS NULL",
                 )?
                 .query_row([&token_hash[..]], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
@@ -372,6 +387,16 @@ impl Store for SqliteStore {
         let who = who.clone();
         self.writer
             .run(move |conn| scheduler::sync(&mut SqliteTx::new(conn), &who, &request, now))
+    }
+
+    fn users(&self) -> Result<Vec<UserSummary>, StoreError> {
+        self.read(devices::users)
+    }
+
+    fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError> {
+        let user = user.to_string();
+        self.writer
+            .run(move |conn| devices::revoke(conn, &user, device, now))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {

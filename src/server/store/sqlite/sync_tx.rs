@@ -239,13 +239,20 @@ impl SyncTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn unseen_leases(&mut self, device_id: i64, seen: u64) -> Result<Vec<Lease>, StoreError> {
+    fn unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        limit: usize,
+    ) -> Result<Vec<Lease>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
              JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
-             WHERE l.device_id = ?1 AND l.live = 1 AND l.reply > ?2 ORDER BY l.task_id",
+             WHERE l.device_id = ?1 AND l.live = 1 AND l.reply > ?2 \
+             ORDER BY l.task_id LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![device_id, seen as i64], |r| {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![device_id, seen as i64, limit], |r| {
             Ok(Lease {
                 task: r.get(0)?,
                 project: r.get(1)?,
@@ -255,6 +262,51 @@ impl SyncTx for SqliteTx<'_> {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn defer_unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        before: u64,
+        to: u64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE leases SET reply = ?4 \
+                 WHERE device_id = ?1 AND live = 1 AND reply > ?2 AND reply < ?3",
+            )?
+            .execute(params![device_id, seen as i64, before as i64, to as i64])?;
+        Ok(())
+    }
+
+    fn note_sync(&mut self, device_id: i64, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE devices SET last_sync = ?1 WHERE id = ?2")?
+            .execute(params![now, device_id])?;
+        Ok(())
+    }
+
+    fn live_leases_of_device(&mut self, device_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT task_id, user_id FROM leases WHERE device_id = ?1 AND live = 1 \
+             ORDER BY task_id",
+        )?;
+        let held = stmt
+            .query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(held)
+    }
+
+    fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM leases l JOIN tasks t ON t.id = l.task_id \
+                 WHERE l.user_id = ?1 AND l.live = 1 AND t.project_id = ?2",
+            )?
+            .query_row(params![user_id, project_id], |r| r.get(0))?;
+        u64::try_from(n).map_err(corrupt("lease count"))
     }
 
     fn tag_lease_reply(&mut self, task: i64, user_id: i64, reply: u64) -> Result<(), StoreError> {
