@@ -19,6 +19,14 @@ pub enum AnswerValue {
 }
 
 impl AnswerValue {
+    /// The labels of a classify answer; a form answer has none.
+    pub fn labels(&self) -> Option<&[String]> {
+        match self {
+            AnswerValue::Labels(labels) => Some(labels),
+            AnswerValue::Form(_) => None,
+        }
+    }
+
     /// The value in a stable, compact text form (for export and comparisons): labels
     /// joined by `|`; a form as JSON with its keys in order and no `|` (written
     /// `\u007c`, the same JSON), so it can stand where label lists are `|`-joined.

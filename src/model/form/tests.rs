@@ -454,6 +454,15 @@ fn bad_forms_are_refused_with_file_and_line() {
         labels.message.contains("[[fields]], not [[labels]]"),
         "{labels}"
     );
+    // Label aggregation has no meaning for a form: it is decided field by field.
+    let ds = Project::from_toml(
+        "d.toml",
+        "name = \"d\"\ntitle = \"D\"\nkind = \"entry\"\naggregate = \"ds\"\n\
+         [[fields]]\nid = \"v\"\nlabel = \"V\"\ntype = \"text\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(ds.line, 4, "{ds}");
+    assert!(ds.message.contains("decided field by field"), "{ds}");
 }
 
 #[test]

@@ -124,9 +124,13 @@ pub fn compare(answers: &[EnteredFields]) -> FieldDecision {
 pub fn decide(form: &Form, values: &[AnswerValue]) -> Decision {
     let entered: Vec<EnteredFields> = values.iter().map(|v| entered_fields(form, v)).collect();
     let fields = compare(&entered);
+    let agreement = fields.agreement();
     Decision {
-        agreement: fields.agreement(),
+        agreement,
         value: Some(fields.to_json()),
+        // Field by field, a plain vote: as sure as the share of fields agreed.
+        confidence: agreement,
+        method: crate::quality::Method::Majority,
     }
 }
 
