@@ -114,6 +114,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
+    /// Create the centre's database (the first step; every other admin command needs it).
+    ///
+    /// Example: kazi admin --db sqlite:/srv/kazi/centre.db init
+    Init,
     /// Users: add one (prints a one-time enrolment code), list them, revoke devices.
     User {
         #[command(subcommand)]
@@ -216,6 +220,7 @@ fn main() -> ExitCode {
         }
         Command::Serve { db, listen } => cli::admin::serve(&db, &listen),
         Command::Admin { db, what } => match what {
+            AdminCommand::Init => cli::admin::init(&db),
             AdminCommand::User {
                 what: UserCommand::Add { name, role },
             } => {

@@ -105,6 +105,9 @@ fn a_centre_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    // The set-up starts with `init`: no other admin command creates a database.
+    let out = kazi(&["admin", "--db", &db, "init"], &home);
+    assert!(stdout(&out).contains("ready"), "{}", stderr(&out));
     let products = fixture("products.toml");
     let out = kazi(
         &[
@@ -300,6 +303,7 @@ fn bad_project_file_names_file_and_line() {
         .0
         + 1;
     let db = format!("sqlite:{}", dir.path().join("s.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let err = refused(&kazi(
         &[
             "admin",
@@ -335,6 +339,7 @@ fn label_key_of_a_builtin_action_is_refused_at_project_add() {
         .expect("the fixture has a label keyed 3")
         + 1;
     let db = format!("sqlite:{}", dir.path().join("s.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let err = refused(&kazi(
         &[
             "admin",
@@ -374,6 +379,7 @@ fn label_key_of_a_builtin_action_is_refused_at_project_add() {
 fn bad_import_line_is_reported_and_nothing_imported() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("s.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let products = fixture("products.toml");
     assert!(
         kazi(
@@ -436,6 +442,7 @@ fn every_command_refuses_bad_input_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     let db = format!("sqlite:{}", dir.path().join("s.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec![
@@ -533,6 +540,7 @@ fn login_as_another_user_never_takes_unsent_answers_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let products = fixture("products.toml");
     let tasks = fixture("products.jsonl");
     for args in [

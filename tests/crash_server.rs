@@ -164,6 +164,7 @@ fn acknowledged_answers_survive_server_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("server.db");
     let db = format!("sqlite:{}", db_path.display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let project_file = dir.path().join("shop.toml");
     std::fs::write(&project_file, harness::PROJECT_TOML).unwrap();
     kit::kazi(

@@ -268,6 +268,7 @@ fn hostile_task_text_cannot_drive_the_terminal() {
     let home = dir.path().join("home");
     let kazi = env!("CARGO_BIN_EXE_kazi");
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let project = dir.path().join("p.toml");
     std::fs::write(&project, "name = \"evil\"\ntitle = \"Evil \\u001b[31mred\"\nkind = \"classify\"\n[[labels]]\nid = \"a\"\nname = \"A\\u001b]0;LABEL-HACK\\u0007\"\nkey = \"1\"\n").unwrap();
     let tasks = dir.path().join("t.jsonl");
@@ -469,6 +470,7 @@ fn an_export_to_a_terminal_cannot_drive_it() {
     let dir = tempfile::tempdir().unwrap();
     let kazi = env!("CARGO_BIN_EXE_kazi");
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let project = dir.path().join("p.toml");
     std::fs::write(
         &project,

@@ -27,6 +27,7 @@ fn text(b: &[u8]) -> String {
 fn an_entry_project_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let toml = fixture("receipts.toml");
     let out = kazi(&[
         "admin",
@@ -84,6 +85,7 @@ fn an_entry_project_from_the_command_line() {
 fn a_bad_form_is_refused_with_file_and_line_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let good = std::fs::read_to_string(fixture("receipts.toml")).unwrap();
     let bad_text = good.replacen("type = \"date\"", "type = \"day\"", 1);
     let line = bad_text

@@ -83,6 +83,7 @@ fn a_revoked_device_is_signed_out_and_keeps_its_unsent_answers() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", &db][..], args].concat(), &home);
     let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
     ok(admin_cmd(&["project", "add", products.to_str().unwrap()]));
@@ -187,6 +188,7 @@ fn a_revoked_device_is_signed_out_and_keeps_its_unsent_answers() {
 fn an_export_for_a_terminal_shows_every_control_inert() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let store = kazi::server::open_store(&db).unwrap();
     let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
     let text = std::fs::read_to_string(&products).unwrap();
@@ -230,6 +232,7 @@ fn the_sync_engine_of_a_signed_out_device_says_so_and_keeps_the_answer() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", &db][..], args].concat(), &home);
     let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
     let tasks = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.jsonl");

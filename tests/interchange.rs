@@ -561,6 +561,7 @@ fn kazi(args: &[&str]) -> std::process::Output {
 fn the_command_line_imports_reports_and_exports_the_formats() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("c.db").display());
+    kazi::server::open_store(&db).expect("a fresh database");
     let project = fixture("projects/products.toml");
     let out = kazi(&[
         "admin",

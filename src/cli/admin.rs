@@ -11,12 +11,21 @@ use kazi::model::{Project, Role, format_utc, sanitize_line};
 use kazi::server::{self, Clock, ServerConfig, Store, admin};
 use kazi::tui::{Key, Keymap, Mode};
 
+/// The centre's database, which must exist: only `serve` and `init` create one.
 pub fn open(db: &str) -> Result<Arc<dyn Store>> {
-    Ok(server::open_store(db)?)
+    Ok(server::open_existing_store(db)?)
+}
+
+/// Create the centre's database (or bring an existing one up to date).
+pub fn init(db: &str) -> Result<()> {
+    server::open_store(db)?;
+    say!("Database {db} ready.")?;
+    say!("Next: kazi admin --db {db} project add FILE.toml")?;
+    Ok(())
 }
 
 pub fn serve(db: &str, listen: &str) -> Result<()> {
-    let store = open(db)?;
+    let store = server::open_store(db)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

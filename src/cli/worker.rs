@@ -55,11 +55,18 @@ pub fn sync(profile: &str, project: Option<&str>) -> Result<()> {
         ..PlanConfig::default()
     };
     let (mut sent, mut refused, mut fetched, mut rounds) = (0, Vec::new(), 0, 0);
-    // Several rounds only when there is more than one sync's worth to send.
+    // Several rounds only when there is more than one sync's worth to send. The first
+    // always reaches the server: "Synced" must mean the server answered.
     while rounds < 100 {
         rounds += 1;
         let outcome = rt
-            .block_on(client::sync_once(&remote, &mut store, project, plan))
+            .block_on(async {
+                if rounds == 1 {
+                    client::sync_asked(&remote, &mut store, project, plan).await
+                } else {
+                    client::sync_once(&remote, &mut store, project, plan).await
+                }
+            })
             .with_context(|| match store.counts(None) {
                 Ok(c) => format!(
                     "sync failed ({} answers saved here, will send later)",
@@ -78,6 +85,25 @@ pub fn sync(profile: &str, project: Option<&str>) -> Result<()> {
         if store.counts(None)?.unsent == 0 {
             break;
         }
+    }
+    if let Some(name) = project
+        && !store.projects()?.iter().any(|p| p.name == name)
+    {
+        let names: Vec<String> = store
+            .projects()?
+            .iter()
+            .map(|p| sanitize_line(&p.name).into_owned())
+            .collect();
+        anyhow::bail!(
+            "the server has no project '{}' (projects: {}); check the name and run kazi sync --profile {} --project NAME",
+            sanitize_line(name),
+            if names.is_empty() {
+                "none yet".to_string()
+            } else {
+                names.join(", ")
+            },
+            profile.name
+        );
     }
     let counts = store.counts(project)?;
     say!(

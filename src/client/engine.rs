@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::plan::{PlanConfig, plan};
+use super::plan::{PlanConfig, plan, plan_asked};
 use super::profile::Profile;
 use super::remote::{Remote, RemoteError};
 use super::store::{Applied, Counts, LocalStore, StoreError};
@@ -45,7 +45,8 @@ pub struct SyncConfig {
     pub backoff_min: Duration,
     pub backoff_max: Duration,
     /// After the server had fewer tasks than asked for, wait this long before asking
-    /// again for tasks alone.
+    /// again for tasks alone. Short: the worker on an empty queue waits this long at
+    /// most for tasks just imported, and the ask is a few hundred bytes.
     pub exhausted_retry: Duration,
 }
 
@@ -57,7 +58,7 @@ impl Default for SyncConfig {
             send_after: Duration::from_secs(30),
             backoff_min: Duration::from_secs(2),
             backoff_max: Duration::from_secs(300),
-            exhausted_retry: Duration::from_secs(300),
+            exhausted_retry: Duration::from_secs(30),
         }
     }
 }
@@ -109,12 +110,30 @@ pub async fn sync_once(
     Ok(SyncOutcome::Synced { applied, wanted })
 }
 
+/// A sync someone asked for: always one round trip, so "nothing new" and "the server
+/// cannot be reached" come from the server, never from local state alone.
+pub async fn sync_asked(
+    remote: &Remote,
+    store: &mut LocalStore,
+    active: Option<&str>,
+    config: PlanConfig,
+) -> Result<SyncOutcome, SyncError> {
+    let state = store.local_state(active)?;
+    let request = plan_asked(&state, config);
+    let wanted = request.want.iter().map(|w| w.count).sum();
+    let response = remote.sync(&request).await?;
+    let applied = store.apply(&request, &response)?;
+    Ok(SyncOutcome::Synced { applied, wanted })
+}
+
 enum Command {
     Project(Option<String>),
     /// Something changed locally (an answer, a skip): consider syncing.
     Changed,
     /// Sync now unless backing off.
     Kick,
+    /// The worker asked for new work: ask the server now, even while backing off.
+    Refresh,
     Shutdown(Duration, std::sync::mpsc::Sender<Option<Counts>>),
 }
 
@@ -178,6 +197,11 @@ impl SyncEngine {
         let _ = self.tx.send(Command::Kick);
     }
 
+    /// The worker asked for new work: one round trip now, whatever the local state.
+    pub fn refresh(&self) {
+        let _ = self.tx.send(Command::Refresh);
+    }
+
     /// Send what is unsent (waiting at most `wait`), stop, and return the final counts
     /// (None if the loop did not answer in time or the store could not be read).
     pub fn shutdown(mut self, wait: Duration) -> Option<Counts> {
@@ -207,6 +231,8 @@ struct SyncLoop {
     exhausted_until: Option<Instant>,
     first_unsent_seen: Option<Instant>,
     kicked: bool,
+    /// The next sync goes out even with nothing to send or ask for.
+    asked: bool,
     last_reported: Option<SyncStatus>,
 }
 
@@ -230,6 +256,7 @@ impl SyncLoop {
             first_unsent_seen: None,
             // Sync once at start: schemas, answers left from last time, fresh tasks.
             kicked: true,
+            asked: false,
             last_reported: None,
         }
     }
@@ -255,6 +282,12 @@ impl SyncLoop {
                 }
                 Some(Command::Changed) => {}
                 Some(Command::Kick) => self.kicked = true,
+                Some(Command::Refresh) => {
+                    self.kicked = true;
+                    self.asked = true;
+                    self.exhausted_until = None;
+                    self.retry_at = None;
+                }
                 Some(Command::Shutdown(wait, done)) => {
                     let counts = self.flush(wait).await;
                     let _ = done.send(counts);
@@ -317,18 +350,18 @@ impl SyncLoop {
 
     async fn sync(&mut self) {
         self.kicked = false;
+        let asked = std::mem::take(&mut self.asked);
         // "syncing" only while answers are on their way: a background top-up with nothing
         // to send must not redraw an idle screen.
         if self.link == Link::Online && self.unsent().is_some_and(|n| n > 0) {
             self.report(Link::Syncing, 0, None);
         }
-        let result = sync_once(
-            &self.remote,
-            &mut self.store,
-            self.active.as_deref(),
-            self.config.plan,
-        )
-        .await;
+        let active = self.active.as_deref();
+        let result = if asked {
+            sync_asked(&self.remote, &mut self.store, active, self.config.plan).await
+        } else {
+            sync_once(&self.remote, &mut self.store, active, self.config.plan).await
+        };
         match result {
             Ok(outcome) => {
                 self.failures = 0;
@@ -354,6 +387,10 @@ impl SyncLoop {
                     }
                 };
                 self.first_unsent_seen = None;
+                // The worker asked: say that the server was asked, even when it had nothing.
+                let message = message.or_else(|| {
+                    (asked && new_tasks == 0).then(|| "asked the server: no new tasks yet".into())
+                });
                 self.report(Link::Online, new_tasks, message);
                 // More than one sync's worth waiting: go on at once.
                 if self

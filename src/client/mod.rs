@@ -8,8 +8,10 @@ mod profile;
 mod remote;
 mod store;
 
-pub use engine::{Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatus, sync_once};
-pub use plan::{LocalState, PlanConfig, UnsentAnswer, plan};
+pub use engine::{
+    Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatus, sync_asked, sync_once,
+};
+pub use plan::{LocalState, PlanConfig, UnsentAnswer, plan, plan_asked};
 pub use profile::{DEFAULT_PREFETCH, Profile, ProfileError, kazi_home, login};
 pub use remote::{Remote, RemoteError};
 pub use store::{

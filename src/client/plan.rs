@@ -88,6 +88,20 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
     })
 }
 
+/// The request for a sync someone asked for (`kazi sync`, the worker's `refresh`): the
+/// plan, or when it has nothing to say a request carrying only the schemas held, so the
+/// server is always asked (whether it can be reached, new or changed projects, new tasks).
+pub fn plan_asked(state: &LocalState, config: PlanConfig) -> SyncRequest {
+    plan(state, config).unwrap_or_else(|| SyncRequest {
+        answers: Vec::new(),
+        released: Vec::new(),
+        want: Vec::new(),
+        known: state.known.clone(),
+        seen: Some(state.seen),
+        kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +128,20 @@ mod tests {
             synced_before: true,
             ..LocalState::default()
         }
+    }
+
+    #[test]
+    fn an_asked_sync_always_goes_out_with_the_schemas_held() {
+        let state = synced("p", 60);
+        let req = plan_asked(&state, PlanConfig::default());
+        assert!(req.answers.is_empty() && req.want.is_empty());
+        assert_eq!(req.known, state.known);
+        // With something to do it is the ordinary plan.
+        let low = synced("p", 3);
+        assert_eq!(
+            Some(plan_asked(&low, PlanConfig::default())),
+            plan(&low, PlanConfig::default())
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use limit::RateLimit;
-pub use store::{Store, StoreError, open_store};
+pub use store::{Store, StoreError, open_existing_store, open_store};
 
 /// Server time in unix seconds: the system clock plus an offset tests can move forward
 /// (to expire leases and codes) without sleeping. Clones share the offset.

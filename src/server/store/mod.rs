@@ -45,7 +45,9 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("enrolment code is wrong, used or expired; ask your admin for a new one")]
     BadEnrolment,
-    #[error("no project '{0}'; add it with kazi admin project add FILE.toml")]
+    #[error("no database at {0}; create it with kazi admin --db sqlite:{0} init")]
+    Missing(String),
+    #[error("no project '{0}'; add it with kazi admin --db URL project add FILE.toml")]
     NoProject(String),
     #[error("task id '{id}' is already in project '{project}' with different content")]
     TaskClash { project: String, id: String },
@@ -296,16 +298,37 @@ pub trait Store: Send + Sync {
 }
 
 /// Open the store a database URL names: `sqlite:PATH` (created and migrated if needed).
+/// Only `kazi serve` and `kazi admin init` create; everything else uses `open_existing_store`.
 pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if let Some(path) = url.strip_prefix("sqlite:") {
-        let path = path.strip_prefix("//").unwrap_or(path);
-        if path.is_empty() {
-            return Err(StoreError::BadUrl);
-        }
-        return Ok(Arc::new(SqliteStore::open(std::path::Path::new(path))?));
+    if let Some(path) = sqlite_path(url)? {
+        return Ok(Arc::new(SqliteStore::open(path)?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Err(StoreError::PostgresUnsupported);
     }
     Err(StoreError::BadUrl)
+}
+
+/// Open a store that must already exist: a mistyped `sqlite:PATH` is refused, naming the
+/// path, instead of becoming a new empty centre. (A PostgreSQL database always exists
+/// before Kazi is pointed at it; its backend refuses a missing one itself.)
+pub fn open_existing_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(path) = sqlite_path(url)?
+        && !path.exists()
+    {
+        return Err(StoreError::Missing(path.display().to_string()));
+    }
+    open_store(url)
+}
+
+/// The file of a `sqlite:PATH` URL (`sqlite://PATH` too); None for other schemes.
+fn sqlite_path(url: &str) -> Result<Option<&std::path::Path>, StoreError> {
+    let Some(path) = url.strip_prefix("sqlite:") else {
+        return Ok(None);
+    };
+    let path = path.strip_prefix("//").unwrap_or(path);
+    if path.is_empty() {
+        return Err(StoreError::BadUrl);
+    }
+    Ok(Some(std::path::Path::new(path)))
 }
