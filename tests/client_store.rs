@@ -124,6 +124,9 @@ fn undo_of_sent_answer_is_corrected_by_the_next_answer() {
     assert_eq!(state.unsent.len(), 1);
     assert_eq!(state.unsent[0].upload.id, fix);
     assert_eq!(state.unsent[0].upload.replaces, Some(id));
+    // A correction is not more work: "done today" stays 1, as the server will count it.
+    assert_eq!(store.counts(None).unwrap().done_today, 1);
+    assert_eq!(store.counts(None).unwrap().unsent, 1);
 }
 
 #[test]

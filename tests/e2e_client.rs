@@ -27,7 +27,9 @@ impl Centre {
             .unwrap();
         let server = rt.block_on(harness::start());
         server.add_project(&harness::project(overlap));
-        server.import_numbered("shop", tasks);
+        if tasks > 0 {
+            server.import_numbered("shop", tasks);
+        }
         Centre {
             rt,
             server,
@@ -351,5 +353,49 @@ fn the_sync_engine_reports_counts_as_unknown_when_the_store_cannot_be_read() {
     let message = status.message.unwrap_or_default();
     assert!(message.starts_with("unsent answers unknown: "), "{message}");
     assert!(message.contains("outbox"), "{message}");
+    engine.shutdown(std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn a_worker_asking_for_work_gets_tasks_imported_since_at_once() {
+    let centre = Centre::new(1, 0);
+    let device = centre.device("amina");
+    let (tx, statuses) = std::sync::mpsc::channel();
+    let engine = client::SyncEngine::start(&device.profile, client::SyncConfig::default(), {
+        move |s| {
+            let _ = tx.send(s);
+        }
+    })
+    .unwrap();
+    engine.set_project(Some("shop".into()));
+    let wait = || {
+        statuses
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a status arrives")
+    };
+    let mut status = wait();
+    while status.link != client::Link::Online {
+        status = wait();
+    }
+    assert_eq!(status.counts.map(|c| c.queued), Some(0));
+    // Asked with nothing on the server: the worker is told the server was asked.
+    engine.refresh();
+    let mut status = wait();
+    while status.message.is_none() {
+        status = wait();
+    }
+    assert_eq!(
+        status.message.as_deref(),
+        Some("asked the server: no new tasks yet")
+    );
+    // Tasks imported now arrive at the worker's ask, not after a long back-off.
+    centre.server.import_numbered("shop", 5);
+    engine.refresh();
+    let mut status = wait();
+    while status.new_tasks == 0 {
+        status = wait();
+    }
+    assert_eq!(status.new_tasks, 5);
+    assert_eq!(status.counts.map(|c| c.queued), Some(5));
     engine.shutdown(std::time::Duration::from_secs(1));
 }

@@ -500,7 +500,10 @@ fn a_schema_update_that_brings_a_clash_closes_the_project_with_a_message() {
 fn an_overlay_is_a_layer_over_the_screen() {
     let mut app = app_with(products(), 1..31);
     press(&mut app, "?");
-    assert_eq!(app.overlays(), &[kazi::tui::overlay::Overlay::Help]);
+    assert_eq!(
+        app.overlays(),
+        &[kazi::tui::overlay::Overlay::Help { scroll: 0 }]
+    );
     assert_eq!(
         app.screen(),
         ScreenId::Classify,

@@ -10,6 +10,8 @@ use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
 use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared};
 use super::theme::Theme;
+use super::view;
+use super::widgets::help;
 use crate::model::{AnswerValue, Project, Task, TaskKind};
 
 /// Something that happened, for the App to take in.
@@ -120,6 +122,8 @@ pub enum Effect {
     Skip { task: Task },
     /// Keep the choices made so far on this task (multi-label), as they are made.
     SaveDraft { task: i64, value: AnswerValue },
+    /// The worker asked for new work: ask the server now.
+    Refresh,
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
 }
@@ -288,7 +292,7 @@ impl App {
     }
 
     pub fn help_open(&self) -> bool {
-        self.overlays.last() == Some(&Overlay::Help)
+        matches!(self.overlays.last(), Some(Overlay::Help { .. }))
     }
 
     pub fn status(&self) -> Status {
@@ -324,8 +328,12 @@ impl App {
 /// A key goes to the top overlay, else quit and help are the App's, else the screen's.
 fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &mut Context) {
     let action = cx.keymap().action(screen.mode(), key);
-    if let Some(&top) = overlays.last() {
-        match top.on_key(key, action) {
+    if let Some(top) = overlays.last_mut() {
+        let (rows, notes) = view::help_content(&*screen, cx.keymap());
+        let max_scroll = help::max_scroll(cx.body(), &rows, &notes);
+        let before = *top;
+        match top.on_key(key, action, max_scroll) {
+            Taken::Kept if *top != before => cx.redraw(),
             Taken::Kept => {}
             Taken::Close => {
                 overlays.pop();
@@ -340,8 +348,12 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
     }
     match action {
         Some(Action::Quit) => cx.effect(Effect::Quit),
+        Some(Action::Refresh) => {
+            cx.say("asking the server for new work...");
+            cx.effect(Effect::Refresh);
+        }
         Some(Action::Help) => {
-            overlays.push(Overlay::Help);
+            overlays.push(Overlay::Help { scroll: 0 });
             cx.redraw();
         }
         _ => screen.on_key(key, action, cx),

@@ -42,10 +42,11 @@ pub enum Action {
     RemoveRow,
     ScrollUp,
     ScrollDown,
+    Refresh,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::Help,
         Action::Quit,
         Action::Undo,
@@ -73,6 +74,7 @@ impl Action {
         Action::RemoveRow,
         Action::ScrollUp,
         Action::ScrollDown,
+        Action::Refresh,
     ];
 
     /// The name used in keymap files.
@@ -118,6 +120,7 @@ impl Action {
             Action::RemoveRow => ("remove_row", "remove the table row you are on"),
             Action::ScrollUp => ("scroll_up", "scroll the document up"),
             Action::ScrollDown => ("scroll_down", "scroll the document down"),
+            Action::Refresh => ("refresh", "ask the server for new work now"),
         }
     }
 }

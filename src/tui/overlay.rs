@@ -10,8 +10,9 @@ use super::widgets::help::HelpRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
-    /// Keys of the active keymap and the screen, and the project's instructions.
-    Help,
+    /// Keys of the active keymap and the screen, and the project's instructions;
+    /// `scroll` is the first line shown.
+    Help { scroll: usize },
 }
 
 /// What an overlay did with a key.
@@ -25,16 +26,33 @@ pub(crate) enum Taken {
 }
 
 impl Overlay {
-    pub(crate) fn on_key(self, key: Key, action: Option<Action>) -> Taken {
+    /// `max_scroll`: how far the overlay can scroll at the present size.
+    pub(crate) fn on_key(&mut self, key: Key, action: Option<Action>, max_scroll: usize) -> Taken {
         match self {
-            Overlay::Help => match action {
-                Some(Action::Quit) => Taken::Effect(Effect::Quit),
-                Some(Action::Help) => Taken::Close,
-                _ if key.code == KeyCode::Esc => Taken::Close,
+            Overlay::Help { scroll } => match (action, key.code) {
+                (Some(Action::Quit), _) => Taken::Effect(Effect::Quit),
+                (Some(Action::Help), _) | (_, KeyCode::Esc) => Taken::Close,
+                // The arrows and page keys scroll in every mode, whatever they do below.
+                (Some(Action::ScrollDown), _) | (_, KeyCode::Down | KeyCode::PageDown) => {
+                    *scroll = (*scroll + step(key)).min(max_scroll);
+                    Taken::Kept
+                }
+                (Some(Action::ScrollUp), _) | (_, KeyCode::Up | KeyCode::PageUp) => {
+                    *scroll = scroll.saturating_sub(step(key)).min(max_scroll);
+                    Taken::Kept
+                }
                 // Other keys do nothing while help covers the task.
                 _ => Taken::Kept,
             },
         }
+    }
+}
+
+/// Lines a scroll key moves: a line for the arrows, most of a page otherwise.
+fn step(key: Key) -> usize {
+    match key.code {
+        KeyCode::Up | KeyCode::Down => 1,
+        _ => 10,
     }
 }
 

@@ -9,16 +9,30 @@ use ratatui::style::Modifier;
 
 use super::app::App;
 use super::keymap::Action;
+use super::keymap::Keymap;
 use super::overlay::{self, Overlay};
-use super::screen::View;
+use super::screen::{Screen, View};
+use super::widgets::help::HelpRow;
 use super::widgets::{self, Painter};
 use crate::model::{sanitize_line, text_width};
+
+/// Below this size no screen can show a task and its answers: a plain note says so.
+pub const MIN_WIDTH: u16 = 30;
+pub const MIN_HEIGHT: u16 = 8;
 
 /// Draw the whole screen from the App's state.
 pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
     if area.width == 0 || area.height == 0 {
         return;
+    }
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let mut p = Painter::new(frame.buffer_mut(), area, app.theme());
+        let why = format!(
+            "Make the window larger: Kazi needs {MIN_WIDTH}x{MIN_HEIGHT}, this one is {}x{}.",
+            area.width, area.height
+        );
+        return widgets::too_small(&mut p, area, &why);
     }
     let bottom = area.bottom() - 1;
     {
@@ -34,10 +48,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
         top_line(app, &mut p, area.top());
     }
-    let mut body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
-    if body.height >= 2 {
+    let body = body_area(area);
+    if area.height >= 4 {
         message_line(app, frame, bottom - 1);
-        body.height -= 1;
     }
     let view = View {
         theme: app.theme(),
@@ -47,9 +60,33 @@ pub fn render(app: &App, frame: &mut Frame) {
     app.active().render(frame, body, &view);
     for layer in app.overlays() {
         match layer {
-            Overlay::Help => help(app, frame, body),
+            Overlay::Help { scroll } => help(app, frame, body, *scroll),
         }
     }
+}
+
+/// Where screens draw: between the top line and the message line (status line below).
+pub(crate) fn body_area(area: Rect) -> Rect {
+    let mut body = Rect::new(
+        area.x,
+        area.y + 1,
+        area.width,
+        area.height.saturating_sub(2),
+    );
+    if body.height >= 2 {
+        body.height -= 1;
+    }
+    body
+}
+
+/// The help overlay's rows (the screen's, then the keymap's) and notes.
+pub(crate) fn help_content(screen: &dyn Screen, keymap: &Keymap) -> (Vec<HelpRow>, String) {
+    let mut screen_help = screen.help();
+    let notes = std::mem::take(&mut screen_help.notes);
+    (
+        overlay::help_rows(keymap, screen.mode(), screen_help),
+        notes,
+    )
 }
 
 fn top_line(app: &App, p: &mut Painter, y: u16) {
@@ -84,11 +121,8 @@ fn message_line(app: &App, frame: &mut Frame, y: u16) {
     }
 }
 
-fn help(app: &App, frame: &mut Frame, body: Rect) {
-    let screen = app.active();
-    let mut screen_help = screen.help();
-    let notes = std::mem::take(&mut screen_help.notes);
-    let rows = overlay::help_rows(app.keymap(), screen.mode(), screen_help);
+fn help(app: &App, frame: &mut Frame, body: Rect, scroll: usize) {
+    let (rows, notes) = help_content(app.active(), app.keymap());
     let close = format!(
         "esc{} closes this help",
         app.help_key()
@@ -96,5 +130,5 @@ fn help(app: &App, frame: &mut Frame, body: Rect) {
             .unwrap_or_default()
     );
     let mut p = Painter::on(frame, app.theme());
-    widgets::help::draw(&mut p, body, &close, &rows, &notes);
+    widgets::help::draw(&mut p, body, &close, &rows, &notes, scroll);
 }

@@ -332,11 +332,16 @@ impl LocalStore {
         let unsent = count("SELECT count(*) FROM outbox WHERE sent = 0", &[])?;
         let refused = count("SELECT count(*) FROM outbox WHERE sent = 2", &[])?;
         let done_server = self.meta("done_today")?.unwrap_or(0) as u32;
+        // A correction replaces an answer the server already counted: not more work.
+        let new_unsent = count(
+            "SELECT count(*) FROM outbox WHERE sent = 0 AND replaces IS NULL",
+            &[],
+        )?;
         Ok(Counts {
             queued,
             unsent,
             refused,
-            done_today: done_server + unsent,
+            done_today: done_server + new_unsent,
             last_sync: self.meta("last_sync")?,
         })
     }

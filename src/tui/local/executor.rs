@@ -111,6 +111,10 @@ impl Executor for LocalExecutor<'_> {
         match effect {
             // The runtime ends on quit before asking; nothing to carry out.
             Effect::Quit => Vec::new(),
+            Effect::Refresh => {
+                self.engine.refresh();
+                Vec::new()
+            }
             Effect::ChooseProject(name) => {
                 self.active = Some(name.clone());
                 self.last_seq = 0;

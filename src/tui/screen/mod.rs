@@ -158,6 +158,12 @@ impl Context<'_> {
         self.nav.push(Nav::Close(why.into()));
     }
 
+    /// Where the screen draws at the terminal's present size.
+    pub fn body(&self) -> Rect {
+        let (w, h) = self.shared.size;
+        crate::tui::view::body_area(Rect::new(0, 0, w, h))
+    }
+
     /// "? help" in the words of the keymap, for messages.
     pub fn help_key(&self, mode: Mode) -> Option<Key> {
         self.shared

@@ -5,7 +5,7 @@
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::{Painter, fit};
+use super::{Painter, fit, fit_middle};
 use crate::model::{Project, sanitize_line, text_width};
 
 /// Where the labels go: a grid of `cols` columns and `rows` rows at the bottom of the
@@ -20,6 +20,8 @@ pub(crate) struct LabelGrid {
 const MIN_TASK_ROWS: u16 = 3;
 const MIN_LABEL_COL: u16 = 16;
 const READABLE_LABEL_COL: u16 = 24;
+/// Narrowest column: marker, key and a name of five columns.
+const TIGHT_LABEL_COL: u16 = 11;
 
 /// Task rows (with the frame) that one label per row may leave: five lines of text,
 /// enough for the longest product titles at 80 columns.
@@ -52,13 +54,29 @@ impl LabelGrid {
         }
         // Narrow columns cut names: rather give labels up to half the height.
         let readable_cols = (body.width / READABLE_LABEL_COL).clamp(1, n);
-        if cols > readable_cols && n.div_ceil(readable_cols) <= (body.height / 2).clamp(1, max_rows)
-        {
+        // Many labels: up to three fifths of the height, so names stay whole and apart.
+        let readable_rows = if n > 20 {
+            body.height * 3 / 5
+        } else {
+            body.height / 2
+        };
+        if cols > readable_cols && n.div_ceil(readable_cols) <= readable_rows.clamp(1, max_rows) {
             cols = readable_cols;
+        }
+        // Every label must keep a place: narrower columns (names cut in the middle, so
+        // "Label 12" and "Label 13" still differ) before any label is left out.
+        let tightest_cols = (body.width / TIGHT_LABEL_COL).clamp(1, n);
+        while n.div_ceil(cols) > max_rows && cols < tightest_cols {
+            cols += 1;
         }
         let rows = n.div_ceil(cols).min(max_rows).min(body.height);
         let area = Rect::new(body.x, body.bottom() - rows, body.width, rows);
         LabelGrid { area, cols, rows }
+    }
+
+    /// Whether every label has a place; when not, the screen asks for a larger window.
+    pub fn fits(&self, project: &Project) -> bool {
+        project.labels.len() <= usize::from(self.cols) * usize::from(self.rows)
     }
 }
 
@@ -87,6 +105,19 @@ pub(crate) fn draw(p: &mut Painter, project: &Project, marks: &Marks, grid: &Lab
         .max()
         .unwrap_or(0)
         .min(col_w / 2);
+    // Names cut at their end unless that makes two alike ("Label num…"): then in the
+    // middle, which keeps what tells them apart.
+    let name_room = usize::from(col_w.saturating_sub(2 + 4 + 1));
+    let cut_ends: std::collections::HashSet<_> = project
+        .labels
+        .iter()
+        .map(|l| fit(&sanitize_line(&l.name), name_room, p.fr.more).into_owned())
+        .collect();
+    let cut = if cut_ends.len() < project.labels.len() {
+        fit_middle
+    } else {
+        fit
+    };
     for (i, label) in project.labels.iter().enumerate() {
         let i = i as u16;
         let (col, row) = (i / grid.rows, i % grid.rows);
@@ -119,7 +150,7 @@ pub(crate) fn draw(p: &mut Painter, project: &Project, marks: &Marks, grid: &Lab
         );
         at = p.put(at, y, end.saturating_sub(at), " ", Style::new());
         let name = sanitize_line(&label.name);
-        let name = fit(&name, usize::from(end.saturating_sub(at)), p.fr.more);
+        let name = cut(&name, usize::from(end.saturating_sub(at)), p.fr.more);
         at = p.put(at, y, end.saturating_sub(at), &name, name_style);
         let note = if marks.suggestion == Some(label.id.as_str()) {
             " (suggested)"
@@ -146,7 +177,8 @@ pub(crate) fn draw(p: &mut Painter, project: &Project, marks: &Marks, grid: &Lab
         if note.is_empty() && at < hint_x {
             at = hint_x;
         }
-        if !hint.is_empty() && at + 4 < end {
+        // A hint of a word or two, or none: "wha…" is noise.
+        if !hint.is_empty() && at + 12 < end {
             at = p.put(at, y, end - at, "  ", Style::new());
             let hint = fit(&hint, usize::from(end - at), p.fr.more);
             p.put(at, y, end - at, &hint, p.st.dim);

@@ -85,6 +85,18 @@ impl<'a> Painter<'a> {
     }
 }
 
+/// The plain screen below a usable size: what to do, in as many lines as it takes,
+/// instead of a screen with parts missing.
+pub(crate) fn too_small(p: &mut Painter, area: Rect, why: &str) {
+    p.fill(area, Style::new());
+    let width = area.width.saturating_sub(2).max(1);
+    let lines = crate::model::wrap(why, usize::from(width));
+    let top = area.y + area.height.saturating_sub(lines.len() as u16) / 2;
+    for (y, line) in (top..area.bottom()).zip(&lines) {
+        p.put(area.x + 1, y, width, line, p.st.text);
+    }
+}
+
 /// `text` cut to `width` columns, ending in `more` when it was cut.
 pub(crate) fn fit<'t>(text: &'t str, width: usize, more: &str) -> std::borrow::Cow<'t, str> {
     if text_width(text) <= width {
@@ -104,6 +116,36 @@ pub(crate) fn fit<'t>(text: &'t str, width: usize, more: &str) -> std::borrow::C
     out.truncate(out.trim_end().len());
     out.push_str(more);
     out.into()
+}
+
+/// `text` cut to `width` columns in the middle, keeping its start and its end: names
+/// that differ only at the end ("Label number 12", "... 13") stay apart when cut.
+pub(crate) fn fit_middle<'t>(text: &'t str, width: usize, more: &str) -> std::borrow::Cow<'t, str> {
+    if text_width(text) <= width {
+        return text.into();
+    }
+    let room = width.saturating_sub(text_width(more));
+    let graphemes: Vec<&str> = text.graphemes(true).collect();
+    // The end gets the smaller half: the start is what the eye reads first.
+    let mut tail_w = 0;
+    let mut tail = graphemes.len();
+    while tail > 0 && tail_w + text_width(graphemes[tail - 1]) <= room / 2 {
+        tail -= 1;
+        tail_w += text_width(graphemes[tail]);
+    }
+    let mut head = String::new();
+    let mut used = 0;
+    for g in &graphemes[..tail] {
+        let w = text_width(g);
+        if used + w > room - tail_w {
+            break;
+        }
+        head.push_str(g);
+        used += w;
+    }
+    let head = head.trim_end();
+    let tail = graphemes[tail..].concat();
+    format!("{head}{more}{}", tail.trim_start()).into()
 }
 
 /// Keys as short runs: "1-9, 0" rather than "1234567890".
@@ -134,6 +176,17 @@ mod tests {
         assert_eq!(fit("rice, flour", 20, "…"), "rice, flour");
         assert_eq!(fit("rice, flour", 7, "…"), "rice,…");
         assert_eq!(fit("电视机电视机", 5, "..."), "电...");
+    }
+
+    #[test]
+    fn fit_middle_keeps_both_ends_apart() {
+        assert_eq!(fit_middle("Label number 12", 20, "…"), "Label number 12");
+        assert_eq!(fit_middle("Label number 12", 9, "…"), "Labe…r 12");
+        assert_ne!(
+            fit_middle("Label number 12", 9, "…"),
+            fit_middle("Label number 13", 9, "…")
+        );
+        assert_eq!(fit_middle("电视机电视机", 5, "…"), "电…机");
     }
 
     #[test]

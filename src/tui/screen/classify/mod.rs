@@ -83,6 +83,8 @@ pub struct Classify {
     /// Why a queued task's draft could not be read: said when the task comes on screen.
     unreadable: HashMap<i64, String>,
     hints: bool,
+    /// The first line of the task text shown (long texts scroll).
+    scroll: usize,
 }
 
 impl Classify {
@@ -101,6 +103,7 @@ impl Classify {
             drafts: HashMap::new(),
             unreadable: HashMap::new(),
             hints: false,
+            scroll: 0,
         }
     }
 
@@ -120,6 +123,33 @@ impl Classify {
     /// Whether label examples are shown (toggled by `hint`).
     pub fn hints_open(&self) -> bool {
         self.hints
+    }
+
+    /// The first line of the task text on screen.
+    pub fn scroll(&self) -> usize {
+        self.scroll
+    }
+
+    /// Move through a task text longer than its box, a page (less a line) at a time.
+    fn scroll_by(&mut self, down: bool, cx: &mut Context) {
+        let Some(current) = &self.current else {
+            return cx.say("no task to scroll");
+        };
+        let (lines, room) = view::text_window(self, current, cx.body());
+        let max = lines.saturating_sub(room);
+        if max == 0 {
+            return cx.say("the whole task text is on screen");
+        }
+        let step = room.saturating_sub(1).max(1);
+        let scroll = if down {
+            (self.scroll + step).min(max)
+        } else {
+            self.scroll.saturating_sub(step)
+        };
+        if scroll != self.scroll {
+            self.scroll = scroll;
+            cx.redraw();
+        }
     }
 
     fn mode(&self) -> Mode {
@@ -160,6 +190,7 @@ impl Classify {
     /// Show the next queued task, and ask for more when the queue runs short.
     fn advance(&mut self, cx: &mut Context) {
         cx.redraw();
+        self.scroll = 0;
         self.current = self
             .queue
             .pop_front()
@@ -234,6 +265,7 @@ impl Classify {
         {
             self.queue.push_front(shown.task);
         }
+        self.scroll = 0;
         cx.say("answer taken back: answer this task again");
         cx.redraw();
     }
@@ -354,6 +386,8 @@ impl Screen for Classify {
                 self.hints = !self.hints;
                 cx.redraw();
             }
+            Some(Action::ScrollDown) => self.scroll_by(true, cx),
+            Some(Action::ScrollUp) => self.scroll_by(false, cx),
             Some(other) => cx.say(format!("{other} does nothing on this screen")),
             None => match key
                 .plain_char()
@@ -393,9 +427,25 @@ impl Screen for Classify {
         } else {
             "labels: answer with that label"
         };
+        // The project's instructions, then every label in full, which the grid has room
+        // for only in part.
+        let mut notes = self.project.instructions.trim_end().to_string();
+        if !notes.is_empty() {
+            notes.push_str("\n\n");
+        }
+        notes.push_str("Labels:");
+        for label in &self.project.labels {
+            notes.push_str(&format!("\n{} {}", label.key, label.name));
+            if !label.description.is_empty() {
+                notes.push_str(&format!(": {}", label.description));
+            }
+            if !label.examples.is_empty() {
+                notes.push_str(&format!(" (e.g. {})", label.examples.join("; ")));
+            }
+        }
         ScreenHelp {
             rows: vec![HelpRow::new(sanitize_line(&key_runs(&keys)), what)],
-            notes: sanitize(&self.project.instructions).into_owned(),
+            notes: sanitize(&notes).into_owned(),
         }
     }
 }

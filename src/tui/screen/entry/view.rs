@@ -17,7 +17,7 @@ use crate::tui::widgets::{Painter, fit};
 pub(super) fn render(screen: &Entry, frame: &mut Frame, body: Rect, view: &View) {
     let mut p = Painter::on(frame, view.theme);
     let Some(current) = screen.current() else {
-        return empty_state(&mut p, view.status.link, body);
+        return empty_state(&mut p, view, body);
     };
     if body.height < 4 || body.width < 20 {
         let line = fit(
