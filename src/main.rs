@@ -155,7 +155,16 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum ProjectCommand {
-    Add { file: PathBuf },
+    /// Add a project from its TOML file, or update the one with the same name.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db project add products.toml
+    Add {
+        file: PathBuf,
+        /// Apply an update that changes what given answers mean (removes a label they
+        /// use, or switches between one and several labels per answer).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -239,8 +248,8 @@ fn main() -> ExitCode {
                 what: UserCommand::Revoke { name, device },
             } => cli::admin::user_revoke(&db, &name, device),
             AdminCommand::Project {
-                what: ProjectCommand::Add { file },
-            } => cli::admin::project_add(&db, &file),
+                what: ProjectCommand::Add { file, force },
+            } => cli::admin::project_add(&db, &file, force),
             AdminCommand::Tasks {
                 what:
                     TasksCommand::Import {

@@ -211,3 +211,113 @@ fn admin_commands_refuse_a_database_that_does_not_exist() {
     let out = ok(kazi(&["admin", "--db", &db, "user", "list"], &home));
     assert!(out.contains("No users yet"), "{out}");
 }
+
+#[test]
+fn a_csv_with_an_unclosed_quote_is_refused_at_the_quote() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let db = format!("sqlite:{}", dir.path().join("c.db").display());
+    let admin = |args: &[&str]| kazi(&[&["admin", "--db", &db][..], args].concat(), &home);
+    ok(admin(&["init"]));
+    ok(admin(&[
+        "project",
+        "add",
+        fixture("products.toml").to_str().unwrap(),
+    ]));
+    let bad = dir.path().join("tasks.csv");
+    std::fs::write(
+        &bad,
+        "id,text\na,Soap 100g\nb,\"Rice 5kg\nc,Sugar 2kg\nd,Cooking oil 1l\n",
+    )
+    .unwrap();
+    let err = refused(&admin(&[
+        "tasks",
+        "import",
+        "products",
+        bad.to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("tasks.csv:3: a quote opens here and never closes"),
+        "{err}"
+    );
+    let out = ok(kazi(&["export", "--db", &db, "products"], &home));
+    assert_eq!(out, "", "nothing imported");
+
+    // A line break inside a quoted field, as Windows writes it, reaches workers as a
+    // plain line break, not as a control symbol.
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "id,text\r\na,\"Rice 5kg\r\nlong grain\"\r\n").unwrap();
+    let out = ok(admin(&[
+        "tasks",
+        "import",
+        "products",
+        good.to_str().unwrap(),
+    ]));
+    assert!(out.contains("Imported 1 new tasks"), "{out}");
+    let out = ok(kazi(&["export", "--db", &db, "products"], &home));
+    assert!(out.contains(r#""text":"Rice 5kg\nlong grain""#), "{out}");
+}
+
+#[test]
+fn project_add_refuses_to_change_what_given_answers_mean_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, home, _server) = centre(dir.path());
+    ok(kazi(&["sync", "--project", "products"], &home));
+    let answered = {
+        let mut store = kazi::client::LocalStore::open(&home.join("default/client.db")).unwrap();
+        let project = store.projects().unwrap().remove(0);
+        let label = project.labels[0].id.clone();
+        let task = store.queued_tasks("products", 0, 1).unwrap().0.remove(0);
+        store
+            .record_answer(
+                &task,
+                &kazi::model::AnswerValue::Labels(vec![label.clone()]),
+            )
+            .unwrap();
+        label
+    };
+    let out = ok(kazi(&["sync"], &home));
+    assert!(out.contains("1 answers sent"), "{out}");
+
+    let text = std::fs::read_to_string(fixture("products.toml")).unwrap();
+    let changed = dir.path().join("products.toml");
+    let add = |force: bool| {
+        let mut args = vec!["admin", "--db", &db, "project", "add"];
+        args.push(changed.to_str().unwrap());
+        if force {
+            args.push("--force");
+        }
+        kazi(&args, &home)
+    };
+    // The answered label removed (its table cut out of the file).
+    let start = text.find(&format!("id = \"{answered}\"")).unwrap();
+    let table = text[..start].rfind("[[labels]]").unwrap();
+    let end = text[start..].find("[[labels]]").unwrap() + start;
+    std::fs::write(&changed, format!("{}{}", &text[..table], &text[end..])).unwrap();
+    let err = refused(&add(false));
+    assert!(
+        err.contains(&format!(
+            "project 'products': this update removes label(s) {answered} that answers already use"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    // Switched to several labels per answer.
+    std::fs::write(
+        &changed,
+        text.replace("multi_label = false", "multi_label = true"),
+    )
+    .unwrap();
+    let err = refused(&add(false));
+    assert!(
+        err.contains("switches to several labels per answer"),
+        "{err}"
+    );
+    // With --force the admin means it.
+    let out = ok(add(true));
+    assert!(out.contains(": updated."), "{out}");
+    // A change answers survive goes through without --force.
+    std::fs::write(&changed, text.replace("Product categories", "Products")).unwrap();
+    let out = ok(add(false));
+    assert!(out.contains(": updated."), "{out}");
+}

@@ -192,7 +192,7 @@ async fn import_refuses_unknown_projects_and_formats() {
     let e = admin::import_tasks(&*s.store, "nope", &path, &mut |_, _| {}).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "no project 'nope'; add it with kazi admin project add FILE.toml"
+        "no project 'nope'; add it with kazi admin --db URL project add FILE.toml"
     );
     let e = import(&s, "tasks.txt", "id,text\n")
         .unwrap_err()

@@ -139,10 +139,10 @@ fn check_label_keys(project: &Project, file: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn project_add(db: &str, file: &Path) -> Result<()> {
+pub fn project_add(db: &str, file: &Path, force: bool) -> Result<()> {
     let project = read_project(file)?;
     let store = open(db)?;
-    let added = match admin::add_project(store.as_ref(), &project)? {
+    let added = match admin::add_project_checked(store.as_ref(), &project, force)? {
         admin::ProjectAdded::New => "added",
         admin::ProjectAdded::Updated => "updated",
         admin::ProjectAdded::Unchanged => "unchanged",

@@ -417,6 +417,16 @@ impl<'a> TaskReader<'a> {
                 bytes: 0,
             },
             Format::Csv => {
+                let scan = BufReader::new(File::open(file).map_err(read_err)?);
+                if let Some(line) = super::csv_scan::unclosed_quote(scan).map_err(read_err)? {
+                    return Err(ImportError::Line {
+                        path: path.to_string(),
+                        line,
+                        message: "a quote opens here and never closes; close it \
+                                  (write \"\" for a quote inside a field)"
+                            .into(),
+                    });
+                }
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(true)
                     .from_reader(reader);
@@ -501,7 +511,9 @@ impl<'a> TaskReader<'a> {
                 Ok(false) => return None,
                 Ok(true) => {
                     let line = record.position().map(|p| p.line()).unwrap_or(0);
-                    let cell = |i: usize| record.get(i).unwrap_or("").to_string();
+                    // A line break inside a quoted field is the text's own: Windows
+                    // writes it as CRLF, which would show to workers as a stray symbol.
+                    let cell = |i: usize| record.get(i).unwrap_or("").replace("\r\n", "\n");
                     let optional = |i: Option<usize>| {
                         i.map(|i| record.get(i).unwrap_or("").trim().to_string())
                             .filter(|s| !s.is_empty())

@@ -2,9 +2,11 @@
 //! codes, projects, task import (`import`), and export with provenance, in Kazi's own
 //! formats and in Label Studio's and Prodigy's (`interchange`).
 
+mod csv_scan;
 mod entry;
 mod import;
 mod interchange;
+mod project_change;
 mod task_check;
 
 use std::borrow::Cow;
@@ -44,6 +46,10 @@ pub enum AdminError {
         "project '{0}' is a data-entry project: export it as jsonl or csv (Label Studio and Prodigy exports cover classify projects)"
     )]
     EntryFormat(String),
+    #[error(
+        "project '{project}': this update {changes}; check the file, or run again with --force"
+    )]
+    RiskyUpdate { project: String, changes: String },
 }
 
 /// Check a user name: it is typed on the command line and shown on screens.
@@ -102,6 +108,18 @@ pub fn revoke(store: &dyn Store, name: &str, device: Option<i64>) -> Result<u64,
 /// their next sync). Changing the overlap applies to tasks not yet complete.
 pub fn add_project(store: &dyn Store, project: &Project) -> Result<ProjectAdded, AdminError> {
     Ok(store.put_project(project, Clock::system().now())?)
+}
+
+/// `add_project` for an admin: an update that would change what answers already given
+/// mean (an answered label removed, one label switched to several) is refused unless
+/// `force`, saying what would change.
+pub fn add_project_checked(
+    store: &dyn Store,
+    project: &Project,
+    force: bool,
+) -> Result<ProjectAdded, AdminError> {
+    project_change::check_update(store, project, force)?;
+    add_project(store, project)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
