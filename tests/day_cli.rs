@@ -321,3 +321,45 @@ fn project_add_refuses_to_change_what_given_answers_mean_without_force() {
     let out = ok(add(false));
     assert!(out.contains(": updated."), "{out}");
 }
+
+#[test]
+fn a_reviewer_is_told_plainly_that_kazi_work_has_no_tasks_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, home, server) = centre(dir.path());
+    let out = ok(kazi(
+        &[
+            "admin", "--db", &db, "user", "add", "rose", "--role", "reviewer",
+        ],
+        &home,
+    ));
+    let code = out
+        .split("enrolment code: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let out = ok(kazi(
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--user",
+            "rose",
+            "--code",
+            &code,
+            "--profile",
+            "rose",
+        ],
+        &home,
+    ));
+    assert!(!out.contains("Next: kazi work"), "{out}");
+    assert!(
+        out.contains("The reviewer role does not take tasks"),
+        "{out}"
+    );
+    let err = refused(&kazi(&["work", "--profile", "rose"], &home));
+    assert!(
+        err.contains("rose is a reviewer: that role does not take tasks"),
+        "{err}"
+    );
+}

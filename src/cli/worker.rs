@@ -18,7 +18,15 @@ pub fn login(server: &str, user: &str, code: &str, profile: &str) -> Result<()> 
         p.name,
         p.dir.display()
     )?;
-    say!("Next: kazi work --profile {}", p.name)?;
+    if p.role.takes_tasks() {
+        say!("Next: kazi work --profile {}", p.name)?;
+    } else {
+        say!(
+            "The {} role does not take tasks, so kazi work has none for you; \
+             the review screen comes in a later version of Kazi.",
+            p.role
+        )?;
+    }
     Ok(())
 }
 
@@ -39,6 +47,14 @@ pub fn work(profile: &str, project: Option<String>, keymap_file: Option<&Path>) 
     // The keymap first: a bad file is refused before anything else happens.
     let keymap = keymap(keymap_file)?;
     let profile = load_profile(profile)?;
+    if !profile.role.takes_tasks() {
+        anyhow::bail!(
+            "{} is a {}: that role does not take tasks, so kazi work has none; \
+             ask your admin for a worker account to answer tasks",
+            sanitize_line(&profile.user),
+            profile.role
+        );
+    }
     kazi::tui::local::work(&profile, project, keymap)
 }
 

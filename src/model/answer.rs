@@ -183,6 +183,12 @@ impl Role {
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
+
+    /// Whether the role answers tasks. Reviewers adjudicate other people's answers, so
+    /// they do not answer production tasks themselves.
+    pub fn takes_tasks(self) -> bool {
+        !matches!(self, Role::Reviewer)
+    }
 }
 
 impl fmt::Display for Role {

@@ -240,12 +240,12 @@ impl Project {
             ));
         }
         let lease_secs = parse_duration_secs(raw.lease.get_ref())
-            .filter(|&s| s >= 60)
+            .filter(|&s| (60..=MAX_LEASE_SECS).contains(&s))
             .ok_or_else(|| {
                 err(
                     raw.lease.span().start,
                     format!(
-                        "lease '{}' is not a duration of at least a minute; write e.g. \"90m\", \"72h\" or \"3d\"",
+                        "lease '{}' must be from a minute to 90 days; write e.g. \"90m\", \"1h30m\" or \"3d\"",
                         super::sanitize_line(raw.lease.get_ref())
                     ),
                 )
@@ -417,22 +417,35 @@ impl Project {
     }
 }
 
-/// Parse "90s", "45m", "72h", "3d" (or a bare number of seconds) into seconds.
+/// The longest lease: long offline stretches, but never a task held from everyone for good.
+pub const MAX_LEASE_SECS: u64 = 90 * 86_400;
+
+/// Parse "90s", "45m", "72h", "3d", their sums ("1h30m", "2d 12h") or a bare number of
+/// seconds into seconds.
 pub fn parse_duration_secs(s: &str) -> Option<u64> {
     let s = s.trim();
-    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: u64 = digits.parse().ok()?;
-    let mult = match unit.trim() {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return None,
-    };
-    n.checked_mul(mult)
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().ok();
+    }
+    let mut total: u64 = 0;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let i = rest.find(|c: char| !c.is_ascii_digit())?;
+        let n: u64 = rest[..i].parse().ok()?;
+        let mult = match rest.as_bytes()[i] {
+            b's' => 1,
+            b'm' => 60,
+            b'h' => 3600,
+            b'd' => 86_400,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(mult)?)?;
+        rest = rest[i + 1..].trim_start();
+    }
+    Some(total)
 }
 
 #[cfg(test)]
@@ -596,7 +609,24 @@ key = "2"
         assert_eq!(parse_duration_secs("3d"), Some(259_200));
         assert_eq!(parse_duration_secs("120"), Some(120));
         assert_eq!(parse_duration_secs("3 weeks"), None);
+        assert_eq!(parse_duration_secs("1h30m"), Some(5400));
+        assert_eq!(parse_duration_secs("2d 12h"), Some(216_000));
+        assert_eq!(parse_duration_secs("1h30"), None);
+        assert_eq!(parse_duration_secs("99999999999999999d"), None);
         assert_eq!(parse_duration_secs(""), None);
+    }
+
+    #[test]
+    fn lease_is_a_sum_of_units_from_a_minute_to_ninety_days() {
+        let with = |lease: &str| Project::from_toml("p.toml", &GOOD.replace("\"72h\"", lease));
+        assert_eq!(with("\"1h30m\"").unwrap().lease_secs, 5400);
+        for bad in ["\"999999d\"", "\"30s\"", "\"1h30\""] {
+            let e = with(bad).unwrap_err();
+            assert!(
+                e.message.contains("must be from a minute to 90 days"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

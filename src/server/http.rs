@@ -17,7 +17,6 @@ use super::ServerConfig;
 use super::limit::{OneAtATime, RateLimiter, Take};
 use super::secret;
 use super::store::{Principal, Store, StoreError};
-use crate::model::Role;
 use crate::protocol::{
     self, CodecError, Encoding, ErrorBody, LoginRequest, LoginResponse, SyncRequest,
 };
@@ -30,10 +29,6 @@ struct Api {
     sync_turns: Arc<OneAtATime>,
     login_limiter: Arc<RateLimiter<String>>,
 }
-
-/// Roles that take tasks. Reviewers adjudicate other people's answers, so they do not
-/// answer production tasks themselves.
-const SYNC_ROLES: &[Role] = &[Role::Worker, Role::Trainer, Role::Admin];
 
 /// The longest device name kept (it is only shown to admins).
 const MAX_DEVICE_NAME: usize = 64;
@@ -277,7 +272,7 @@ async fn authenticate(api: &Api, headers: &HeaderMap) -> Result<Principal, ApiEr
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "no device token sent; log in first with kazi login",
+                "no device token sent; log in first: kazi login --server URL --user NAME --code CODE",
             )
         })?;
     let hash = secret::hash_token(token);
@@ -374,7 +369,7 @@ async fn sync(
 ) -> Result<Response, ApiError> {
     check_protocol(&headers)?;
     let who = authenticate(&api, &headers).await?;
-    if !SYNC_ROLES.contains(&who.role) {
+    if !who.role.takes_tasks() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!(

@@ -67,9 +67,9 @@ pub enum StoreError {
         #[source]
         source: BackendError,
     },
-    #[error("no user '{0}'; see kazi admin user list")]
+    #[error("no user '{0}'; see kazi admin --db URL user list")]
     NoUser(String),
-    #[error("user '{user}' has no device {device}; see kazi admin user list")]
+    #[error("user '{user}' has no device {device}; see kazi admin --db URL user list")]
     NoDevice { user: String, device: i64 },
     #[error("a database job panicked")]
     JobPanicked,
