@@ -6,13 +6,14 @@ mod cli;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
     name = "kazi",
     version,
-    about = "Keyboard-driven terminal workstation for microwork"
+    about = "Keyboard-driven terminal workstation for microwork",
+    after_help = "Start with: kazi demo   ·   Set up a centre: kazi admin --db sqlite:centre.db init"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -23,93 +24,139 @@ struct Cli {
 enum Command {
     /// Run a whole centre in one process: a queue server on loopback, the fixture
     /// projects, demo users, and the worker screen.
+    ///
+    /// Example: kazi demo --data-dir ~/kazi-demo --project products
     Demo {
         /// Keep the server database and client profiles here (default: a fresh temp dir).
-        #[arg(long)]
+        #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
         /// Who to log in as.
         #[arg(long = "as", value_enum, default_value = "worker")]
         as_role: DemoRole,
         /// Go straight to this project.
-        #[arg(long)]
+        #[arg(long, value_name = "NAME")]
         project: Option<String>,
         /// A keymap file overriding parts of the default.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         keymap: Option<PathBuf>,
     },
-    /// Run the queue server.
+    /// Run the queue server (creates the database if it does not exist).
+    ///
+    /// Example: kazi serve --db sqlite:/srv/kazi/centre.db --listen 0.0.0.0:8470
     Serve {
-        /// sqlite:PATH (PostgreSQL comes later).
-        #[arg(long)]
+        /// The centre's database: sqlite:PATH.
+        #[arg(long, value_name = "URL")]
         db: String,
-        #[arg(long, default_value = "127.0.0.1:8470")]
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8470", value_name = "ADDR")]
         listen: String,
     },
     /// Manage users, projects and tasks on the server database.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user add amina --role worker
     Admin {
-        #[arg(long)]
+        /// The centre's database: sqlite:PATH (create it first with `init`).
+        #[arg(long, value_name = "URL")]
         db: String,
         #[command(subcommand)]
         what: AdminCommand,
     },
     /// Export a project's tasks with their answers and final labels.
+    ///
+    /// Example: kazi export --db sqlite:centre.db products --format csv --out products.csv
     Export {
-        #[arg(long)]
+        /// The centre's database: sqlite:PATH.
+        #[arg(long, value_name = "URL")]
         db: String,
+        /// The project's name.
         project: String,
+        /// jsonl, csv, ls (Label Studio) or prodigy.
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
         /// Write here instead of standard output.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
     /// Final answers from crowd answers in a CSV file: `task,worker,label` rows (or
     /// `task,worker,text` with --kind transcript) -> `task,label,confidence` per task.
+    ///
+    /// Example: kazi aggregate --method ds answers.csv --gold gold.csv
     Aggregate {
         /// Labels: mv (majority), wmv (weighted by gold accuracy), ds (Dawid-Skene;
         /// default mv). Transcripts: rover (default) or medoid.
         #[arg(long)]
         method: Option<String>,
+        /// What the answers are: labels or transcripts.
         #[arg(long, value_enum, default_value = "label")]
         kind: AggregateKind,
         /// Known answers: `task,label` rows with a header.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         gold: Option<PathBuf>,
+        /// The crowd answers: a CSV file with a header row.
         file: PathBuf,
     },
     /// Log this device in with a one-time enrolment code from your admin.
+    ///
+    /// Example: kazi login --server http://centre-server:8470 --user amina --code ABCD-EFGH-JKMN-PQRS
     Login {
-        #[arg(long)]
+        /// The centre's server, as your admin gave it.
+        #[arg(long, value_name = "URL")]
         server: String,
-        #[arg(long)]
+        /// Your user name.
+        #[arg(long, value_name = "NAME")]
         user: String,
+        /// The one-time enrolment code.
         #[arg(long)]
         code: String,
-        #[arg(long, default_value = "default")]
+        /// Keep this login under this profile name (several people on one computer).
+        #[arg(long, default_value = "default", value_name = "NAME")]
         profile: String,
     },
     /// The worker screen: training and production tasks.
+    ///
+    /// Example: kazi work --project products
     Work {
-        #[arg(long, default_value = "default")]
+        /// Which login to use.
+        #[arg(long, default_value = "default", value_name = "NAME")]
         profile: String,
-        #[arg(long)]
+        /// Go straight to this project.
+        #[arg(long, value_name = "NAME")]
         project: Option<String>,
-        #[arg(long)]
+        /// A keymap file overriding parts of the default.
+        #[arg(long, value_name = "FILE")]
         keymap: Option<PathBuf>,
     },
     /// Send unsent answers and fetch tasks now, without a screen; print a summary.
+    ///
+    /// Example: kazi sync --project products
     Sync {
-        #[arg(long, default_value = "default")]
+        /// Which login to use.
+        #[arg(long, default_value = "default", value_name = "NAME")]
         profile: String,
         /// Fetch tasks for this project too.
-        #[arg(long)]
+        #[arg(long, value_name = "NAME")]
         project: Option<String>,
     },
     /// Show local state: cached tasks, unsent answers, last sync.
+    ///
+    /// Example: kazi status --profile default
     Status {
-        #[arg(long, default_value = "default")]
+        /// Which login to use.
+        #[arg(long, default_value = "default", value_name = "NAME")]
         profile: String,
     },
+    /// Print a shell completion script.
+    ///
+    /// Example: kazi completions bash > /etc/bash_completion.d/kazi
+    Completions {
+        /// bash, zsh or fish.
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
+    /// Print the manual page (roff), made from the same definitions as --help.
+    ///
+    /// Example: kazi man > /usr/local/share/man/man1/kazi.1
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -119,16 +166,22 @@ enum AdminCommand {
     /// Example: kazi admin --db sqlite:/srv/kazi/centre.db init
     Init,
     /// Users: add one (prints a one-time enrolment code), list them, revoke devices.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user list
     User {
         #[command(subcommand)]
         what: UserCommand,
     },
     /// Projects: add or update one from a TOML file.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db project add products.toml
     Project {
         #[command(subcommand)]
         what: ProjectCommand,
     },
     /// Tasks: import a JSONL, CSV, Label Studio or Prodigy file into a project.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db tasks import products products.jsonl
     Tasks {
         #[command(subcommand)]
         what: TasksCommand,
@@ -137,18 +190,28 @@ enum AdminCommand {
 
 #[derive(Subcommand)]
 enum UserCommand {
+    /// Add a user, or give an existing one a fresh code and role; prints the code.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user add amina --role worker
     Add {
+        /// The user's name: letters, digits, '.', '-' or '_'.
         name: String,
+        /// What the user may do.
         #[arg(long, value_enum)]
         role: RoleArg,
     },
     /// Every user with role, devices and last sync.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user list
     List,
     /// Sign out a user's devices (all, or one with --device): their tokens stop working.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user revoke amina --device 3
     Revoke {
+        /// The user's name.
         name: String,
         /// The device id `user list` shows.
-        #[arg(long)]
+        #[arg(long, value_name = "ID")]
         device: Option<i64>,
     },
 }
@@ -159,6 +222,7 @@ enum ProjectCommand {
     ///
     /// Example: kazi admin --db sqlite:centre.db project add products.toml
     Add {
+        /// The project file (TOML).
         file: PathBuf,
         /// Apply an update that changes what given answers mean (removes a label they
         /// use, or switches between one and several labels per answer).
@@ -169,13 +233,25 @@ enum ProjectCommand {
 
 #[derive(Subcommand)]
 enum TasksCommand {
+    /// Import tasks; the whole file is checked first and a bad line stops it all.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db tasks import products products.csv
     Import {
+        /// The project's name.
         project: String,
+        /// The tasks file.
         file: PathBuf,
         /// The file's format (default: from its name and, for .jsonl, its first record).
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -307,6 +383,15 @@ fn main() -> ExitCode {
         } => cli::worker::work(&profile, project, keymap.as_deref()),
         Command::Sync { profile, project } => cli::worker::sync(&profile, project.as_deref()),
         Command::Status { profile } => cli::worker::status(&profile),
+        Command::Completions { shell } => {
+            let shell = match shell {
+                ShellArg::Bash => clap_complete::Shell::Bash,
+                ShellArg::Zsh => clap_complete::Shell::Zsh,
+                ShellArg::Fish => clap_complete::Shell::Fish,
+            };
+            cli::help::completions(Cli::command(), shell)
+        }
+        Command::Man => cli::help::man(Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -339,4 +424,48 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command (subcommands of subcommands too) says what it does in a line and
+    /// gives an example; every argument says what it is.
+    #[test]
+    fn every_command_and_argument_is_described_with_an_example() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            let has_subcommands = cmd.get_subcommands().next().is_some();
+            if cmd.get_about().is_none() {
+                missing.push(format!("{path}: no description"));
+            }
+            let long = cmd
+                .get_long_about()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            let after = cmd
+                .get_after_help()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            if !long.contains("Example: kazi") && !after.contains("kazi ") {
+                missing.push(format!("{path}: no example"));
+            }
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    missing.push(format!("{path} {id}: no description"));
+                }
+            }
+            if has_subcommands {
+                for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                    walk(sub, &path, missing);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "{missing:#?}");
+        Cli::command().debug_assert();
+    }
 }

@@ -363,3 +363,32 @@ fn a_reviewer_is_told_plainly_that_kazi_work_has_no_tasks_for_them() {
         "{err}"
     );
 }
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_commands_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef kazi"),
+        ("fish", "complete -c kazi"),
+    ] {
+        let out = ok(kazi(&["completions", shell], home));
+        assert!(out.contains(marker), "{shell}: {out}");
+        for sub in ["login", "sync", "admin", "init", "completions"] {
+            assert!(out.contains(sub), "{shell} completes {sub}");
+        }
+    }
+    let err = stderr(&kazi(&["completions", "powershell"], home));
+    assert!(err.contains("invalid value 'powershell'"), "{err}");
+    let man = ok(kazi(&["man"], home));
+    assert!(man.starts_with(".ie") || man.contains(".TH kazi"), "{man}");
+    assert!(
+        man.contains("Keyboard\\-driven terminal workstation"),
+        "{man}"
+    );
+    assert!(man.contains("completions"), "{man}");
+    // --help gives each command's example.
+    let help = ok(kazi(&["admin", "init", "--help"], home));
+    assert!(help.contains("Example: kazi admin --db sqlite:"), "{help}");
+}

@@ -13,4 +13,5 @@ macro_rules! say {
 pub mod admin;
 pub mod aggregate;
 pub mod demo;
+pub mod help;
 pub mod worker;
