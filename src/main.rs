@@ -145,6 +145,15 @@ enum Command {
         #[arg(long, default_value = "default", value_name = "NAME")]
         profile: String,
     },
+    /// Log this computer's profile out: its login, cached tasks and history go.
+    /// Refused while answers are unsent.
+    ///
+    /// Example: kazi logout --profile default
+    Logout {
+        /// Which login to remove.
+        #[arg(long, default_value = "default", value_name = "NAME")]
+        profile: String,
+    },
     /// Print a shell completion script.
     ///
     /// Example: kazi completions bash > /etc/bash_completion.d/kazi
@@ -383,6 +392,7 @@ fn main() -> ExitCode {
         } => cli::worker::work(&profile, project, keymap.as_deref()),
         Command::Sync { profile, project } => cli::worker::sync(&profile, project.as_deref()),
         Command::Status { profile } => cli::worker::status(&profile),
+        Command::Logout { profile } => cli::worker::logout(&profile),
         Command::Completions { shell } => {
             let shell = match shell {
                 ShellArg::Bash => clap_complete::Shell::Bash,

@@ -392,3 +392,33 @@ fn completions_and_the_manual_page_come_from_the_commands_themselves() {
     let help = ok(kazi(&["admin", "init", "--help"], home));
     assert!(help.contains("Example: kazi admin --db sqlite:"), "{help}");
 }
+
+#[test]
+fn logout_is_refused_while_answers_are_unsent_then_clears_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, home, _server) = centre(dir.path());
+    ok(kazi(&["sync", "--project", "products"], &home));
+    {
+        let mut store = kazi::client::LocalStore::open(&home.join("default/client.db")).unwrap();
+        let label = store.projects().unwrap()[0].labels[0].id.clone();
+        let task = store.queued_tasks("products", 0, 1).unwrap().0.remove(0);
+        store
+            .record_answer(&task, &kazi::model::AnswerValue::Labels(vec![label]))
+            .unwrap();
+    }
+    let err = refused(&kazi(&["logout"], &home));
+    assert!(
+        err.contains("profile 'default' holds 1 unsent answer(s); send them first (kazi sync --profile default)"),
+        "{err}"
+    );
+    assert!(home.join("default/token").exists(), "nothing removed");
+    ok(kazi(&["sync"], &home));
+    let out = ok(kazi(&["logout"], &home));
+    assert!(
+        out.contains("Logged amina out of profile 'default'"),
+        "{out}"
+    );
+    assert!(!home.join("default").exists());
+    let err = refused(&kazi(&["status"], &home));
+    assert!(err.contains("no profile 'default'"), "{err}");
+}

@@ -30,6 +30,19 @@ pub fn login(server: &str, user: &str, code: &str, profile: &str) -> Result<()> 
     Ok(())
 }
 
+pub fn logout(profile: &str) -> Result<()> {
+    let home = client::kazi_home()?;
+    let p = client::logout(&home, profile)?;
+    say!(
+        "Logged {} out of profile '{}' on this computer. Your admin can sign this device \
+         out on the server too: kazi admin --db URL user revoke {}",
+        sanitize_line(&p.user),
+        p.name,
+        sanitize_line(&p.user)
+    )?;
+    Ok(())
+}
+
 pub fn load_profile(name: &str) -> Result<Profile> {
     let home = client::kazi_home()?;
     Ok(Profile::load(&home, name)?)

@@ -12,7 +12,7 @@ pub use engine::{
     Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatus, sync_asked, sync_once,
 };
 pub use plan::{LocalState, PlanConfig, UnsentAnswer, plan, plan_asked};
-pub use profile::{DEFAULT_PREFETCH, Profile, ProfileError, kazi_home, login};
+pub use profile::{DEFAULT_PREFETCH, Profile, ProfileError, kazi_home, login, logout};
 pub use remote::{Remote, RemoteError};
 pub use store::{
     Applied, Counts, LocalStore, STORE_VERSION, StoreError, Undone, UnreadableProject,

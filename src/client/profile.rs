@@ -51,8 +51,13 @@ pub enum ProfileError {
         user: String,
         unsent: u32,
     },
-    #[error("kazi work is open on profile '{0}'; quit it before logging in again")]
+    #[error("kazi work is open on profile '{0}'; quit it first")]
     InUse(String),
+    /// Logging out would lose answers not yet sent.
+    #[error(
+        "profile '{profile}' holds {unsent} unsent answer(s); send them first (kazi sync --profile {profile}), then log out"
+    )]
+    UnsentAtLogout { profile: String, unsent: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -307,5 +312,27 @@ pub fn login(
         prefetch: previous.map_or(DEFAULT_PREFETCH, |p| p.prefetch),
     };
     profile.save()?;
+    Ok(profile)
+}
+
+/// Log profile `name` out of this computer: its token, cached tasks and history go.
+/// Refused while answers wait to be sent (they would be lost) or `kazi work` is open.
+pub fn logout(home: &Path, name: &str) -> Result<Profile, ProfileError> {
+    let profile = Profile::load(home, name)?;
+    let _screen_closed = lock_screen(&profile.dir, name)?;
+    let db_path = profile.db_path();
+    if db_path.exists() {
+        // Checked and cleared in one transaction: an answer saved meanwhile is kept.
+        LocalStore::open(&db_path)?
+            .forget_user()
+            .map_err(|e| match e {
+                StoreError::Unsent(unsent) => ProfileError::UnsentAtLogout {
+                    profile: name.into(),
+                    unsent,
+                },
+                other => other.into(),
+            })?;
+    }
+    fs::remove_dir_all(&profile.dir).map_err(|e| io_err(&profile.dir, e))?;
     Ok(profile)
 }
