@@ -191,3 +191,20 @@ fn refresh_asks_the_server_from_any_screen() {
     assert_eq!(app.message(), Some("asking the server for new work..."));
     assert_eq!(shown(&app), Some(1), "the task stays");
 }
+
+#[test]
+fn a_message_too_long_for_its_line_takes_a_second_one_and_is_never_cut() {
+    let mut app = app_with(products(), 1..3);
+    online(&mut app);
+    let long = "this device was signed out \u{2014} ask your admin for a new code; \
+                your 3 unsent answers stay saved on this computer";
+    app.handle(Event::Message(long.into()));
+    let shown = screen(&mut app, 80, 24);
+    let rows: Vec<&str> = shown.lines().collect();
+    let flat = format!("{} {}", rows[21].trim(), rows[22].trim());
+    assert_eq!(flat, long, "{shown}");
+    assert!(
+        rows[23].contains("online"),
+        "the status line stays: {shown}"
+    );
+}

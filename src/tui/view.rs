@@ -48,9 +48,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
         top_line(app, &mut p, area.top());
     }
-    let body = body_area(area);
+    let body = body_area(area, app.message());
     if area.height >= 4 {
-        message_line(app, frame, bottom - 1);
+        message_line(app, frame, body.bottom(), bottom);
     }
     let view = View {
         theme: app.theme(),
@@ -66,7 +66,9 @@ pub fn render(app: &App, frame: &mut Frame) {
 }
 
 /// Where screens draw: between the top line and the message line (status line below).
-pub(crate) fn body_area(area: Rect) -> Rect {
+/// A message too long for one line takes a second one where the body can spare it, so
+/// what it says to do is never cut off.
+pub(crate) fn body_area(area: Rect, message: Option<&str>) -> Rect {
     let mut body = Rect::new(
         area.x,
         area.y + 1,
@@ -74,6 +76,11 @@ pub(crate) fn body_area(area: Rect) -> Rect {
         area.height.saturating_sub(2),
     );
     if body.height >= 2 {
+        body.height -= 1;
+    }
+    let long = message
+        .is_some_and(|m| text_width(&sanitize_line(m)) > usize::from(area.width.saturating_sub(1)));
+    if long && body.height >= MIN_HEIGHT {
         body.height -= 1;
     }
     body
@@ -108,16 +115,26 @@ fn top_line(app: &App, p: &mut Painter, y: u16) {
     }
 }
 
-fn message_line(app: &App, frame: &mut Frame, y: u16) {
+/// The message (or the screen's guide) on the rows from `top` to `bottom` (the status line).
+fn message_line(app: &App, frame: &mut Frame, top: u16, bottom: u16) {
     let mut p = Painter::on(frame, app.theme());
     let width = p.area.width.saturating_sub(1);
     let x = p.area.x + 1;
     if let Some(message) = app.message() {
-        p.put(x, y, width, &sanitize_line(message), p.st.message);
+        let message = sanitize_line(message);
+        let rows = usize::from(bottom.saturating_sub(top)).max(1);
+        let lines = if rows > 1 {
+            crate::model::wrap(&message, usize::from(width).max(1))
+        } else {
+            vec![message.into_owned()]
+        };
+        for (y, line) in (top..bottom).zip(lines.iter().take(rows)) {
+            p.put(x, y, width, line, p.st.message);
+        }
         return;
     }
     if let Some(guide) = app.active().guide(app.keymap(), usize::from(width)) {
-        p.put(x, y, width, &guide, p.st.dim);
+        p.put(x, top, width, &guide, p.st.dim);
     }
 }
 

@@ -161,7 +161,7 @@ impl Context<'_> {
     /// Where the screen draws at the terminal's present size.
     pub fn body(&self) -> Rect {
         let (w, h) = self.shared.size;
-        crate::tui::view::body_area(Rect::new(0, 0, w, h))
+        crate::tui::view::body_area(Rect::new(0, 0, w, h), self.shared.message.as_deref())
     }
 
     /// "? help" in the words of the keymap, for messages.
