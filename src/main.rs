@@ -39,7 +39,7 @@ enum Command {
     },
     /// Run the queue server.
     Serve {
-        /// sqlite:PATH (PostgreSQL comes later).
+        /// sqlite:PATH or postgres://USER@HOST/DB (several instances may share one).
         #[arg(long)]
         db: String,
         #[arg(long, default_value = "127.0.0.1:8470")]

@@ -2,11 +2,14 @@
 //! the `Store` trait alone: enrolment, projects, import, leases and overlap, expiry, late
 //! answers, resends, conflicts, corrections, skips, slot books, resent leases,
 //! aggregation and export. SQLite runs in a temp dir; `KAZI_TEST_PG=postgres://...`
-//! adds PostgreSQL (a later issue), and without it the suite says loudly that it skipped.
+//! adds PostgreSQL, each test in a schema of its own, and without it the suite says
+//! loudly that it skipped.
 //! The project and request fixtures are the HTTP tests' (`support/server_harness.rs`).
 
 #[path = "support/server_harness.rs"]
 mod harness;
+#[path = "support/pg.rs"]
+mod pg;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -27,31 +30,32 @@ const NOW: i64 = 1_800_000_000;
 struct Backend {
     url: String,
     _dir: Option<tempfile::TempDir>,
+    schema: Option<pg::PgSchema>,
 }
 
-impl Backend {
-    /// Whether this backend is SQLite: its books can also be read with SQL.
-    fn sqlite_path(&self) -> Option<&str> {
-        self.url.strip_prefix("sqlite:")
-    }
-}
-
-/// A fresh database per backend: SQLite in a new temp dir, plus PostgreSQL if given.
+/// A fresh database per backend: SQLite in a new temp dir, plus a fresh PostgreSQL
+/// schema if `KAZI_TEST_PG` names a database.
 fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("server.db").display());
     let mut list = vec![Backend {
         url,
         _dir: Some(dir),
+        schema: None,
     }];
-    match std::env::var("KAZI_TEST_PG") {
-        Ok(url) if !url.trim().is_empty() => list.push(Backend { url, _dir: None }),
-        _ => eprintln!("SKIPPED: PostgreSQL storage suite (set KAZI_TEST_PG)"),
+    if let Some(base) = pg::test_database("the storage suite") {
+        let schema = pg::PgSchema::create(&base);
+        list.push(Backend {
+            url: schema.url.clone(),
+            _dir: None,
+            schema: Some(schema),
+        });
     }
     list
 }
 
-/// Run `check` on a fresh store of every backend.
+/// Run `check` on a fresh store of every backend; the store is closed before its
+/// database is dropped.
 fn on_every_backend(check: impl Fn(&Backend, Arc<dyn Store>)) {
     for backend in backends() {
         let store = open_store(&backend.url)
@@ -143,21 +147,20 @@ fn export(store: &dyn Store) -> Vec<TaskRecord> {
     records
 }
 
-/// On SQLite, the books themselves: open_slots = overlap - counted answers - live leases.
+/// The books themselves, read with SQL on either backend: open_slots = overlap -
+/// counted answers - live leases.
 fn assert_books(backend: &Backend) {
-    let Some(path) = backend.sqlite_path() else {
-        return;
+    const DRIFTED: &str = "SELECT COUNT(*) FROM tasks t JOIN projects p ON p.id = t.project_id \
+         WHERE t.open_slots != p.overlap - t.counted \
+           - (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.live = {TRUE})";
+    let bad: i64 = match (&backend.schema, backend.url.strip_prefix("sqlite:")) {
+        (Some(schema), _) => schema.count(&DRIFTED.replace("{TRUE}", "TRUE")),
+        (None, Some(path)) => rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(&DRIFTED.replace("{TRUE}", "1"), [], |r| r.get(0))
+            .unwrap(),
+        (None, None) => unreachable!("every backend is SQLite or PostgreSQL"),
     };
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let bad: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM tasks t JOIN projects p ON p.id = t.project_id \
-             WHERE t.open_slots != p.overlap - t.counted \
-               - (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.live = 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
     assert_eq!(bad, 0, "{}: open_slots drifted", backend.url);
 }
 
