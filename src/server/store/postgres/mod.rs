@@ -116,12 +116,10 @@ impl PostgresStore {
             pool,
             runtime: Some(runtime),
         };
-        store
-            .with_db(schema::migrate)
-            .map_err(|e| match e {
-                StoreError::Backend(source) | StoreError::Busy(source) => open_error(source),
-                other => other,
-            })?;
+        store.with_db(schema::migrate).map_err(|e| match e {
+            StoreError::Backend(source) | StoreError::Busy(source) => open_error(source),
+            other => other,
+        })?;
         Ok(store)
     }
 
