@@ -47,8 +47,9 @@ enum Command {
     },
     /// Manage users, projects and tasks on the server database.
     Admin {
+        /// sqlite:PATH or postgres://... (migrate takes --from and --to instead).
         #[arg(long)]
-        db: String,
+        db: Option<String>,
         #[command(subcommand)]
         what: AdminCommand,
     },
@@ -115,6 +116,18 @@ enum AdminCommand {
         #[command(subcommand)]
         what: TasksCommand,
     },
+    /// Move a centre from its SQLite file to PostgreSQL, verified by counts and checksums.
+    Migrate {
+        /// sqlite:PATH of the centre (default: --db).
+        #[arg(long)]
+        from: Option<String>,
+        /// postgres://... of the new database.
+        #[arg(long)]
+        to: String,
+        /// Empty a target that already holds a centre, instead of refusing it.
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -176,7 +189,14 @@ fn main() -> ExitCode {
             cli::demo::run(data_dir, role, project, keymap)
         }
         Command::Serve { db, listen } => cli::admin::serve(&db, &listen),
-        Command::Admin { db, what } => match what {
+        Command::Admin {
+            db: None,
+            what: AdminCommand::Migrate { from, to, replace },
+        } => cli::admin::migrate(from.as_deref(), &to, replace),
+        Command::Admin { db: None, .. } => Err(anyhow::anyhow!(
+            "--db URL is needed: kazi admin --db sqlite:PATH|postgres://... COMMAND"
+        )),
+        Command::Admin { db: Some(db), what } => match what {
             AdminCommand::User {
                 what: UserCommand::Add { name, role },
             } => {
@@ -194,6 +214,9 @@ fn main() -> ExitCode {
             AdminCommand::Tasks {
                 what: TasksCommand::Import { project, file },
             } => cli::admin::tasks_import(&db, &project, &file),
+            AdminCommand::Migrate { from, to, replace } => {
+                cli::admin::migrate(Some(from.as_deref().unwrap_or(&db)), &to, replace)
+            }
         },
         Command::Export {
             db,

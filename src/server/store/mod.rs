@@ -3,6 +3,7 @@
 //! implemented by SQLite (one centre, one file) and PostgreSQL (several instances on one
 //! database) without copying rules. The backend is chosen from the database URL.
 
+pub mod migrate;
 mod postgres;
 mod sqlite;
 mod sync_tx;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresStore, shown_url as postgres_url_shown};
 pub use sqlite::SqliteStore;
 pub use sync_tx::{
     CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, SyncTx, TaskHome,
@@ -207,15 +208,31 @@ pub trait Store: Send + Sync {
 /// Open the store a database URL names: `sqlite:PATH` (created and migrated if needed)
 /// or `postgres://...` / `postgresql://...` (an existing database, migrated if needed).
 pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if let Some(path) = url.strip_prefix("sqlite:") {
-        let path = path.strip_prefix("//").unwrap_or(path);
-        if path.is_empty() {
-            return Err(StoreError::BadUrl);
+    match Backend::of(url)? {
+        Backend::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path)?)),
+        Backend::Postgres(url) => Ok(Arc::new(PostgresStore::open(url)?)),
+    }
+}
+
+/// The backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend<'u> {
+    Sqlite(&'u std::path::Path),
+    Postgres(&'u str),
+}
+
+impl<'u> Backend<'u> {
+    pub fn of(url: &'u str) -> Result<Backend<'u>, StoreError> {
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err(StoreError::BadUrl);
+            }
+            return Ok(Backend::Sqlite(std::path::Path::new(path)));
         }
-        return Ok(Arc::new(SqliteStore::open(std::path::Path::new(path))?));
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Backend::Postgres(url));
+        }
+        Err(StoreError::BadUrl)
     }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PostgresStore::open(url)?));
-    }
-    Err(StoreError::BadUrl)
 }

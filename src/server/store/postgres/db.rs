@@ -96,10 +96,10 @@ impl<'r> Db<'r> {
     }
 
     /// Run `f` in one transaction: committed when it returns `Ok`, rolled back otherwise.
-    pub(crate) fn transaction<R>(
+    pub(crate) fn transaction<R, E: From<StoreError>>(
         &mut self,
-        f: impl FnOnce(&mut Db<'r>) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
+        f: impl FnOnce(&mut Db<'r>) -> Result<R, E>,
+    ) -> Result<R, E> {
         self.batch("BEGIN")?;
         self.dirty = true;
         let result = f(self);
@@ -107,10 +107,10 @@ impl<'r> Db<'r> {
             Ok(value) => {
                 // A failed COMMIT ends the transaction too (PostgreSQL rolls it back).
                 let committed = self.batch("COMMIT");
-                if committed.is_ok() || !self.client()?.is_closed() {
+                if committed.is_ok() || self.client().is_ok_and(|c| !c.is_closed()) {
                     self.dirty = false;
                 }
-                committed.map(|()| value)
+                Ok(committed.map(|()| value)?)
             }
             Err(e) => {
                 if self.batch("ROLLBACK").is_ok() {

@@ -5,7 +5,7 @@
 //! a race (serialization failure, deadlock).
 
 mod catalogue;
-mod db;
+pub(super) mod db;
 mod schema;
 mod sync_tx;
 
@@ -132,12 +132,14 @@ impl PostgresStore {
 
     /// Run `f` on a pooled connection. A connection left inside a transaction (a failure
     /// between BEGIN and COMMIT whose ROLLBACK failed too) is not given back to the pool.
-    pub(super) fn with_db<R>(
+    pub(super) fn with_db<R, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&mut Db<'_>) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
+        f: impl FnOnce(&mut Db<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let runtime = self.runtime();
-        let client = runtime.block_on(self.pool.get())?;
+        let client = runtime
+            .block_on(self.pool.get())
+            .map_err(StoreError::from)?;
         let mut db = Db::new(runtime, client);
         let result = f(&mut db);
         db.finish();
@@ -166,7 +168,7 @@ impl Drop for PostgresStore {
 }
 
 /// The URL as shown in messages: without its password.
-pub(crate) fn shown_url(url: &str) -> String {
+pub fn shown_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
