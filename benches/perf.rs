@@ -4,14 +4,21 @@
 //! pseudo-terminal. Prints each figure as `name: value unit`, then a verdict per target.
 //!
 //! `cargo bench --bench perf -- session process` runs only the named parts
-//! (session, offline, process, throughput, fleet).
+//! (session, offline, process, throughput, fleet, postgres). The postgres part measures
+//! PostgreSQL with 1 and 3 instances when `KAZI_TEST_PG` names a database.
 
+#[path = "../tests/support/balancer.rs"]
+mod balancer;
 #[path = "perf/common.rs"]
 mod common;
 #[path = "../tests/support/link.rs"]
 mod link;
 #[path = "perf/load.rs"]
 mod load;
+#[path = "../tests/support/pg.rs"]
+mod pg;
+#[path = "perf/postgres.rs"]
+mod postgres;
 #[path = "perf/process.rs"]
 mod process;
 #[path = "perf/pty.rs"]
@@ -33,6 +40,7 @@ const PARTS: &[(&str, Part)] = &[
     ("process", process::run),
     ("throughput", load::throughput),
     ("fleet", load::fleet),
+    ("postgres", postgres::run),
 ];
 
 /// A target: the figure it judges and whether a value meets it.
