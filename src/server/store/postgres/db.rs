@@ -33,15 +33,6 @@ impl<'r> Db<'r> {
         self.client.as_ref().ok_or(StoreError::WriterGone)
     }
 
-    /// Give the connection back to the pool, or drop it if it was left mid-transaction.
-    pub(super) fn finish(mut self) {
-        if self.dirty
-            && let Some(client) = self.client.take()
-        {
-            drop(Object::take(client));
-        }
-    }
-
     /// Run `f` with the runtime and the connection itself, for what the simple calls
     /// below cannot do (portals, copies).
     pub(crate) fn with_client<R>(
@@ -118,6 +109,19 @@ impl<'r> Db<'r> {
                 }
                 Err(e)
             }
+        }
+    }
+}
+
+impl Drop for Db<'_> {
+    /// The connection goes back to the pool, unless it was left mid-transaction (a failed
+    /// ROLLBACK, or a panic between BEGIN and COMMIT): then it is closed, so no later
+    /// caller's work joins a transaction it did not begin.
+    fn drop(&mut self) {
+        if self.dirty
+            && let Some(client) = self.client.take()
+        {
+            drop(Object::take(client));
         }
     }
 }

@@ -130,8 +130,8 @@ impl PostgresStore {
             .expect("runtime lives as long as the store")
     }
 
-    /// Run `f` on a pooled connection. A connection left inside a transaction (a failure
-    /// between BEGIN and COMMIT whose ROLLBACK failed too) is not given back to the pool.
+    /// Run `f` on a pooled connection. A connection left inside a transaction is not
+    /// given back to the pool (see `Db`'s `Drop`).
     pub(super) fn with_db<R, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&mut Db<'_>) -> Result<R, E>,
@@ -140,10 +140,7 @@ impl PostgresStore {
         let client = runtime
             .block_on(self.pool.get())
             .map_err(StoreError::from)?;
-        let mut db = Db::new(runtime, client);
-        let result = f(&mut db);
-        db.finish();
-        result
+        f(&mut Db::new(runtime, client))
     }
 
     /// Run `f` in one transaction on a pooled connection: committed when it returns `Ok`,
@@ -287,6 +284,74 @@ mod tests {
             shown_url("postgres://db.centre/kazi"),
             "postgres://db.centre/kazi"
         );
+    }
+
+    /// A fresh schema on the `KAZI_TEST_PG` database, and the URL that reaches it.
+    fn test_schema() -> Option<(String, String)> {
+        let base = std::env::var("KAZI_TEST_PG")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let name = format!(
+            "kazi_unit_{}_{}",
+            std::process::id(),
+            getrandom::u32().ok()?
+        );
+        admin_sql(&base, &format!("CREATE SCHEMA {name}"));
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Some((format!("{base}{sep}options=-csearch_path%3D{name}"), name))
+    }
+
+    fn admin_sql(url: &str, sql: &str) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            let driver = tokio::spawn(conn);
+            client.batch_execute(sql).await.unwrap();
+            drop(client);
+            let _ = driver.await;
+        });
+    }
+
+    /// A panic between BEGIN and COMMIT must not hand the open transaction to the next
+    /// caller: its work would join (and commit with) someone else's.
+    #[test]
+    fn a_panic_mid_transaction_does_not_leak_the_transaction() {
+        let Some((url, schema)) = test_schema() else {
+            use std::io::Write;
+            let _ = std::io::stderr()
+                .write_all(b"\n*** SKIPPED: PostgreSQL unit test (set KAZI_TEST_PG) ***\n");
+            return;
+        };
+        let store = PostgresStore::open(&url).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = store.transaction(|db| {
+                db.batch("CREATE TABLE leak_probe (n BIGINT)")?;
+                panic!("a bug mid-transaction");
+                #[allow(unreachable_code)]
+                Ok(())
+            });
+        }));
+        assert!(panicked.is_err());
+        for _ in 0..POOL_SIZE {
+            let seen = store
+                .with_db(|db| {
+                    let row = db.query_one(
+                        "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'leak_probe'",
+                        &[],
+                    )?;
+                    db::get::<i64>(&row, 0)
+                })
+                .unwrap();
+            assert_eq!(seen, 0, "a later caller saw the abandoned transaction");
+        }
+        drop(store);
+        let base = url.split('?').next().unwrap().to_string();
+        admin_sql(&base, &format!("DROP SCHEMA {schema} CASCADE"));
     }
 
     #[test]
