@@ -287,10 +287,15 @@ mod tests {
     }
 
     /// A fresh schema on the `KAZI_TEST_PG` database, and the URL that reaches it.
+    /// Without `KAZI_TEST_PG`, a loud skip (straight to stderr, which the harness does not
+    /// capture) and `None`.
     fn test_schema() -> Option<(String, String)> {
-        let base = std::env::var("KAZI_TEST_PG")
-            .ok()
-            .filter(|u| !u.is_empty())?;
+        let Some(base) = std::env::var("KAZI_TEST_PG").ok().filter(|u| !u.is_empty()) else {
+            use std::io::Write;
+            let _ = std::io::stderr()
+                .write_all(b"\n*** SKIPPED: PostgreSQL unit test (set KAZI_TEST_PG) ***\n");
+            return None;
+        };
         let name = format!(
             "kazi_unit_{}_{}",
             std::process::id(),
@@ -322,9 +327,6 @@ mod tests {
     #[test]
     fn a_panic_mid_transaction_does_not_leak_the_transaction() {
         let Some((url, schema)) = test_schema() else {
-            use std::io::Write;
-            let _ = std::io::stderr()
-                .write_all(b"\n*** SKIPPED: PostgreSQL unit test (set KAZI_TEST_PG) ***\n");
             return;
         };
         let store = PostgresStore::open(&url).unwrap();
@@ -350,6 +352,59 @@ mod tests {
             assert_eq!(seen, 0, "a later caller saw the abandoned transaction");
         }
         drop(store);
+        let base = url.split('?').next().unwrap().to_string();
+        admin_sql(&base, &format!("DROP SCHEMA {schema} CASCADE"));
+    }
+
+    /// Two transactions that lock rows in opposite orders: PostgreSQL aborts one, and that
+    /// is "try again" (the sync is retried), while a plain SQL error is not.
+    #[test]
+    fn a_deadlock_is_busy_and_other_errors_are_not() {
+        let Some((url, schema)) = test_schema() else {
+            return;
+        };
+        admin_sql(
+            &url,
+            "CREATE TABLE rows (n BIGINT PRIMARY KEY); INSERT INTO rows VALUES (1), (2)",
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let errors: Vec<StoreError> = rt.block_on(async {
+            let connect = || async {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                client
+            };
+            let (a, b) = (connect().await, connect().await);
+            let lock = "SELECT n FROM rows WHERE n = $1 FOR UPDATE";
+            a.batch_execute("BEGIN").await.unwrap();
+            b.batch_execute("BEGIN").await.unwrap();
+            a.query(lock, &[&1i64]).await.unwrap();
+            b.query(lock, &[&2i64]).await.unwrap();
+            let (ra, rb) = tokio::join!(a.query(lock, &[&2i64]), b.query(lock, &[&1i64]));
+            let mut errors: Vec<StoreError> = [ra.err(), rb.err()]
+                .into_iter()
+                .flatten()
+                .map(StoreError::from)
+                .collect();
+            let _ = a.batch_execute("ROLLBACK").await;
+            let _ = b.batch_execute("ROLLBACK").await;
+            errors.push(a.batch_execute("NOT SQL").await.unwrap_err().into());
+            errors
+        });
+        assert_eq!(errors.len(), 2, "one of the two is aborted: {errors:?}");
+        assert!(errors[0].is_retryable(), "{:?}", errors[0]);
+        assert!(!errors[1].is_retryable(), "{:?}", errors[1]);
+        assert!(
+            std::error::Error::source(&errors[1]).is_some(),
+            "the cause is kept"
+        );
+        drop(rt);
         let base = url.split('?').next().unwrap().to_string();
         admin_sql(&base, &format!("DROP SCHEMA {schema} CASCADE"));
     }
