@@ -64,6 +64,20 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Final answers from crowd answers in a CSV file: `task,worker,label` rows (or
+    /// `task,worker,text` with --kind transcript) -> `task,label,confidence` per task.
+    Aggregate {
+        /// Labels: mv (majority), wmv (weighted by gold accuracy), ds (Dawid-Skene;
+        /// default mv). Transcripts: rover (default) or medoid.
+        #[arg(long)]
+        method: Option<String>,
+        #[arg(long, value_enum, default_value = "label")]
+        kind: AggregateKind,
+        /// Known answers: `task,label` rows with a header.
+        #[arg(long)]
+        gold: Option<PathBuf>,
+        file: PathBuf,
+    },
     /// Log this device in with a one-time enrolment code from your admin.
     Login {
         #[arg(long)]
@@ -101,7 +115,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Users: add one (prints a one-time enrolment code).
+    /// Users: add one (prints a one-time enrolment code), list them, revoke devices.
     User {
         #[command(subcommand)]
         what: UserCommand,
@@ -111,7 +125,7 @@ enum AdminCommand {
         #[command(subcommand)]
         what: ProjectCommand,
     },
-    /// Tasks: import a JSONL or CSV file into a project.
+    /// Tasks: import a JSONL, CSV, Label Studio or Prodigy file into a project.
     Tasks {
         #[command(subcommand)]
         what: TasksCommand,
@@ -137,6 +151,15 @@ enum UserCommand {
         #[arg(long, value_enum)]
         role: RoleArg,
     },
+    /// Every user with role, devices and last sync.
+    List,
+    /// Sign out a user's devices (all, or one with --device): their tokens stop working.
+    Revoke {
+        name: String,
+        /// The device id `user list` shows.
+        #[arg(long)]
+        device: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,7 +169,13 @@ enum ProjectCommand {
 
 #[derive(Subcommand)]
 enum TasksCommand {
-    Import { project: String, file: PathBuf },
+    Import {
+        project: String,
+        file: PathBuf,
+        /// The file's format (default: from its name and, for .jsonl, its first record).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -165,9 +194,19 @@ enum RoleArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum AggregateKind {
+    Label,
+    Transcript,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Jsonl,
     Csv,
+    /// Label Studio's JSON task list.
+    Ls,
+    /// Prodigy's JSONL.
+    Prodigy,
 }
 
 fn main() -> ExitCode {
@@ -208,12 +247,32 @@ fn main() -> ExitCode {
                 };
                 cli::admin::user_add(&db, &name, role)
             }
+            AdminCommand::User {
+                what: UserCommand::List,
+            } => cli::admin::user_list(&db),
+            AdminCommand::User {
+                what: UserCommand::Revoke { name, device },
+            } => cli::admin::user_revoke(&db, &name, device),
             AdminCommand::Project {
                 what: ProjectCommand::Add { file },
             } => cli::admin::project_add(&db, &file),
             AdminCommand::Tasks {
-                what: TasksCommand::Import { project, file },
-            } => cli::admin::tasks_import(&db, &project, &file),
+                what:
+                    TasksCommand::Import {
+                        project,
+                        file,
+                        format,
+                    },
+            } => {
+                use kazi::server::admin::ImportFormat;
+                let format = format.map(|f| match f {
+                    Format::Jsonl => ImportFormat::Jsonl,
+                    Format::Csv => ImportFormat::Csv,
+                    Format::Ls => ImportFormat::LabelStudio,
+                    Format::Prodigy => ImportFormat::Prodigy,
+                });
+                cli::admin::tasks_import(&db, &project, &file, format)
+            }
             AdminCommand::Migrate { from, to, replace } => {
                 cli::admin::migrate(Some(from.as_deref().unwrap_or(&db)), &to, replace)
             }
@@ -227,8 +286,22 @@ fn main() -> ExitCode {
             let format = match format {
                 Format::Jsonl => kazi::server::admin::ExportFormat::Jsonl,
                 Format::Csv => kazi::server::admin::ExportFormat::Csv,
+                Format::Ls => kazi::server::admin::ExportFormat::LabelStudio,
+                Format::Prodigy => kazi::server::admin::ExportFormat::Prodigy,
             };
             cli::admin::export(&db, &project, format, out.as_deref())
+        }
+        Command::Aggregate {
+            method,
+            kind,
+            gold,
+            file,
+        } => {
+            let kind = match kind {
+                AggregateKind::Label => cli::aggregate::Kind::Label,
+                AggregateKind::Transcript => cli::aggregate::Kind::Transcript,
+            };
+            cli::aggregate::run(kind, method.as_deref(), &file, gold.as_deref())
         }
         Command::Login {
             server,

@@ -255,7 +255,10 @@ fn a_centre_from_the_command_line() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let csv = stdout(&out);
-    assert_eq!(csv.lines().next(), Some("id,text,final,agreement,answers"));
+    assert_eq!(
+        csv.lines().next(),
+        Some("id,text,final,agreement,method,confidence,answers")
+    );
     assert_eq!(csv.lines().count(), 382);
     let out_file = dir.path().join("out.jsonl");
     let out = kazi(

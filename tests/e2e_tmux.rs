@@ -461,3 +461,74 @@ fn sighup_restores_the_terminal_and_keeps_unsent_answers() {
     let (unsent, sent) = kept_answers(dir.path());
     assert_eq!(unsent as usize + sent, 1, "unsent {unsent}, sent {sent}");
 }
+
+/// `kazi export` straight to a terminal: the hostile title and screen-clearing escape are
+/// shown as symbols and the pane title stays; the same export into a pipe is byte-exact.
+#[test]
+fn an_export_to_a_terminal_cannot_drive_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let kazi = env!("CARGO_BIN_EXE_kazi");
+    let db = format!("sqlite:{}", dir.path().join("server.db").display());
+    let project = dir.path().join("p.toml");
+    std::fs::write(
+        &project,
+        "name = \"evil\"\ntitle = \"Evil\"\nkind = \"classify\"\n[[labels]]\nid = \"a\"\nname = \"A\"\nkey = \"1\"\n",
+    )
+    .unwrap();
+    let tasks = dir.path().join("t.jsonl");
+    std::fs::write(
+        &tasks,
+        "{\"id\":\"x\",\"text\":\"Shoe \\u001b]0;EXPORT-HACK\\u0007\\u001b[2J\\u009b1m\\u202e size 42\"}\n",
+    )
+    .unwrap();
+    for args in [
+        vec![
+            "admin",
+            "--db",
+            &db,
+            "project",
+            "add",
+            project.to_str().unwrap(),
+        ],
+        vec![
+            "admin",
+            "--db",
+            &db,
+            "tasks",
+            "import",
+            "evil",
+            tasks.to_str().unwrap(),
+        ],
+    ] {
+        let out = Command::new(kazi).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let piped = Command::new(kazi)
+        .args(["export", "--db", &db, "evil", "--format", "csv"])
+        .output()
+        .unwrap();
+    let piped = String::from_utf8(piped.stdout).unwrap();
+    assert!(
+        piped.contains("Shoe \u{1b}]0;EXPORT-HACK\u{7}\u{1b}[2J\u{9b}1m\u{202e} size 42"),
+        "a pipe gets the bytes: {piped:?}"
+    );
+
+    let cmd = format!("{kazi} export --db {db} evil --format csv; echo EXPORT-DONE; sleep 60");
+    if let Some(tmux) = Tmux::start(&cmd) {
+        let s = tmux.wait("the export", |s| s.contains("EXPORT-DONE"));
+        assert!(s.contains("Shoe ␛]0;EXPORT-HACK␇␛[2J"), "shown inert:\n{s}");
+        assert!(
+            s.contains("id,text,final,agreement,method,confidence,answers"),
+            "{s}"
+        );
+        let title = tmux.title();
+        assert!(
+            !title.contains("HACK"),
+            "the pane title was changed to {title:?}"
+        );
+    }
+}

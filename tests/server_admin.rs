@@ -198,7 +198,10 @@ async fn import_refuses_unknown_projects_and_formats() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.ends_with("tasks.txt: tasks must be in a .jsonl or .csv file"),
+        e.ends_with(
+            "tasks.txt: tasks must be in a .jsonl, .csv or .json (Label Studio) file, \
+             or name the format with --format jsonl|csv|ls|prodigy"
+        ),
         "{e}"
     );
     let missing = s.dir.path().join("missing.jsonl");
@@ -237,6 +240,9 @@ async fn export_has_every_task_with_answers_workers_and_times() {
     assert_eq!(lines[0]["gold"], "food");
     assert_eq!(lines[0]["final"], "food");
     assert_eq!(lines[0]["agreement"], 1.0);
+    assert_eq!(lines[0]["method"], "mv");
+    assert_eq!(lines[0]["confidence"], 1.0);
+    assert_eq!(lines[1]["method"], serde_json::Value::Null, "not decided");
     assert_eq!(lines[0]["answers"][0]["worker"], "amina");
     assert_eq!(lines[0]["answers"][0]["value"], "food");
     assert_eq!(lines[0]["answers"][0]["time"], time.as_str());
@@ -254,13 +260,23 @@ async fn export_has_every_task_with_answers_workers_and_times() {
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
         rows.headers().unwrap(),
-        vec!["id", "text", "final", "agreement", "answers"]
+        vec![
+            "id",
+            "text",
+            "final",
+            "agreement",
+            "method",
+            "confidence",
+            "answers"
+        ]
     );
     let rows: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 3);
-    let p1_answers = rows[0][4].to_string();
+    let p1_answers = rows[0][6].to_string();
     assert_eq!(&rows[0][2], "food");
     assert_eq!(&rows[0][3], "1");
+    assert_eq!(&rows[0][4], "mv");
+    assert_eq!(&rows[0][5], "1");
     assert!(
         p1_answers.starts_with(&format!("amina=food@{time}; baraka=food@")),
         "{p1_answers}"

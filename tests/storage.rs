@@ -18,7 +18,7 @@ use harness::{answer, project};
 use kazi::model::{AnswerValue, Role};
 use kazi::protocol::{AckStatus, AnswerUpload, Lease, SyncRequest, SyncResponse};
 use kazi::server::store::{
-    ImportCounts, NewTask, Principal, ProjectAdded, SecretHash, TaskRecord, UserPut,
+    ImportCounts, NewTask, Principal, PriorAnswer, ProjectAdded, SecretHash, TaskRecord, UserPut,
 };
 use kazi::server::{Store, StoreError, open_store};
 
@@ -85,6 +85,7 @@ fn new_task(i: usize, text: &str) -> NewTask {
         text: text.into(),
         suggestion: None,
         gold: None,
+        prior: Vec::new(),
     }
 }
 
@@ -578,5 +579,84 @@ fn export_lists_tasks_in_import_order_with_every_answer() {
         let mut none = |_: TaskRecord| Ok(());
         let err = store.export("nope", &mut none).unwrap_err();
         assert!(matches!(err, StoreError::NoProject(_)), "{err:?}");
+    });
+}
+
+/// Answers a task brought from another tool (Label Studio, Prodigy): kept with their
+/// annotator, listed first in the export, counted towards overlap and in the decision,
+/// never a Kazi worker's; a task is the same on re-import only with the same ones.
+#[test]
+fn prior_answers_count_towards_overlap_but_are_nobodys_work() {
+    on_every_backend(|backend, store| {
+        store.put_project(&project(2), NOW).unwrap();
+        let prior = |who: &str, label: &str| PriorAnswer {
+            annotator: who.into(),
+            value: AnswerValue::Labels(vec![label.into()]),
+            at: NOW - 100,
+        };
+        let with = |i: usize, answers: Vec<PriorAnswer>| NewTask {
+            prior: answers,
+            ..new_task(i, &format!("item {i}"))
+        };
+        let tasks = || {
+            vec![
+                with(1, vec![prior("ls-anna", "food"), prior("ls-ben", "food")]),
+                with(2, vec![prior("ls-anna", "toys")]),
+                with(3, vec![]),
+            ]
+        };
+        let mut stream = tasks().into_iter().map(Ok);
+        assert_eq!(store.import_tasks("shop", &mut stream).unwrap().added, 3);
+        let done = &export(&*store)[0];
+        assert_eq!(done.decided.as_deref(), Some("food"), "decided at import");
+        let first: Vec<_> = done
+            .answers
+            .iter()
+            .map(|a| (a.worker.as_str(), a.imported))
+            .collect();
+        assert_eq!(first, [("ls-anna", true), ("ls-ben", true)]);
+
+        let amina = worker(&*store, "amina");
+        let reply = store.sync(&amina, want(5), NOW).unwrap();
+        assert_eq!(reply.leases.len(), 2, "t1 has all its answers");
+        assert_eq!(reply.done_today, 0);
+        let t2 = reply.leases[0].task;
+        let baraka = worker(&*store, "baraka");
+        assert_eq!(
+            tasks_of(&store.sync(&baraka, want(5), NOW).unwrap().leases).len(),
+            1,
+            "t2's one open slot is amina's"
+        );
+        let reply = send(&*store, &amina, vec![answer(1, t2, "toys")], NOW);
+        assert_eq!(reply.done_today, 1);
+        let t2 = &export(&*store)[1];
+        assert_eq!(
+            (t2.decided.as_deref(), t2.agreement),
+            (Some("toys"), Some(1.0))
+        );
+        let order: Vec<_> = t2
+            .answers
+            .iter()
+            .map(|a| (a.worker.as_str(), a.imported))
+            .collect();
+        assert_eq!(order, [("ls-anna", true), ("amina", false)]);
+        assert_books(backend);
+
+        let mut again = tasks().into_iter().map(Ok);
+        assert_eq!(
+            store
+                .import_tasks("shop", &mut again)
+                .unwrap()
+                .already_present,
+            3
+        );
+        let mut changed = tasks();
+        changed[1].prior[0] = prior("ls-anna", "tools");
+        let mut changed = changed.into_iter().map(Ok);
+        let err = store.import_tasks("shop", &mut changed).unwrap_err();
+        assert!(
+            matches!(err, StoreError::TaskClash { ref id, .. } if id == "t2"),
+            "{err:?}"
+        );
     });
 }

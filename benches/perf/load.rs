@@ -352,3 +352,189 @@ pub fn sync_latencies(setup: &BenchServer, base: &str, titles: &[String]) -> Res
     );
     Ok(steady)
 }
+
+const ABUSE_WORKERS: usize = 50;
+const ABUSE_CONNECTIONS: usize = 8;
+const ABUSE_SECS: u64 = 10;
+const ABUSE_PERIOD: Duration = Duration::from_secs(1);
+
+/// The costliest sync one account can send within the limits: every list full, every
+/// answer for a task that does not exist, unknown projects, all its leases resent.
+fn worst_allowed_sync() -> SyncRequest {
+    use kazi::protocol::{MAX_ANSWERS_PER_SYNC, MAX_KNOWN_ENTRIES, MAX_WANT_ENTRIES};
+    SyncRequest {
+        answers: (0..MAX_ANSWERS_PER_SYNC as u64)
+            .map(|i| AnswerUpload {
+                id: 1_000_000 + i,
+                task: 9_000_000 + i as i64,
+                value: AnswerValue::Labels(vec!["x".into()]),
+                ago: 0,
+                replaces: None,
+            })
+            .collect(),
+        released: (0..MAX_ANSWERS_PER_SYNC as i64).collect(),
+        want: (0..MAX_WANT_ENTRIES)
+            .map(|i| Want {
+                project: format!("nope-{i}"),
+                count: 3,
+            })
+            .collect(),
+        known: (0..MAX_KNOWN_ENTRIES)
+            .map(|i| (format!("gone-{i}"), "0123456789abcdef".into()))
+            .collect(),
+        seen: Some(0),
+    }
+}
+
+/// The sync that once held the writer for 86 s: 200,000 distinct project names.
+fn name_flood() -> SyncRequest {
+    SyncRequest {
+        want: (0..200_000)
+            .map(|i| Want {
+                project: format!("p{i}"),
+                count: 0,
+            })
+            .collect(),
+        ..SyncRequest::default()
+    }
+}
+
+/// One account sending `bodies` in turn from `connections` connections at once until
+/// `end`, on its own thread (as another machine would): the bodies are compressed once,
+/// so the abuser's own CPU stays out of the way. Counts of replies by status class.
+fn abuser(
+    base: String,
+    token: String,
+    bodies: Vec<Vec<u8>>,
+    connections: usize,
+    end: Instant,
+) -> std::thread::JoinHandle<Result<(usize, usize)>> {
+    std::thread::spawn(move || {
+        let rt = load_runtime()?;
+        rt.block_on(async move {
+            let http = reqwest::Client::new();
+            let url = format!("{base}{}", kazi::protocol::SYNC_PATH);
+            let mut running = JoinSet::new();
+            for i in 0..connections {
+                let (http, url, token) = (http.clone(), url.clone(), token.clone());
+                let body = bodies[i % bodies.len()].clone();
+                running.spawn(async move {
+                    let (mut served, mut refused) = (0usize, 0usize);
+                    while Instant::now() < end {
+                        let sent = http
+                            .post(&url)
+                            .header("authorization", format!("Bearer {token}"))
+                            .header("content-encoding", "zstd")
+                            .header("accept-encoding", "zstd")
+                            .header(
+                                kazi::protocol::PROTOCOL_HEADER,
+                                kazi::protocol::PROTOCOL_VERSION,
+                            )
+                            .body(body.clone())
+                            .send()
+                            .await;
+                        match sent {
+                            Ok(r) if r.status().is_success() => {
+                                let _ = r.bytes().await;
+                                served += 1;
+                            }
+                            Ok(r) => {
+                                let _ = r.bytes().await;
+                                refused += 1;
+                            }
+                            Err(_) => refused += 1,
+                        }
+                    }
+                    (served, refused)
+                });
+            }
+            let (mut served, mut refused) = (0, 0);
+            while let Some(done) = running.join_next().await {
+                let (s, r) = done?;
+                served += s;
+                refused += r;
+            }
+            Ok((served, refused))
+        })
+    })
+}
+
+/// Sync latency of ordinary workers while one account sends its worst, from several
+/// connections at once, as fast as the server answers it.
+pub fn abuse(report: &mut Report, titles: &[String]) -> Result<()> {
+    use kazi::protocol::{Encoding, encode};
+    let project = common::products()?;
+    // The abuser's own rate limit would shed most of its syncs cheaply; lifted, every
+    // one of them reaches the server's decoding and store: the harder case.
+    let mut config = ServerConfig::default();
+    config.sync_limit.per_sec = 1e6;
+    config.sync_limit.burst = 1_000_000;
+    let server = BenchServer::start(config)?;
+    server.add_project(&project)?;
+    server.import(&project.name, titles, 5_000)?;
+    let rt = load_runtime()?;
+    let tokens = enrol(&server, &rt, ABUSE_WORKERS + 1)?;
+    let base = server.url();
+    let (mallory, workers) = tokens.split_first().context("no tokens")?;
+    // The abuser first takes all the leases its cap allows, so each worst sync resends
+    // them.
+    rt.block_on(async {
+        let mut greedy = SimClient::new(&base, mallory, &project, false)?;
+        for _ in 0..5 {
+            greedy.sync(kazi::protocol::MAX_WANT_PER_SYNC).await;
+        }
+        anyhow::Ok(())
+    })?;
+    let bodies = vec![
+        encode(&worst_allowed_sync(), Encoding::Zstd),
+        encode(&name_flood(), Encoding::Zstd),
+    ];
+    let end = Instant::now() + Duration::from_secs(ABUSE_SECS + 1);
+    let abusing = abuser(
+        base.clone(),
+        mallory.clone(),
+        bodies,
+        ABUSE_CONNECTIONS,
+        end,
+    );
+    let (steady, errors) = rt.block_on(async {
+        let mut clients = Vec::new();
+        for token in workers {
+            clients.push(SimClient::new(&base, token, &project, true)?);
+        }
+        let start = tokio::time::Instant::now();
+        let mut running = JoinSet::new();
+        for (i, mut client) in clients.into_iter().enumerate() {
+            let phase = ABUSE_PERIOD.mul_f64(i as f64 / ABUSE_WORKERS as f64);
+            running.spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                for round in 0..ABUSE_SECS as u32 {
+                    tokio::time::sleep_until(start + phase + ABUSE_PERIOD * round).await;
+                    let result = client.sync(PER_SYNC).await;
+                    latencies.push(result.latency.as_secs_f64() * 1e3);
+                    errors += usize::from(result.error.is_some());
+                }
+                (latencies, errors)
+            });
+        }
+        let (mut steady, mut errors) = (Vec::new(), 0);
+        while let Some(done) = running.join_next().await {
+            let (l, e) = done?;
+            steady.extend(l);
+            errors += e;
+        }
+        anyhow::Ok((steady, errors))
+    })?;
+    let (abusive, refused) = abusing
+        .join()
+        .map_err(|_| anyhow::anyhow!("the abuser thread panicked"))??;
+    report.add("sync_p99_ms_under_abuse", quantile(&steady, 0.99), "ms");
+    println!(
+        "  {} worker syncs (p50 {:.1} ms, max {:.1} ms, {errors} failed) beside {abusive} worst allowed syncs served and {refused} refused (worst allowed and 200,000-name floods), from {ABUSE_CONNECTIONS} connections of one account",
+        steady.len(),
+        median(&steady),
+        quantile(&steady, 1.0),
+    );
+    Ok(())
+}

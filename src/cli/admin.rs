@@ -1,13 +1,13 @@
 //! Server-side commands: serve, admin (users, projects, tasks) and export.
 
 use std::fs;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use kazi::model::{Project, Role, sanitize_line};
+use kazi::model::{Project, Role, format_utc, sanitize_line};
 use kazi::server::store::migrate::migrate_centre;
 use kazi::server::{self, Clock, ServerConfig, Store, admin};
 use kazi::tui::{Key, Keymap, Mode};
@@ -46,6 +46,59 @@ pub fn user_add(db: &str, name: &str, role: Role) -> Result<()> {
     say!(
         "On the worker's machine: kazi login --server URL --user {} --code {code}",
         sanitize_line(name)
+    )?;
+    Ok(())
+}
+
+/// Users, their roles and devices: one line per user, one indented line per device.
+pub fn user_list(db: &str) -> Result<()> {
+    let store = open(db)?;
+    let users = admin::users(store.as_ref())?;
+    if users.is_empty() {
+        say!("No users yet; add one with kazi admin --db {db} user add NAME --role worker")?;
+    }
+    let when = |t: Option<i64>| t.map_or_else(|| "never".to_string(), format_utc);
+    for user in &users {
+        let active = user.devices.iter().filter(|d| d.revoked.is_none()).count();
+        say!(
+            "{} ({}): {active} device(s) signed in",
+            sanitize_line(&user.name),
+            user.role
+        )?;
+        for d in &user.devices {
+            let state = match d.revoked {
+                Some(at) => format!("signed out {}", format_utc(at)),
+                None => "signed in".to_string(),
+            };
+            say!(
+                "  device {} \"{}\": since {}, last sync {}, {state}",
+                d.id,
+                sanitize_line(&d.name),
+                format_utc(d.created),
+                when(d.last_sync)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Sign out one device of a user, or all of them.
+pub fn user_revoke(db: &str, name: &str, device: Option<i64>) -> Result<()> {
+    let store = open(db)?;
+    let n = admin::revoke(store.as_ref(), name, device)?;
+    let name = sanitize_line(name);
+    match (n, device) {
+        (0, Some(id)) => say!("Device {id} of {name} was already signed out.")?,
+        (0, None) => say!("{name} had no device signed in.")?,
+        (_, Some(id)) => {
+            say!("Device {id} of {name} is signed out; its tasks went back to the queue.")?
+        }
+        (n, None) => {
+            say!("{n} device(s) of {name} signed out; their tasks went back to the queue.")?
+        }
+    }
+    say!(
+        "To let {name} in again: kazi admin --db {db} user add {name} --role ROLE gives a new code."
     )?;
     Ok(())
 }
@@ -99,23 +152,43 @@ pub fn project_add(db: &str, file: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn tasks_import(db: &str, project: &str, file: &Path) -> Result<()> {
+pub fn tasks_import(
+    db: &str,
+    project: &str,
+    file: &Path,
+    format: Option<admin::ImportFormat>,
+) -> Result<()> {
     let store = open(db)?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lines")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let result = admin::import_tasks(store.as_ref(), project, file, &mut |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    });
+    let result =
+        admin::import_tasks_as(store.as_ref(), project, file, format, &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        });
     bar.finish_and_clear();
-    let summary = result?;
+    let report = result?;
+    if matches!(
+        report.format,
+        admin::ImportFormat::LabelStudio | admin::ImportFormat::Prodigy
+    ) {
+        say!(
+            "Read {} as {}.",
+            sanitize_line(&file.display().to_string()),
+            report.format.title()
+        )?;
+    }
+    // What the file held that Kazi does not keep: said once, never dropped in silence.
+    for note in &report.notes {
+        say!("{}: {note}", sanitize_line(&file.display().to_string()))?;
+    }
     say!(
         "Imported {} new tasks into {project} ({} were already there).",
-        summary.added,
-        summary.already_present
+        report.summary.added,
+        report.summary.already_present
     )?;
     Ok(())
 }
@@ -139,8 +212,14 @@ pub fn export(
         }
         None => {
             let stdout = std::io::stdout();
+            // A pipe gets the data byte for byte; a terminal sees it inert.
+            let target = if stdout.is_terminal() {
+                admin::ExportTarget::Terminal
+            } else {
+                admin::ExportTarget::File
+            };
             let mut lock = std::io::BufWriter::new(stdout.lock());
-            admin::export(store.as_ref(), project, format, &mut lock)?;
+            admin::export_to(store.as_ref(), project, format, target, &mut lock)?;
             lock.flush()?;
         }
     }

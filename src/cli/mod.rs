@@ -11,5 +11,6 @@ macro_rules! say {
 }
 
 pub mod admin;
+pub mod aggregate;
 pub mod demo;
 pub mod worker;

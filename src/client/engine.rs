@@ -365,10 +365,13 @@ impl SyncLoop {
             }
             Err(e) => {
                 self.failures += 1;
-                // A server of another protocol version answers the same until someone
-                // updates a side: ask again only at the longest backoff.
+                // A server of another protocol version, or one that signed this device
+                // out, answers the same until someone acts: ask again only at the
+                // longest backoff. Unsent answers stay in the outbox meanwhile.
                 let wait = match &e {
-                    SyncError::Remote(RemoteError::Incompatible(_)) => self.config.backoff_max,
+                    SyncError::Remote(RemoteError::Incompatible(_) | RemoteError::SignedOut) => {
+                        self.config.backoff_max
+                    }
                     _ => self.backoff(),
                 };
                 self.retry_at = Some(Instant::now() + wait);

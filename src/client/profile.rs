@@ -71,7 +71,7 @@ pub struct Profile {
 }
 
 /// Default of `prefetch`: a morning's work for a fast worker on a link that drops.
-pub const DEFAULT_PREFETCH: usize = 50;
+pub const DEFAULT_PREFETCH: usize = crate::model::DEFAULT_PREFETCH as usize;
 const MAX_PREFETCH: usize = 2000;
 /// The local store's file in a profile's folder.
 const DB_FILE: &str = "client.db";

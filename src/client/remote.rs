@@ -17,9 +17,10 @@ pub enum RemoteError {
     /// The server could not be reached or the link dropped: try again later.
     #[error("no connection to the server ({0})")]
     Offline(String),
-    /// The token was refused: the device must log in again.
-    #[error("the server does not accept this device any more: {0}; log in again")]
-    Unauthorized(String),
+    /// The token was refused (revoked by an admin, or never known): the device must log
+    /// in again with a new code. Unsent answers stay in the outbox for that login.
+    #[error("{}", protocol::SIGNED_OUT)]
+    SignedOut,
     /// The server answered with an error.
     #[error("the server refused the request: {0}")]
     Refused(String),
@@ -48,7 +49,9 @@ impl Remote {
             .connect_timeout(Duration::from_secs(10))
             // Thin links: a full sync of 200 tasks is a few KB, but 20 kbit/s with drops is slow.
             .timeout(Duration::from_secs(90))
-            .pool_idle_timeout(Duration::from_secs(120))
+            // Below the server's idle timeout (60 s), so a kept connection is dropped
+            // here before the server closes it under a request.
+            .pool_idle_timeout(Duration::from_secs(45))
             .build()
             .map_err(|e| RemoteError::BadUrl(e.to_string()))?;
         Ok(Remote {
@@ -112,7 +115,7 @@ impl Remote {
             .map(|b| crate::model::sanitize_line(&b.error).into_owned())
             .unwrap_or_else(|_| format!("HTTP {status}"));
         Err(match status.as_u16() {
-            401 => RemoteError::Unauthorized(reason),
+            401 if auth => RemoteError::SignedOut,
             426 => RemoteError::Incompatible(reason),
             // A proxy or an overloaded server: the link is as good as down.
             502..=504 => RemoteError::Offline(reason),

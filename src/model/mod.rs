@@ -6,7 +6,10 @@ mod project;
 mod text;
 
 pub use answer::{AnswerError, AnswerValue, Role};
-pub use project::{Label, Project, ProjectError, TaskKind, parse_duration_secs};
+pub use project::{
+    AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
+    is_project_name, parse_duration_secs,
+};
 pub use text::{sanitize, sanitize_line, text_width, wrap};
 
 /// A task as the worker sees it: the server's id, the text to classify, and an optional
@@ -52,8 +55,80 @@ pub fn format_utc(secs: i64) -> String {
     )
 }
 
+/// An RFC 3339 timestamp (`2026-11-23T07:04:13Z`, `2021-03-09T22:16:08.728353Z`,
+/// `2026-11-23T10:04:13+03:00`) as unix seconds; fractions of a second are dropped.
+/// None when the text is not such a timestamp.
+pub fn parse_utc(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = t.get(from..from + len)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    if second > 60 {
+        return None;
+    }
+    let mut rest = &t[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        zone if zone.len() == 6 && matches!(&zone[..1], "+" | "-") && &zone[3..4] == ":" => {
+            let (h, m): (i64, i64) = (zone[1..3].parse().ok()?, zone[4..6].parse().ok()?);
+            let secs = h * 3600 + m * 60;
+            if &zone[..1] == "-" { -secs } else { secs }
+        }
+        _ => return None,
+    };
+    // Days-from-civil (Howard Hinnant's algorithm), the inverse of `format_utc`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parses_utc() {
+        use super::{format_utc, parse_utc};
+        for secs in [0, 951_782_400, 1_795_424_400, 1_615_328_168] {
+            assert_eq!(parse_utc(&format_utc(secs)), Some(secs));
+        }
+        assert_eq!(
+            parse_utc("2021-03-09T22:16:08.728353Z"),
+            Some(1_615_328_168)
+        );
+        assert_eq!(parse_utc("2026-11-23T12:00:00+03:00"), Some(1_795_424_400));
+        assert_eq!(parse_utc("2026-11-23T09:00:00"), None, "a zone is required");
+        assert_eq!(parse_utc("2026-13-23T09:00:00Z"), None);
+        assert_eq!(parse_utc("yesterday"), None);
+    }
+
     #[test]
     fn formats_utc() {
         assert_eq!(super::format_utc(0), "1970-01-01T00:00:00Z");

@@ -13,6 +13,45 @@ pub enum TaskKind {
     Classify,
 }
 
+/// How a project's complete tasks are decided: `aggregate = "mv" | "wmv" | "ds"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum AggregateMethod {
+    /// Majority vote.
+    #[default]
+    #[serde(rename = "mv")]
+    Majority,
+    /// Vote weighted by each worker's accuracy on gold tasks.
+    #[serde(rename = "wmv")]
+    Weighted,
+    /// Dawid-Skene: per-worker confusion matrices, anchored by gold.
+    #[serde(rename = "ds")]
+    DawidSkene,
+}
+
+impl AggregateMethod {
+    /// The short name used in project files, exports and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggregateMethod::Majority => "mv",
+            AggregateMethod::Weighted => "wmv",
+            AggregateMethod::DawidSkene => "ds",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AggregateMethod> {
+        match s {
+            "mv" => Some(AggregateMethod::Majority),
+            "wmv" => Some(AggregateMethod::Weighted),
+            "ds" => Some(AggregateMethod::DawidSkene),
+            _ => None,
+        }
+    }
+
+    fn is_majority(&self) -> bool {
+        *self == AggregateMethod::Majority
+    }
+}
+
 /// One label of a classify project: the key is what the worker presses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {
@@ -40,6 +79,36 @@ pub struct Project {
     pub overlap: u32,
     /// How long a lease lasts, in seconds of server time.
     pub lease_secs: u64,
+    /// Left out of the schema when it is the default, so projects that never chose keep
+    /// their schema version.
+    #[serde(default, skip_serializing_if = "AggregateMethod::is_majority")]
+    pub aggregate: AggregateMethod,
+    /// Most live leases one worker may hold in this project, so one greedy device cannot
+    /// take the whole queue. Schemas stored before the cap existed get the default.
+    #[serde(default = "default_lease_cap")]
+    pub lease_cap: u32,
+}
+
+/// Tasks a client keeps cached by default (`prefetch` in its profile).
+pub const DEFAULT_PREFETCH: u32 = 50;
+/// Default `lease_cap`: four default prefetches, so a device whose centre doubled its
+/// prefetch for long offline stretches (plus the client's top-up margin) still fills its
+/// cache, yet one worker never holds more than a few mornings' work.
+pub const DEFAULT_LEASE_CAP: u32 = 4 * DEFAULT_PREFETCH;
+/// Highest `lease_cap` a project file may set.
+const MAX_LEASE_CAP: i64 = 10_000;
+
+fn default_lease_cap() -> u32 {
+    DEFAULT_LEASE_CAP
+}
+
+/// Whether `name` can name a project: 1-64 ASCII letters, digits, '-' or '_'.
+pub fn is_project_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A project file that cannot be used. `Display` gives `file:line: what`.
@@ -65,6 +134,10 @@ struct ProjectFile {
     overlap: Spanned<i64>,
     #[serde(default = "default_lease")]
     lease: Spanned<String>,
+    #[serde(default = "default_aggregate")]
+    aggregate: Spanned<String>,
+    #[serde(default)]
+    lease_cap: Option<Spanned<i64>>,
     #[serde(default)]
     labels: Vec<Spanned<LabelFile>>,
 }
@@ -83,6 +156,10 @@ struct LabelFile {
 
 fn default_overlap() -> Spanned<i64> {
     Spanned::new(0..0, 1)
+}
+
+fn default_aggregate() -> Spanned<String> {
+    Spanned::new(0..0, "mv".to_string())
 }
 
 fn default_lease() -> Spanned<String> {
@@ -108,12 +185,7 @@ impl Project {
         })?;
 
         let name = raw.name.get_ref().trim();
-        if name.is_empty()
-            || name.len() > 64
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !is_project_name(name) {
             return Err(err(
                 raw.name.span().start,
                 format!(
@@ -155,6 +227,30 @@ impl Project {
                     ),
                 )
             })?;
+        let aggregate = AggregateMethod::parse(raw.aggregate.get_ref().trim()).ok_or_else(|| {
+            err(
+                raw.aggregate.span().start,
+                format!(
+                    "aggregate '{}' is not known; use \"mv\" (majority), \"wmv\" (weighted by gold accuracy) or \"ds\" (Dawid-Skene)",
+                    super::sanitize_line(raw.aggregate.get_ref())
+                ),
+            )
+        })?;
+        let lease_cap = match &raw.lease_cap {
+            None => DEFAULT_LEASE_CAP,
+            Some(cap) => {
+                let n = *cap.get_ref();
+                if !(1..=MAX_LEASE_CAP).contains(&n) {
+                    return Err(err(
+                        cap.span().start,
+                        format!(
+                            "lease_cap must be between 1 and {MAX_LEASE_CAP} tasks per worker, got {n}"
+                        ),
+                    ));
+                }
+                n as u32
+            }
+        };
 
         if raw.labels.is_empty() {
             return Err(err(
@@ -227,6 +323,8 @@ impl Project {
             multi_label: raw.multi_label,
             overlap: overlap as u32,
             lease_secs,
+            aggregate,
+            lease_cap,
         })
     }
 
@@ -314,6 +412,31 @@ key = "2"
         assert_eq!(p.labels.len(), 2);
         assert_eq!(p.label_by_key('2').unwrap().id, "toys");
         assert_eq!(p.labels[0].examples, vec!["Rice 5kg".to_string()]);
+    }
+
+    #[test]
+    fn the_aggregation_method_is_read_and_checked() {
+        assert_eq!(
+            Project::from_toml("p.toml", GOOD).unwrap().aggregate,
+            AggregateMethod::Majority
+        );
+        let ds = GOOD.replace("overlap = 3", "overlap = 3\naggregate = \"ds\"");
+        let p = Project::from_toml("p.toml", &ds).unwrap();
+        assert_eq!(p.aggregate, AggregateMethod::DawidSkene);
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.contains("\"aggregate\":\"ds\""), "{json}");
+        let mv = Project::from_toml("p.toml", GOOD).unwrap();
+        assert!(!serde_json::to_string(&mv).unwrap().contains("aggregate"));
+
+        let bad = GOOD.replace("overlap = 3", "overlap = 3\naggregate = \"em\"");
+        let e = error_of(&bad);
+        let line = bad
+            .lines()
+            .position(|l| l.starts_with("aggregate"))
+            .unwrap()
+            + 1;
+        assert_eq!(e.line, line, "{e}");
+        assert!(e.message.contains("aggregate 'em' is not known"), "{e}");
     }
 
     fn error_of(text: &str) -> ProjectError {
@@ -417,5 +540,24 @@ key = "2"
         assert_eq!(parse_duration_secs("120"), Some(120));
         assert_eq!(parse_duration_secs("3 weeks"), None);
         assert_eq!(parse_duration_secs(""), None);
+    }
+
+    #[test]
+    fn lease_cap_defaults_from_the_prefetch_and_is_checked() {
+        let p = Project::from_toml("p.toml", GOOD).unwrap();
+        assert_eq!(p.lease_cap, 4 * DEFAULT_PREFETCH);
+        let set = GOOD.replace("overlap = 3", "overlap = 3\nlease_cap = 7");
+        assert_eq!(Project::from_toml("p.toml", &set).unwrap().lease_cap, 7);
+        for bad in ["0", "-1", "10001"] {
+            let text = GOOD.replace("overlap = 3", &format!("overlap = 3\nlease_cap = {bad}"));
+            let e = Project::from_toml("p.toml", &text).unwrap_err();
+            assert!(e.message.contains("lease_cap must be between 1 and"), "{e}");
+            assert_eq!(e.line, 7, "{e}");
+        }
+        // A schema stored before the cap existed reads back with the default.
+        let mut json = serde_json::to_value(&p).unwrap();
+        json.as_object_mut().unwrap().remove("lease_cap");
+        let old: Project = serde_json::from_value(json).unwrap();
+        assert_eq!(old.lease_cap, DEFAULT_LEASE_CAP);
     }
 }

@@ -90,7 +90,8 @@ pub fn encode<T: Serialize>(value: &T, encoding: Encoding) -> Vec<u8> {
     try_encode(value, encoding).unwrap_or_default()
 }
 
-/// Decompress (at most `limit` bytes) and parse.
+/// Decompress (at most `limit` bytes) and parse. A compressed body must be exactly one
+/// stream: bytes after its end are refused, never ignored.
 pub fn decode<T: DeserializeOwned>(
     body: &[u8],
     encoding: Encoding,
@@ -104,18 +105,24 @@ pub fn decode<T: DeserializeOwned>(
             std::borrow::Cow::Borrowed(body)
         }
         Encoding::Zstd => {
-            let dec = zstd::stream::read::Decoder::new(body)
-                .map_err(|e| CodecError::Corrupt(e.to_string()))?;
-            std::borrow::Cow::Owned(read_limited(dec, limit)?)
+            let mut dec = zstd::stream::read::Decoder::with_buffer(body)
+                .map_err(|e| CodecError::Corrupt(e.to_string()))?
+                .single_frame();
+            let out = read_limited(&mut dec, limit)?;
+            no_trailing_bytes(dec.finish())?;
+            std::borrow::Cow::Owned(out)
         }
         Encoding::Gzip => {
-            std::borrow::Cow::Owned(read_limited(flate2::read::GzDecoder::new(body), limit)?)
+            let mut dec = flate2::bufread::GzDecoder::new(body);
+            let out = read_limited(&mut dec, limit)?;
+            no_trailing_bytes(dec.into_inner())?;
+            std::borrow::Cow::Owned(out)
         }
     };
     serde_json::from_slice(&json).map_err(|e| CodecError::Json(e.to_string()))
 }
 
-fn read_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, CodecError> {
+fn read_limited(reader: &mut impl Read, limit: usize) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::new();
     reader
         .take(limit as u64 + 1)
@@ -125,6 +132,18 @@ fn read_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, CodecError> 
         return Err(CodecError::TooLarge(limit));
     }
     Ok(out)
+}
+
+/// What is left of the body once its compressed stream ended.
+fn no_trailing_bytes(rest: &[u8]) -> Result<(), CodecError> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        Err(CodecError::Corrupt(format!(
+            "{} bytes follow the end of the compressed data",
+            rest.len()
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +185,24 @@ mod tests {
         assert!(matches!(err, CodecError::Corrupt(_)), "{err}");
         let err = decode::<SyncRequest>(b"[1,2", Encoding::Identity, 1 << 20).unwrap_err();
         assert!(matches!(err, CodecError::Json(_)), "{err}");
+    }
+
+    #[test]
+    fn trailing_garbage_after_the_stream_is_refused() {
+        let req = SyncRequest::default();
+        for enc in [Encoding::Zstd, Encoding::Gzip] {
+            let mut body = encode(&req, enc);
+            body.extend_from_slice(b"garbage");
+            let err = decode::<SyncRequest>(&body, enc, 1 << 20).unwrap_err();
+            assert!(matches!(err, CodecError::Corrupt(_)), "{enc:?}: {err}");
+            // A second complete stream is refused as well: one body, one stream.
+            let mut twice = encode(&req, enc);
+            twice.extend_from_slice(&encode(&req, enc));
+            assert!(
+                decode::<SyncRequest>(&twice, enc, 1 << 20).is_err(),
+                "{enc:?}"
+            );
+        }
     }
 
     #[test]

@@ -4,9 +4,15 @@
 //! version apart keep working; sizes and counts stay strictly limited.
 
 mod codec;
+mod limits;
 mod version;
 
 pub use codec::{CodecError, Encoding, decode, encode, try_encode};
+pub use limits::{
+    MAX_ANSWERS_PER_SYNC, MAX_BODY_BYTES, MAX_DECODED_BYTES, MAX_KNOWN_ENTRIES,
+    MAX_LABELS_PER_ANSWER, MAX_LOGIN_BODY_BYTES, MAX_LOGIN_DECODED_BYTES, MAX_REPLY_TEXT_BYTES,
+    MAX_VERSION_LEN, MAX_WANT_ENTRIES, MAX_WANT_PER_SYNC, RequestLimit,
+};
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, request_version, served};
 
 use std::collections::BTreeMap;
@@ -19,14 +25,9 @@ pub const LOGIN_PATH: &str = "/v1/login";
 pub const SYNC_PATH: &str = "/v1/sync";
 pub const HEALTH_PATH: &str = "/healthz";
 
-/// Largest request body the server reads off the wire (compressed).
-pub const MAX_BODY_BYTES: usize = 1 << 20;
-/// Largest body after decompression; guards against compression bombs.
-pub const MAX_DECODED_BYTES: usize = 8 << 20;
-/// Most answers one sync may carry; the client sends the rest in the next.
-pub const MAX_ANSWERS_PER_SYNC: usize = 500;
-/// Most tasks one sync may ask for.
-pub const MAX_WANT_PER_SYNC: u32 = 200;
+/// What the client shows when the server no longer accepts its token (revoked by an
+/// admin, or never known).
+pub const SIGNED_OUT: &str = "this device was signed out \u{2014} ask your admin for a new code";
 
 /// `POST /v1/login`: exchange a one-time enrolment code for a device token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,13 +52,25 @@ pub struct LoginResponse {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncRequest {
     /// Answers not yet acknowledged, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::bounded_answers"
+    )]
     pub answers: Vec<AnswerUpload>,
     /// Tasks the worker skipped: their leases go back to the pool.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::bounded_released"
+    )]
     pub released: Vec<i64>,
     /// How many new tasks the client wants, per project.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::bounded_want"
+    )]
     pub want: Vec<Want>,
     /// Project schemas the client holds, name -> version. The server sends those missing
     /// or changed.

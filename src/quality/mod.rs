@@ -1,8 +1,18 @@
-//! Quality algorithms: turning several workers' answers to one task into a final answer
-//! with a confidence. Pure code. Later issues add Dawid-Skene, transcript and form
-//! aggregation, disputes and worker accuracy.
+//! Quality algorithms: turning several workers' answers into final answers with a
+//! confidence, and measuring how much workers agree. Pure code: labels (`labels`,
+//! `label_sets` over `crowd` data), transcripts, forms, and agreement.
+
+pub mod agreement;
+pub mod crowd;
+pub mod form;
+pub mod label_sets;
+pub mod labels;
+pub mod transcript;
 
 use std::collections::BTreeMap;
+
+pub use crowd::{CrowdBuilder, CrowdError, CrowdLabels, Vote};
+pub use labels::{DsFit, DsOptions, Method, TaskLabel, dawid_skene, majority_vote, weighted_vote};
 
 /// The outcome of a vote over one task's answers.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,6 +21,9 @@ pub struct Decision {
     pub value: Option<String>,
     /// Share of answers that agree with the winner, 0.0..=1.0.
     pub agreement: f64,
+    /// How sure the method is of the winner, 0.0..=1.0 (for a plain vote, the agreement).
+    pub confidence: f64,
+    pub method: Method,
 }
 
 /// Majority vote over answers in their compact form. A tie for first place decides
@@ -26,6 +39,8 @@ pub fn majority<'a>(answers: impl IntoIterator<Item = &'a str>) -> Decision {
         return Decision {
             value: None,
             agreement: 0.0,
+            confidence: 0.0,
+            method: Method::Majority,
         };
     };
     let mut winners = counts.iter().filter(|&(_, &n)| n == best);
@@ -35,9 +50,12 @@ pub fn majority<'a>(answers: impl IntoIterator<Item = &'a str>) -> Decision {
     } else {
         first
     };
+    let agreement = best as f64 / total as f64;
     Decision {
         value,
-        agreement: best as f64 / total as f64,
+        agreement,
+        confidence: agreement,
+        method: Method::Majority,
     }
 }
 

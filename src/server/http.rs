@@ -1,6 +1,7 @@
 //! The HTTP API: routes, authentication and roles, rate limits, body size limits and
-//! compression. Every error is a JSON `ErrorBody`; response headers are kept to the
-//! few a client needs, since every byte on a thin link counts.
+//! read timeouts, compression, and the request limits checked before any store work.
+//! Every error is a JSON `ErrorBody`; response headers are kept to the few a client
+//! needs, since every byte on a thin link counts.
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 
 use super::ServerConfig;
-use super::limit::RateLimiter;
+use super::limit::{OneAtATime, RateLimiter, Take};
 use super::secret;
 use super::store::{Principal, Store, StoreError};
 use crate::model::Role;
@@ -26,6 +27,7 @@ struct Api {
     store: Arc<dyn Store>,
     config: Arc<ServerConfig>,
     sync_limiter: Arc<RateLimiter<i64>>,
+    sync_turns: Arc<OneAtATime>,
     login_limiter: Arc<RateLimiter<String>>,
 }
 
@@ -40,6 +42,7 @@ pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig) -> Router {
     let api = Api {
         store,
         sync_limiter: Arc::new(RateLimiter::new(config.sync_limit)),
+        sync_turns: Arc::new(OneAtATime::default()),
         login_limiter: Arc::new(RateLimiter::new(config.login_limit)),
         config: Arc::new(config),
     };
@@ -169,23 +172,25 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// Read the raw body (at most `MAX_BODY_BYTES` on the wire) and decode it ourselves, so
-/// every malformed request gets our JSON error.
-async fn read_request<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
+/// Read the raw body (at most `limit` bytes on the wire, within the body timeout) and
+/// note its encoding. Decoding is `decode_request`'s, on a blocking thread.
+async fn read_body(
+    api: &Api,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<(Bytes, Encoding), ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "request body is larger than {} bytes; send fewer answers per sync",
-                protocol::MAX_BODY_BYTES
-            ),
+            format!("request body is larger than {limit} bytes; send fewer answers per sync"),
         )
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > protocol::MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
     let encoding = Encoding::from_header(
@@ -193,8 +198,18 @@ async fn read_request<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> R
             .get(header::CONTENT_ENCODING)
             .map(|v| v.to_str().unwrap_or("(not text)")),
     )?;
-    let bytes: Bytes = axum::body::to_bytes(body, protocol::MAX_BODY_BYTES)
+    let read = tokio::time::timeout(api.config.body_timeout, axum::body::to_bytes(body, limit));
+    let bytes = read
         .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "request body took longer than {} s to arrive; try again",
+                    api.config.body_timeout.as_secs()
+                ),
+            )
+        })?
         .map_err(|e| {
             if e.into_inner()
                 .downcast_ref::<http_body_util::LengthLimitError>()
@@ -205,11 +220,17 @@ async fn read_request<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> R
                 ApiError::new(StatusCode::BAD_REQUEST, "request body could not be read")
             }
         })?;
-    Ok(protocol::decode(
-        &bytes,
-        encoding,
-        protocol::MAX_DECODED_BYTES,
-    )?)
+    Ok((bytes, encoding))
+}
+
+/// Decompress and parse a body read by `read_body`: call it on a blocking thread, since
+/// decompression takes real time on big bodies.
+fn decode_request<T: DeserializeOwned>(
+    bytes: &[u8],
+    encoding: Encoding,
+    decoded_limit: usize,
+) -> Result<T, ApiError> {
+    Ok(protocol::decode(bytes, encoding, decoded_limit)?)
 }
 
 /// The encoding the client accepts for the response.
@@ -270,7 +291,7 @@ async fn authenticate(api: &Api, headers: &HeaderMap) -> Result<Principal, ApiEr
     .ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "device token is not known; log in again with kazi login",
+            "device token is not known or was signed out; ask your admin for a new code",
         )
     })
 }
@@ -281,34 +302,33 @@ async fn login(
     body: Body,
 ) -> Result<Response, ApiError> {
     check_protocol(&headers)?;
-    let request: LoginRequest = read_request(&headers, body).await?;
-    let user = request.user.trim().to_string();
-    if user.is_empty() || user.len() > 64 {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            StoreError::BadEnrolment.to_string(),
-        ));
-    }
-    if !api.login_limiter.allow(user.clone()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many login attempts for this user; wait a minute and try again",
-        ));
-    }
+    // A login is tiny: the small limit keeps its decoding cheap before the user (and so
+    // the user's limit) is known.
+    let (bytes, encoding) = read_body(&api, &headers, body, protocol::MAX_LOGIN_BODY_BYTES).await?;
     let token = secret::new_token().map_err(|e| ApiError::internal("login", e))?;
     let token_hash = secret::hash_token(&token);
-    let code_hash = secret::hash_enrolment_code(&request.code);
-    let device: String = request.device.chars().take(MAX_DEVICE_NAME).collect();
     let now = api.config.clock.now();
-    let store = api.store.clone();
-    let encoding = response_encoding(&headers);
+    let reply_encoding = response_encoding(&headers);
     blocking(move || {
-        let role = store
+        let request: LoginRequest =
+            decode_request(&bytes, encoding, protocol::MAX_LOGIN_DECODED_BYTES)?;
+        let user = request.user.trim().to_string();
+        if user.is_empty() || user.len() > 64 {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                StoreError::BadEnrolment.to_string(),
+            ));
+        }
+        let code_hash = secret::hash_enrolment_code(&request.code);
+        let device: String = request.device.chars().take(MAX_DEVICE_NAME).collect();
+        let role = match api
+            .store
             .redeem_enrolment(&user, &code_hash, &device, &token_hash, now)
-            .map_err(|e| match e {
-                StoreError::BadEnrolment => ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()),
-                other => ApiError::store("login", other),
-            })?;
+        {
+            Ok(role) => role,
+            Err(StoreError::BadEnrolment) => return Err(wrong_code(&api, &user)),
+            Err(other) => return Err(ApiError::store("login", other)),
+        };
         let response = LoginResponse {
             token,
             user,
@@ -317,11 +337,34 @@ async fn login(
         };
         Ok(json_response(
             StatusCode::OK,
-            protocol::encode(&response, encoding),
-            encoding,
+            protocol::encode(&response, reply_encoding),
+            reply_encoding,
         ))
     })
     .await
+}
+
+/// A wrong code spends one of the user's tries. Only wrong codes are counted and the
+/// right code is always checked, so someone guessing at a user's name never locks that
+/// user out; with 80-bit codes guessing is hopeless at any rate, and the limit makes a
+/// guessing run visible (429 and one log line when it starts).
+fn wrong_code(api: &Api, user: &str) -> ApiError {
+    let Take::Refused { first } = api.login_limiter.take(user.to_string()) else {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            StoreError::BadEnrolment.to_string(),
+        );
+    };
+    if first {
+        eprintln!(
+            "kazi serve: many wrong enrolment codes for user {}; the right code still works",
+            crate::model::sanitize_line(user)
+        );
+    }
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many wrong codes for this user; check the code and try again in a minute",
+    )
 }
 
 async fn sync(
@@ -346,48 +389,28 @@ async fn sync(
             "too many syncs from this user; wait a second and try again",
         ));
     }
-    let request: SyncRequest = read_request(&headers, body).await?;
-    if request.answers.len() > protocol::MAX_ANSWERS_PER_SYNC {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "a sync may carry at most {} answers, got {}; send the rest in the next sync",
-                protocol::MAX_ANSWERS_PER_SYNC,
-                request.answers.len()
-            ),
-        ));
-    }
-    if request.released.len() > protocol::MAX_ANSWERS_PER_SYNC {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "a sync may release at most {} tasks, got {}",
-                protocol::MAX_ANSWERS_PER_SYNC,
-                request.released.len()
-            ),
-        ));
-    }
-    let wanted: u64 = request.want.iter().map(|w| u64::from(w.count)).sum();
-    if wanted > u64::from(protocol::MAX_WANT_PER_SYNC) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "a sync may ask for at most {} tasks, asked for {wanted}",
-                protocol::MAX_WANT_PER_SYNC
-            ),
-        ));
-    }
+    let (bytes, encoding) = read_body(&api, &headers, body, protocol::MAX_BODY_BYTES).await?;
+    // Decoding and the store take this user's turn: many connections of one account
+    // are served one after another, never in parallel against everyone else.
+    let turn = api.sync_turns.turn(who.user_id).await;
     let now = api.config.clock.now();
     let store = api.store.clone();
-    let encoding = response_encoding(&headers);
+    let reply_encoding = response_encoding(&headers);
     blocking(move || {
+        let _turn = turn;
+        // Parsing and every limit come before the store: a request that asks for the
+        // impossible is refused here and never holds the writer others wait for.
+        let request: SyncRequest = decode_request(&bytes, encoding, protocol::MAX_DECODED_BYTES)?;
+        request
+            .check_limits()
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         let response = store
             .sync(&who, request, now)
             .map_err(|e| ApiError::store("sync", e))?;
         Ok(json_response(
             StatusCode::OK,
-            protocol::encode(&response, encoding),
-            encoding,
+            protocol::encode(&response, reply_encoding),
+            reply_encoding,
         ))
     })
     .await

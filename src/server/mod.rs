@@ -4,8 +4,10 @@
 //! `kazi export` (`admin`). The server draws nothing.
 
 pub mod admin;
+pub mod aggregator;
 mod http;
 mod limit;
+mod listen;
 pub mod scheduler;
 mod secret;
 pub mod store;
@@ -13,9 +15,7 @@ pub mod store;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use axum::serve::ListenerExt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use limit::RateLimit;
 pub use store::{Store, StoreError, open_store};
@@ -53,8 +53,19 @@ pub struct ServerConfig {
     pub clock: Clock,
     /// Syncs per user: generous, a client syncs every few seconds at most.
     pub sync_limit: RateLimit,
-    /// Login attempts per user name: slows down guessing enrolment codes.
+    /// Wrong enrolment codes per user name: slows down guessing. The right code is
+    /// always checked, so a guesser cannot lock its user out.
     pub login_limit: RateLimit,
+    /// How often the background aggregator looks for new answers (wmv and ds projects).
+    pub aggregate_every: std::time::Duration,
+    /// Connections open at once; more are shed with a 503 and `Retry-After`.
+    pub max_connections: usize,
+    /// How long a request's headers may take to arrive.
+    pub header_timeout: Duration,
+    /// How long a request's body may take to arrive (thin links are slow, not silent).
+    pub body_timeout: Duration,
+    /// A connection that moves no byte for this long is closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -69,23 +80,26 @@ impl Default for ServerConfig {
                 per_sec: 0.1,
                 burst: 10,
             },
+            aggregate_every: std::time::Duration::from_secs(10),
+            max_connections: listen::default_max_connections(),
+            header_timeout: Duration::from_secs(20),
+            body_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
 
 /// Serve the API on `listener` until `shutdown` completes, then finish the requests in
-/// flight and return.
+/// flight and return. The background aggregator runs beside it and stops with it.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Small request/response pairs: Nagle's delay would only add latency.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, http::router(store, config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let background = tokio::spawn(aggregator::run(store.clone(), config.aggregate_every));
+    let router = http::router(store, config.clone());
+    let served = listen::serve(listener, router, &config, shutdown).await;
+    background.abort();
+    served
 }

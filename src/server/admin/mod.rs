@@ -1,19 +1,25 @@
 //! Admin operations behind `kazi admin` and `kazi export`: users and their enrolment
-//! codes, projects, task import (`import`), and export with provenance.
+//! codes, projects, task import (`import`), and export with provenance, in Kazi's own
+//! formats and in Label Studio's and Prodigy's (`interchange`).
 
 mod import;
+mod interchange;
+mod task_check;
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
 
 pub use crate::server::store::ProjectAdded;
-pub use import::{ImportError, ImportSummary, import_tasks};
+pub use import::{
+    ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
+};
 
-use crate::model::{Project, Role, format_utc};
+use crate::model::{Project, Role, format_utc, sanitize_line};
 use crate::server::Clock;
 use crate::server::secret;
-use crate::server::store::{Store, StoreError, TaskRecord};
+use crate::server::store::{AnswerRecord, Store, StoreError, TaskRecord, UserSummary};
 
 /// How long an enrolment code stays usable (server clock).
 pub const ENROLMENT_CODE_SECS: i64 = 7 * 86_400;
@@ -74,6 +80,19 @@ pub fn add_user(
     Ok(code)
 }
 
+/// Every user with their devices, by name.
+pub fn users(store: &dyn Store) -> Result<Vec<UserSummary>, AdminError> {
+    Ok(store.users()?)
+}
+
+/// Sign out one device of a user (`device`), or all of them: their tokens stop working
+/// at once and their leases go back to the pool. The user's answers stay; a fresh code
+/// from `add_user` logs them in again. How many devices were still signed in.
+pub fn revoke(store: &dyn Store, name: &str, device: Option<i64>) -> Result<u64, AdminError> {
+    check_user_name(name)?;
+    Ok(store.revoke_devices(name, device, Clock::system().now())?)
+}
+
 /// Add a project, or update the one with the same name (clients get the new version on
 /// their next sync). Changing the overlap applies to tasks not yet complete.
 pub fn add_project(store: &dyn Store, project: &Project) -> Result<ProjectAdded, AdminError> {
@@ -84,6 +103,17 @@ pub fn add_project(store: &dyn Store, project: &Project) -> Result<ProjectAdded,
 pub enum ExportFormat {
     Jsonl,
     Csv,
+    /// Label Studio's JSON task list.
+    LabelStudio,
+    /// Prodigy's JSONL, one line per answer.
+    Prodigy,
+}
+
+/// How an export names who gave an answer: the one place that writes it, in every
+/// format. Today the Kazi user name (or the other tool's annotator for an imported
+/// answer); per-project pseudonyms replace it here.
+pub fn answer_author(answer: &AnswerRecord) -> String {
+    answer.worker.clone()
 }
 
 #[derive(Serialize)]
@@ -95,6 +125,9 @@ struct ExportLine<'a> {
     #[serde(rename = "final")]
     decided: Option<&'a str>,
     agreement: Option<f64>,
+    /// The method that decided (`mv`, `wmv`, `ds`) and its confidence.
+    method: Option<&'a str>,
+    confidence: Option<f64>,
     answers: Vec<ExportAnswer>,
 }
 
@@ -113,6 +146,15 @@ struct ExportAnswer {
     time: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     superseded: bool,
+    /// Brought with the task from another tool; `worker` is that tool's annotator.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    imported: bool,
+}
+
+fn project_schema(store: &dyn Store, project: &str) -> Result<Project, AdminError> {
+    Ok(store
+        .project(project)?
+        .ok_or_else(|| StoreError::NoProject(project.to_string()))?)
 }
 
 /// Agreement rounded for people: 0.6667, not 0.6666666666666666.
@@ -129,13 +171,61 @@ fn csv_io(e: csv::Error) -> std::io::Error {
     }
 }
 
-/// Write one record per task of `project`, in import order, with every answer, its
-/// worker and its time. CSV lists counted answers only; JSONL also lists replaced ones,
-/// marked `"superseded": true`. Returns the number of records.
+/// Where an export goes: a file or pipe gets the data byte for byte; a terminal gets
+/// every text with control characters, C1 controls and bidi overrides shown inert
+/// (`model::sanitize_line`), so hostile task text cannot drive the admin's terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportTarget {
+    File,
+    Terminal,
+}
+
+impl ExportTarget {
+    fn show<'a>(self, text: &'a str) -> Cow<'a, str> {
+        match self {
+            ExportTarget::File => Cow::Borrowed(text),
+            ExportTarget::Terminal => sanitize_line(text),
+        }
+    }
+
+    /// A task's texts as this target shows them, for the writers of other tools'
+    /// formats (JSON escapes C0 controls, but not C1 controls or bidi overrides).
+    fn task(self, mut task: TaskRecord) -> TaskRecord {
+        if self == ExportTarget::Terminal {
+            let show = |text: &mut String| *text = sanitize_line(text).into_owned();
+            show(&mut task.id);
+            show(&mut task.text);
+            task.suggestion.as_mut().map(show);
+            task.decided.as_mut().map(show);
+            task.method.as_mut().map(show);
+        }
+        task
+    }
+
+    fn author(self, answer: &AnswerRecord) -> String {
+        self.show(&answer_author(answer)).into_owned()
+    }
+}
+
+/// `export_to` a file or pipe: the data byte for byte.
 pub fn export(
     store: &dyn Store,
     project: &str,
     format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, AdminError> {
+    export_to(store, project, format, ExportTarget::File, out)
+}
+
+/// Write one record per task of `project`, in import order, with its final answer, the
+/// method that decided it and its confidence, and every answer, its worker and its time.
+/// CSV, Label Studio and Prodigy list counted answers only; JSONL also lists replaced
+/// ones, marked `"superseded": true`. Returns the number of tasks.
+pub fn export_to(
+    store: &dyn Store,
+    project: &str,
+    format: ExportFormat,
+    target: ExportTarget,
     out: &mut dyn Write,
 ) -> Result<u64, AdminError> {
     // The store's callback can only stop the walk; the write error itself is kept here
@@ -147,23 +237,32 @@ pub fn export(
     };
     let walked = match format {
         ExportFormat::Jsonl => store.export(project, &mut |task: TaskRecord| {
+            let gold_shown: Option<Vec<String>> = task.gold.as_ref().map(|g| {
+                g.iter()
+                    .map(|label| target.show(label).into_owned())
+                    .collect()
+            });
+            let decided = task.decided.as_deref().map(|d| target.show(d));
             let line = ExportLine {
-                id: &task.id,
-                text: &task.text,
-                gold: task.gold.as_deref().map(|g| match g {
+                id: &target.show(&task.id),
+                text: &target.show(&task.text),
+                gold: gold_shown.as_deref().map(|g| match g {
                     [one] => GoldOut::One(one),
                     many => GoldOut::Many(many),
                 }),
-                decided: task.decided.as_deref(),
+                decided: decided.as_deref(),
                 agreement: task.agreement.map(rounded),
+                method: task.method.as_deref(),
+                confidence: task.confidence.map(rounded),
                 answers: task
                     .answers
                     .iter()
                     .map(|a| ExportAnswer {
-                        worker: a.worker.clone(),
-                        value: a.value.to_compact(),
+                        worker: target.author(a),
+                        value: target.show(&a.value.to_compact()).into_owned(),
                         time: format_utc(a.at),
                         superseded: a.superseded,
+                        imported: a.imported,
                     })
                     .collect(),
             };
@@ -172,26 +271,44 @@ pub fn export(
         }),
         ExportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(&mut *out);
-            csv.write_record(["id", "text", "final", "agreement", "answers"])
-                .map_err(|e| AdminError::Write(csv_io(e)))?;
+            csv.write_record([
+                "id",
+                "text",
+                "final",
+                "agreement",
+                "method",
+                "confidence",
+                "answers",
+            ])
+            .map_err(|e| AdminError::Write(csv_io(e)))?;
             let walked = store.export(project, &mut |task: TaskRecord| {
                 let answers = task
                     .answers
                     .iter()
                     .filter(|a| !a.superseded)
-                    .map(|a| format!("{}={}@{}", a.worker, a.value.to_compact(), format_utc(a.at)))
+                    .map(|a| {
+                        let who = answer_author(a);
+                        format!("{who}={}@{}", a.value.to_compact(), format_utc(a.at))
+                    })
                     .collect::<Vec<_>>()
                     .join("; ");
+                let answers = target.show(&answers);
                 let agreement = task
                     .agreement
                     .map(|x| rounded(x).to_string())
                     .unwrap_or_default();
+                let confidence = task
+                    .confidence
+                    .map(|x| rounded(x).to_string())
+                    .unwrap_or_default();
                 csv.write_record([
-                    task.id.as_str(),
-                    task.text.as_str(),
-                    task.decided.as_deref().unwrap_or(""),
+                    target.show(&task.id).as_ref(),
+                    target.show(&task.text).as_ref(),
+                    target.show(task.decided.as_deref().unwrap_or("")).as_ref(),
                     agreement.as_str(),
-                    answers.as_str(),
+                    target.show(task.method.as_deref().unwrap_or("")).as_ref(),
+                    confidence.as_str(),
+                    answers.as_ref(),
                 ])
                 .map_err(|e| write_err(csv_io(e)))
             });
@@ -199,6 +316,29 @@ pub fn export(
                 csv.flush().map_err(AdminError::Write)?;
             }
             walked
+        }
+        ExportFormat::LabelStudio => {
+            let schema = project_schema(store, project)?;
+            let mut writer =
+                interchange::label_studio::Writer::start(&mut *out).map_err(AdminError::Write)?;
+            let walked = store.export(project, &mut |task: TaskRecord| {
+                let task = target.task(task);
+                writer
+                    .task(&mut *out, &schema, &task, |a| target.author(a))
+                    .map_err(&mut write_err)
+            });
+            if walked.is_ok() {
+                writer.finish(&mut *out).map_err(AdminError::Write)?;
+            }
+            walked
+        }
+        ExportFormat::Prodigy => {
+            let schema = project_schema(store, project)?;
+            store.export(project, &mut |task: TaskRecord| {
+                let task = target.task(task);
+                interchange::prodigy::write_task(&mut *out, &schema, &task, |a| target.author(a))
+                    .map_err(&mut write_err)
+            })
         }
     };
     if let Some(e) = failed {

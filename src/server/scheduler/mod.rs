@@ -1,13 +1,15 @@
 //! The scheduler: the rules of a sync round (lease expiry, dedupe and conflicts,
 //! validation, corrections, late answers, slot accounting, aggregation, skips, resent
-//! leases, the lease budget, the catalogue diff) as backend-neutral code. It decides in
-//! `rules` (pure) and acts through a store's `SyncTx`, inside that store's transaction.
+//! leases, the lease budget and cap, the reply's bounds, the catalogue diff) as
+//! backend-neutral code. It decides in `rules` (pure) and acts through a store's
+//! `SyncTx`, inside that store's transaction.
 
+pub mod aggregate;
 mod answers;
 pub mod rules;
 
 use crate::model::Project;
-use crate::protocol::{Ack, Lease, SyncRequest, SyncResponse};
+use crate::protocol::{Ack, Lease, MAX_WANT_PER_SYNC, SyncRequest, SyncResponse};
 use crate::server::store::{CatalogueEntry, Principal, StoreError, SyncTx};
 use answers::ProjectCache;
 
@@ -22,6 +24,7 @@ pub fn sync(
     now: i64,
 ) -> Result<SyncResponse, StoreError> {
     tx.expire_leases(now)?;
+    tx.note_sync(who.device_id, now)?;
     let mut projects = ProjectCache::default();
     let mut acks = Vec::with_capacity(request.answers.len());
     for upload in &request.answers {
@@ -37,10 +40,12 @@ pub fn sync(
 
     let catalogue = tx.catalogue()?;
     let removed = rules::removed_projects(&request.known, &request.want, &catalogue);
-    // Leases of replies this device never applied come first, and count as granted.
-    let mut leases = match request.seen {
-        Some(seen) => tx.unseen_leases(who.device_id, seen)?,
-        None => Vec::new(),
+    let mut bytes = rules::ReplyBytes::new();
+    // Leases of replies this device never applied come first, and count as granted;
+    // those that do not fit this reply follow in the next.
+    let (mut leases, more_unseen) = match request.seen {
+        Some(seen) => resend_unseen(tx, who, seen, &mut bytes)?,
+        None => (Vec::new(), false),
     };
     let reply = if rules::needs_reply_number(leases.len(), &request.want) {
         tx.next_reply(who.device_id)?
@@ -50,14 +55,26 @@ pub fn sync(
     for lease in &leases {
         tx.tag_lease_reply(lease.task, who.user_id, reply)?;
     }
+    if let Some(seen) = request.seen.filter(|_| more_unseen) {
+        // Unseen leases left out of this reply get a later number than it, so the
+        // device's next `seen` (this reply's) still asks for them.
+        let later = tx.next_reply(who.device_id)?;
+        tx.defer_unseen_leases(who.device_id, seen, reply, later)?;
+    }
     let mut budget = rules::LeaseBudget::new(leases.len());
+    let mut outgoing = OutgoingReply {
+        number: reply,
+        bytes,
+    };
     for want in &request.want {
         let Some(entry) = catalogue.get(want.project.as_str()) else {
             continue;
         };
+        let cap = projects.get(tx, entry.id)?.lease_cap;
+        let held = tx.live_leases_held(entry.id, who.user_id)?;
         let resent = leases.iter().filter(|l| l.project == want.project).count();
-        let count = budget.allow(want.count, resent);
-        let granted = grant_leases(tx, who, &want.project, entry, count, now, reply)?;
+        let count = rules::lease_allowance(want.count, resent, held, cap, budget.left());
+        let granted = grant_leases(tx, who, &want.project, entry, count, now, &mut outgoing)?;
         budget.spend(granted.len());
         leases.extend(granted);
     }
@@ -78,8 +95,34 @@ pub fn sync(
     })
 }
 
+/// The device's live leases in replies after `seen`, as many as one reply carries, and
+/// whether more may be left for the next reply.
+fn resend_unseen(
+    tx: &mut dyn SyncTx,
+    who: &Principal,
+    seen: u64,
+    bytes: &mut rules::ReplyBytes,
+) -> Result<(Vec<Lease>, bool), StoreError> {
+    let limit = MAX_WANT_PER_SYNC as usize;
+    let mut unseen = tx.unseen_leases(who.device_id, seen, limit)?;
+    let fetched = unseen.len();
+    let fits = unseen
+        .iter()
+        .take_while(|l| bytes.take(l.text.len()))
+        .count();
+    unseen.truncate(fits);
+    Ok((unseen, fits < fetched || fetched == limit))
+}
+
+/// The reply being filled: its number, and the room left in it.
+struct OutgoingReply {
+    number: u64,
+    bytes: rules::ReplyBytes,
+}
+
 /// Lease up to `count` tasks in import order that this worker has not answered, holds,
-/// or skipped, and that still have an open slot; each takes one.
+/// or skipped, and that still have an open slot; each takes one. A task whose text no
+/// longer fits the reply stays in the pool.
 fn grant_leases(
     tx: &mut dyn SyncTx,
     who: &Principal,
@@ -87,7 +130,7 @@ fn grant_leases(
     entry: &CatalogueEntry,
     count: usize,
     now: i64,
-    reply: u64,
+    reply: &mut OutgoingReply,
 ) -> Result<Vec<Lease>, StoreError> {
     if count == 0 {
         return Ok(Vec::new());
@@ -96,7 +139,17 @@ fn grant_leases(
     let picked = tx.pick_open_tasks(entry.id, who.user_id, count)?;
     let mut leases = Vec::with_capacity(picked.len());
     for task in picked {
-        tx.hold_lease(task.task, who.user_id, who.device_id, now, expires, reply)?;
+        if !reply.bytes.take(task.text.len()) {
+            break;
+        }
+        tx.hold_lease(
+            task.task,
+            who.user_id,
+            who.device_id,
+            now,
+            expires,
+            reply.number,
+        )?;
         tx.move_open_slots(task.task, -1)?;
         leases.push(Lease {
             task: task.task,
@@ -107,6 +160,18 @@ fn grant_leases(
         });
     }
     Ok(leases)
+}
+
+/// A device was revoked: its live leases end and their slots go back to the pool, so
+/// a stolen or lost device holds no work and its worker's lease cap frees up. The tasks
+/// are not remembered as skipped: the worker may get them again on a new device, and an
+/// answer sent later is still accepted as a late one.
+pub fn device_revoked(tx: &mut dyn SyncTx, device_id: i64) -> Result<(), StoreError> {
+    for (task, user_id) in tx.live_leases_of_device(device_id)? {
+        tx.end_lease(task, user_id, false)?;
+        tx.move_open_slots(task, 1)?;
+    }
+    Ok(())
 }
 
 /// A project's overlap changed from `old` to `project.overlap`: every task's open slots
@@ -128,4 +193,22 @@ pub fn overlap_changed(
         answers::decide_if_complete(tx, project, task, overlap)?;
     }
     Ok(())
+}
+
+/// A task arrived with `count` answers given in another tool: each counts towards its
+/// overlap and takes a slot as an answer given here would, so a task imported with all
+/// its answers is decided at once and never leased.
+pub fn prior_answers_counted(
+    tx: &mut dyn SyncTx,
+    project: &Project,
+    task: i64,
+    count: usize,
+) -> Result<(), StoreError> {
+    if count == 0 {
+        return Ok(());
+    }
+    for _ in 0..count {
+        tx.count_answer(task, rules::slot_delta_of_answer(false))?;
+    }
+    answers::decide_if_complete(tx, project, task, i64::from(project.overlap))
 }

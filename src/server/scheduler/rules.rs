@@ -2,10 +2,10 @@
 //! on an uploaded answer, its date, slot moves, when a task is complete and what it
 //! decides, the split of a sync's lease budget, and the catalogue diff.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::model::{AnswerError, AnswerValue, Project};
-use crate::protocol::{AckStatus, MAX_WANT_PER_SYNC, Want};
+use crate::protocol::{AckStatus, MAX_REPLY_TEXT_BYTES, MAX_WANT_PER_SYNC, Want};
 use crate::quality::{Decision, majority};
 use crate::server::store::{CatalogueEntry, EarlierAnswer};
 
@@ -115,10 +115,9 @@ impl LeaseBudget {
         }
     }
 
-    /// New leases to try for a project that asked for `wanted` and already gets
-    /// `resent` of its own sent again.
-    pub fn allow(&self, wanted: u32, resent: usize) -> usize {
-        (wanted as usize).saturating_sub(resent).min(self.left)
+    /// New leases this sync may still grant.
+    pub fn left(&self) -> usize {
+        self.left
     }
 
     /// `granted` leases were handed out.
@@ -127,8 +126,52 @@ impl LeaseBudget {
     }
 }
 
+/// New leases a project may still get: what was asked beyond the leases sent again, no
+/// more than the worker's room under the project's `lease_cap` (`held` counts the live
+/// leases they hold there, resent ones included) and the sync's budget (`left`).
+pub fn lease_allowance(wanted: u32, resent: usize, held: u64, cap: u32, left: usize) -> usize {
+    let room = u64::from(cap).saturating_sub(held);
+    let room = usize::try_from(room).unwrap_or(usize::MAX);
+    (wanted as usize).saturating_sub(resent).min(room).min(left)
+}
+
+/// The task text one reply may still carry (`MAX_REPLY_TEXT_BYTES`), so no reply grows
+/// without bound however long the tasks; the first lease always fits, so one long task
+/// still travels. What does not fit follows in the next sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyBytes {
+    left: usize,
+    carried: usize,
+}
+
+impl ReplyBytes {
+    pub fn new() -> ReplyBytes {
+        ReplyBytes {
+            left: MAX_REPLY_TEXT_BYTES,
+            carried: 0,
+        }
+    }
+
+    /// Whether a lease of `text_bytes` still fits; if so it takes its room.
+    pub fn take(&mut self, text_bytes: usize) -> bool {
+        if self.carried > 0 && text_bytes > self.left {
+            return false;
+        }
+        self.left = self.left.saturating_sub(text_bytes);
+        self.carried += 1;
+        true
+    }
+}
+
+impl Default for ReplyBytes {
+    fn default() -> Self {
+        ReplyBytes::new()
+    }
+}
+
 /// Projects the client named (known, or wanted) that the server does not have: known
-/// ones first, in name order, then wanted ones in the order asked, each once.
+/// ones first, in name order, then wanted ones in the order asked, each once. Linear in
+/// the number of names.
 pub fn removed_projects(
     known: &BTreeMap<String, String>,
     want: &[Want],
@@ -139,11 +182,14 @@ pub fn removed_projects(
         .filter(|name| !catalogue.contains_key(name.as_str()))
         .cloned()
         .collect();
+    let mut named: HashSet<&str> = removed.iter().map(String::as_str).collect();
+    let mut wanted_gone = Vec::new();
     for w in want {
-        if !catalogue.contains_key(&w.project) && !removed.contains(&w.project) {
-            removed.push(w.project.clone());
+        if !catalogue.contains_key(&w.project) && named.insert(w.project.as_str()) {
+            wanted_gone.push(w.project.clone());
         }
     }
+    removed.extend(wanted_gone);
     removed
 }
 
@@ -250,14 +296,55 @@ mod tests {
 
     #[test]
     fn the_budget_is_shared_in_the_order_asked() {
+        // No cap in the way: the budget alone decides.
+        let allow = |budget: &LeaseBudget, wanted, resent| {
+            lease_allowance(wanted, resent, 0, u32::MAX, budget.left())
+        };
         let mut budget = LeaseBudget::new(5);
-        assert_eq!(budget.allow(150, 2), 148, "its own resent leases count");
+        assert_eq!(allow(&budget, 150, 2), 148, "its own resent leases count");
         budget.spend(148);
-        assert_eq!(budget.allow(100, 0), 47, "200 - 5 resent - 148");
+        assert_eq!(allow(&budget, 100, 0), 47, "200 - 5 resent - 148");
         budget.spend(10);
-        assert_eq!(budget.allow(100, 0), 37, "only what was granted is spent");
-        assert_eq!(LeaseBudget::new(500).allow(10, 0), 0);
-        assert_eq!(budget.allow(3, 9), 0);
+        assert_eq!(allow(&budget, 100, 0), 37, "only what was granted is spent");
+        assert_eq!(allow(&LeaseBudget::new(500), 10, 0), 0);
+        assert_eq!(allow(&budget, 3, 9), 0);
+    }
+
+    #[test]
+    fn a_worker_gets_no_more_than_the_cap_allows() {
+        // Asked 50, holds 90 of a cap of 100: ten more.
+        assert_eq!(lease_allowance(50, 0, 90, 100, 200), 10);
+        // At or over the cap (the cap was lowered): none.
+        assert_eq!(lease_allowance(50, 0, 100, 100, 200), 0);
+        assert_eq!(lease_allowance(50, 0, 150, 100, 200), 0);
+        // Resent leases fill the request first; the sync's budget bounds the rest.
+        assert_eq!(lease_allowance(50, 20, 20, 100, 200), 30);
+        assert_eq!(lease_allowance(50, 0, 0, 100, 7), 7);
+    }
+
+    #[test]
+    fn a_reply_carries_bounded_text_but_always_one_lease() {
+        let mut bytes = ReplyBytes::new();
+        assert!(
+            bytes.take(MAX_REPLY_TEXT_BYTES * 2),
+            "the first always fits"
+        );
+        assert!(!bytes.take(1), "nothing more after an oversized first");
+        let mut bytes = ReplyBytes::new();
+        assert!(bytes.take(MAX_REPLY_TEXT_BYTES - 10));
+        assert!(!bytes.take(11));
+        assert!(bytes.take(10));
+        assert!(!bytes.take(1));
+    }
+
+    #[test]
+    fn the_catalogue_diff_is_linear_in_the_names() {
+        // Many distinct unknown names: each is looked at once (this took minutes when
+        // every name was compared with every other).
+        let wants: Vec<Want> = (0..200_000).map(|i| want(&format!("n{i}"), 0)).collect();
+        let removed = removed_projects(&BTreeMap::new(), &wants, &catalogue(&[]));
+        assert_eq!(removed.len(), 200_000);
+        assert_eq!(removed[199_999], "n199999");
     }
 
     #[test]

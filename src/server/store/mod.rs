@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
+use crate::quality::Decision;
 
 pub use postgres::{PostgresStore, shown_url as postgres_url_shown};
 pub use sqlite::SqliteStore;
@@ -65,6 +66,10 @@ pub enum StoreError {
         #[source]
         source: BackendError,
     },
+    #[error("no user '{0}'; see kazi admin user list")]
+    NoUser(String),
+    #[error("user '{user}' has no device {device}; see kazi admin user list")]
+    NoDevice { user: String, device: i64 },
     #[error("a database job panicked")]
     JobPanicked,
     #[error("the database writer has stopped")]
@@ -97,6 +102,27 @@ pub enum UserPut {
     },
 }
 
+/// A user as `kazi admin user list` shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    pub name: String,
+    pub role: Role,
+    /// Every device ever logged in, oldest first, revoked ones included.
+    pub devices: Vec<DeviceSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSummary {
+    pub id: i64,
+    /// The name the device gave at login (untrusted: show it sanitised).
+    pub name: String,
+    /// Server times, unix seconds.
+    pub created: i64,
+    pub last_sync: Option<i64>,
+    /// When its token was revoked; a revoked device can no longer sync.
+    pub revoked: Option<i64>,
+}
+
 /// What `put_project` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProjectAdded {
@@ -112,6 +138,22 @@ pub struct NewTask {
     pub text: String,
     pub suggestion: Option<String>,
     pub gold: Option<Vec<String>>,
+    /// Answers given in another tool before the task came to Kazi.
+    pub prior: Vec<PriorAnswer>,
+}
+
+/// An answer a task brings from another tool (a Label Studio annotation, a Prodigy
+/// answer), kept with its annotator's name. It is nobody's Kazi answer: never leased,
+/// never in a worker's "done today"; it counts towards the task's overlap and votes in
+/// its decision like an answer given here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorAnswer {
+    /// The annotator as the other tool named them; not a Kazi user.
+    pub annotator: String,
+    /// Checked against the project and in normal form.
+    pub value: AnswerValue,
+    /// Unix seconds: when it was given, or when it was imported if the file does not say.
+    pub at: i64,
 }
 
 /// Counts of one import.
@@ -122,15 +164,38 @@ pub struct ImportCounts {
     pub already_present: u64,
 }
 
+/// A project's counted answers, task by task, for the background aggregator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregationInput {
+    pub project: Project,
+    /// The newest answer id among them: the same next time means nothing new arrived.
+    pub latest_answer: i64,
+    pub tasks: Vec<TaskAnswers>,
+}
+
+/// One task's counted answers (not superseded), by user id, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskAnswers {
+    pub task: i64,
+    pub counted: i64,
+    pub gold: Option<Vec<String>>,
+    pub answers: Vec<(i64, AnswerValue)>,
+}
+
 /// One task with its outcome and every answer, for export.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskRecord {
     pub id: String,
     pub text: String,
+    /// The model's suggestion (a label id) imported with the task.
+    pub suggestion: Option<String>,
     pub gold: Option<Vec<String>>,
     /// The decided answer (compact form) once the task has all its answers and a winner.
     pub decided: Option<String>,
     pub agreement: Option<f64>,
+    /// The method that decided (`mv`, `wmv`, `ds`) and how sure it is, 0.0..=1.0.
+    pub method: Option<String>,
+    pub confidence: Option<f64>,
     pub answers: Vec<AnswerRecord>,
 }
 
@@ -142,6 +207,8 @@ pub struct AnswerRecord {
     pub at: i64,
     /// Replaced by a later correction of the same device: kept for provenance, not counted.
     pub superseded: bool,
+    /// Brought in with the task from another tool (`worker` is that tool's annotator).
+    pub imported: bool,
 }
 
 /// The tasks of an import, streamed; an `Err` aborts the import with that message and
@@ -171,7 +238,7 @@ pub trait Store: Send + Sync {
         now: i64,
     ) -> Result<Role, StoreError>;
 
-    /// The user and device of a token, if the token is known.
+    /// The user and device of a token, if the token is known and not revoked.
     fn authenticate(&self, token_hash: &SecretHash) -> Result<Option<Principal>, StoreError>;
 
     /// One sync round: store answers, release skipped tasks, grant leases, and report
@@ -185,19 +252,43 @@ pub trait Store: Send + Sync {
         now: i64,
     ) -> Result<SyncResponse, StoreError>;
 
+    /// Every user with their devices, by name.
+    fn users(&self) -> Result<Vec<UserSummary>, StoreError>;
+
+    /// Revoke the user's device `device`, or every device of theirs: its token stops
+    /// working at once and its live leases go back to the pool. How many devices were
+    /// still active; `NoUser` / `NoDevice` when there is no such one.
+    fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError>;
+
     /// Add a project or update the one with its name.
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError>;
 
     fn project(&self, name: &str) -> Result<Option<Project>, StoreError>;
 
-    /// Import tasks in one transaction: all or nothing.
+    /// Import tasks in one transaction: all or nothing. A new task's prior answers are
+    /// stored with it and counted (`scheduler::prior_answers_counted`); a task already
+    /// there is the same only with the same prior answers (annotator and value).
     fn import_tasks(
         &self,
         project: &str,
         tasks: &mut TaskStream<'_>,
     ) -> Result<ImportCounts, StoreError>;
 
-    /// Every task of a project in import order, with its answers, one at a time.
+    /// Names of every project.
+    fn project_names(&self) -> Result<Vec<String>, StoreError>;
+
+    /// The id of the newest answer stored (0 without any): a cheap "anything new?".
+    fn latest_answer_id(&self) -> Result<i64, StoreError>;
+
+    /// Every task of a project with its counted answers and gold, from one snapshot.
+    fn aggregation_input(&self, project: &str) -> Result<AggregationInput, StoreError>;
+
+    /// Store decisions made outside a sync (the background aggregator), in one
+    /// transaction. Tasks no longer complete are left alone.
+    fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError>;
+
+    /// Every task of a project in import order, with its answers (prior answers first,
+    /// then Kazi's in arrival order), one at a time.
     fn export(
         &self,
         project: &str,

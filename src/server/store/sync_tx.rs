@@ -111,13 +111,39 @@ pub trait SyncTx {
     /// Answers counted against the task.
     fn counted_answers(&mut self, task: i64) -> Result<i64, StoreError>;
 
-    /// Values of the task's answers that are not superseded, oldest first.
+    /// Values of the task's answers that are not superseded, prior answers (brought from
+    /// another tool at import) first, then Kazi's oldest first.
     fn live_answer_values(&mut self, task: i64) -> Result<Vec<AnswerValue>, StoreError>;
 
     fn record_decision(&mut self, task: i64, decision: &Decision) -> Result<(), StoreError>;
 
-    /// Live leases granted to this device in replies numbered above `seen`.
-    fn unseen_leases(&mut self, device_id: i64, seen: u64) -> Result<Vec<Lease>, StoreError>;
+    /// Live leases granted to this device in replies numbered above `seen`, in task
+    /// order, at most `limit`.
+    fn unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        limit: usize,
+    ) -> Result<Vec<Lease>, StoreError>;
+
+    /// Move this device's live leases in replies numbered above `seen` and below `before`
+    /// to reply `to`: those a bounded reply left out, so they are sent again next time.
+    fn defer_unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        before: u64,
+        to: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Note that the device synced at `now` (shown to admins).
+    fn note_sync(&mut self, device_id: i64, now: i64) -> Result<(), StoreError>;
+
+    /// Tasks this device holds a live lease on, with the worker holding each.
+    fn live_leases_of_device(&mut self, device_id: i64) -> Result<Vec<(i64, i64)>, StoreError>;
+
+    /// How many live leases this worker holds in the project.
+    fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError>;
 
     /// Note that this worker's lease on the task travels in reply `reply`.
     fn tag_lease_reply(&mut self, task: i64, user_id: i64, reply: u64) -> Result<(), StoreError>;

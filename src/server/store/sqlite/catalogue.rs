@@ -2,13 +2,13 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::sync_tx::{SqliteTx, parse_value};
+use super::sync_tx::{SqliteTx, parse_value, value_json};
 use super::{corrupt, role_of};
 use crate::model::{Project, Role};
 use crate::server::scheduler;
 use crate::server::store::{
-    AnswerRecord, ImportCounts, ProjectAdded, SecretHash, StoreError, TaskRecord, TaskStream,
-    UserPut,
+    AnswerRecord, ImportCounts, PriorAnswer, ProjectAdded, SecretHash, StoreError, TaskRecord,
+    TaskStream, UserPut,
 };
 
 pub(super) fn put_user(
@@ -51,6 +51,25 @@ pub(super) fn put_user(
         params![user_id, &code_hash[..], code_expires],
     )?;
     Ok(put)
+}
+
+/// Whether the user has an unexpired code with this hash. Read-only.
+pub(super) fn enrolment_matches(
+    conn: &Connection,
+    user: &str,
+    code_hash: &SecretHash,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let row: Option<(Vec<u8>, i64)> = conn
+        .prepare_cached(
+            "SELECT c.code_hash, c.expires FROM users u \
+             JOIN enrolment_codes c ON c.user_id = u.id WHERE u.name = ?1",
+        )?
+        .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.is_some_and(|(stored, expires)| {
+        crate::server::secret::same_hash(&stored, code_hash) && expires > now
+    }))
 }
 
 pub(super) fn redeem_enrolment(
@@ -163,20 +182,24 @@ fn import_in_transaction(
     project: &str,
     tasks: &mut TaskStream<'_>,
 ) -> Result<ImportCounts, StoreError> {
-    let (project_id, overlap): (i64, i64) = conn
+    let (project_id, overlap, schema): (i64, i64, String) = conn
         .query_row(
-            "SELECT id, overlap FROM projects WHERE name = ?1",
+            "SELECT id, overlap, schema FROM projects WHERE name = ?1",
             [project],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?
         .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
+    let schema = parse_schema(&schema)?;
     let mut insert = conn.prepare(
         "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (project_id, ext_id) DO NOTHING",
     )?;
+    let mut insert_prior = conn.prepare(
+        "INSERT INTO prior_answers (task_id, annotator, value, at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     let mut existing = conn.prepare(
-        "SELECT text, suggestion, gold FROM tasks WHERE project_id = ?1 AND ext_id = ?2",
+        "SELECT id, text, suggestion, gold FROM tasks WHERE project_id = ?1 AND ext_id = ?2",
     )?;
     let mut counts = ImportCounts::default();
     for task in tasks {
@@ -191,14 +214,33 @@ fn import_in_transaction(
             overlap
         ])?;
         if inserted == 1 {
+            let row = conn.last_insert_rowid();
+            for prior in &task.prior {
+                insert_prior.execute(params![
+                    row,
+                    prior.annotator,
+                    value_json(&prior.value)?,
+                    prior.at
+                ])?;
+            }
+            scheduler::prior_answers_counted(
+                &mut SqliteTx::new(conn),
+                &schema,
+                row,
+                task.prior.len(),
+            )?;
             counts.added += 1;
             continue;
         }
-        let (text, suggestion, old_gold): (String, Option<String>, Option<String>) = existing
-            .query_row(params![project_id, task.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        let (row, text, suggestion, old_gold): (i64, String, Option<String>, Option<String>) =
+            existing.query_row(params![project_id, task.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?;
-        if text == task.text && suggestion == task.suggestion && old_gold == gold {
+        let same = text == task.text
+            && suggestion == task.suggestion
+            && old_gold == gold
+            && same_prior_answers(conn, row, &task.prior)?;
+        if same {
             counts.already_present += 1;
         } else {
             return Err(StoreError::TaskClash {
@@ -208,6 +250,32 @@ fn import_in_transaction(
         }
     }
     Ok(counts)
+}
+
+/// Whether a stored task holds these prior answers: the same annotators with the same
+/// answers (their times are not compared: a file without times gets the import's).
+fn same_prior_answers(
+    conn: &Connection,
+    task: i64,
+    prior: &[PriorAnswer],
+) -> Result<bool, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT annotator, value FROM prior_answers WHERE task_id = ?1")?;
+    let mut stored = stmt
+        .query_map([task], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|(who, value)| Ok((who, parse_value(&value)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut given: Vec<_> = prior
+        .iter()
+        .map(|p| (p.annotator.clone(), p.value.clone()))
+        .collect();
+    stored.sort_by(|a, b| a.0.cmp(&b.0));
+    given.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(stored == given)
 }
 
 pub(super) fn export(
@@ -222,13 +290,21 @@ pub(super) fn export(
         .optional()?
         .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
     // One statement: a consistent snapshot even while the server keeps writing.
+    // Prior answers (imported = 1) come before Kazi's on each task.
     let mut stmt = conn.prepare(
         "SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
-                u.name, a.value, a.at, a.superseded_by IS NOT NULL \
+                u.name, a.value, a.at, a.superseded_by IS NOT NULL, 0 AS imported, a.id, \
+                t.suggestion, t.method, t.confidence \
          FROM tasks t \
          LEFT JOIN answers a ON a.task_id = t.id \
          LEFT JOIN users u ON u.id = a.user_id \
-         WHERE t.project_id = ?1 ORDER BY t.id, a.id",
+         WHERE t.project_id = ?1 \
+         UNION ALL \
+         SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
+                p.annotator, p.value, p.at, 0, 1, p.id, t.suggestion, t.method, t.confidence \
+         FROM tasks t JOIN prior_answers p ON p.task_id = t.id \
+         WHERE t.project_id = ?1 \
+         ORDER BY 1, 11 DESC, 12",
     )?;
     let mut rows = stmt.query([project_id])?;
     let mut current: Option<(i64, TaskRecord)> = None;
@@ -246,9 +322,12 @@ pub(super) fn export(
                 TaskRecord {
                     id: row.get(1)?,
                     text: row.get(2)?,
+                    suggestion: row.get(12)?,
                     gold: gold.map(|g| g.split('|').map(str::to_string).collect()),
                     decided: row.get(4)?,
                     agreement: row.get(5)?,
+                    method: row.get(13)?,
+                    confidence: row.get(14)?,
                     answers: Vec::new(),
                 },
             ));
@@ -262,6 +341,7 @@ pub(super) fn export(
                 value,
                 at: row.get(8)?,
                 superseded: row.get(9)?,
+                imported: row.get(10)?,
             });
         }
     }

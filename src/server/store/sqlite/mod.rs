@@ -2,7 +2,9 @@
 //! Writes go through one writer thread with group commit (`writer`); reads (token
 //! checks, exports) use a small pool of reader connections beside it.
 
+mod aggregation;
 mod catalogue;
+mod devices;
 mod sync_tx;
 mod writer;
 
@@ -13,11 +15,12 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store, StoreError, TaskRecord,
-    TaskStream, UserPut,
+    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store,
+    StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
+use crate::quality::Decision;
 use crate::server::scheduler;
 use sync_tx::SqliteTx;
 use writer::Writer;
@@ -127,6 +130,31 @@ ALTER TABLE devices ADD COLUMN replies INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE leases ADD COLUMN device_id INTEGER;
 ALTER TABLE leases ADD COLUMN reply INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX leases_unseen ON leases(device_id, reply) WHERE live = 1;
+"#,
+    // Answers a task brought from another tool (Label Studio, Prodigy): kept apart from
+    // Kazi's answers, which belong to users and devices; counted in tasks.counted.
+    r#"
+CREATE TABLE prior_answers (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    annotator TEXT NOT NULL,
+    value TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    UNIQUE (task_id, annotator)
+);
+"#,
+    // A decision says which method made it (mv, wmv, ds) and how sure it is.
+    r#"
+ALTER TABLE tasks ADD COLUMN method TEXT;
+ALTER TABLE tasks ADD COLUMN confidence REAL;
+"#,
+    // Leases a worker holds are counted against the project's lease cap on every sync;
+    // devices can be revoked (their token stops working) and show when they last synced.
+    r#"
+CREATE INDEX leases_held ON leases(user_id) WHERE live = 1;
+ALTER TABLE devices ADD COLUMN last_sync INTEGER;
+ALTER TABLE devices ADD COLUMN revoked INTEGER;
+CREATE INDEX leases_device ON leases(device_id) WHERE live = 1;
 "#,
 ];
 
@@ -314,6 +342,11 @@ impl Store for SqliteStore {
         token_hash: &SecretHash,
         now: i64,
     ) -> Result<Role, StoreError> {
+        // A wrong code is told on a reader: guessing never queues for the writer that
+        // every sync shares. The writer checks again before using the code.
+        if !self.read(|conn| catalogue::enrolment_matches(conn, user, code_hash, now))? {
+            return Err(StoreError::BadEnrolment);
+        }
         let (user, device) = (user.to_string(), device.to_string());
         let (code_hash, token_hash) = (*code_hash, *token_hash);
         self.writer.run(move |conn| {
@@ -326,7 +359,8 @@ impl Store for SqliteStore {
             let row = conn
                 .prepare_cached(
                     "SELECT d.id, u.id, u.name, u.role FROM devices d \
-                     JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1",
+                     JOIN users u ON u.id = d.user_id \
+                     WHERE d.token_hash = ?1 AND d.revoked IS NULL",
                 )?
                 .query_row([&token_hash[..]], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
@@ -353,6 +387,16 @@ impl Store for SqliteStore {
         let who = who.clone();
         self.writer
             .run(move |conn| scheduler::sync(&mut SqliteTx::new(conn), &who, &request, now))
+    }
+
+    fn users(&self) -> Result<Vec<UserSummary>, StoreError> {
+        self.read(devices::users)
+    }
+
+    fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError> {
+        let user = user.to_string();
+        self.writer
+            .run(move |conn| devices::revoke(conn, &user, device, now))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {
@@ -382,6 +426,24 @@ impl Store for SqliteStore {
         each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.read(|conn| catalogue::export(conn, project, each))
+    }
+
+    fn project_names(&self) -> Result<Vec<String>, StoreError> {
+        self.read(aggregation::project_names)
+    }
+
+    fn latest_answer_id(&self) -> Result<i64, StoreError> {
+        self.read(aggregation::latest_answer_id)
+    }
+
+    fn aggregation_input(&self, project: &str) -> Result<AggregationInput, StoreError> {
+        self.read(|conn| aggregation::input(conn, project))
+    }
+
+    fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError> {
+        let decisions = decisions.to_vec();
+        self.writer
+            .run(move |conn| aggregation::record_decisions(conn, &decisions))
     }
 }
 

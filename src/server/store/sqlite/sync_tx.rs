@@ -35,7 +35,7 @@ pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion FROM task
                        AND (l.live = 1 OR l.released = 1)) \
      ORDER BY t.id LIMIT ?3";
 
-fn value_json(value: &AnswerValue) -> Result<String, StoreError> {
+pub(super) fn value_json(value: &AnswerValue) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(corrupt("answer value"))
 }
 
@@ -211,7 +211,11 @@ impl SyncTx for SqliteTx<'_> {
 
     fn live_answer_values(&mut self, task: i64) -> Result<Vec<AnswerValue>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT value FROM answers WHERE task_id = ?1 AND superseded_by IS NULL ORDER BY id",
+            "SELECT value FROM (\
+               SELECT value, 0 AS kazi, id FROM prior_answers WHERE task_id = ?1 \
+               UNION ALL \
+               SELECT value, 1, id FROM answers WHERE task_id = ?1 AND superseded_by IS NULL) \
+             ORDER BY kazi, id",
         )?;
         let values = stmt
             .query_map([task], |r| r.get::<_, String>(0))?
@@ -221,18 +225,34 @@ impl SyncTx for SqliteTx<'_> {
 
     fn record_decision(&mut self, task: i64, decision: &Decision) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("UPDATE tasks SET decided = ?1, agreement = ?2 WHERE id = ?3")?
-            .execute(params![decision.value, decision.agreement, task])?;
+            .prepare_cached(
+                "UPDATE tasks SET decided = ?1, agreement = ?2, method = ?3, confidence = ?4 \
+                 WHERE id = ?5",
+            )?
+            .execute(params![
+                decision.value,
+                decision.agreement,
+                decision.method.as_str(),
+                decision.confidence,
+                task
+            ])?;
         Ok(())
     }
 
-    fn unseen_leases(&mut self, device_id: i64, seen: u64) -> Result<Vec<Lease>, StoreError> {
+    fn unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        limit: usize,
+    ) -> Result<Vec<Lease>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
              JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
-             WHERE l.device_id = ?1 AND l.live = 1 AND l.reply > ?2 ORDER BY l.task_id",
+             WHERE l.device_id = ?1 AND l.live = 1 AND l.reply > ?2 \
+             ORDER BY l.task_id LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![device_id, seen as i64], |r| {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![device_id, seen as i64, limit], |r| {
             Ok(Lease {
                 task: r.get(0)?,
                 project: r.get(1)?,
@@ -242,6 +262,51 @@ impl SyncTx for SqliteTx<'_> {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn defer_unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        before: u64,
+        to: u64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE leases SET reply = ?4 \
+                 WHERE device_id = ?1 AND live = 1 AND reply > ?2 AND reply < ?3",
+            )?
+            .execute(params![device_id, seen as i64, before as i64, to as i64])?;
+        Ok(())
+    }
+
+    fn note_sync(&mut self, device_id: i64, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE devices SET last_sync = ?1 WHERE id = ?2")?
+            .execute(params![now, device_id])?;
+        Ok(())
+    }
+
+    fn live_leases_of_device(&mut self, device_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT task_id, user_id FROM leases WHERE device_id = ?1 AND live = 1 \
+             ORDER BY task_id",
+        )?;
+        let held = stmt
+            .query_map([device_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(held)
+    }
+
+    fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM leases l JOIN tasks t ON t.id = l.task_id \
+                 WHERE l.user_id = ?1 AND l.live = 1 AND t.project_id = ?2",
+            )?
+            .query_row(params![user_id, project_id], |r| r.get(0))?;
+        u64::try_from(n).map_err(corrupt("lease count"))
     }
 
     fn tag_lease_reply(&mut self, task: i64, user_id: i64, reply: u64) -> Result<(), StoreError> {
@@ -330,8 +395,8 @@ impl SyncTx for SqliteTx<'_> {
     fn clear_decisions_below(&mut self, project_id: i64, overlap: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "UPDATE tasks SET decided = NULL, agreement = NULL \
-                 WHERE project_id = ?1 AND counted < ?2",
+                "UPDATE tasks SET decided = NULL, agreement = NULL, method = NULL, \
+                 confidence = NULL WHERE project_id = ?1 AND counted < ?2",
             )?
             .execute(params![project_id, overlap])?;
         Ok(())
@@ -411,6 +476,7 @@ mod tests {
             text: "task 1".into(),
             suggestion: None,
             gold: None,
+            prior: Vec::new(),
         }));
         store.import_tasks("p", &mut tasks).unwrap();
         let (x, y) = (principal(&store, "x"), principal(&store, "y"));

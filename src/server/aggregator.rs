@@ -1,0 +1,81 @@
+//! The background aggregator of `kazi serve`: re-decides the complete tasks of projects
+//! whose method needs every answer (`wmv`, `ds`) when new answers arrived, off the sync
+//! path, and writes the decisions in bounded batches. Syncs decide by majority at once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::model::AggregateMethod;
+use crate::quality::DsOptions;
+use crate::server::scheduler::aggregate::decide_project;
+use crate::server::store::{Store, StoreError};
+
+/// Decisions written per transaction: keeps the writer free for syncs in between.
+pub const DECISION_BATCH: usize = 500;
+
+/// What the aggregator saw last: the newest answer overall and per project.
+#[derive(Debug, Default)]
+pub struct Watermarks {
+    overall: Option<i64>,
+    projects: HashMap<String, i64>,
+}
+
+/// One pass: every `wmv` or `ds` project with answers newer than last time is decided
+/// again. Returns how many decisions were written.
+pub fn aggregate_pass(store: &dyn Store, seen: &mut Watermarks) -> Result<u64, StoreError> {
+    let latest = store.latest_answer_id()?;
+    if seen.overall == Some(latest) {
+        return Ok(0);
+    }
+    let mut written = 0u64;
+    for name in store.project_names()? {
+        let Some(project) = store.project(&name)? else {
+            continue; // removed since the list was read
+        };
+        if project.aggregate == AggregateMethod::Majority {
+            continue; // syncs decide these themselves
+        }
+        let input = store.aggregation_input(&name)?;
+        if seen.projects.get(&name) == Some(&input.latest_answer) {
+            continue;
+        }
+        let decisions = decide_project(&input, &DsOptions::default());
+        for batch in decisions.chunks(DECISION_BATCH) {
+            store.record_decisions(batch)?;
+            written += batch.len() as u64;
+        }
+        seen.projects.insert(name, input.latest_answer);
+    }
+    seen.overall = Some(latest);
+    Ok(written)
+}
+
+/// Run passes every `every` until the task is dropped. A failed pass is logged and tried
+/// again next time; it never touches a sync.
+pub async fn run(store: Arc<dyn Store>, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seen = Watermarks::default();
+    loop {
+        ticker.tick().await;
+        let store = store.clone();
+        let pass = tokio::task::spawn_blocking(move || {
+            let result = aggregate_pass(store.as_ref(), &mut seen);
+            (seen, result)
+        })
+        .await;
+        match pass {
+            Ok((kept, result)) => {
+                seen = kept;
+                if let Err(e) = result {
+                    eprintln!("kazi serve: background aggregation failed, will retry: {e}");
+                }
+            }
+            Err(e) => {
+                eprintln!("kazi serve: background aggregation stopped: {e}");
+                return;
+            }
+        }
+    }
+}

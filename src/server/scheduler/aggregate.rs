@@ -1,0 +1,269 @@
+//! Deciding a whole project's complete tasks with its own method (`aggregate` in the
+//! project file), over every counted answer so worker models see all the evidence:
+//! pure, backend-neutral, run by the background aggregator outside any sync.
+
+use std::collections::HashMap;
+
+use crate::model::{AggregateMethod, AnswerValue, Project};
+use crate::quality::label_sets::{SetVote, decide_sets};
+use crate::quality::{CrowdLabels, Decision, DsOptions, Vote, labels, majority};
+use crate::server::store::AggregationInput;
+
+/// Names to dense indices, in order of first appearance.
+#[derive(Default)]
+struct Index<K> {
+    of: HashMap<K, u32>,
+    names: Vec<String>,
+}
+
+impl<K: std::hash::Hash + Eq> Index<K> {
+    fn get(&mut self, key: K, name: impl FnOnce() -> String) -> u32 {
+        let next = self.names.len() as u32;
+        *self.of.entry(key).or_insert_with(|| {
+            self.names.push(name());
+            next
+        })
+    }
+}
+
+/// Decisions for every complete task of the project (`counted >= overlap`) with the
+/// project's method. Gold tasks are decided by their gold under wmv and ds. A task whose
+/// method ties gets no winner, as a majority tie does.
+pub fn decide_project(input: &AggregationInput, options: &DsOptions) -> Vec<(i64, Decision)> {
+    let project = &input.project;
+    let overlap = i64::from(project.overlap);
+    let method = project.aggregate;
+    // Each answer in normal form, as compact text and as its labels.
+    let normal: Vec<Vec<AnswerValue>> = input
+        .tasks
+        .iter()
+        .map(|t| {
+            t.answers
+                .iter()
+                .map(|(_, v)| project.normalise(v))
+                .collect()
+        })
+        .collect();
+    let mut workers: Index<i64> = Index::default();
+    let mut labels: Index<String> = Index::default();
+    for l in &project.labels {
+        labels.get(l.id.clone(), || l.id.clone());
+    }
+    let decided: Vec<(Option<String>, f64)> = if project.multi_label {
+        decide_multi(input, &normal, &mut workers, &mut labels, method, options)
+    } else {
+        decide_single(input, &normal, &mut workers, &mut labels, method, options)
+    };
+    input
+        .tasks
+        .iter()
+        .zip(&normal)
+        .zip(decided)
+        .filter(|((task, _), _)| task.counted >= overlap)
+        .map(|((task, values), (value, confidence))| {
+            let compact: Vec<String> = values.iter().map(AnswerValue::to_compact).collect();
+            let agreement = match &value {
+                Some(v) if !compact.is_empty() => {
+                    compact.iter().filter(|c| *c == v).count() as f64 / compact.len() as f64
+                }
+                _ => majority(compact.iter().map(String::as_str)).agreement,
+            };
+            let decision = Decision {
+                value,
+                agreement,
+                confidence,
+                method,
+            };
+            (task.task, decision)
+        })
+        .collect()
+}
+
+fn gold_of(project: &Project, gold: &Option<Vec<String>>) -> Option<AnswerValue> {
+    gold.as_ref()
+        .map(|g| project.normalise(&AnswerValue::Labels(g.clone())))
+}
+
+fn decide_single(
+    input: &AggregationInput,
+    normal: &[Vec<AnswerValue>],
+    workers: &mut Index<i64>,
+    labels: &mut Index<String>,
+    method: AggregateMethod,
+    options: &DsOptions,
+) -> Vec<(Option<String>, f64)> {
+    let mut votes = Vec::new();
+    let mut gold = Vec::with_capacity(input.tasks.len());
+    for (t, (task, values)) in input.tasks.iter().zip(normal).enumerate() {
+        for ((user, _), value) in task.answers.iter().zip(values) {
+            let compact = value.to_compact();
+            votes.push(Vote {
+                task: t as u32,
+                worker: workers.get(*user, || user.to_string()),
+                label: labels.get(compact.clone(), || compact),
+            });
+        }
+        gold.push(gold_of(&input.project, &task.gold).map(|g| {
+            let compact = g.to_compact();
+            labels.get(compact.clone(), || compact)
+        }));
+    }
+    let data = CrowdLabels::from_indices(
+        input.tasks.iter().map(|t| t.task.to_string()).collect(),
+        std::mem::take(&mut workers.names),
+        labels.names.clone(),
+        votes,
+        gold,
+    );
+    labels::decide(&data, method, options)
+        .into_iter()
+        .map(|d| {
+            let value = d.label.map(|l| data.labels[l as usize].clone());
+            (value, d.confidence)
+        })
+        .collect()
+}
+
+fn decide_multi(
+    input: &AggregationInput,
+    normal: &[Vec<AnswerValue>],
+    workers: &mut Index<i64>,
+    labels: &mut Index<String>,
+    method: AggregateMethod,
+    options: &DsOptions,
+) -> Vec<(Option<String>, f64)> {
+    let mut ids = |value: &AnswerValue| -> Vec<u32> {
+        let AnswerValue::Labels(given) = value;
+        given
+            .iter()
+            .map(|l| labels.get(l.clone(), || l.clone()))
+            .collect()
+    };
+    let mut votes = Vec::new();
+    let mut gold = Vec::with_capacity(input.tasks.len());
+    for (t, (task, values)) in input.tasks.iter().zip(normal).enumerate() {
+        for ((user, _), value) in task.answers.iter().zip(values) {
+            votes.push(SetVote {
+                task: t as u32,
+                worker: workers.get(*user, || user.to_string()),
+                labels: ids(value),
+            });
+        }
+        gold.push(gold_of(&input.project, &task.gold).map(|g| ids(&g)));
+    }
+    let sets = decide_sets(
+        input.tasks.len(),
+        workers.names.len(),
+        labels.names.len(),
+        &votes,
+        &gold,
+        method,
+        options,
+    );
+    sets.into_iter()
+        .map(|set| {
+            let value = set.labels.map(|ls| {
+                let names: Vec<String> = ls
+                    .iter()
+                    .map(|&l| labels.names[l as usize].clone())
+                    .collect();
+                input
+                    .project
+                    .normalise(&AnswerValue::Labels(names))
+                    .to_compact()
+            });
+            (value, set.confidence)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::store::TaskAnswers;
+
+    fn project(extra: &str) -> Project {
+        Project::from_toml(
+            "p.toml",
+            &format!(
+                "name = \"p\"\ntitle = \"P\"\nkind = \"classify\"\noverlap = 2\n{extra}\n\
+                 [[labels]]\nid = \"a\"\nname = \"A\"\nkey = \"1\"\n\
+                 [[labels]]\nid = \"b\"\nname = \"B\"\nkey = \"2\"\n"
+            ),
+        )
+        .expect("test project parses")
+    }
+
+    fn one(label: &str) -> AnswerValue {
+        AnswerValue::Labels(vec![label.to_string()])
+    }
+
+    fn task(task: i64, gold: Option<&str>, answers: &[(i64, &str)]) -> TaskAnswers {
+        TaskAnswers {
+            task,
+            counted: answers.len() as i64,
+            gold: gold.map(|g| vec![g.to_string()]),
+            answers: answers.iter().map(|&(u, l)| (u, one(l))).collect(),
+        }
+    }
+
+    /// Workers 1 and 2 disagree everywhere; gold says 1 is right. Under ds the ties
+    /// break toward worker 1; under mv they stay ties. Task 9 is short of answers.
+    #[test]
+    fn a_ds_project_follows_the_worker_gold_trusts() {
+        let tasks = vec![
+            task(1, Some("a"), &[(1, "a"), (2, "b")]),
+            task(2, Some("b"), &[(1, "b"), (2, "a")]),
+            task(3, None, &[(1, "a"), (2, "b")]),
+            task(4, None, &[(1, "b"), (2, "a")]),
+            task(9, None, &[(1, "a")]),
+        ];
+        let input = |p: Project| AggregationInput {
+            project: p,
+            latest_answer: 9,
+            tasks: tasks.clone(),
+        };
+        let ds = decide_project(&input(project("aggregate = \"ds\"")), &DsOptions::default());
+        let values: Vec<(i64, Option<&str>)> =
+            ds.iter().map(|(t, d)| (*t, d.value.as_deref())).collect();
+        assert_eq!(
+            values,
+            [
+                (1, Some("a")),
+                (2, Some("b")),
+                (3, Some("a")),
+                (4, Some("b"))
+            ]
+        );
+        assert!(
+            ds.iter()
+                .all(|(_, d)| d.method == AggregateMethod::DawidSkene)
+        );
+        assert_eq!(ds[2].1.agreement, 0.5);
+        assert!(ds[2].1.confidence > 0.5);
+
+        let mv = decide_project(&input(project("")), &DsOptions::default());
+        assert!(mv.iter().all(|(_, d)| d.value.is_none()), "{mv:?}");
+    }
+
+    #[test]
+    fn multi_label_projects_decide_sets() {
+        let mut p = project("aggregate = \"wmv\"");
+        p.multi_label = true;
+        let both = AnswerValue::Labels(vec!["b".into(), "a".into()]);
+        let input = AggregationInput {
+            project: p,
+            latest_answer: 3,
+            tasks: vec![TaskAnswers {
+                task: 5,
+                counted: 3,
+                gold: None,
+                answers: vec![(1, both.clone()), (2, both), (3, one("a"))],
+            }],
+        };
+        let out = decide_project(&input, &DsOptions::default());
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].1.value.as_deref(), Some("a|b"));
+        assert_eq!(out[0].1.method, AggregateMethod::Weighted);
+    }
+}

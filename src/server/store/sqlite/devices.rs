@@ -1,0 +1,93 @@
+//! Users' devices on SQLite: the list `kazi admin user list` shows, and revocation
+//! (the token stops working at once; the device's live leases go back to the pool).
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::role_of;
+use super::sync_tx::SqliteTx;
+use crate::server::scheduler;
+use crate::server::store::{DeviceSummary, StoreError, UserSummary};
+
+pub(super) fn users(conn: &Connection) -> Result<Vec<UserSummary>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.name, u.role, d.id, d.name, d.created, d.last_sync, d.revoked \
+         FROM users u LEFT JOIN devices d ON d.user_id = u.id ORDER BY u.name, d.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<i64>>(4)?,
+            r.get::<_, Option<i64>>(5)?,
+            r.get::<_, Option<i64>>(6)?,
+        ))
+    })?;
+    let mut users: Vec<UserSummary> = Vec::new();
+    for row in rows {
+        let (name, role, device, device_name, created, last_sync, revoked) = row?;
+        if users.last().is_none_or(|u| u.name != name) {
+            users.push(UserSummary {
+                name,
+                role: role_of(&role)?,
+                devices: Vec::new(),
+            });
+        }
+        if let (Some(id), Some(user)) = (device, users.last_mut()) {
+            user.devices.push(DeviceSummary {
+                id,
+                name: device_name.unwrap_or_default(),
+                created: created.unwrap_or_default(),
+                last_sync,
+                revoked,
+            });
+        }
+    }
+    Ok(users)
+}
+
+/// Revoke one device of the user, or all of them: how many were still active.
+pub(super) fn revoke(
+    conn: &Connection,
+    user: &str,
+    device: Option<i64>,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let user_id: i64 = conn
+        .prepare_cached("SELECT id FROM users WHERE name = ?1")?
+        .query_row([user], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::NoUser(user.to_string()))?;
+    let devices: Vec<i64> = match device {
+        Some(id) => {
+            let found: Option<Option<i64>> = conn
+                .prepare_cached("SELECT revoked FROM devices WHERE id = ?1 AND user_id = ?2")?
+                .query_row(params![id, user_id], |r| r.get(0))
+                .optional()?;
+            match found {
+                None => {
+                    return Err(StoreError::NoDevice {
+                        user: user.to_string(),
+                        device: id,
+                    });
+                }
+                Some(Some(_)) => Vec::new(),
+                Some(None) => vec![id],
+            }
+        }
+        None => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id FROM devices WHERE user_id = ?1 AND revoked IS NULL ORDER BY id",
+            )?;
+            stmt.query_map([user_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        }
+    };
+    for &id in &devices {
+        conn.prepare_cached("UPDATE devices SET revoked = ?1 WHERE id = ?2")?
+            .execute(params![now, id])?;
+        scheduler::device_revoked(&mut SqliteTx::new(conn), id)?;
+    }
+    Ok(devices.len() as u64)
+}
