@@ -21,6 +21,7 @@ pub const TABLES: &[&str] = &[
     "devices",
     "projects",
     "tasks",
+    "prior_answers",
     "leases",
     "answers",
 ];

@@ -1,12 +1,12 @@
 //! Users, enrolment, tokens, projects, task import and export on PostgreSQL.
 
 use super::db::get;
-use super::sync_tx::{PgTx, parse_value};
+use super::sync_tx::{PgTx, parse_value, value_json};
 use super::{Db, corrupt, role_of};
 use crate::model::{Project, Role};
 use crate::server::scheduler;
 use crate::server::store::{
-    AnswerRecord, ImportCounts, Principal, ProjectAdded, SecretHash, StoreError, TaskRecord,
+    AnswerRecord, ImportCounts, PriorAnswer, Principal, ProjectAdded, SecretHash, StoreError, TaskRecord,
     TaskStream, UserPut,
 };
 
@@ -90,7 +90,7 @@ pub(super) fn authenticate(
 ) -> Result<Option<Principal>, StoreError> {
     let row = db.query_opt(
         "SELECT d.id, u.id, u.name, u.role FROM devices d \
-         JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1",
+         JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1 AND d.revoked IS NULL",
         &[&&token_hash[..]],
     )?;
     row.map(|r| {
@@ -168,21 +168,23 @@ pub(super) fn import_tasks(
     project: &str,
     tasks: &mut TaskStream<'_>,
 ) -> Result<ImportCounts, StoreError> {
-    // FOR SHARE: the overlap cannot change under the import.
+    // FOR SHARE: the overlap and schema cannot change under the import.
     let row = db
         .query_opt(
-            "SELECT id, overlap FROM projects WHERE name = $1 FOR SHARE",
+            "SELECT id, overlap, schema FROM projects WHERE name = $1 FOR SHARE",
             &[&project],
         )?
         .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
     let (project_id, overlap): (i64, i64) = (get(&row, 0)?, get(&row, 1)?);
+    let schema = parse_schema(&get::<String>(&row, 2)?)?;
     let mut counts = ImportCounts::default();
     for task in tasks {
         let task = task.map_err(StoreError::Aborted)?;
         let gold = gold_text(&task.gold);
-        let inserted = db.execute(
+        let inserted = db.query_opt(
             "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, ext_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, ext_id) DO NOTHING \
+             RETURNING id",
             &[
                 &project_id,
                 &task.id,
@@ -192,17 +194,31 @@ pub(super) fn import_tasks(
                 &overlap,
             ],
         )?;
-        if inserted == 1 {
+        if let Some(row) = inserted {
+            let id: i64 = get(&row, 0)?;
+            for prior in &task.prior {
+                db.execute(
+                    "INSERT INTO prior_answers (task_id, annotator, value, at) \
+                     VALUES ($1, $2, $3, $4)",
+                    &[&id, &prior.annotator, &value_json(&prior.value)?, &prior.at],
+                )?;
+            }
+            scheduler::prior_answers_counted(&mut PgTx::new(db), &schema, id, task.prior.len())?;
             counts.added += 1;
             continue;
         }
         let row = db.query_one(
-            "SELECT text, suggestion, gold FROM tasks WHERE project_id = $1 AND ext_id = $2",
+            "SELECT id, text, suggestion, gold FROM tasks WHERE project_id = $1 AND ext_id = $2",
             &[&project_id, &task.id],
         )?;
-        let (text, suggestion, old_gold): (String, Option<String>, Option<String>) =
-            (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?);
-        if text == task.text && suggestion == task.suggestion && old_gold == gold {
+        let (id, text): (i64, String) = (get(&row, 0)?, get(&row, 1)?);
+        let (suggestion, old_gold): (Option<String>, Option<String>) =
+            (get(&row, 2)?, get(&row, 3)?);
+        let same = text == task.text
+            && suggestion == task.suggestion
+            && old_gold == gold
+            && same_prior_answers(db, id, &task.prior)?;
+        if same {
             counts.already_present += 1;
         } else {
             return Err(StoreError::TaskClash {
@@ -212,6 +228,30 @@ pub(super) fn import_tasks(
         }
     }
     Ok(counts)
+}
+
+/// Whether a stored task holds these prior answers: the same annotators with the same
+/// answers (their times are not compared: a file without times gets the import's).
+fn same_prior_answers(
+    db: &mut Db<'_>,
+    task: i64,
+    prior: &[PriorAnswer],
+) -> Result<bool, StoreError> {
+    let rows = db.query(
+        "SELECT annotator, value FROM prior_answers WHERE task_id = $1",
+        &[&task],
+    )?;
+    let mut stored = rows
+        .iter()
+        .map(|r| Ok((get::<String>(r, 0)?, parse_value(&get::<String>(r, 1)?)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut given: Vec<_> = prior
+        .iter()
+        .map(|p| (p.annotator.clone(), p.value.clone()))
+        .collect();
+    stored.sort_by(|a, b| a.0.cmp(&b.0));
+    given.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(stored == given)
 }
 
 pub(super) fn export(
@@ -226,12 +266,21 @@ pub(super) fn export(
         .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
     // One statement (a consistent snapshot while instances keep writing), read through
     // a portal `EXPORT_BATCH` rows at a time.
+    // Prior answers (imported) come before Kazi's on each task.
     let sql = "SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
-                      u.name, a.value, a.at, a.superseded_by IS NOT NULL \
+                      u.name, a.value, a.at, a.superseded_by IS NOT NULL, FALSE AS imported, \
+                      a.id, t.suggestion, t.method, t.confidence \
                FROM tasks t \
                LEFT JOIN answers a ON a.task_id = t.id \
                LEFT JOIN users u ON u.id = a.user_id \
-               WHERE t.project_id = $1 ORDER BY t.id, a.id";
+               WHERE t.project_id = $1 \
+               UNION ALL \
+               SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
+                      p.annotator, p.value, p.at, FALSE, TRUE, p.id, \
+                      t.suggestion, t.method, t.confidence \
+               FROM tasks t JOIN prior_answers p ON p.task_id = t.id \
+               WHERE t.project_id = $1 \
+               ORDER BY 1, 11 DESC, 12";
     let mut records = ExportRecords::default();
     db.with_client(|runtime, client| {
         runtime.block_on(async {
@@ -278,9 +327,12 @@ impl ExportRecords {
                 TaskRecord {
                     id: get(row, 1)?,
                     text: get(row, 2)?,
+                    suggestion: get(row, 12)?,
                     gold: gold.map(|g| g.split('|').map(str::to_string).collect()),
                     decided: get(row, 4)?,
                     agreement: get(row, 5)?,
+                    method: get(row, 13)?,
+                    confidence: get(row, 14)?,
                     answers: Vec::new(),
                 },
             ));
@@ -292,6 +344,7 @@ impl ExportRecords {
                 value: parse_value(&get::<String>(row, 7)?)?,
                 at: get(row, 8)?,
                 superseded: get(row, 9)?,
+                imported: get(row, 10)?,
             });
         }
         Ok(())

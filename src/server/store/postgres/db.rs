@@ -91,7 +91,16 @@ impl<'r> Db<'r> {
         &mut self,
         f: impl FnOnce(&mut Db<'r>) -> Result<R, E>,
     ) -> Result<R, E> {
-        self.batch("BEGIN")?;
+        self.transaction_as("BEGIN", f)
+    }
+
+    /// `transaction`, begun with `begin` (a fixed `BEGIN ...` naming isolation and mode).
+    pub(crate) fn transaction_as<R, E: From<StoreError>>(
+        &mut self,
+        begin: &'static str,
+        f: impl FnOnce(&mut Db<'r>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        self.batch(begin)?;
         self.dirty = true;
         let result = f(self);
         match result {

@@ -4,8 +4,10 @@
 //! sync one READ COMMITTED transaction, retried a bounded number of times when it loses
 //! a race (serialization failure, deadlock).
 
+mod aggregation;
 mod catalogue;
 pub(super) mod db;
+mod devices;
 mod schema;
 mod sync_tx;
 
@@ -15,11 +17,12 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 
 use super::{
-    BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store, StoreError, TaskRecord,
-    TaskStream, UserPut,
+    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store,
+    StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
+use crate::quality::Decision;
 use crate::server::scheduler;
 pub(super) use db::Db;
 use sync_tx::PgTx;
@@ -29,8 +32,9 @@ use sync_tx::PgTx;
 const POOL_SIZE: usize = 16;
 /// How long a caller waits for a pooled connection before the request is "busy".
 const POOL_WAIT: Duration = Duration::from_secs(30);
-/// Tries of one sync that loses a race before the client is told to come back.
-const SYNC_TRIES: u32 = 6;
+/// Tries of one write that loses a race (a sync, a revocation, a batch of decisions)
+/// before the caller is told to come back.
+const WRITE_TRIES: u32 = 6;
 
 impl From<tokio_postgres::Error> for StoreError {
     /// A lost race (serialization failure, deadlock) or a dropped connection is worth
@@ -151,6 +155,24 @@ impl PostgresStore {
     ) -> Result<R, StoreError> {
         self.with_db(|db| db.transaction(f))
     }
+
+    /// `transaction`, tried again after a short pause when it loses a race with another
+    /// instance (nothing of a lost try was stored).
+    fn transaction_retried<R>(
+        &self,
+        mut f: impl FnMut(&mut Db<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.transaction(&mut f) {
+                Err(e) if e.is_retryable() && attempt + 1 < WRITE_TRIES => {
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
 }
 
 impl Drop for PostgresStore {
@@ -224,25 +246,23 @@ impl Store for PostgresStore {
         request: SyncRequest,
         now: i64,
     ) -> Result<SyncResponse, StoreError> {
-        let mut attempt = 0;
-        loop {
-            let result = self.transaction(|db| {
-                // One sync per worker at a time across every instance: the scheduler's
-                // reads of this worker's own answers and leases stay true until commit.
-                db.execute(
-                    "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
-                    &[&who.user_id],
-                )?;
-                scheduler::sync(&mut PgTx::new(db), who, &request, now)
-            });
-            match result {
-                Err(e) if e.is_retryable() && attempt + 1 < SYNC_TRIES => {
-                    std::thread::sleep(backoff(attempt));
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        self.transaction_retried(|db| {
+            // One sync per worker at a time across every instance: the scheduler's reads
+            // of this worker's own answers and leases stay true until commit.
+            db.execute(
+                "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
+                &[&who.user_id],
+            )?;
+            scheduler::sync(&mut PgTx::new(db), who, &request, now)
+        })
+    }
+
+    fn users(&self) -> Result<Vec<UserSummary>, StoreError> {
+        self.with_db(devices::users)
+    }
+
+    fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError> {
+        self.transaction_retried(|db| devices::revoke(db, user, device, now))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {
@@ -267,6 +287,28 @@ impl Store for PostgresStore {
         each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.with_db(|db| catalogue::export(db, project, each))
+    }
+
+    fn project_names(&self) -> Result<Vec<String>, StoreError> {
+        self.with_db(aggregation::project_names)
+    }
+
+    fn latest_answer_id(&self) -> Result<i64, StoreError> {
+        self.with_db(aggregation::latest_answer_id)
+    }
+
+    fn aggregation_input(&self, project: &str) -> Result<AggregationInput, StoreError> {
+        // Two statements (the project, then its answers) from one snapshot.
+        self.with_db(|db| {
+            db.transaction_as(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                |db| aggregation::input(db, project),
+            )
+        })
+    }
+
+    fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError> {
+        self.transaction_retried(|db| aggregation::record_decisions(db, decisions))
     }
 }
 

@@ -11,7 +11,8 @@ const MIGRATION_LOCK: i64 = 0x6b61_7a69;
 
 /// The tables mirror SQLite's so `kazi admin migrate` can copy a centre column by
 /// column; only the types are PostgreSQL's (BIGINT ids, BOOLEAN flags, BYTEA hashes).
-pub(crate) const MIGRATIONS: &[&str] = &[r#"
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id BIGSERIAL PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -82,7 +83,33 @@ CREATE TABLE answers (
 );
 CREATE INDEX answers_task ON answers(task_id, user_id);
 CREATE INDEX answers_user_at ON answers(user_id, at);
-"#];
+"#,
+    // Answers a task brought from another tool (Label Studio, Prodigy): kept apart from
+    // Kazi's answers, which belong to users and devices; counted in tasks.counted.
+    r#"
+CREATE TABLE prior_answers (
+    id BIGSERIAL PRIMARY KEY,
+    task_id BIGINT NOT NULL REFERENCES tasks(id),
+    annotator TEXT NOT NULL,
+    value TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    UNIQUE (task_id, annotator)
+);
+"#,
+    // A decision says which method made it (mv, wmv, ds) and how sure it is.
+    r#"
+ALTER TABLE tasks ADD COLUMN method TEXT;
+ALTER TABLE tasks ADD COLUMN confidence DOUBLE PRECISION;
+"#,
+    // Leases a worker holds are counted against the project's lease cap on every sync;
+    // devices can be revoked (their token stops working) and show when they last synced.
+    r#"
+CREATE INDEX leases_held ON leases(user_id) WHERE live;
+ALTER TABLE devices ADD COLUMN last_sync BIGINT;
+ALTER TABLE devices ADD COLUMN revoked BIGINT;
+CREATE INDEX leases_device ON leases(device_id) WHERE live;
+"#,
+];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {
     db.transaction(|db| {

@@ -38,7 +38,7 @@ pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion FROM task
                        AND (l.live OR l.released)) \
      ORDER BY t.id LIMIT $3 FOR UPDATE OF t SKIP LOCKED";
 
-fn value_json(value: &AnswerValue) -> Result<String, StoreError> {
+pub(super) fn value_json(value: &AnswerValue) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(corrupt("answer value"))
 }
 
@@ -212,7 +212,11 @@ impl SyncTx for PgTx<'_, '_> {
 
     fn live_answer_values(&mut self, task: i64) -> Result<Vec<AnswerValue>, StoreError> {
         let rows = self.db.query(
-            "SELECT value FROM answers WHERE task_id = $1 AND superseded_by IS NULL ORDER BY id",
+            "SELECT value FROM ( \
+               SELECT value, 0 AS kazi, id FROM prior_answers WHERE task_id = $1 \
+               UNION ALL \
+               SELECT value, 1, id FROM answers WHERE task_id = $1 AND superseded_by IS NULL) v \
+             ORDER BY kazi, id",
             &[&task],
         )?;
         rows.iter()
@@ -222,18 +226,31 @@ impl SyncTx for PgTx<'_, '_> {
 
     fn record_decision(&mut self, task: i64, decision: &Decision) -> Result<(), StoreError> {
         self.db.execute(
-            "UPDATE tasks SET decided = $1, agreement = $2 WHERE id = $3",
-            &[&decision.value, &decision.agreement, &task],
+            "UPDATE tasks SET decided = $1, agreement = $2, method = $3, confidence = $4 \
+             WHERE id = $5",
+            &[
+                &decision.value,
+                &decision.agreement,
+                &decision.method.as_str(),
+                &decision.confidence,
+                &task,
+            ],
         )?;
         Ok(())
     }
 
-    fn unseen_leases(&mut self, device_id: i64, seen: u64) -> Result<Vec<Lease>, StoreError> {
+    fn unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        limit: usize,
+    ) -> Result<Vec<Lease>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.db.query(
             "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
              JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
-             WHERE l.device_id = $1 AND l.live AND l.reply > $2 ORDER BY l.task_id",
-            &[&device_id, &(seen as i64)],
+             WHERE l.device_id = $1 AND l.live AND l.reply > $2 ORDER BY l.task_id LIMIT $3",
+            &[&device_id, &(seen as i64), &limit],
         )?;
         rows.iter()
             .map(|r| {
@@ -246,6 +263,50 @@ impl SyncTx for PgTx<'_, '_> {
                 })
             })
             .collect()
+    }
+
+    fn defer_unseen_leases(
+        &mut self,
+        device_id: i64,
+        seen: u64,
+        before: u64,
+        to: u64,
+    ) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE leases SET reply = $4 \
+             WHERE device_id = $1 AND live AND reply > $2 AND reply < $3",
+            &[&device_id, &(seen as i64), &(before as i64), &(to as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn note_sync(&mut self, device_id: i64, now: i64) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE devices SET last_sync = $1 WHERE id = $2",
+            &[&now, &device_id],
+        )?;
+        Ok(())
+    }
+
+    fn live_leases_of_device(&mut self, device_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        // FOR UPDATE: an expiry in flight elsewhere is waited for and its outcome read
+        // (a lease it ended is no longer live here), so no slot is given back twice.
+        let rows = self.db.query(
+            "SELECT task_id, user_id FROM leases WHERE device_id = $1 AND live \
+             ORDER BY task_id FOR UPDATE",
+            &[&device_id],
+        )?;
+        rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
+    }
+
+    fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError> {
+        let row = self.db.query_one(
+            "SELECT COUNT(*) FROM leases l JOIN tasks t ON t.id = l.task_id \
+             WHERE l.user_id = $1 AND l.live AND t.project_id = $2",
+            &[&user_id, &project_id],
+        )?;
+        let n: i64 = get(&row, 0)?;
+        u64::try_from(n).map_err(corrupt("lease count"))
     }
 
     fn tag_lease_reply(&mut self, task: i64, user_id: i64, reply: u64) -> Result<(), StoreError> {
@@ -333,8 +394,8 @@ impl SyncTx for PgTx<'_, '_> {
 
     fn clear_decisions_below(&mut self, project_id: i64, overlap: i64) -> Result<(), StoreError> {
         self.db.execute(
-            "UPDATE tasks SET decided = NULL, agreement = NULL \
-             WHERE project_id = $1 AND counted < $2",
+            "UPDATE tasks SET decided = NULL, agreement = NULL, method = NULL, \
+             confidence = NULL WHERE project_id = $1 AND counted < $2",
             &[&project_id, &overlap],
         )?;
         Ok(())
