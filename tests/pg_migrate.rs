@@ -64,6 +64,23 @@ fn answer_cached(home: &Path, profile: &str, n: usize, label: &str) {
     }
 }
 
+/// Two tasks brought from Label Studio with their annotators' answers: t102 arrives
+/// decided by them (overlap 2), t101 still wants one answer.
+const PRIOR_TASKS: &str = r#"[
+  {"id": 1, "data": {"id": "t101", "text": "item 101"},
+   "annotations": [{"id": 11, "created_username": "wanjiru", "created_at": "2026-10-02T08:15:30Z",
+     "result": [{"from_name": "category", "to_name": "text", "type": "choices",
+                 "value": {"choices": ["food"]}}]}]},
+  {"id": 2, "data": {"id": "t102", "text": "item 102"},
+   "annotations": [
+     {"id": 12, "created_username": "otieno", "created_at": "2026-10-02T09:00:00Z",
+      "result": [{"from_name": "category", "to_name": "text", "type": "choices",
+                  "value": {"choices": ["tools"]}}]},
+     {"id": 13, "created_username": "wanjiru", "created_at": "2026-10-02T09:10:00Z",
+      "result": [{"from_name": "category", "to_name": "text", "type": "choices",
+                  "value": {"choices": ["tools"]}}]}]}
+]"#;
+
 fn export(db: &str) -> String {
     kit::kazi(&["export", "--db", db, "shop", "--format", "jsonl"], None)
 }
@@ -151,6 +168,23 @@ fn a_centre_moves_to_postgres_and_its_devices_keep_working() {
     }
     answer_cached(home.path(), "amina", 1, "toys");
     stop(server);
+    // Answers brought from another tool move too, and the decision they made.
+    let prior = dir.path().join("prior.ls.json");
+    std::fs::write(&prior, PRIOR_TASKS).unwrap();
+    kit::kazi(
+        &[
+            "admin",
+            "--db",
+            &sqlite,
+            "tasks",
+            "import",
+            "shop",
+            path(&prior),
+            "--format",
+            "ls",
+        ],
+        None,
+    );
 
     let out = kazi_output(&["admin", "migrate", "--from", &sqlite, "--to", &schema.url]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -170,6 +204,14 @@ fn a_centre_moves_to_postgres_and_its_devices_keep_working() {
         "the centre arrived whole"
     );
     assert_eq!(schema.count("SELECT COUNT(*) FROM answers"), 6);
+    assert_eq!(schema.count("SELECT COUNT(*) FROM prior_answers"), 3);
+    let moved = export(&schema.url);
+    assert!(
+        moved.contains(r#""id":"t102","text":"item 102","final":"tools""#)
+            && moved.contains(r#""method":"mv""#)
+            && moved.contains(r#""worker":"otieno","value":"tools""#),
+        "{moved}"
+    );
 
     // Twice is refused: the target holds a centre now. --replace starts it afresh.
     let again = kazi_output(&["admin", "migrate", "--from", &sqlite, "--to", &schema.url]);
