@@ -76,7 +76,13 @@ pub(super) fn record_decisions(
             "UPDATE tasks SET decided = $1, agreement = $2, method = $3, confidence = $4 \
              WHERE id = $5 \
                AND counted >= (SELECT overlap FROM projects p WHERE p.id = tasks.project_id)",
-            &[&d.value, &d.agreement, &d.method.as_str(), &d.confidence, task],
+            &[
+                &d.value,
+                &d.agreement,
+                &d.method.as_str(),
+                &d.confidence,
+                task,
+            ],
         )?;
     }
     Ok(())

@@ -6,8 +6,8 @@ use super::{Db, corrupt, role_of};
 use crate::model::{Project, Role};
 use crate::server::scheduler;
 use crate::server::store::{
-    AnswerRecord, ImportCounts, PriorAnswer, Principal, ProjectAdded, SecretHash, StoreError, TaskRecord,
-    TaskStream, UserPut,
+    AnswerRecord, ImportCounts, Principal, PriorAnswer, ProjectAdded, SecretHash, StoreError,
+    TaskRecord, TaskStream, UserPut,
 };
 
 /// Export rows fetched per round trip: bounds memory on projects of any size.

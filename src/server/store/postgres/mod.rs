@@ -300,10 +300,9 @@ impl Store for PostgresStore {
     fn aggregation_input(&self, project: &str) -> Result<AggregationInput, StoreError> {
         // Two statements (the project, then its answers) from one snapshot.
         self.with_db(|db| {
-            db.transaction_as(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                |db| aggregation::input(db, project),
-            )
+            db.transaction_as("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |db| {
+                aggregation::input(db, project)
+            })
         })
     }
 
