@@ -1,7 +1,11 @@
 //! Revocation and safe exports as admins and workers meet them, through the real `kazi`
 //! binary and a real `kazi serve`: `user list` and `user revoke`, a signed-out device
 //! that keeps its unsent answers for the next login, and exports that are byte-exact in a
-//! pipe and inert on a terminal.
+//! pipe and inert on a terminal. Revocation runs on PostgreSQL too when
+//! `KAZI_TEST_PG` is set.
+
+#[path = "support/pg.rs"]
+mod pg;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -81,8 +85,18 @@ const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J \u{9b}31m \u{202e}txet";
 #[test]
 fn a_revoked_device_is_signed_out_and_keeps_its_unsent_answers() {
     let dir = tempfile::tempdir().unwrap();
+    signed_out_on(
+        &dir,
+        &format!("sqlite:{}", dir.path().join("server.db").display()),
+    );
+    if let Some(base) = pg::test_database("kazi admin user revoke") {
+        let schema = pg::PgSchema::create(&base);
+        signed_out_on(&tempfile::tempdir().unwrap(), &schema.url);
+    }
+}
+
+fn signed_out_on(dir: &tempfile::TempDir, db: &str) {
     let home = dir.path().join("home");
-    let db = format!("sqlite:{}", dir.path().join("server.db").display());
     let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", &db][..], args].concat(), &home);
     let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
     ok(admin_cmd(&["project", "add", products.to_str().unwrap()]));
