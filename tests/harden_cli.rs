@@ -97,7 +97,7 @@ fn a_revoked_device_is_signed_out_and_keeps_its_unsent_answers() {
 
 fn signed_out_on(dir: &tempfile::TempDir, db: &str) {
     let home = dir.path().join("home");
-    let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", &db][..], args].concat(), &home);
+    let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", db][..], args].concat(), &home);
     let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
     ok(admin_cmd(&["project", "add", products.to_str().unwrap()]));
     let tasks = dir.path().join("tasks.jsonl");
@@ -116,7 +116,7 @@ fn signed_out_on(dir: &tempfile::TempDir, db: &str) {
     let code = code_of(&ok(admin_cmd(&[
         "user", "add", "amina", "--role", "worker",
     ])));
-    let server = serve(&db);
+    let server = serve(db);
     let login = |code: &str| {
         kazi(
             &[
@@ -173,7 +173,7 @@ fn signed_out_on(dir: &tempfile::TempDir, db: &str) {
     let out = ok(kazi(&["sync"], &home));
     assert!(out.contains("1 answers sent, 0 refused"), "{out}");
     let csv = ok(kazi(
-        &["export", "--db", &db, "products", "--format", "csv"],
+        &["export", "--db", db, "products", "--format", "csv"],
         &home,
     ));
     assert_eq!(csv.matches("amina=").count(), 1, "{csv}");
@@ -188,11 +188,11 @@ fn signed_out_on(dir: &tempfile::TempDir, db: &str) {
 
     // Into a pipe the export is the data byte for byte, hostile bytes and all.
     let raw = ok(kazi(
-        &["export", "--db", &db, "products", "--format", "csv"],
+        &["export", "--db", db, "products", "--format", "csv"],
         &home,
     ));
     assert!(raw.contains(HOSTILE), "{raw:?}");
-    let jsonl = ok(kazi(&["export", "--db", &db, "products"], &home));
+    let jsonl = ok(kazi(&["export", "--db", db, "products"], &home));
     let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
     assert_eq!(first["text"], HOSTILE);
 }

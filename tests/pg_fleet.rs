@@ -14,9 +14,8 @@ mod balancer;
 mod harness;
 #[path = "support/crash_kit.rs"]
 mod kit;
-#[path = "support/pg.rs"]
-mod pg;
 
+use harness::pg;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

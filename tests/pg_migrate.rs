@@ -10,9 +10,8 @@
 mod harness;
 #[path = "support/crash_kit.rs"]
 mod kit;
-#[path = "support/pg.rs"]
-mod pg;
 
+use harness::pg;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};

@@ -9,9 +9,8 @@
 
 #[path = "support/server_harness.rs"]
 mod harness;
-#[path = "support/pg.rs"]
-mod pg;
 
+use harness::pg;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 

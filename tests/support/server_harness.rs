@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 #[path = "pg.rs"]
-mod pg;
+pub mod pg;
 
 use std::path::PathBuf;
 use std::sync::Arc;
