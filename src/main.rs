@@ -39,7 +39,7 @@ enum Command {
     },
     /// Run the queue server.
     Serve {
-        /// sqlite:PATH (PostgreSQL comes later).
+        /// sqlite:PATH or postgres://USER@HOST/DB (several instances may share one).
         #[arg(long)]
         db: String,
         #[arg(long, default_value = "127.0.0.1:8470")]
@@ -47,8 +47,9 @@ enum Command {
     },
     /// Manage users, projects and tasks on the server database.
     Admin {
+        /// sqlite:PATH or postgres://... (migrate takes --from and --to instead).
         #[arg(long)]
-        db: String,
+        db: Option<String>,
         #[command(subcommand)]
         what: AdminCommand,
     },
@@ -128,6 +129,18 @@ enum AdminCommand {
     Tasks {
         #[command(subcommand)]
         what: TasksCommand,
+    },
+    /// Move a centre from its SQLite file to PostgreSQL, verified by counts and checksums.
+    Migrate {
+        /// sqlite:PATH of the centre (default: --db).
+        #[arg(long)]
+        from: Option<String>,
+        /// postgres://... of the new database.
+        #[arg(long)]
+        to: String,
+        /// Empty a target that already holds a centre, instead of refusing it.
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -215,7 +228,14 @@ fn main() -> ExitCode {
             cli::demo::run(data_dir, role, project, keymap)
         }
         Command::Serve { db, listen } => cli::admin::serve(&db, &listen),
-        Command::Admin { db, what } => match what {
+        Command::Admin {
+            db: None,
+            what: AdminCommand::Migrate { from, to, replace },
+        } => cli::admin::migrate(from.as_deref(), &to, replace),
+        Command::Admin { db: None, .. } => Err(anyhow::anyhow!(
+            "--db URL is needed: kazi admin --db sqlite:PATH|postgres://... COMMAND"
+        )),
+        Command::Admin { db: Some(db), what } => match what {
             AdminCommand::User {
                 what: UserCommand::Add { name, role },
             } => {
@@ -252,6 +272,9 @@ fn main() -> ExitCode {
                     Format::Prodigy => ImportFormat::Prodigy,
                 });
                 cli::admin::tasks_import(&db, &project, &file, format)
+            }
+            AdminCommand::Migrate { from, to, replace } => {
+                cli::admin::migrate(Some(from.as_deref().unwrap_or(&db)), &to, replace)
             }
         },
         Command::Export {
