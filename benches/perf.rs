@@ -4,8 +4,11 @@
 //! pseudo-terminal. Prints each figure as `name: value unit`, then a verdict per target.
 //!
 //! `cargo bench --bench perf -- session process` runs only the named parts
-//! (session, offline, process, throughput, fleet, entry).
+//! (session, offline, process, throughput, fleet, postgres, abuse, entry). The postgres
+//! part measures PostgreSQL with 1 and 3 instances when `KAZI_TEST_PG` names a database.
 
+#[path = "../tests/support/balancer.rs"]
+mod balancer;
 #[path = "perf/common.rs"]
 mod common;
 #[path = "perf/entry.rs"]
@@ -14,6 +17,10 @@ mod entry;
 mod link;
 #[path = "perf/load.rs"]
 mod load;
+#[path = "../tests/support/pg.rs"]
+mod pg;
+#[path = "perf/postgres.rs"]
+mod postgres;
 #[path = "perf/process.rs"]
 mod process;
 #[path = "perf/pty.rs"]
@@ -35,6 +42,7 @@ const PARTS: &[(&str, Part)] = &[
     ("process", process::run),
     ("throughput", load::throughput),
     ("fleet", load::fleet),
+    ("postgres", postgres::run),
     ("abuse", load::abuse),
     ("entry", entry::run),
 ];

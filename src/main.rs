@@ -44,7 +44,8 @@ enum Command {
     ///
     /// Example: kazi serve --db sqlite:/srv/kazi/centre.db --listen 0.0.0.0:8470
     Serve {
-        /// The centre's database: sqlite:PATH.
+        /// The centre's database: sqlite:PATH or postgres://USER@HOST/DB (several
+        /// instances may share one PostgreSQL database).
         #[arg(long, value_name = "URL")]
         db: String,
         /// Address and port to listen on.
@@ -55,9 +56,10 @@ enum Command {
     ///
     /// Example: kazi admin --db sqlite:centre.db user add amina --role worker
     Admin {
-        /// The centre's database: sqlite:PATH (create it first with `init`).
+        /// The centre's database: sqlite:PATH (create it first with `init`) or
+        /// postgres://... (`migrate` takes --from and --to instead).
         #[arg(long, value_name = "URL")]
-        db: String,
+        db: Option<String>,
         #[command(subcommand)]
         what: AdminCommand,
     },
@@ -195,6 +197,21 @@ enum AdminCommand {
         #[command(subcommand)]
         what: TasksCommand,
     },
+    /// Move a centre from its SQLite file to PostgreSQL, verified by counts and checksums
+    /// (stop kazi serve first).
+    ///
+    /// Example: kazi admin migrate --from sqlite:/srv/kazi/centre.db --to postgres://kazi@db/kazi
+    Migrate {
+        /// sqlite:PATH of the centre (default: --db).
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
+        /// postgres://... of the new database.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Empty a target that already holds a centre, instead of refusing it.
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -313,7 +330,14 @@ fn main() -> ExitCode {
             cli::demo::run(data_dir, role, project, keymap)
         }
         Command::Serve { db, listen } => cli::admin::serve(&db, &listen),
-        Command::Admin { db, what } => match what {
+        Command::Admin {
+            db: None,
+            what: AdminCommand::Migrate { from, to, replace },
+        } => cli::admin::migrate(from.as_deref(), &to, replace),
+        Command::Admin { db: None, .. } => Err(anyhow::anyhow!(
+            "--db URL is needed: kazi admin --db sqlite:PATH|postgres://... COMMAND"
+        )),
+        Command::Admin { db: Some(db), what } => match what {
             AdminCommand::Init => cli::admin::init(&db),
             AdminCommand::User {
                 what: UserCommand::Add { name, role },
@@ -351,6 +375,9 @@ fn main() -> ExitCode {
                     Format::Prodigy => ImportFormat::Prodigy,
                 });
                 cli::admin::tasks_import(&db, &project, &file, format)
+            }
+            AdminCommand::Migrate { from, to, replace } => {
+                cli::admin::migrate(Some(from.as_deref().unwrap_or(&db)), &to, replace)
             }
         },
         Command::Export {

@@ -1,4 +1,5 @@
-//! Aggregation on the server, on a real SQLite store over real HTTP: syncs decide by
+//! Aggregation on the server, on a real store over real HTTP (SQLite, and PostgreSQL
+//! when `KAZI_TEST_PG` is set, for the background aggregator's reads and writes): syncs decide by
 //! majority at once; for `wmv` and `ds` projects the background aggregator decides again
 //! over every answer, with gold, and the export carries the method and confidence.
 
@@ -7,7 +8,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::{TestServer, answer, answers, project, start, start_with};
+use harness::{TestServer, answer, answers, every_backend, project, start, start_with};
 use kazi::model::{AggregateMethod, Role};
 use kazi::server::admin::{self, ExportFormat};
 use kazi::server::aggregator::{Watermarks, aggregate_pass};
@@ -29,7 +30,8 @@ async fn split_crowd(s: &TestServer, method: AggregateMethod) {
         })
         .collect();
     let path = s.write_file("tasks.jsonl", &lines);
-    admin::import_tasks(&*s.store, "shop", &path, &mut |_, _| {}).expect("import");
+    s.blocking(|| admin::import_tasks(&*s.store, "shop", &path, &mut |_, _| {}))
+        .expect("import");
     for (name, right) in [("amina", true), ("baraka", false)] {
         let token = s.enrol(name, Role::Worker).await;
         let leases = s.want(&token, "shop", 6).await.leases;
@@ -65,10 +67,16 @@ fn exported(s: &TestServer) -> Vec<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dawid_skene_with_gold_decides_what_majority_cannot() {
     // A long interval: this test runs the passes itself.
-    let s = start_with(|c| c.aggregate_every = Duration::from_secs(3600)).await;
-    split_crowd(&s, AggregateMethod::DawidSkene).await;
+    let what = "the aggregator's passes";
+    for s in every_backend(what, |c| c.aggregate_every = Duration::from_secs(3600)).await {
+        gold_decides_on(&s).await;
+    }
+}
 
-    let before = exported(&s);
+async fn gold_decides_on(s: &TestServer) {
+    split_crowd(s, AggregateMethod::DawidSkene).await;
+
+    let before = exported(s);
     assert!(
         before
             .iter()
@@ -77,9 +85,9 @@ async fn dawid_skene_with_gold_decides_what_majority_cannot() {
     );
 
     let mut seen = Watermarks::default();
-    let written = aggregate_pass(&*s.store, &mut seen).expect("pass");
-    assert_eq!(written, 6);
-    for (i, task) in exported(&s).iter().enumerate() {
+    let written = s.blocking(|| aggregate_pass(&*s.store, &mut seen));
+    assert_eq!(written.expect("pass"), 6, "{}", s.backend());
+    for (i, task) in exported(s).iter().enumerate() {
         assert_eq!(task["final"], truth(i + 1), "{task}");
         assert_eq!(task["method"], "ds");
         assert_eq!(task["agreement"], 0.5);
@@ -87,7 +95,8 @@ async fn dawid_skene_with_gold_decides_what_majority_cannot() {
         assert!(confidence > 0.5 && confidence <= 1.0, "{task}");
     }
     assert_eq!(
-        aggregate_pass(&*s.store, &mut seen).expect("pass"),
+        s.blocking(|| aggregate_pass(&*s.store, &mut seen))
+            .expect("pass"),
         0,
         "nothing new: nothing decided again"
     );
@@ -120,12 +129,18 @@ async fn weighted_vote_follows_gold_accuracy_and_majority_projects_are_left_alon
 /// `serve` runs the aggregator by itself: the decisions change without anyone asking.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_aggregates_in_the_background() {
-    let s = start_with(|c| c.aggregate_every = Duration::from_millis(50)).await;
-    split_crowd(&s, AggregateMethod::DawidSkene).await;
+    let what = "the background aggregator";
+    for s in every_backend(what, |c| c.aggregate_every = Duration::from_millis(50)).await {
+        aggregates_by_itself(&s).await;
+    }
+}
+
+async fn aggregates_by_itself(s: &TestServer) {
+    split_crowd(s, AggregateMethod::DawidSkene).await;
     // A liveness wait, not a timing claim: the deadline only stops a broken run.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let tasks = exported(&s);
+        let tasks = exported(s);
         if tasks.iter().all(|t| t["method"] == "ds") {
             assert!(
                 tasks
@@ -135,7 +150,11 @@ async fn the_server_aggregates_in_the_background() {
             );
             break;
         }
-        assert!(Instant::now() < deadline, "never aggregated: {tasks:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{}: never aggregated: {tasks:?}",
+            s.backend()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -1,7 +1,11 @@
 //! Revocation and safe exports as admins and workers meet them, through the real `kazi`
 //! binary and a real `kazi serve`: `user list` and `user revoke`, a signed-out device
 //! that keeps its unsent answers for the next login, and exports that are byte-exact in a
-//! pipe and inert on a terminal.
+//! pipe and inert on a terminal. Revocation runs on PostgreSQL too when
+//! `KAZI_TEST_PG` is set.
+
+#[path = "support/pg.rs"]
+mod pg;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -81,10 +85,20 @@ const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J \u{9b}31m \u{202e}txet";
 #[test]
 fn a_revoked_device_is_signed_out_and_keeps_its_unsent_answers() {
     let dir = tempfile::tempdir().unwrap();
+    signed_out_on(
+        &dir,
+        &format!("sqlite:{}", dir.path().join("server.db").display()),
+    );
+    if let Some(base) = pg::test_database("kazi admin user revoke") {
+        let schema = pg::PgSchema::create(&base);
+        signed_out_on(&tempfile::tempdir().unwrap(), &schema.url);
+    }
+}
+
+fn signed_out_on(dir: &tempfile::TempDir, db: &str) {
     let home = dir.path().join("home");
-    let db = format!("sqlite:{}", dir.path().join("server.db").display());
-    kazi::server::open_store(&db).expect("a fresh database");
-    let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", &db][..], args].concat(), &home);
+    kazi::server::open_store(db).expect("a fresh database");
+    let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", db][..], args].concat(), &home);
     let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
     ok(admin_cmd(&["project", "add", products.to_str().unwrap()]));
     let tasks = dir.path().join("tasks.jsonl");
@@ -103,7 +117,7 @@ fn a_revoked_device_is_signed_out_and_keeps_its_unsent_answers() {
     let code = code_of(&ok(admin_cmd(&[
         "user", "add", "amina", "--role", "worker",
     ])));
-    let server = serve(&db);
+    let server = serve(db);
     let login = |code: &str| {
         kazi(
             &[
@@ -160,7 +174,7 @@ fn a_revoked_device_is_signed_out_and_keeps_its_unsent_answers() {
     let out = ok(kazi(&["sync"], &home));
     assert!(out.contains("1 answers sent, 0 refused"), "{out}");
     let csv = ok(kazi(
-        &["export", "--db", &db, "products", "--format", "csv"],
+        &["export", "--db", db, "products", "--format", "csv"],
         &home,
     ));
     assert_eq!(csv.matches("amina=").count(), 1, "{csv}");
@@ -175,11 +189,11 @@ fn a_revoked_device_is_signed_out_and_keeps_its_unsent_answers() {
 
     // Into a pipe the export is the data byte for byte, hostile bytes and all.
     let raw = ok(kazi(
-        &["export", "--db", &db, "products", "--format", "csv"],
+        &["export", "--db", db, "products", "--format", "csv"],
         &home,
     ));
     assert!(raw.contains(HOSTILE), "{raw:?}");
-    let jsonl = ok(kazi(&["export", "--db", &db, "products"], &home));
+    let jsonl = ok(kazi(&["export", "--db", db, "products"], &home));
     let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
     assert_eq!(first["text"], HOSTILE);
 }

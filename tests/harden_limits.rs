@@ -2,14 +2,15 @@
 //! on a real SQLite server: the worst sync the limits allow does not hold up another
 //! worker, impossible syncs get a 4xx with a reason, a greedy worker cannot take every
 //! task, replies stay bounded however long the tasks, and guessing at a user's code
-//! never locks that user out.
+//! never locks that user out. The lease cap, bounded replies and revocation run on
+//! PostgreSQL too when `KAZI_TEST_PG` is set.
 
 #[path = "support/server_harness.rs"]
 mod harness;
 
 use std::collections::{BTreeMap, HashSet};
 
-use harness::{TestServer, answer, project, start, want};
+use harness::{TestServer, answer, every_backend, project, start, want};
 use kazi::model::Role;
 use kazi::protocol::{
     self, AckStatus, AnswerUpload, Encoding, MAX_ANSWERS_PER_SYNC, MAX_KINDS_ENTRIES,
@@ -20,9 +21,14 @@ use kazi::server::admin;
 
 async fn shop(overlap: u32, tasks: usize) -> TestServer {
     let s = start().await;
+    stock(&s, overlap, tasks);
+    s
+}
+
+/// Project "shop" with tasks t1..tn on the server.
+fn stock(s: &TestServer, overlap: u32, tasks: usize) {
     s.add_project(&project(overlap));
     s.import_numbered("shop", tasks);
-    s
 }
 
 /// The costliest sync the limits let through: every list full, every answer for a task
@@ -147,7 +153,13 @@ async fn futures_join4(s: &TestServer, token: &str, request: &SyncRequest) -> Ve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_greedy_worker_cannot_keep_another_from_work() {
-    let s = shop(1, 1000).await;
+    for s in every_backend("the lease cap", |_| {}).await {
+        greedy_on(&s).await;
+    }
+}
+
+async fn greedy_on(s: &TestServer) {
+    stock(s, 1, 1000);
     let greedy = s.enrol("greedy", Role::Worker).await;
     let amina = s.enrol("amina", Role::Worker).await;
     let mut held = 0;
@@ -182,14 +194,20 @@ async fn a_greedy_worker_cannot_keep_another_from_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_are_bounded_and_resent_leases_follow_in_later_syncs() {
-    let s = start().await;
+    for s in every_backend("bounded replies", |_| {}).await {
+        bounded_replies_on(&s).await;
+    }
+}
+
+async fn bounded_replies_on(s: &TestServer) {
     s.add_project(&project(1));
     let long = "x".repeat(19_000);
     let lines: Vec<String> = (1..=60)
         .map(|i| format!(r#"{{"id":"t{i}","text":"{i} {long}"}}"#))
         .collect();
     let file = s.write_file("long.jsonl", &(lines.join("\n") + "\n"));
-    admin::import_tasks(&*s.store, "shop", &file, &mut |_, _| {}).unwrap();
+    s.blocking(|| admin::import_tasks(&*s.store, "shop", &file, &mut |_, _| {}))
+        .unwrap();
     let worker = s.enrol("amina", Role::Worker).await;
     let text_bytes =
         |leases: &[protocol::Lease]| leases.iter().map(|l| l.text.len()).sum::<usize>();
@@ -351,19 +369,29 @@ async fn a_refused_sync_stores_nothing_and_its_answers_go_through_once_resent() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_device_stops_at_once_and_its_tasks_go_back() {
-    let s = shop(1, 3).await;
+    for s in every_backend("revoking a device", |_| {}).await {
+        revoked_on(&s).await;
+    }
+}
+
+async fn revoked_on(s: &TestServer) {
+    stock(s, 1, 3);
     let stolen = s.enrol("amina", Role::Worker).await;
     let baraka = s.enrol("baraka", Role::Worker).await;
     assert_eq!(s.want(&stolen, "shop", 3).await.leases.len(), 3);
     assert_eq!(s.want(&baraka, "shop", 3).await.leases.len(), 0);
 
-    assert_eq!(admin::revoke(&*s.store, "amina", None).unwrap(), 1);
+    assert_eq!(
+        s.blocking(|| admin::revoke(&*s.store, "amina", None))
+            .unwrap(),
+        1
+    );
     let reply = s.sync_raw(&stolen, &want("shop", 3)).await;
     assert_eq!(reply.status, 401);
     assert!(reply.error().contains("signed out"), "{}", reply.error());
     assert_eq!(s.want(&baraka, "shop", 3).await.leases.len(), 3);
 
-    let users = admin::users(&*s.store).unwrap();
+    let users = s.blocking(|| admin::users(&*s.store)).unwrap();
     let amina = users.iter().find(|u| u.name == "amina").unwrap();
     assert_eq!(amina.devices.len(), 1);
     assert!(amina.devices[0].revoked.is_some());
@@ -371,5 +399,9 @@ async fn a_revoked_device_stops_at_once_and_its_tasks_go_back() {
     let baraka = users.iter().find(|u| u.name == "baraka").unwrap();
     assert!(baraka.devices[0].revoked.is_none(), "only Amina's device");
     // Revoking again finds nothing still signed in.
-    assert_eq!(admin::revoke(&*s.store, "amina", None).unwrap(), 0);
+    assert_eq!(
+        s.blocking(|| admin::revoke(&*s.store, "amina", None))
+            .unwrap(),
+        0
+    );
 }

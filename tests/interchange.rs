@@ -3,14 +3,14 @@
 //! format descriptions) import with their earlier answers, suggestions and gold; those
 //! answers count towards overlap but are nobody's Kazi work; bad and unsupported files
 //! are refused with their line and nothing stored; Kazi -> file -> Kazi keeps every
-//! task and answer.
+//! task and answer, into SQLite and, when `KAZI_TEST_PG` is set, into PostgreSQL.
 
 #[path = "support/server_harness.rs"]
 mod harness;
 
 use std::path::{Path, PathBuf};
 
-use harness::{TestServer, answer, answers, start};
+use harness::{TestServer, answer, answers, every_backend, start};
 use kazi::model::{Project, Role};
 use kazi::server::admin::{self, ExportFormat, ImportError, ImportFormat, ImportReport};
 use serde_json::Value;
@@ -39,7 +39,7 @@ fn import(
     path: &Path,
     format: Option<ImportFormat>,
 ) -> Result<ImportReport, ImportError> {
-    admin::import_tasks_as(&*s.store, project, path, format, &mut |_, _| {})
+    s.blocking(|| admin::import_tasks_as(&*s.store, project, path, format, &mut |_, _| {}))
 }
 
 /// The Kazi JSONL export as one JSON value per task.
@@ -459,28 +459,30 @@ async fn kazi_to_label_studio_or_prodigy_and_back_keeps_tasks_and_answers() {
             (ExportFormat::Prodigy, "round.jsonl"),
         ] {
             let file = first.export("shop", format);
-            let second = start().await;
-            second.add_project(&first.store.project("shop").unwrap().unwrap());
-            let path = second.write_file(name, &file);
-            let report = import(&second, "shop", &path, None).unwrap();
-            assert_eq!(report.summary.added, 3, "{format:?}");
-            assert_eq!(
-                report.notes,
-                Vec::<String>::new(),
-                "{format:?}: nothing left out"
-            );
-            assert_eq!(
-                comparable(&second),
-                comparable(&first),
-                "{format:?} multi_label={multi_label}: same tasks, gold, answers, decisions"
-            );
-            assert_eq!(
-                second.export("shop", format),
-                file,
-                "{format:?}: suggestions and everything else come back"
-            );
-            let imported = exported(&second, "shop");
-            assert!(imported[0]["answers"][0]["imported"] == true);
+            for second in every_backend("an interchange round trip", |_| {}).await {
+                second.add_project(&first.store.project("shop").unwrap().unwrap());
+                let path = second.write_file(name, &file);
+                let report = import(&second, "shop", &path, None).unwrap();
+                assert_eq!(report.summary.added, 3, "{format:?}");
+                assert_eq!(
+                    report.notes,
+                    Vec::<String>::new(),
+                    "{format:?}: nothing left out"
+                );
+                assert_eq!(
+                    comparable(&second),
+                    comparable(&first),
+                    "{format:?} multi_label={multi_label} into {}: same tasks, gold, answers, decisions",
+                    second.backend()
+                );
+                assert_eq!(
+                    second.export("shop", format),
+                    file,
+                    "{format:?}: suggestions and everything else come back"
+                );
+                let imported = exported(&second, "shop");
+                assert!(imported[0]["answers"][0]["imported"] == true);
+            }
         }
     }
 }

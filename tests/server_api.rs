@@ -235,10 +235,17 @@ async fn syncs_are_rate_limited_per_user() {
 
 #[test]
 fn database_urls_are_checked() {
-    let pg = open_store("postgres://u@localhost/kazi").err().unwrap();
+    // Nothing listens on port 1: the database is named in the message, without a password.
+    let pg = open_store("postgres://u:secret@127.0.0.1:1/kazi")
+        .err()
+        .unwrap();
     assert_eq!(
         pg.to_string(),
-        "PostgreSQL is not supported yet by this build; use sqlite:PATH"
+        "cannot open database postgres://u@127.0.0.1:1/kazi"
+    );
+    assert!(
+        std::error::Error::source(&pg).is_some(),
+        "the cause is kept"
     );
     let other = open_store("mysql://x").err().unwrap();
     assert_eq!(

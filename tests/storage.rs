@@ -1,19 +1,23 @@
 //! One storage test suite for every server backend, driven through `open_store(url)` and
 //! the `Store` trait alone: enrolment, projects, import, leases and overlap, expiry, late
 //! answers, resends, conflicts, corrections, skips, slot books, resent leases,
-//! aggregation and export. SQLite runs in a temp dir; `KAZI_TEST_PG=postgres://...`
-//! adds PostgreSQL (a later issue), and without it the suite says loudly that it skipped.
+//! aggregation and export, revoked devices, the background aggregator's reads and
+//! writes. SQLite runs in a temp dir; `KAZI_TEST_PG=postgres://...`
+//! adds PostgreSQL, each test in a schema of its own, and without it the suite says
+//! loudly that it skipped.
 //! The project and request fixtures are the HTTP tests' (`support/server_harness.rs`).
 
 #[path = "support/server_harness.rs"]
 mod harness;
 
+use harness::pg;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use harness::{answer, project};
 use kazi::model::{AnswerValue, Role};
 use kazi::protocol::{AckStatus, AnswerUpload, Lease, SyncRequest, SyncResponse};
+use kazi::quality::{Decision, Method};
 use kazi::server::store::{
     ImportCounts, NewTask, Principal, PriorAnswer, ProjectAdded, SecretHash, TaskRecord, UserPut,
 };
@@ -27,31 +31,32 @@ const NOW: i64 = 1_800_000_000;
 struct Backend {
     url: String,
     _dir: Option<tempfile::TempDir>,
+    schema: Option<pg::PgSchema>,
 }
 
-impl Backend {
-    /// Whether this backend is SQLite: its books can also be read with SQL.
-    fn sqlite_path(&self) -> Option<&str> {
-        self.url.strip_prefix("sqlite:")
-    }
-}
-
-/// A fresh database per backend: SQLite in a new temp dir, plus PostgreSQL if given.
+/// A fresh database per backend: SQLite in a new temp dir, plus a fresh PostgreSQL
+/// schema if `KAZI_TEST_PG` names a database.
 fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("server.db").display());
     let mut list = vec![Backend {
         url,
         _dir: Some(dir),
+        schema: None,
     }];
-    match std::env::var("KAZI_TEST_PG") {
-        Ok(url) if !url.trim().is_empty() => list.push(Backend { url, _dir: None }),
-        _ => eprintln!("SKIPPED: PostgreSQL storage suite (set KAZI_TEST_PG)"),
+    if let Some(base) = pg::test_database("the storage suite") {
+        let schema = pg::PgSchema::create(&base);
+        list.push(Backend {
+            url: schema.url.clone(),
+            _dir: None,
+            schema: Some(schema),
+        });
     }
     list
 }
 
-/// Run `check` on a fresh store of every backend.
+/// Run `check` on a fresh store of every backend; the store is closed before its
+/// database is dropped.
 fn on_every_backend(check: impl Fn(&Backend, Arc<dyn Store>)) {
     for backend in backends() {
         let store = open_store(&backend.url)
@@ -144,21 +149,20 @@ fn export(store: &dyn Store) -> Vec<TaskRecord> {
     records
 }
 
-/// On SQLite, the books themselves: open_slots = overlap - counted answers - live leases.
+/// The books themselves, read with SQL on either backend: open_slots = overlap -
+/// counted answers - live leases.
 fn assert_books(backend: &Backend) {
-    let Some(path) = backend.sqlite_path() else {
-        return;
+    const DRIFTED: &str = "SELECT COUNT(*) FROM tasks t JOIN projects p ON p.id = t.project_id \
+         WHERE t.open_slots != p.overlap - t.counted \
+           - (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.live = {TRUE})";
+    let bad: i64 = match (&backend.schema, backend.url.strip_prefix("sqlite:")) {
+        (Some(schema), _) => schema.count(&DRIFTED.replace("{TRUE}", "TRUE")),
+        (None, Some(path)) => rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(&DRIFTED.replace("{TRUE}", "1"), [], |r| r.get(0))
+            .unwrap(),
+        (None, None) => unreachable!("every backend is SQLite or PostgreSQL"),
     };
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let bad: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM tasks t JOIN projects p ON p.id = t.project_id \
-             WHERE t.open_slots != p.overlap - t.counted \
-               - (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.live = 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
     assert_eq!(bad, 0, "{}: open_slots drifted", backend.url);
 }
 
@@ -263,18 +267,31 @@ fn no_task_is_over_assigned_when_workers_ask_at_once() {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let mut per_task: HashMap<i64, usize> = HashMap::new();
-        for tasks in &granted {
-            let unique: HashSet<i64> = tasks.iter().copied().collect();
-            assert_eq!(unique.len(), tasks.len(), "a worker got one task twice");
+        let mut held: Vec<HashSet<i64>> = vec![HashSet::new(); workers.len()];
+        let mut take = |i: usize, tasks: &[i64]| {
             for t in tasks {
+                assert!(held[i].insert(*t), "a worker got one task twice");
                 *per_task.entry(*t).or_default() += 1;
+            }
+        };
+        for (i, tasks) in granted.iter().enumerate() {
+            take(i, tasks);
+        }
+        // Rows another sync holds are skipped (SKIP LOCKED on PostgreSQL), so a worker
+        // may get fewer than are open; asking again must hand out the rest, never more.
+        loop {
+            let mut more = 0;
+            for (i, w) in workers.iter().enumerate() {
+                let tasks = tasks_of(&store.sync(w, want(5), NOW).unwrap().leases);
+                more += tasks.len();
+                take(i, &tasks);
+            }
+            if more == 0 {
+                break;
             }
         }
         assert!(per_task.values().all(|&n| n <= 2), "{per_task:?}");
         assert_eq!(per_task.values().sum::<usize>(), 10, "5 tasks x overlap 2");
-        for w in &workers {
-            assert!(store.sync(w, want(5), NOW).unwrap().leases.is_empty());
-        }
         assert_books(backend);
     });
 }
@@ -655,5 +672,143 @@ fn prior_answers_count_towards_overlap_but_are_nobodys_work() {
             matches!(err, StoreError::TaskClash { ref id, .. } if id == "t2"),
             "{err:?}"
         );
+    });
+}
+
+/// A revoked device's token stops working at once and the tasks it held go back to the
+/// pool; the admin's list shows when it last synced and when it was revoked.
+#[test]
+fn a_revoked_device_no_longer_authenticates_and_its_leases_go_back() {
+    on_every_backend(|backend, store| {
+        shop(&*store, 1, 3);
+        let amina = worker(&*store, "amina");
+        let held = tasks_of(&store.sync(&amina, want(2), NOW).unwrap().leases);
+        assert_eq!(held.len(), 2);
+        let baraka = worker(&*store, "baraka");
+        let third = tasks_of(&store.sync(&baraka, want(5), NOW).unwrap().leases);
+        assert_eq!(third.len(), 1, "amina holds the other two");
+
+        let users = store.users().unwrap();
+        let names: Vec<_> = users.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["amina", "baraka"]);
+        let device = &users[0].devices[..];
+        assert_eq!(device.len(), 1);
+        assert_eq!(
+            (device[0].id, device[0].last_sync, device[0].revoked),
+            (amina.device_id, Some(NOW), None)
+        );
+
+        assert_eq!(store.revoke_devices("amina", None, NOW + 1).unwrap(), 1);
+        assert_eq!(store.authenticate(&hash("amina", 2)).unwrap(), None);
+        assert!(store.authenticate(&hash("baraka", 2)).unwrap().is_some());
+        let revoked = store.users().unwrap()[0].devices[0].revoked;
+        assert_eq!(revoked, Some(NOW + 1));
+        assert_eq!(
+            store
+                .revoke_devices("amina", Some(amina.device_id), NOW + 2)
+                .unwrap(),
+            0,
+            "already revoked"
+        );
+        assert_books(backend);
+        let back = tasks_of(&store.sync(&baraka, want(5), NOW + 3).unwrap().leases);
+        assert_eq!(back, held, "amina's tasks went back to the pool");
+
+        let err = store.revoke_devices("nobody", None, NOW).unwrap_err();
+        assert!(
+            matches!(err, StoreError::NoUser(ref u) if u == "nobody"),
+            "{err:?}"
+        );
+        let err = store
+            .revoke_devices("baraka", Some(amina.device_id), NOW)
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::NoDevice { device, .. } if device == amina.device_id),
+            "{err:?}"
+        );
+        assert_eq!(
+            store
+                .revoke_devices("baraka", Some(baraka.device_id), NOW + 4)
+                .unwrap(),
+            1
+        );
+        assert_books(backend);
+        assert_eq!(store.authenticate(&hash("baraka", 2)).unwrap(), None);
+    });
+}
+
+/// What the background aggregator reads (every task's counted answers, by worker) and
+/// writes back (decisions with method and confidence, only on tasks with all their
+/// answers).
+#[test]
+fn the_aggregators_decisions_round_trip_on_complete_tasks_only() {
+    on_every_backend(|_, store| {
+        shop(&*store, 2, 3);
+        assert_eq!(store.latest_answer_id().unwrap(), 0);
+        let (amina, baraka) = (worker(&*store, "amina"), worker(&*store, "baraka"));
+        let tasks = tasks_of(&store.sync(&amina, want(2), NOW).unwrap().leases);
+        store.sync(&baraka, want(1), NOW).unwrap();
+        let (t1, t2) = (tasks[0], tasks[1]);
+        send(
+            &*store,
+            &amina,
+            vec![answer(1, t1, "food"), answer(2, t2, "toys")],
+            NOW,
+        );
+        send(&*store, &baraka, vec![answer(1, t1, "tools")], NOW);
+        assert_eq!(store.project_names().unwrap(), ["shop"]);
+
+        let input = store.aggregation_input("shop").unwrap();
+        assert_eq!(input.project.name, "shop");
+        assert_eq!(input.latest_answer, store.latest_answer_id().unwrap());
+        assert!(input.latest_answer > 0);
+        let seen: Vec<_> = input
+            .tasks
+            .iter()
+            .map(|t| (t.task, t.counted, t.answers.clone()))
+            .collect();
+        let label = |l: &str| AnswerValue::Labels(vec![l.into()]);
+        assert_eq!(input.tasks.len(), 3);
+        assert_eq!(
+            seen[..2],
+            [
+                (
+                    t1,
+                    2,
+                    vec![
+                        (amina.user_id, label("food")),
+                        (baraka.user_id, label("tools"))
+                    ]
+                ),
+                (t2, 1, vec![(amina.user_id, label("toys"))]),
+            ]
+        );
+        assert_eq!((seen[2].1, seen[2].2.len()), (0, 0));
+
+        let ds = |value: &str| Decision {
+            value: Some(value.into()),
+            agreement: 0.5,
+            confidence: 0.875,
+            method: Method::DawidSkene,
+        };
+        store
+            .record_decisions(&[(t2, ds("toys")), (t1, ds("tools"))])
+            .unwrap();
+        let records = export(&*store);
+        let outcome: Vec<_> = records
+            .iter()
+            .map(|r| (r.decided.as_deref(), r.method.as_deref(), r.confidence))
+            .collect();
+        assert_eq!(
+            outcome,
+            [
+                (Some("tools"), Some("ds"), Some(0.875)),
+                (None, None, None),
+                (None, None, None)
+            ],
+            "t2 still wants an answer"
+        );
+        let err = store.aggregation_input("nope").unwrap_err();
+        assert!(matches!(err, StoreError::NoProject(_)), "{err:?}");
     });
 }

@@ -1,4 +1,5 @@
-//! What the benchmark's parts share: the figures report, a real queue server on loopback,
+//! What the benchmark's parts share: the figures report, a real queue server on loopback
+//! (on SQLite, or on a given database URL),
 //! the products fixture, a cache filler for client stores, a counting terminal sink, and
 //! small statistics.
 
@@ -105,10 +106,18 @@ pub struct BenchServer {
 impl BenchServer {
     pub fn start(config: ServerConfig) -> Result<BenchServer> {
         let dir = tempfile::tempdir()?;
-        let store = server::open_store(&format!(
-            "sqlite:{}",
-            dir.path().join("server.db").display()
-        ))?;
+        let url = format!("sqlite:{}", dir.path().join("server.db").display());
+        BenchServer::start_on(&url, dir, config)
+    }
+
+    /// A server on the database at `url` (one of several instances on one PostgreSQL
+    /// database, say); `dir` keeps its scratch files.
+    pub fn start_on(
+        url: &str,
+        dir: tempfile::TempDir,
+        config: ServerConfig,
+    ) -> Result<BenchServer> {
+        let store = server::open_store(url)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("bench-server")

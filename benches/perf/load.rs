@@ -213,25 +213,36 @@ fn load_runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Raw SQLite beside the server's accepted answers per second, many clients at once.
 pub fn throughput(report: &mut Report, titles: &[String]) -> Result<()> {
-    let project = common::products()?;
-    // The per-user limit (10 syncs/s) guards against runaway clients; these few clients
-    // stand for many people and sync back to back, so it is lifted here.
+    let server = BenchServer::start(unlimited())?;
+    let raw = raw_sqlite_inserts(server.dir.path())?;
+    let per_s = answers_per_s(&server, &server.url(), titles)?;
+    report.add("server_answers_per_s", per_s, "answers/s");
+    report.add("raw_sqlite_inserts_per_s", raw, "inserts/s");
+    println!("  server/raw {:.0}%", 100.0 * per_s / raw);
+    Ok(())
+}
+
+/// The per-user limit (10 syncs/s) guards against runaway clients; the throughput
+/// clients stand for many people and sync back to back, so it is lifted.
+pub fn unlimited() -> ServerConfig {
     let mut config = ServerConfig::default();
     config.sync_limit.per_sec = 1e6;
     config.sync_limit.burst = 1_000_000;
-    let server = BenchServer::start(config)?;
-    server.add_project(&project)?;
-    server.import(&project.name, titles, THROUGHPUT_TASKS)?;
+    config
+}
 
-    let raw = raw_sqlite_inserts(server.dir.path())?;
-
+/// Answers accepted per second from `THROUGHPUT_CLIENTS` clients syncing back to back
+/// through `base`; the project, tasks and workers are set up through `setup`.
+pub fn answers_per_s(setup: &BenchServer, base: &str, titles: &[String]) -> Result<f64> {
+    let project = common::products()?;
+    setup.add_project(&project)?;
+    setup.import(&project.name, titles, THROUGHPUT_TASKS)?;
     let rt = load_runtime()?;
-    let tokens = enrol(&server, &rt, THROUGHPUT_CLIENTS)?;
-    let base = server.url();
+    let tokens = enrol(setup, &rt, THROUGHPUT_CLIENTS)?;
     let (accepted, syncs, errors, elapsed) = rt.block_on(async {
         let mut clients = Vec::new();
         for token in &tokens {
-            let mut client = SimClient::new(&base, token, &project, true)?;
+            let mut client = SimClient::new(base, token, &project, true)?;
             // Warm-up: the first leases and the connection.
             client.sync(PER_SYNC).await;
             clients.push(client);
@@ -263,36 +274,40 @@ pub fn throughput(report: &mut Report, titles: &[String]) -> Result<()> {
         }
         anyhow::Ok((accepted, syncs, errors, start.elapsed().min(end - start)))
     })?;
-    let per_s = accepted as f64 / elapsed.as_secs_f64();
-    report.add("server_answers_per_s", per_s, "answers/s");
-    report.add("raw_sqlite_inserts_per_s", raw, "inserts/s");
     println!(
-        "  server/raw {:.0}%: {THROUGHPUT_CLIENTS} clients, {syncs} syncs of {PER_SYNC} answers in {:.1} s, {errors} failed syncs",
-        100.0 * per_s / raw,
+        "  {THROUGHPUT_CLIENTS} clients, {syncs} syncs of {PER_SYNC} answers in {:.1} s, {errors} failed syncs",
         elapsed.as_secs_f64()
     );
-    Ok(())
+    Ok(accepted as f64 / elapsed.as_secs_f64())
 }
 
 /// 1,000 workers, each syncing once per `FLEET_PERIOD` at its own phase.
 pub fn fleet(report: &mut Report, titles: &[String]) -> Result<()> {
-    let project = common::products()?;
     let server = BenchServer::start(ServerConfig::default())?;
-    server.add_project(&project)?;
-    server.import(&project.name, titles, FLEET_TASKS)?;
+    let steady = sync_latencies(&server, &server.url(), titles)?;
+    report.add("sync_p50_ms", median(&steady), "ms");
+    report.add("sync_p99_ms", quantile(&steady, 0.99), "ms");
+    Ok(())
+}
+
+/// Steady-state sync latencies (ms) of `FLEET` workers syncing at worker pace through
+/// `base`; the project, tasks and workers are set up through `setup`.
+pub fn sync_latencies(setup: &BenchServer, base: &str, titles: &[String]) -> Result<Vec<f64>> {
+    let project = common::products()?;
+    setup.add_project(&project)?;
+    setup.import(&project.name, titles, FLEET_TASKS)?;
     let rt = load_runtime()?;
-    let setup = Instant::now();
-    let tokens = enrol(&server, &rt, FLEET)?;
+    let started = Instant::now();
+    let tokens = enrol(setup, &rt, FLEET)?;
     println!(
         "  {FLEET} workers created and logged in in {:.1} s",
-        setup.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64()
     );
-    let base = server.url();
     // A fresh device each: the first sync also brings the schema. Built before the clock
     // starts: setting up HTTP takes milliseconds per client.
     let clients = tokens
         .iter()
-        .map(|token| SimClient::new(&base, token, &project, false))
+        .map(|token| SimClient::new(base, token, &project, false))
         .collect::<Result<Vec<_>>>()?;
     let (first, steady, errors) = rt.block_on(async {
         let start = tokio::time::Instant::now();
@@ -322,8 +337,6 @@ pub fn fleet(report: &mut Report, titles: &[String]) -> Result<()> {
         }
         anyhow::Ok((first, steady, errors))
     })?;
-    report.add("sync_p50_ms", median(&steady), "ms");
-    report.add("sync_p99_ms", quantile(&steady, 0.99), "ms");
     println!(
         "  {} steady syncs ({PER_SYNC} answers + {PER_SYNC} wanted, {:.0}/s), {} over 100 ms, max {:.1} ms; first syncs (schema + leases) p50 {:.1} ms p99 {:.1} ms; {} failed{}",
         steady.len(),
@@ -338,7 +351,7 @@ pub fn fleet(report: &mut Report, titles: &[String]) -> Result<()> {
             .map(|e| format!(" (first: {e})"))
             .unwrap_or_default()
     );
-    Ok(())
+    Ok(steady)
 }
 
 const ABUSE_WORKERS: usize = 50;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use kazi::model::{Project, Role, format_utc, sanitize_line};
+use kazi::server::store::migrate::migrate_centre;
 use kazi::server::{self, Clock, ServerConfig, Store, admin};
 use kazi::tui::{Key, Keymap, Mode};
 
@@ -234,5 +235,35 @@ pub fn export(
             lock.flush()?;
         }
     }
+    Ok(())
+}
+
+/// `kazi admin migrate`: copy the centre with a progress bar per table, then print what
+/// was verified.
+pub fn migrate(from: Option<&str>, to: &str, replace: bool) -> Result<()> {
+    let from = from.context("--from sqlite:PATH is needed (the centre's database file)")?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{prefix:>16} {bar:40} {pos}/{len} rows")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = migrate_centre(from, to, replace, &mut |table, done, total| {
+        bar.set_prefix(table);
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let moved = result?;
+    let shown = server::store::postgres_url_shown(to);
+    for table in &moved {
+        say!(
+            "{:<16} {:>9} rows  sha256 {}",
+            table.table,
+            table.rows,
+            &table.checksum[..16]
+        )?;
+    }
+    say!("Moved the centre to {shown}: counts and checksums match on both sides.")?;
+    say!("Next: kazi serve --db {shown} on each instance; devices keep their logins.")?;
     Ok(())
 }

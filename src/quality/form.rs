@@ -1,104 +1,26 @@
-//! Forms (double entry and more): each field is voted on by itself after normalisation,
-//! so "  Nairobi " and "nairobi" agree, and numbers compare by value ("1,500.50" is
-//! "1500.5").
+//! Forms (double entry and more): each field is voted on by itself. The values come in
+//! already in the form's normal form (`model::form::Form::comparison_keys`: case and
+//! spaces of text, numbers and money by value, dates as dates, phones by digits), so the
+//! one normalisation lives with the form and this module only counts.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Decision, majority};
 
-/// How a field's values compare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FieldKind {
-    /// Case and runs of white space do not matter.
-    #[default]
-    Text,
-    /// By value: sign, digits with optional `,` grouping, optional decimals.
-    Number,
-}
-
-/// A decimal number written as `[+-]digits[.digits]`, with optional `,` or `_` grouping,
-/// in canonical form (no leading or trailing zeros, `-0` is `0`). `None` if it is not one.
-pub fn canonical_number(raw: &str) -> Option<String> {
-    let s = raw.trim();
-    let (negative, s) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let (whole, fraction) = match s.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (s, ""),
-    };
-    let whole: String = whole.chars().filter(|&c| c != ',' && c != '_').collect();
-    if whole.is_empty() && fraction.is_empty() {
-        return None;
-    }
-    if !whole.chars().all(|c| c.is_ascii_digit()) || !fraction.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let whole = whole.trim_start_matches('0');
-    let fraction = fraction.trim_end_matches('0');
-    let mut out = String::new();
-    if negative && !(whole.is_empty() && fraction.is_empty()) {
-        out.push('-');
-    }
-    out.push_str(if whole.is_empty() { "0" } else { whole });
-    if !fraction.is_empty() {
-        out.push('.');
-        out.push_str(fraction);
-    }
-    Some(out)
-}
-
-/// A field value in the form it is voted in. A number field holding something that is
-/// not a number votes as text: it still counts, only never equal to a number.
-pub fn normalise_field(kind: FieldKind, raw: &str) -> String {
-    if kind == FieldKind::Number
-        && let Some(n) = canonical_number(raw)
-    {
-        return n;
-    }
-    raw.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// Per-field majority over several entries of one form, `(worker, fields)` each. A field
-/// an entry leaves out votes as empty. Fields not in `kinds` are text. Each field's
-/// decision is in normal form; a tie decides nothing for that field.
-pub fn aggregate_form(
-    entries: &[(&str, &BTreeMap<String, String>)],
-    kinds: &BTreeMap<String, FieldKind>,
-) -> BTreeMap<String, Decision> {
-    let names: BTreeSet<&String> = entries.iter().flat_map(|(_, f)| f.keys()).collect();
-    names
-        .into_iter()
-        .map(|name| {
-            let kind = kinds.get(name).copied().unwrap_or_default();
-            let values: Vec<String> = entries
-                .iter()
-                .map(|(_, f)| normalise_field(kind, f.get(name).map_or("", String::as_str)))
-                .collect();
-            (name.clone(), majority(values.iter().map(String::as_str)))
-        })
+/// Per-field majority over several entries of one form, each a map from field path to
+/// its value in normal form. A field an entry leaves out votes as empty; a tie decides
+/// nothing for that field.
+pub fn aggregate_form(entries: &[&BTreeMap<String, String>]) -> BTreeMap<String, Decision> {
+    field_values(entries)
+        .map(|(path, values)| (path.clone(), majority(values)))
         .collect()
 }
 
-/// Share of entry pairs that agree on each field, in normal form.
-pub fn field_agreement(
-    entries: &[(&str, &BTreeMap<String, String>)],
-    kinds: &BTreeMap<String, FieldKind>,
-) -> BTreeMap<String, f64> {
-    let names: BTreeSet<&String> = entries.iter().flat_map(|(_, f)| f.keys()).collect();
-    names
-        .into_iter()
-        .map(|name| {
-            let kind = kinds.get(name).copied().unwrap_or_default();
-            let values: Vec<String> = entries
-                .iter()
-                .map(|(_, f)| normalise_field(kind, f.get(name).map_or("", String::as_str)))
-                .collect();
+/// Share of entry pairs that agree on each field.
+pub fn field_agreement(entries: &[&BTreeMap<String, String>]) -> BTreeMap<String, f64> {
+    field_values(entries)
+        .map(|(path, values)| {
+            let values: Vec<&str> = values.collect();
             let (mut pairs, mut agreed) = (0u64, 0u64);
             for i in 0..values.len() {
                 for j in i + 1..values.len() {
@@ -111,9 +33,23 @@ pub fn field_agreement(
             } else {
                 agreed as f64 / pairs as f64
             };
-            (name.clone(), share)
+            (path.clone(), share)
         })
         .collect()
+}
+
+/// Every path any entry filled, with each entry's value for it (empty where it left the
+/// field out), in entry order.
+fn field_values<'a>(
+    entries: &'a [&'a BTreeMap<String, String>],
+) -> impl Iterator<Item = (&'a String, impl Iterator<Item = &'a str> + Clone)> {
+    let paths: BTreeSet<&String> = entries.iter().flat_map(|f| f.keys()).collect();
+    paths.into_iter().map(move |path| {
+        let values = entries
+            .iter()
+            .map(move |f| f.get(path).map_or("", String::as_str));
+        (path, values)
+    })
 }
 
 #[cfg(test)]
@@ -128,38 +64,22 @@ mod tests {
     }
 
     #[test]
-    fn numbers_compare_by_value() {
-        assert_eq!(canonical_number("1,500.50").as_deref(), Some("1500.5"));
-        assert_eq!(canonical_number(" 007 ").as_deref(), Some("7"));
-        assert_eq!(canonical_number("-0.0").as_deref(), Some("0"));
-        assert_eq!(canonical_number("+.5").as_deref(), Some("0.5"));
-        assert_eq!(canonical_number("-12").as_deref(), Some("-12"));
-        assert_eq!(canonical_number("12a"), None);
-        assert_eq!(canonical_number("."), None);
-        assert_eq!(canonical_number(""), None);
-        assert_eq!(canonical_number("1.2.3"), None);
-    }
-
-    #[test]
-    fn fields_are_voted_one_by_one_after_normalisation() {
-        let kinds: BTreeMap<String, FieldKind> = [("amount".to_string(), FieldKind::Number)]
-            .into_iter()
-            .collect();
-        let a = form(&[("town", "  Nairobi "), ("amount", "1,500.00")]);
+    fn fields_are_voted_one_by_one() {
+        let a = form(&[("town", "nairobi"), ("amount", "1500")]);
         let b = form(&[("town", "nairobi"), ("amount", "1500")]);
-        let c = form(&[("town", "Mombasa"), ("amount", "1500.5")]);
-        let d = aggregate_form(&[("a", &a), ("b", &b), ("c", &c)], &kinds);
+        let c = form(&[("town", "mombasa"), ("amount", "1500.5")]);
+        let d = aggregate_form(&[&a, &b, &c]);
         assert_eq!(d["town"].value.as_deref(), Some("nairobi"));
         assert_eq!(d["amount"].value.as_deref(), Some("1500"));
         assert!((d["amount"].agreement - 2.0 / 3.0).abs() < 1e-12);
 
         // Double entry that disagrees on a field decides nothing for it.
-        let e = form(&[("town", "Kisumu")]);
-        let d = aggregate_form(&[("a", &a), ("e", &e)], &kinds);
+        let e = form(&[("town", "kisumu")]);
+        let d = aggregate_form(&[&a, &e]);
         assert_eq!(d["town"].value, None);
         assert_eq!(d["amount"].value, None, "a missing field votes empty");
 
-        let share = field_agreement(&[("a", &a), ("b", &b), ("c", &c)], &kinds);
+        let share = field_agreement(&[&a, &b, &c]);
         assert!((share["town"] - 1.0 / 3.0).abs() < 1e-12);
         assert!((share["amount"] - 1.0 / 3.0).abs() < 1e-12);
     }

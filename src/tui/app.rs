@@ -315,13 +315,13 @@ impl App {
         self.shared.size
     }
 
-    /// "? help" in the words of the active keymap.
+    /// "? help" in the words of the active keymap ("f1 help" where typing goes to a
+    /// field).
     pub fn help_key(&self) -> Option<Key> {
+        let screen = self.active();
         self.shared
             .keymap
-            .keys_for(self.mode(), Action::Help)
-            .first()
-            .copied()
+            .shown_key(screen.mode(), Action::Help, screen.takes_text())
     }
 }
 

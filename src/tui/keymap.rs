@@ -401,6 +401,14 @@ impl Keymap {
         keys
     }
 
+    /// The key a screen names for `action` ("? help"): the first bound, leaving out plain
+    /// characters where the screen takes text (there they type; they do not act).
+    pub fn shown_key(&self, mode: Mode, action: Action, takes_text: bool) -> Option<Key> {
+        self.keys_for(mode, action)
+            .into_iter()
+            .find(|k| !(takes_text && k.plain_char().is_some()))
+    }
+
     /// A project's label keys must not be keys of its mode or of `global`: the worker
     /// would press a label and get an action (or the other way round).
     pub fn check_labels(&self, project: &Project) -> Result<(), KeymapError> {

@@ -1,6 +1,10 @@
-//! A real queue server for tests: SQLite in a temp dir, HTTP on 127.0.0.1:0, a clock the
-//! test can move, and helpers that speak the wire protocol with reqwest.
+//! A real queue server for tests: SQLite in a temp dir (or PostgreSQL, a schema of its
+//! own, with `every_backend`), HTTP on 127.0.0.1:0, a clock the test can move, and
+//! helpers that speak the wire protocol with reqwest.
 #![allow(dead_code)]
+
+#[path = "pg.rs"]
+pub mod pg;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,12 +50,18 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The PostgreSQL schema the store lives in, dropped after the server (last field).
+    postgres: Option<pg::PgSchema>,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        // Dropping the schema blocks on a runtime of its own.
+        if let Some(schema) = self.postgres.take() {
+            tokio::task::block_in_place(|| drop(schema));
         }
     }
 }
@@ -80,9 +90,37 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
+    start_on(None, tune).await
+}
+
+/// A server on each backend in turn: SQLite, then PostgreSQL when `KAZI_TEST_PG` names
+/// a database (without it, a loud skip of `what`). Call the store only through
+/// `TestServer::blocking` (PostgreSQL's store blocks on its own runtime): the test's
+/// runtime must be multi-threaded.
+pub async fn every_backend(what: &str, tune: impl Fn(&mut ServerConfig)) -> Vec<TestServer> {
+    let mut servers = vec![start_on(None, &tune).await];
+    if let Some(base) = pg::test_database(what) {
+        let schema = tokio::task::block_in_place(|| pg::PgSchema::create(&base));
+        servers.push(start_on(Some(schema), &tune).await);
+    }
+    servers
+}
+
+async fn start_on(
+    postgres: Option<pg::PgSchema>,
+    tune: impl FnOnce(&mut ServerConfig),
+) -> TestServer {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite:{}", dir.path().join("server.db").display());
-    let store = server::open_store(&url).expect("store opens");
+    let url = match &postgres {
+        Some(schema) => schema.url.clone(),
+        None => format!("sqlite:{}", dir.path().join("server.db").display()),
+    };
+    let store = if postgres.is_some() {
+        tokio::task::block_in_place(|| server::open_store(&url))
+    } else {
+        server::open_store(&url)
+    }
+    .expect("store opens");
     let mut config = ServerConfig::default();
     // Tests sync in quick succession; the rate-limit test sets its own.
     config.sync_limit.per_sec = 1000.0;
@@ -109,12 +147,32 @@ pub async fn start_with(tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
         dir,
         http: reqwest::Client::new(),
         stop: Some(stop),
+        postgres,
     }
 }
 
 impl TestServer {
+    /// Which backend serves: for messages.
+    pub fn backend(&self) -> &'static str {
+        if self.postgres.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// Run `f`, which calls the store, from the test's async code.
+    pub fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.postgres.is_some() {
+            tokio::task::block_in_place(f)
+        } else {
+            f()
+        }
+    }
+
     pub fn add_project(&self, project: &Project) {
-        admin::add_project(&*self.store, project).expect("project added");
+        self.blocking(|| admin::add_project(&*self.store, project))
+            .expect("project added");
     }
 
     /// Import tasks `t1..=tn` ("item N") from a JSONL file; returns the file.
@@ -123,7 +181,8 @@ impl TestServer {
             .map(|i| format!(r#"{{"id":"t{i}","text":"item {i}"}}"#))
             .collect();
         let path = self.write_file("tasks.jsonl", &(lines.join("\n") + "\n"));
-        admin::import_tasks(&*self.store, project, &path, &mut |_, _| {}).expect("import");
+        self.blocking(|| admin::import_tasks(&*self.store, project, &path, &mut |_, _| {}))
+            .expect("import");
         path
     }
 
@@ -173,7 +232,9 @@ impl TestServer {
 
     /// A user with `role`, logged in: their device token.
     pub async fn enrol(&self, name: &str, role: Role) -> String {
-        let code = admin::add_user(&*self.store, name, role, &self.clock).expect("user added");
+        let code = self
+            .blocking(|| admin::add_user(&*self.store, name, role, &self.clock))
+            .expect("user added");
         let reply = self.login(name, &code).await;
         assert_eq!(
             reply.status,
@@ -216,7 +277,8 @@ impl TestServer {
 
     pub fn export(&self, project: &str, format: admin::ExportFormat) -> String {
         let mut out = Vec::new();
-        admin::export(&*self.store, project, format, &mut out).expect("export");
+        self.blocking(|| admin::export(&*self.store, project, format, &mut out))
+            .expect("export");
         String::from_utf8(out).expect("export is UTF-8")
     }
 }

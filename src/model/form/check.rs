@@ -116,12 +116,7 @@ impl Form {
                         return Err(format!("'{id}' is picked twice"));
                     }
                 }
-                options
-                    .iter()
-                    .filter(|o| picked.contains(&o.id.as_str()))
-                    .map(|o| o.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join("|")
+                join_choices(options, &picked)
             }
             FieldKind::YesNo => match typed.to_ascii_lowercase().as_str() {
                 "yes" | "y" => "yes".to_string(),
@@ -556,6 +551,17 @@ fn in_range(field: &Field, n: &Decimal) -> Result<(), String> {
         return Err(format!("must be at most {max}"));
     }
     Ok(())
+}
+
+/// A `choices` value in its normal form: the picked option ids in the form's order,
+/// joined by `|`, whatever order they were picked in.
+pub fn join_choices(options: &[super::FieldOption], picked: &[&str]) -> String {
+    options
+        .iter()
+        .filter(|o| picked.contains(&o.id.as_str()))
+        .map(|o| o.id.as_str())
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 fn option_keys(options: &[super::FieldOption]) -> String {

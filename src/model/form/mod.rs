@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use check::{FieldIssue, FieldPath};
+pub use check::{FieldIssue, FieldPath, join_choices};
 pub use value::{DateFormat, Decimal, read_email, read_money, read_phone, read_time};
 
 pub(crate) use parse::{FieldFile, form_from_file};

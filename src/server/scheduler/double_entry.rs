@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::AnswerValue;
 use crate::model::form::Form;
-use crate::quality::{Decision, majority};
+use crate::quality::Decision;
+use crate::quality::form::aggregate_form;
 
 /// What double entry decided about one task, by field path (`vendor`, `items[2].qty`).
 /// Stored as the task's decision (JSON) and shown in exports.
@@ -85,22 +86,16 @@ pub fn entered_fields(form: &Form, value: &AnswerValue) -> EnteredFields {
 /// disagreement (the empty value is a vote); a majority of the keys decides, a tie does
 /// not. The decided value is shown as the first agreeing answer entered it.
 pub fn compare(answers: &[EnteredFields]) -> FieldDecision {
-    let mut paths: Vec<&String> = answers.iter().flat_map(|a| a.keys.keys()).collect();
-    paths.sort();
-    paths.dedup();
+    let keys: Vec<&BTreeMap<String, String>> = answers.iter().map(|a| &a.keys).collect();
     let mut out = FieldDecision::default();
-    for path in paths {
-        let keys: Vec<&str> = answers
-            .iter()
-            .map(|a| a.keys.get(path).map_or("", String::as_str))
-            .collect();
-        match majority(keys.iter().copied()).value {
+    for (path, vote) in aggregate_form(&keys) {
+        let path = &path;
+        match vote.value {
             Some(winner) if !winner.is_empty() => {
                 let shown = answers
                     .iter()
-                    .zip(&keys)
-                    .find(|(_, k)| **k == winner)
-                    .and_then(|(a, _)| a.shown.get(path))
+                    .find(|a| a.keys.get(path).map(String::as_str) == Some(winner.as_str()))
+                    .and_then(|a| a.shown.get(path))
                     .cloned()
                     .unwrap_or(winner);
                 out.decided.insert(path.clone(), shown);

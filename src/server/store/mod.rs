@@ -1,8 +1,10 @@
 //! The server's storage behind one trait of domain operations (enrol, authenticate,
 //! sync, catalogue, export) and the narrow transaction the scheduler drives (`SyncTx`),
-//! so a PostgreSQL backend can be added beside SQLite without touching callers or
-//! copying rules. The backend is chosen from the database URL.
+//! implemented by SQLite (one centre, one file) and PostgreSQL (several instances on one
+//! database) without copying rules. The backend is chosen from the database URL.
 
+pub mod migrate;
+mod postgres;
 mod sqlite;
 mod sync_tx;
 
@@ -12,6 +14,7 @@ use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
 
+pub use postgres::{PostgresStore, shown_url as postgres_url_shown};
 pub use sqlite::SqliteStore;
 pub use sync_tx::{
     CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, SyncTx, TaskHome,
@@ -20,7 +23,7 @@ pub use sync_tx::{
 /// SHA-256 of a secret (device token or enrolment code): the only form stored.
 pub type SecretHash = [u8; 32];
 
-/// A backend's own error (rusqlite's today, PostgreSQL's later), kept as the source of a
+/// A backend's own error (rusqlite's or tokio-postgres's), kept as the source of a
 /// `StoreError` so its kind and detail reach the log without tying callers to a backend.
 pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -31,8 +34,6 @@ pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
 pub enum StoreError {
     #[error("database URL must start with sqlite: or postgres://")]
     BadUrl,
-    #[error("PostgreSQL is not supported yet by this build; use sqlite:PATH")]
-    PostgresUnsupported,
     #[error("cannot open database {path}")]
     Open {
         path: String,
@@ -297,23 +298,22 @@ pub trait Store: Send + Sync {
     ) -> Result<u64, StoreError>;
 }
 
-/// Open the store a database URL names: `sqlite:PATH` (created and migrated if needed).
-/// Only `kazi serve` and `kazi admin init` create; everything else uses `open_existing_store`.
+/// Open the store a database URL names: `sqlite:PATH` (created and migrated if needed)
+/// or `postgres://...` / `postgresql://...` (an existing database, migrated if needed).
+/// Only `kazi serve` and `kazi admin init` create; everything else uses
+/// `open_existing_store`.
 pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if let Some(path) = sqlite_path(url)? {
-        return Ok(Arc::new(SqliteStore::open(path)?));
+    match Backend::of(url)? {
+        Backend::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path)?)),
+        Backend::Postgres(url) => Ok(Arc::new(PostgresStore::open(url)?)),
     }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::PostgresUnsupported);
-    }
-    Err(StoreError::BadUrl)
 }
 
 /// Open a store that must already exist: a mistyped `sqlite:PATH` is refused, naming the
 /// path, instead of becoming a new empty centre. (A PostgreSQL database always exists
-/// before Kazi is pointed at it; its backend refuses a missing one itself.)
+/// before Kazi is pointed at it; connecting to a missing one fails by itself.)
 pub fn open_existing_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if let Some(path) = sqlite_path(url)?
+    if let Backend::Sqlite(path) = Backend::of(url)?
         && !path.exists()
     {
         return Err(StoreError::Missing(path.display().to_string()));
@@ -321,14 +321,25 @@ pub fn open_existing_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     open_store(url)
 }
 
-/// The file of a `sqlite:PATH` URL (`sqlite://PATH` too); None for other schemes.
-fn sqlite_path(url: &str) -> Result<Option<&std::path::Path>, StoreError> {
-    let Some(path) = url.strip_prefix("sqlite:") else {
-        return Ok(None);
-    };
-    let path = path.strip_prefix("//").unwrap_or(path);
-    if path.is_empty() {
-        return Err(StoreError::BadUrl);
+/// The backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend<'u> {
+    Sqlite(&'u std::path::Path),
+    Postgres(&'u str),
+}
+
+impl<'u> Backend<'u> {
+    pub fn of(url: &'u str) -> Result<Backend<'u>, StoreError> {
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err(StoreError::BadUrl);
+            }
+            return Ok(Backend::Sqlite(std::path::Path::new(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Backend::Postgres(url));
+        }
+        Err(StoreError::BadUrl)
     }
-    Ok(Some(std::path::Path::new(path)))
 }

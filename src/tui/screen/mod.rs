@@ -164,12 +164,9 @@ impl Context<'_> {
         crate::tui::view::body_area(Rect::new(0, 0, w, h), self.shared.message.as_deref())
     }
 
-    /// "? help" in the words of the keymap, for messages.
-    pub fn help_key(&self, mode: Mode) -> Option<Key> {
-        self.shared
-            .keymap
-            .keys_for(mode, Action::Help)
-            .first()
-            .copied()
+    /// "? help" in the words of the keymap, for messages; `takes_text` as the screen's
+    /// `Screen::takes_text`.
+    pub fn help_key(&self, mode: Mode, takes_text: bool) -> Option<Key> {
+        self.shared.keymap.shown_key(mode, Action::Help, takes_text)
     }
 }

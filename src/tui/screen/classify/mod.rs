@@ -280,7 +280,7 @@ impl Classify {
             self.project.label_by_key(other).is_some()
         });
         let help = cx
-            .help_key(self.mode())
+            .help_key(self.mode(), false)
             .map_or_else(String::new, |k| format!("; {k} shows help"));
         let text = if caps {
             format!("key {key} is not a label: is caps lock on?{help}")

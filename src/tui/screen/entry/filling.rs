@@ -371,12 +371,7 @@ fn toggle(current: &str, id: &str, options: &[crate::model::form::FieldOption]) 
         }
         None => picked.push(id),
     }
-    options
-        .iter()
-        .filter(|o| picked.contains(&o.id.as_str()))
-        .map(|o| o.id.as_str())
-        .collect::<Vec<_>>()
-        .join("|")
+    crate::model::form::join_choices(options, &picked)
 }
 
 /// `r Receipt, i Invoice`: an option list for messages and hints.

@@ -302,7 +302,7 @@ impl Entry {
             (KeyCode::Esc, _) => return cx.clear_message(),
             _ => {
                 let help = cx
-                    .help_key(Mode::Entry)
+                    .help_key(Mode::Entry, true)
                     .map_or_else(String::new, |k| format!("; {k} shows help"));
                 return cx.say(format!("key {key} does nothing here{help}"));
             }
