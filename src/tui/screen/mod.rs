@@ -6,6 +6,9 @@
 pub mod classify;
 pub mod entry;
 pub mod picker;
+mod queue;
+
+pub use queue::TaskQueue;
 
 use std::any::Any;
 use std::borrow::Cow;

@@ -5,12 +5,12 @@
 pub(crate) mod view;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::{Context, Screen, ScreenHelp, ScreenId, View};
+use super::{Context, Screen, ScreenHelp, ScreenId, TaskQueue, View};
 use crate::model::{AnswerValue, Project, Task, sanitize, sanitize_line};
 use crate::tui::app::{Effect, Event};
 use crate::tui::key::{Key, KeyCode};
@@ -72,12 +72,8 @@ impl Current {
 #[derive(Debug)]
 pub struct Classify {
     project: Project,
-    queue: VecDeque<Task>,
-    /// Ids in `queue` and on screen, so a reload never shows a task twice.
-    held: HashSet<i64>,
+    tasks: TaskQueue,
     current: Option<Current>,
-    /// A `WantTasks` is out and not yet answered by `Tasks`.
-    wanting: bool,
     /// Drafts of queued tasks, applied when the task comes on screen.
     drafts: HashMap<i64, AnswerValue>,
     /// Why a queued task's draft could not be read: said when the task comes on screen.
@@ -96,10 +92,8 @@ impl Classify {
         });
         Classify {
             project,
-            queue: VecDeque::new(),
-            held: HashSet::new(),
+            tasks: TaskQueue::new(LOW_WATER),
             current: None,
-            wanting: true,
             drafts: HashMap::new(),
             unreadable: HashMap::new(),
             hints: false,
@@ -117,7 +111,7 @@ impl Classify {
 
     /// Tasks waiting behind the one on screen.
     pub fn queue(&self) -> &VecDeque<Task> {
-        &self.queue
+        &self.tasks.waiting
     }
 
     /// Whether label examples are shown (toggled by `hint`).
@@ -176,13 +170,8 @@ impl Classify {
     }
 
     fn on_tasks(&mut self, tasks: Vec<Task>, cx: &mut Context) {
-        self.wanting = false;
-        for task in tasks {
-            if task.project == self.project.name && self.held.insert(task.id) {
-                self.queue.push_back(task);
-            }
-        }
-        if self.current.is_none() && !self.queue.is_empty() {
+        self.tasks.arrived(&self.project.name, tasks);
+        if self.current.is_none() && !self.tasks.waiting.is_empty() {
             self.advance(cx);
         }
     }
@@ -192,7 +181,8 @@ impl Classify {
         cx.redraw();
         self.scroll = 0;
         self.current = self
-            .queue
+            .tasks
+            .waiting
             .pop_front()
             .map(|t| Current::new(t, &self.project));
         if let Some(id) = self.current.as_ref().map(|c| c.task.id) {
@@ -203,20 +193,15 @@ impl Classify {
                 cx.say(unreadable_message(&why));
             }
         }
-        if self.queue.len() < LOW_WATER && !self.wanting {
-            self.wanting = true;
-            cx.effect(Effect::WantTasks {
-                project: self.project.name.clone(),
-                queued: self.queue.len() + usize::from(self.current.is_some()),
-            });
-        }
+        self.tasks
+            .ask_when_low(&self.project.name, self.current.is_some(), cx);
     }
 
     fn on_draft(&mut self, task: i64, value: AnswerValue, cx: &mut Context) {
         if self.current.as_ref().is_some_and(|c| c.task.id == task) {
             self.apply_draft(&value);
             cx.redraw();
-        } else if self.held.contains(&task) {
+        } else if self.tasks.held.contains(&task) {
             self.drafts.insert(task, value);
         }
     }
@@ -224,7 +209,7 @@ impl Classify {
     fn on_draft_unreadable(&mut self, task: i64, why: String, cx: &mut Context) {
         if self.current.as_ref().is_some_and(|c| c.task.id == task) {
             cx.say(unreadable_message(&why));
-        } else if self.held.contains(&task) {
+        } else if self.tasks.held.contains(&task) {
             self.drafts.remove(&task);
             self.unreadable.insert(task, why);
         } else {
@@ -252,18 +237,18 @@ impl Classify {
             ));
         }
         // The task may have come back from the store already: never hold it twice.
-        if self.held.contains(&task.id) {
-            self.queue.retain(|t| t.id != task.id);
+        if self.tasks.held.contains(&task.id) {
+            self.tasks.waiting.retain(|t| t.id != task.id);
         }
         let undone_id = task.id;
         let mut current = Current::new(task, &self.project);
         current.mark(&self.project, &value);
         current.preselect = Some(Preselect::Previous);
-        self.held.insert(current.task.id);
+        self.tasks.held.insert(current.task.id);
         if let Some(shown) = self.current.replace(current)
             && shown.task.id != undone_id
         {
-            self.queue.push_front(shown.task);
+            self.tasks.waiting.push_front(shown.task);
         }
         self.scroll = 0;
         cx.say("answer taken back: answer this task again");
@@ -339,7 +324,7 @@ impl Classify {
             return cx.say(e.to_string());
         }
         if let Some(current) = self.current.take() {
-            self.held.remove(&current.task.id);
+            self.tasks.held.remove(&current.task.id);
             cx.effect(Effect::Save {
                 task: current.task,
                 value,
@@ -374,7 +359,7 @@ impl Screen for Classify {
             }),
             Some(Action::Skip) => match self.current.take() {
                 Some(current) => {
-                    self.held.remove(&current.task.id);
+                    self.tasks.held.remove(&current.task.id);
                     cx.effect(Effect::Skip { task: current.task });
                     cx.clear_message();
                     self.advance(cx);

@@ -6,14 +6,14 @@ mod filling;
 mod view;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
 pub use filling::{Filling, Typed, field_at, is_picked, option_list, places};
 
-use super::{Context, Screen, ScreenHelp, ScreenId, View};
+use super::{Context, Screen, ScreenHelp, ScreenId, TaskQueue, View};
 use crate::model::form::{Form, FormValues};
 use crate::model::{AnswerValue, Project, Task, sanitize, sanitize_line, wrap_layout};
 use crate::tui::app::{Effect, Event};
@@ -30,11 +30,8 @@ const SCROLL_STEP: usize = 3;
 pub struct Entry {
     project: Project,
     form: Form,
-    queue: VecDeque<Task>,
-    /// Ids in `queue` and on screen, so a reload never shows a task twice.
-    held: HashSet<i64>,
+    tasks: TaskQueue,
     current: Option<Filling>,
-    wanting: bool,
     /// Drafts of queued tasks, applied when the task comes on screen.
     drafts: HashMap<i64, FormValues>,
     unreadable: HashMap<i64, String>,
@@ -60,10 +57,8 @@ impl Entry {
         Entry {
             project,
             form,
-            queue: VecDeque::new(),
-            held: HashSet::new(),
+            tasks: TaskQueue::new(LOW_WATER),
             current: None,
-            wanting: true,
             drafts: HashMap::new(),
             unreadable: HashMap::new(),
             doc_top: 0,
@@ -85,7 +80,7 @@ impl Entry {
     }
 
     pub fn queue(&self) -> &VecDeque<Task> {
-        &self.queue
+        &self.tasks.waiting
     }
 
     pub fn doc_top(&self) -> usize {
@@ -113,13 +108,8 @@ impl Entry {
     }
 
     fn on_tasks(&mut self, tasks: Vec<Task>, cx: &mut Context) {
-        self.wanting = false;
-        for task in tasks {
-            if task.project == self.project.name && self.held.insert(task.id) {
-                self.queue.push_back(task);
-            }
-        }
-        if self.current.is_none() && !self.queue.is_empty() {
+        self.tasks.arrived(&self.project.name, tasks);
+        if self.current.is_none() && !self.tasks.waiting.is_empty() {
             self.advance(cx);
         }
     }
@@ -127,13 +117,14 @@ impl Entry {
     fn advance(&mut self, cx: &mut Context) {
         cx.redraw();
         self.doc_top = 0;
-        self.current = self
-            .queue
-            .pop_front()
-            .map(|task| match self.drafts.remove(&task.id) {
-                Some(draft) => Filling::with_values(task, &self.form, draft),
-                None => Filling::new(task, &self.form),
-            });
+        self.current =
+            self.tasks
+                .waiting
+                .pop_front()
+                .map(|task| match self.drafts.remove(&task.id) {
+                    Some(draft) => Filling::with_values(task, &self.form, draft),
+                    None => Filling::new(task, &self.form),
+                });
         if let Some(why) = self
             .current
             .as_ref()
@@ -141,13 +132,8 @@ impl Entry {
         {
             cx.say(unreadable_message(&why));
         }
-        if self.queue.len() < LOW_WATER && !self.wanting {
-            self.wanting = true;
-            cx.effect(Effect::WantTasks {
-                project: self.project.name.clone(),
-                queued: self.queue.len() + usize::from(self.current.is_some()),
-            });
-        }
+        self.tasks
+            .ask_when_low(&self.project.name, self.current.is_some(), cx);
     }
 
     fn on_draft(&mut self, task: i64, value: AnswerValue, cx: &mut Context) {
@@ -157,13 +143,15 @@ impl Entry {
         if let Some(current) = self.current.as_mut().filter(|c| c.task.id == task) {
             *current = Filling::with_values(current.task.clone(), &self.form, values);
             cx.redraw();
-        } else if self.held.contains(&task) {
+        } else if self.tasks.held.contains(&task) {
             self.drafts.insert(task, values);
         }
     }
 
     fn on_draft_unreadable(&mut self, task: i64, why: String, cx: &mut Context) {
-        if self.current.as_ref().is_some_and(|c| c.task.id == task) || !self.held.contains(&task) {
+        if self.current.as_ref().is_some_and(|c| c.task.id == task)
+            || !self.tasks.held.contains(&task)
+        {
             cx.say(unreadable_message(&why));
         } else {
             self.drafts.remove(&task);
@@ -184,18 +172,18 @@ impl Entry {
         let AnswerValue::Form(values) = value else {
             return cx.say("the answer taken back is not a form; fill the form again");
         };
-        if self.held.contains(&task.id) {
-            self.queue.retain(|t| t.id != task.id);
+        if self.tasks.held.contains(&task.id) {
+            self.tasks.waiting.retain(|t| t.id != task.id);
         }
         let id = task.id;
-        self.held.insert(id);
+        self.tasks.held.insert(id);
         let back = Filling::with_values(task, &self.form, values);
         if let Some(shown) = self.current.replace(back)
             && shown.task.id != id
         {
             // The form on screen keeps its draft in the store: it comes back next.
             self.drafts.insert(shown.task.id, shown.draft());
-            self.queue.push_front(shown.task);
+            self.tasks.waiting.push_front(shown.task);
         }
         self.doc_top = 0;
         cx.say("answer taken back: change what you need and send it again");
@@ -233,7 +221,7 @@ impl Entry {
             return cx.redraw();
         }
         if let Some(done) = self.current.take() {
-            self.held.remove(&done.task.id);
+            self.tasks.held.remove(&done.task.id);
             cx.effect(Effect::Save {
                 task: done.task,
                 value,
@@ -380,7 +368,7 @@ impl Screen for Entry {
             }),
             Some(Action::Skip) => match self.current.take() {
                 Some(current) => {
-                    self.held.remove(&current.task.id);
+                    self.tasks.held.remove(&current.task.id);
                     cx.effect(Effect::Skip { task: current.task });
                     cx.clear_message();
                     self.advance(cx);
