@@ -3,6 +3,9 @@
 //! the server's export; a second run continues. Hostile task text cannot drive the
 //! terminal. Skipped with a loud message where tmux is missing (.ci/run installs it).
 
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -265,78 +268,11 @@ fn demo_in_a_real_terminal() {
 #[test]
 fn hostile_task_text_cannot_drive_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    let kazi = env!("CARGO_BIN_EXE_kazi");
-    let db = format!("sqlite:{}", dir.path().join("server.db").display());
-    kazi::server::open_store(&db).expect("a fresh database");
-    let project = dir.path().join("p.toml");
-    std::fs::write(&project, "name = \"evil\"\ntitle = \"Evil \\u001b[31mred\"\nkind = \"classify\"\n[[labels]]\nid = \"a\"\nname = \"A\\u001b]0;LABEL-HACK\\u0007\"\nkey = \"1\"\n").unwrap();
-    let tasks = dir.path().join("t.jsonl");
+    let project = "name = \"evil\"\ntitle = \"Evil \\u001b[31mred\"\nkind = \"classify\"\n[[labels]]\nid = \"a\"\nname = \"A\\u001b]0;LABEL-HACK\\u0007\"\nkey = \"1\"\n";
     // Set the window title, clear the screen, move the cursor, ring the bell.
-    std::fs::write(&tasks, "{\"id\":\"x\",\"text\":\"Shoe \\u001b]0;TITLE-HACK\\u0007\\u001b[2J\\u001b[H\\u0007 size 42\"}\n").unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(kazi)
-            .args(args)
-            .env("KAZI_HOME", &home)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    run(&[
-        "admin",
-        "--db",
-        &db,
-        "project",
-        "add",
-        project.to_str().unwrap(),
-    ]);
-    run(&[
-        "admin",
-        "--db",
-        &db,
-        "tasks",
-        "import",
-        "evil",
-        tasks.to_str().unwrap(),
-    ]);
-    let added = run(&["admin", "--db", &db, "user", "add", "w", "--role", "worker"]);
-    let code = added
-        .split("enrolment code: ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-
-    let mut server = Command::new(kazi)
-        .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_string();
-    run(&["login", "--server", &url, "--user", "w", "--code", &code]);
-
-    let cmd = format!(
-        "KAZI_HOME={} {kazi} work --project evil; sleep 60",
-        home.display()
-    );
-    if let Some(tmux) = Tmux::start(&cmd) {
+    let tasks = "{\"id\":\"x\",\"text\":\"Shoe \\u001b]0;TITLE-HACK\\u0007\\u001b[2J\\u001b[H\\u0007 size 42\"}\n";
+    let centre = Centre::start(dir.path(), "evil", project, tasks);
+    if let Some(tmux) = Tmux::start(&centre.work_cmd()) {
         let s = tmux.wait("the hostile task", |s| s.contains("size 42"));
         assert!(
             s.contains("Shoe ␛]0;TITLE-HACK␇␛[2J␛[H␇ size 42"),
@@ -350,8 +286,71 @@ fn hostile_task_text_cannot_drive_the_terminal() {
         );
         assert!(s.contains("Evil ␛[31mred"), "{s}");
     }
-    let _ = server.kill();
-    let _ = server.wait();
+}
+
+/// A centre of one project on its own database, with `kazi serve` running and worker
+/// `w` logged in on the profile under `home`.
+struct Centre {
+    home: std::path::PathBuf,
+    project: String,
+    _server: binary::Server,
+}
+
+impl Centre {
+    fn start(dir: &Path, project: &str, toml: &str, tasks: &str) -> Centre {
+        let home = dir.join("home");
+        let kazi = env!("CARGO_BIN_EXE_kazi");
+        let db = format!("sqlite:{}", dir.join("server.db").display());
+        kazi::server::open_store(&db).expect("a fresh database");
+        let project_file = dir.join("p.toml");
+        std::fs::write(&project_file, toml).unwrap();
+        let tasks_file = dir.join("t.jsonl");
+        std::fs::write(&tasks_file, tasks).unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new(kazi)
+                .args(args)
+                .env("KAZI_HOME", &home)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let project_path = project_file.to_str().unwrap();
+        run(&["admin", "--db", &db, "project", "add", project_path]);
+        let tasks_path = tasks_file.to_str().unwrap();
+        run(&["admin", "--db", &db, "tasks", "import", project, tasks_path]);
+        let added = run(&["admin", "--db", &db, "user", "add", "w", "--role", "worker"]);
+        let code = binary::enrolment_code(&added);
+        let server = binary::serve(&db, &[], std::process::Stdio::null());
+        run(&[
+            "login",
+            "--server",
+            &server.url,
+            "--user",
+            "w",
+            "--code",
+            &code,
+        ]);
+        Centre {
+            home,
+            project: project.to_string(),
+            _server: server,
+        }
+    }
+
+    /// The shell command that opens the worker screen on the project.
+    fn work_cmd(&self) -> String {
+        format!(
+            "KAZI_HOME={} {} work --project {}; sleep 60",
+            self.home.display(),
+            env!("CARGO_BIN_EXE_kazi"),
+            self.project
+        )
+    }
 }
 
 /// The pid of the `kazi` process the pane's shell started.
@@ -533,4 +532,125 @@ fn an_export_to_a_terminal_cannot_drive_it() {
             "the pane title was changed to {title:?}"
         );
     }
+}
+
+/// Characters of the scripts in the test's task, to tell a fragment of the task from the
+/// help's own text.
+fn from_the_task(c: char) -> bool {
+    matches!(c as u32, 0x0900..=0x097f | 0x1f1e6..=0x1f1ff | 0x1f300..=0x1faff | 0x4e00..=0x9fff)
+}
+
+/// (display column, character) of each character of a captured line, columns counted as
+/// the terminal counts them (a combining mark at the column after its base).
+fn columns(line: &str) -> Vec<(usize, char)> {
+    line.char_indices()
+        .map(|(i, c)| (kazi::model::text_width(&line[..i]), c))
+        .collect()
+}
+
+/// The box around the help: its top and bottom rows and its left and right columns.
+fn help_box(screen: &str) -> Option<(usize, usize, usize, usize)> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let top = lines.iter().position(|l| l.contains("┌─ help"))?;
+    let cols = columns(lines[top]);
+    let left = cols.iter().find(|(_, c)| *c == '┌')?.0;
+    let right = cols.iter().rev().find(|(_, c)| *c == '┐')?.0;
+    let bottom = (top + 1..lines.len()).find(|&row| columns(lines[row]).contains(&(left, '└')))?;
+    Some((top, bottom, left, right))
+}
+
+/// The screen without its status line, which changes with the link by itself.
+fn above_status(screen: &str) -> String {
+    screen.lines().take(23).collect::<Vec<_>>().join("\n")
+}
+
+/// The real terminal shows what Kazi drew, cell for cell, for text whose graphemes
+/// terminals lay out differently from one cluster per cell: Devanagari vowel signs and
+/// conjuncts, a flag, a ZWJ emoji sequence and wide CJK characters. The help box over
+/// such text has its edges on every row with nothing of the task inside, closing it
+/// gives back the screen as it was, and neither answer nor undo leaves a fragment on the
+/// next task. Every state also equals a full redraw (a resize), so nothing is left over.
+#[test]
+fn scripts_and_emoji_draw_cleanly_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = "name = \"shop\"\ntitle = \"Shop\"\nkind = \"classify\"\n[[labels]]\nid = \"a\"\nname = \"Food\"\nkey = \"1\"\n[[labels]]\nid = \"b\"\nname = \"Other\"\nkey = \"2\"\n";
+    let words = "बासमती चावल 5 किलो क्षत्रिय स्त्री 🇰🇪 👩\u{200d}💻 电视机 हिन्दी किताबें";
+    let text = [words; 8].join(" ");
+    let tasks = format!(
+        "{{\"id\":\"t1\",\"text\":\"{text}\"}}\n{{\"id\":\"t2\",\"text\":\"Plain next task\"}}\n"
+    );
+    let centre = Centre::start(dir.path(), "shop", project, &tasks);
+    let Some(tmux) = Tmux::start(&centre.work_cmd()) else {
+        return;
+    };
+    let full_redraw = |before: &str| {
+        // Wider first, then back: ratatui clears and draws every cell again.
+        let want = above_status(before);
+        tmux_cmd(&tmux, &["resize-window", "-x", "81"]);
+        // The top line's "? help" moves one column right.
+        tmux.wait("the screen at 81 columns", |s| above_status(s) != want);
+        tmux_cmd(&tmux, &["resize-window", "-x", "80"]);
+        let what = format!("a full redraw the same as what the screen kept:\n{before}");
+        tmux.wait(&what, |s| above_status(s) == want);
+    };
+    let first = tmux.wait("the task", |s| s.contains("बासमती"));
+    // The task's frame closes at the last column on every line: widths agree.
+    for line in first.lines().filter(|l| l.contains("बासमती")) {
+        let last = *columns(line).last().unwrap();
+        assert_eq!(last, (79, '│'), "line ends off the frame: {line}");
+    }
+    full_redraw(&first);
+
+    tmux.keys(&["?"]);
+    let help = tmux.wait("the help", |s| s.contains("┌─ help"));
+    let (top, bottom, left, right) = help_box(&help).expect("a help box");
+    for (row, line) in help.lines().enumerate().take(bottom).skip(top + 1) {
+        let cols = columns(line);
+        let at = |x: usize| cols.iter().find(|(c, _)| *c == x).map(|(_, ch)| *ch);
+        assert_eq!(
+            at(left),
+            Some('│'),
+            "left edge missing on row {row}:\n{help}"
+        );
+        assert_eq!(
+            at(right),
+            Some('│'),
+            "right edge missing on row {row}:\n{help}"
+        );
+        let inside: String = cols
+            .iter()
+            .filter(|(x, c)| (left..=right).contains(x) && from_the_task(*c))
+            .map(|(_, c)| *c)
+            .collect();
+        assert!(
+            inside.is_empty(),
+            "the task shows through the help on row {row}: {inside:?}\n{help}"
+        );
+    }
+    full_redraw(&help);
+
+    tmux.keys(&["Escape"]);
+    let want = above_status(&first);
+    let what = format!("the screen as it was before the help:\n{first}");
+    tmux.wait(&what, |s| above_status(s) == want);
+
+    for round in 0..2 {
+        tmux.keys(&["1"]);
+        let next = tmux.wait("the next task", |s| s.contains("Plain next task"));
+        let left_over: String = next.chars().filter(|c| from_the_task(*c)).collect();
+        assert!(
+            left_over.is_empty(),
+            "round {round}: {left_over:?} stayed:\n{next}"
+        );
+        full_redraw(&next);
+        tmux.keys(&["BSpace"]);
+        let back = tmux.wait("the task back", |s| s.contains("बासमती"));
+        full_redraw(&back);
+    }
+}
+
+fn tmux_cmd(tmux: &Tmux, args: &[&str]) {
+    let mut all = vec!["-L", tmux.socket.as_str()];
+    all.extend_from_slice(args);
+    assert!(Command::new("tmux").args(&all).status().unwrap().success());
 }

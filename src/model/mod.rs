@@ -11,7 +11,10 @@ pub use project::{
     AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
     is_project_name, parse_duration_secs,
 };
-pub use text::{sanitize, sanitize_line, text_width, wrap, wrap_layout};
+pub use text::{
+    ORPHAN_BASE, TerminalCell, fit, sanitize, sanitize_line, terminal_cells, text_width, wrap,
+    wrap_layout,
+};
 
 /// A task as the worker sees it: the server's id, the text to classify, and an optional
 /// model suggestion (a label id) to pre-select.

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use unicode_segmentation::UnicodeSegmentation;
-use unicode_width::UnicodeWidthStr;
+use unicode_width::UnicodeWidthChar;
 
 /// Neutralise everything that could drive a terminal. Control characters become their
 /// visible Control Pictures (ESC shows as `␛`), C1 controls and bidirectional overrides
@@ -57,10 +57,73 @@ fn replacement(c: char) -> char {
     }
 }
 
-/// Display width in terminal columns.
+/// Display width in terminal columns, as a terminal counts them: the sum of the cells
+/// of `terminal_cells`. (Not `unicode-width`'s width of a string, which joins flags, ZWJ
+/// emoji and Indic syllables into one cluster that terminals lay out cell by cell.)
 pub fn text_width(s: &str) -> usize {
-    UnicodeWidthStr::width(s)
+    terminal_cells(s).map(|c| usize::from(c.width)).sum()
 }
+
+/// Dotted circle: the base a mark with nothing to sit on is shown on, so it cannot join
+/// whatever the terminal has in the cell before it.
+pub const ORPHAN_BASE: char = '\u{25cc}';
+
+/// One cell of text as a terminal draws it (`wcwidth` per character): a character that
+/// takes columns with the zero-width characters after it (combining marks, viramas,
+/// joiners, variation selectors), which the terminal puts into that same cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalCell<'s> {
+    /// What to write; a leading mark gets `ORPHAN_BASE` in front of it.
+    pub text: Cow<'s, str>,
+    /// 1 or 2 columns.
+    pub width: u8,
+}
+
+/// Text cut into the cells a terminal makes of it. This is the one model of width: the
+/// painter writes these cells and `text_width` counts them, so what is laid out is what
+/// the terminal shows, and each screen cell holds exactly what the terminal puts there
+/// (a Devanagari vowel sign that takes a column has a cell of its own; a flag is its two
+/// letters; a ZWJ emoji sequence is its emoji side by side, the joiner left out).
+pub fn terminal_cells(s: &str) -> impl Iterator<Item = TerminalCell<'_>> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        loop {
+            let mut chars = rest.char_indices();
+            let (_, first) = chars.next()?;
+            let first_width = UnicodeWidthChar::width(first).unwrap_or(0);
+            let end = chars
+                .find(|&(_, c)| UnicodeWidthChar::width(c).unwrap_or(0) > 0)
+                .map_or(rest.len(), |(i, _)| i);
+            let (cell, tail) = rest.split_at(end);
+            rest = tail;
+            // A joiner is never sent: terminals disagree on what follows it (tmux puts
+            // the next character into the same cell, xterm beside it), so the two
+            // sides of a ZWJ sequence are shown side by side everywhere.
+            let cell: Cow<'_, str> = if cell.contains(ZWJ) {
+                Cow::Owned(cell.replace(ZWJ, ""))
+            } else {
+                Cow::Borrowed(cell)
+            };
+            if cell.is_empty() {
+                continue;
+            }
+            return Some(if first_width == 0 {
+                TerminalCell {
+                    text: Cow::Owned(format!("{ORPHAN_BASE}{cell}")),
+                    width: 1,
+                }
+            } else {
+                TerminalCell {
+                    text: cell,
+                    width: first_width.min(2) as u8,
+                }
+            });
+        }
+    })
+}
+
+/// Zero width joiner.
+const ZWJ: char = '\u{200d}';
 
 /// Wrap sanitised text into lines of at most `width` columns. Breaks at spaces where it
 /// can, inside a word (between grapheme clusters, never inside one) where it must, and at
@@ -135,9 +198,37 @@ pub fn wrap_layout(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// `text` cut to `width` columns, ending in `more` when it was cut.
+pub fn fit<'t>(text: &'t str, width: usize, more: &str) -> std::borrow::Cow<'t, str> {
+    if text_width(text) <= width {
+        return text.into();
+    }
+    let room = width.saturating_sub(text_width(more));
+    let mut out = String::new();
+    let mut used = 0;
+    for g in text.graphemes(true) {
+        let w = text_width(g);
+        if used + w > room {
+            break;
+        }
+        out.push_str(g);
+        used += w;
+    }
+    out.truncate(out.trim_end().len());
+    out.push_str(more);
+    out.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fit_cuts_with_a_marker() {
+        assert_eq!(fit("rice, flour", 20, "…"), "rice, flour");
+        assert_eq!(fit("rice, flour", 7, "…"), "rice,…");
+        assert_eq!(fit("电视机电视机", 5, "..."), "电...");
+    }
 
     #[test]
     fn layout_wrap_keeps_columns() {
@@ -202,6 +293,55 @@ mod tests {
             let joined: String = wrap(text, width).concat();
             assert_eq!(joined.replace(' ', ""), text.replace(' ', ""));
         }
+    }
+
+    #[test]
+    fn cells_are_what_a_terminal_makes_of_the_text() {
+        let cells = |s: &str| -> Vec<(String, u8)> {
+            terminal_cells(s)
+                .map(|c| (c.text.into_owned(), c.width))
+                .collect()
+        };
+        // A vowel sign that takes a column (U+093E) is a cell of its own; one that does
+        // not (U+0941) and a virama (U+094D) stay in their consonant's cell.
+        assert_eq!(
+            cells("\u{092c}\u{093e}\u{0938}\u{0941}"),
+            [
+                ("\u{092c}".into(), 1),
+                ("\u{093e}".into(), 1),
+                ("\u{0938}\u{0941}".into(), 1)
+            ]
+        );
+        assert_eq!(
+            cells("\u{0915}\u{094d}\u{0937}"),
+            [("\u{0915}\u{094d}".into(), 1), ("\u{0937}".into(), 1)]
+        );
+        // A flag is its two regional indicators.
+        assert_eq!(cells("\u{1f1f0}\u{1f1ea}").len(), 2);
+        // A ZWJ sequence is its emoji side by side, without the joiner (in Indic text
+        // too: tmux would put the next letter into the joiner's cell, xterm beside it).
+        assert_eq!(
+            cells("\u{1f469}\u{200d}\u{1f4bb}"),
+            [("\u{1f469}".into(), 2), ("\u{1f4bb}".into(), 2)]
+        );
+        assert_eq!(
+            cells("\u{0915}\u{094d}\u{200d}\u{0937}"),
+            [("\u{0915}\u{094d}".into(), 1), ("\u{0937}".into(), 1)]
+        );
+        assert_eq!(
+            cells("\u{200d}a"),
+            [("a".into(), 1)],
+            "a lone joiner is nothing"
+        );
+        assert_eq!(cells("电a"), [("电".into(), 2), ("a".into(), 1)]);
+        // A mark with no base sits on a dotted circle instead of joining the cell before.
+        assert_eq!(
+            cells("\u{0941}x"),
+            [("\u{25cc}\u{0941}".into(), 1), ("x".into(), 1)]
+        );
+        assert_eq!(text_width("\u{092c}\u{093e}\u{0938}\u{0941}"), 3);
+        assert_eq!(text_width("\u{1f469}\u{200d}\u{1f4bb}"), 4);
+        assert_eq!(text_width(""), 0);
     }
 
     #[test]

@@ -7,13 +7,16 @@ pub mod help;
 pub mod label_grid;
 pub mod status_line;
 
-use ratatui::buffer::Buffer;
+use std::num::NonZeroU16;
+
+use ratatui::buffer::{Buffer, CellDiffOption, CellWidth};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::theme::{Frames, Styles, Theme};
-use crate::model::text_width;
+pub(crate) use crate::model::fit;
+use crate::model::{terminal_cells, text_width};
 
 /// Writes text and frames into a buffer, never outside `area` (the whole screen).
 pub(crate) struct Painter<'a> {
@@ -42,19 +45,68 @@ impl<'a> Painter<'a> {
 
     /// Write text at (x, y), at most `max` columns; nothing outside the area. Returns
     /// the column after the text.
+    ///
+    /// Every write of the screen passes here, so this is where ratatui's cells are made
+    /// to match the terminal's: one cell per `model::terminal_cells` cell (what `wcwidth`
+    /// gives a terminal, not one cell per grapheme with `unicode-width`'s guess at the
+    /// grapheme's width), and a wide character half covered by what is written is blanked
+    /// rather than left for the terminal to keep drawing over its neighbour.
     pub fn put(&mut self, x: u16, y: u16, max: u16, text: &str, style: Style) -> u16 {
         if y < self.area.top() || y >= self.area.bottom() || x >= self.area.right() || max == 0 {
             return x;
         }
-        let max = max.min(self.area.right() - x);
-        self.buf.set_stringn(x, y, text, usize::from(max), style).0
+        let right = x + max.min(self.area.right() - x);
+        let mut col = x;
+        for cell in terminal_cells(text) {
+            // The sanitiser has run; this keeps ratatui's own guard against control bytes.
+            if cell.text.chars().any(char::is_control) {
+                continue;
+            }
+            let width = u16::from(cell.width);
+            if col + width > right {
+                break;
+            }
+            self.uncover(col, y);
+            let target = &mut self.buf[(col, y)];
+            target.set_symbol(&cell.text).set_style(style);
+            // ratatui's diff steps over as many columns as it thinks the symbol takes;
+            // where that is not the terminal's count, it is told the terminal's.
+            let option = match NonZeroU16::new(width) {
+                Some(w) if cell.text.cell_width() != width => CellDiffOption::ForcedWidth(w),
+                _ => CellDiffOption::None,
+            };
+            target.set_diff_option(option);
+            for trailing in col + 1..col + width {
+                self.buf[(trailing, y)].reset();
+            }
+            col += width;
+        }
+        col
+    }
+
+    /// Before (x, y) is written: if it is the right half of a wide character, blank that
+    /// character. Left alone, ratatui would skip the cell as covered and the terminal
+    /// would keep the whole character, half of it over what was drawn here.
+    fn uncover(&mut self, x: u16, y: u16) {
+        let area = self.buf.area;
+        if x <= area.left() || x >= area.right() {
+            return;
+        }
+        let left = &mut self.buf[(x - 1, y)];
+        if left.cell_width() > 1 {
+            let style = left.style();
+            left.reset();
+            left.set_style(style);
+        }
     }
 
     pub fn fill(&mut self, row: Rect, style: Style) {
         let row = row.intersection(self.area);
         for y in row.top()..row.bottom() {
             for x in row.left()..row.right() {
-                self.buf[(x, y)].set_symbol(" ").set_style(style);
+                self.uncover(x, y);
+                self.buf[(x, y)].reset();
+                self.buf[(x, y)].set_style(style);
             }
         }
     }
@@ -95,27 +147,6 @@ pub(crate) fn too_small(p: &mut Painter, area: Rect, why: &str) {
     for (y, line) in (top..area.bottom()).zip(&lines) {
         p.put(area.x + 1, y, width, line, p.st.text);
     }
-}
-
-/// `text` cut to `width` columns, ending in `more` when it was cut.
-pub(crate) fn fit<'t>(text: &'t str, width: usize, more: &str) -> std::borrow::Cow<'t, str> {
-    if text_width(text) <= width {
-        return text.into();
-    }
-    let room = width.saturating_sub(text_width(more));
-    let mut out = String::new();
-    let mut used = 0;
-    for g in text.graphemes(true) {
-        let w = text_width(g);
-        if used + w > room {
-            break;
-        }
-        out.push_str(g);
-        used += w;
-    }
-    out.truncate(out.trim_end().len());
-    out.push_str(more);
-    out.into()
 }
 
 /// `text` cut to `width` columns in the middle, keeping its start and its end: names
@@ -170,13 +201,6 @@ pub fn key_runs(keys: &[char]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fit_cuts_with_a_marker() {
-        assert_eq!(fit("rice, flour", 20, "…"), "rice, flour");
-        assert_eq!(fit("rice, flour", 7, "…"), "rice,…");
-        assert_eq!(fit("电视机电视机", 5, "..."), "电...");
-    }
 
     #[test]
     fn fit_middle_keeps_both_ends_apart() {
