@@ -3,8 +3,9 @@
 //! protocol. Proves that no task is leased beyond its overlap, no answer is lost or
 //! counted twice, leases that expire (moved into the past in the database, as time
 //! would) come back exactly once, and a SIGKILL of one instance mid-load loses no
-//! acknowledged answer. Gold mixing and per-worker lease caps do not exist yet; once they
-//! land, this test should also check the gold rate and the cap across instances.
+//! acknowledged answer. One greedy account syncing through every instance at once holds
+//! no more than the project's lease cap. Gold mixing does not exist yet; once it lands,
+//! this test should also check the gold rate across instances.
 //!
 //! Needs `KAZI_TEST_PG` (`.ci/run` sets it); without it, it says loudly that it skipped.
 
@@ -39,6 +40,11 @@ const PER_SYNC: usize = 3;
 /// How long a device keeps going at most: the test fails rather than hang.
 const DEVICE_PATIENCE: Duration = Duration::from_secs(240);
 const START_PATIENCE: Duration = Duration::from_secs(30);
+/// The project's lease cap: above what a device at worker pace holds (`PER_SYNC`).
+const LEASE_CAP: usize = 10;
+/// Syncs the greedy account sends at once, each on its own connection, so the balancer
+/// spreads them over every instance.
+const GREEDY_SYNCS: usize = 9;
 
 fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
@@ -215,7 +221,9 @@ fn three_instances_on_one_database_keep_every_guarantee() {
 
     // The centre, set up through the library on the same database.
     let store = open_store(&db).expect("store opens");
-    admin::add_project(&*store, &harness::project(OVERLAP as u32)).unwrap();
+    let mut project = harness::project(OVERLAP as u32);
+    project.lease_cap = LEASE_CAP as u32;
+    admin::add_project(&*store, &project).unwrap();
     let mut tasks = (1..=TASKS).map(|i| {
         Ok(NewTask {
             id: format!("t{i}"),
@@ -236,6 +244,8 @@ fn three_instances_on_one_database_keep_every_guarantee() {
             (name, code)
         })
         .collect();
+    // Sorts before every w0NN: its leases expire with the abandoners'.
+    let greedy_code = admin::add_user(&*store, "greedy", Role::Worker, &Clock::system()).unwrap();
     drop(store);
 
     let addrs: Vec<SocketAddr> = (0..INSTANCES).map(|_| free_addr()).collect();
@@ -270,6 +280,42 @@ fn three_instances_on_one_database_keep_every_guarantee() {
         }
         tokens
     });
+    // The greedy account asks for far more than its cap from every instance at once:
+    // the user's row lock serialises its syncs across instances, so the cap holds.
+    let greedy_held = rt.block_on(async {
+        let request = LoginRequest {
+            user: "greedy".into(),
+            code: greedy_code,
+            device: "greedy".into(),
+        };
+        let token = Remote::new(&url, "")
+            .unwrap()
+            .login(&request)
+            .await
+            .unwrap()
+            .token;
+        let syncs: Vec<_> = (0..GREEDY_SYNCS)
+            .map(|_| {
+                let remote = Remote::new(&url, &token).unwrap();
+                tokio::spawn(async move { remote.sync(&harness::want("shop", 50)).await })
+            })
+            .collect();
+        let mut held = BTreeSet::new();
+        for sync in syncs {
+            let response = sync.await.expect("sync task").expect("greedy sync");
+            held.extend(response.leases.iter().map(|l| l.task));
+        }
+        held.len()
+    });
+    assert_eq!(greedy_held, LEASE_CAP, "the greedy account holds its cap");
+    assert_eq!(
+        schema.count(
+            "SELECT COUNT(*) FROM leases l JOIN users u ON u.id = l.user_id \
+             WHERE u.name = 'greedy' AND l.live"
+        ) as usize,
+        LEASE_CAP,
+        "live leases of the greedy account across all instances"
+    );
     let devices: Vec<_> = users
         .iter()
         .zip(tokens)
@@ -302,8 +348,8 @@ fn three_instances_on_one_database_keep_every_guarantee() {
     ));
     assert_eq!(
         abandoned as usize,
-        ABANDONERS * PER_SYNC,
-        "abandoned leases still live"
+        ABANDONERS * PER_SYNC + LEASE_CAP,
+        "abandoned leases (the greedy account's too) still live"
     );
     progress.expired.store(true, Ordering::SeqCst);
     eprintln!(

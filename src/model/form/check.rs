@@ -99,7 +99,11 @@ impl Form {
                 in_range(field, &amount)?;
                 format!("{currency} {amount}")
             }
-            FieldKind::Date => self.date_format.read(typed)?,
+            FieldKind::Date => {
+                let iso = self.date_format.read(typed)?;
+                self.date_in_range(field, &iso)?;
+                iso
+            }
             FieldKind::Time => read_time(typed)?,
             FieldKind::Choice { options } => options
                 .iter()
@@ -536,6 +540,28 @@ fn kept_value(form: &Form, field: Option<&Field>, raw: &str) -> String {
             .and_then(|f| form.canonical(f, raw).ok())
             .unwrap_or_else(|| collapse(raw)),
         _ => collapse(raw),
+    }
+}
+
+impl Form {
+    /// A date (ISO) within the field's `min` and `max`, said in the form's own format.
+    fn date_in_range(&self, field: &Field, iso: &str) -> Result<(), String> {
+        let shown = |d: &str| {
+            self.date_format
+                .write_iso(d)
+                .unwrap_or_else(|| d.to_string())
+        };
+        if let Some(min) = &field.min_date
+            && iso < min.as_str()
+        {
+            return Err(format!("must be {} or later", shown(min)));
+        }
+        if let Some(max) = &field.max_date
+            && iso > max.as_str()
+        {
+            return Err(format!("must be {} or earlier", shown(max)));
+        }
+        Ok(())
     }
 }
 

@@ -42,6 +42,11 @@ pub struct Field {
     pub min: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<Decimal>,
+    /// A date field's earliest and latest date (ISO `yyyy-mm-dd`), from `min`/`max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u32>,
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -60,13 +60,15 @@ pub(crate) struct FieldFile {
     total: Option<Spanned<TotalFile>>,
 }
 
-/// A number as TOML allows it: `5`, `0.5` or `"1250.00"` (exact).
+/// A number as TOML allows it: `5`, `0.5` or `"1250.00"` (exact); for a date field a
+/// date, `2020-01-01` or `"2020-01-01"`.
 #[derive(Deserialize)]
 #[serde(untagged)]
 pub(crate) enum Number {
     Int(i64),
     Float(f64),
     Text(String),
+    Date(toml::value::Datetime),
 }
 
 impl Number {
@@ -75,7 +77,18 @@ impl Number {
             Number::Int(n) => Some(Decimal::from_int(i128::from(*n))),
             Number::Float(f) => Decimal::parse(&f.to_string()),
             Number::Text(s) => Decimal::parse(s),
+            Number::Date(_) => None,
         }
+    }
+
+    /// A date bound as ISO `yyyy-mm-dd`, if it is a real date.
+    fn iso_date(&self) -> Option<String> {
+        let text = match self {
+            Number::Text(s) => s.trim().to_string(),
+            Number::Date(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+            _ => return None,
+        };
+        DateFormat::parse("yyyy-mm-dd")?.read(&text).ok()
     }
 }
 
@@ -202,12 +215,35 @@ fn read_field(
         FieldKind::Integer | FieldKind::Decimal | FieldKind::Money { .. }
     );
     let is_group = matches!(kind, FieldKind::Group(_));
+    let is_date = matches!(kind, FieldKind::Date);
+    let date_bound = |b: &Option<Spanned<Number>>,
+                      name: &str|
+     -> Result<Option<String>, FormMistake> {
+        match b {
+            Some(b) if is_date => b.get_ref().iso_date().map(Some).ok_or_else(|| {
+                at(
+                    b,
+                    format!("{name} of '{id}' must be a date written yyyy-mm-dd, like 2020-01-31"),
+                )
+            }),
+            _ => Ok(None),
+        }
+    };
+    let (min_date, max_date) = (date_bound(&f.min, "min")?, date_bound(&f.max, "max")?);
+    if let (Some(lo), Some(hi), Some(span)) = (&min_date, &max_date, &f.max)
+        && lo > hi
+    {
+        return Err(at(span, format!("max of '{id}' is before its min")));
+    }
     let bound = |b: &Option<Spanned<Number>>, name: &str| -> Result<Option<Decimal>, FormMistake> {
         let Some(b) = b else { return Ok(None) };
+        if is_date {
+            return Ok(None);
+        }
         if !numeric {
             return Err(at(
                 b,
-                format!("{name} applies only to integer, decimal and money fields"),
+                format!("{name} applies only to integer, decimal, money and date fields"),
             ));
         }
         b.get_ref()
@@ -250,6 +286,8 @@ fn read_field(
         pattern,
         min,
         max,
+        min_date,
+        max_date,
         max_length,
         hint: f.hint.trim().to_string(),
         default: None,

@@ -547,3 +547,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn date_fields_keep_within_their_min_and_max() {
+    // A TOML date or a string; the bounds are said in the form's own date format.
+    for body in [
+        "type = \"date\"\nmin = 2020-01-01\nmax = 2026-12-31",
+        "type = \"date\"\nmin = \"2020-01-01\"\nmax = \"2026-12-31\"",
+    ] {
+        assert_eq!(check(body, "01/01/2020"), Ok("2020-01-01".into()));
+        assert_eq!(check(body, "31/12/2026"), Ok("2026-12-31".into()));
+        assert_eq!(
+            check(body, "31/12/2019"),
+            Err("must be 01/01/2020 or later".into())
+        );
+        assert_eq!(
+            check(body, "1/1/2027"),
+            Err("must be 31/12/2026 or earlier".into())
+        );
+    }
+    assert_eq!(
+        check("type = \"date\"\nmin = 2020-01-01", "15/06/1999"),
+        Err("must be 01/01/2020 or later".into())
+    );
+    for (body, says) in [
+        (
+            "type = \"date\"\nmin = \"2026-02-30\"",
+            "min of 'v' must be a date",
+        ),
+        ("type = \"date\"\nmax = 5", "max of 'v' must be a date"),
+        (
+            "type = \"date\"\nmin = 2026-01-02\nmax = 2026-01-01",
+            "is before its min",
+        ),
+        (
+            "type = \"date\"\nmin = 2020-01-01T10:00:00",
+            "must be a date",
+        ),
+        (
+            "type = \"text\"\nmin = 2020-01-01",
+            "integer, decimal, money and date",
+        ),
+    ] {
+        let e = one_field(body).unwrap_err().to_string();
+        assert!(e.contains(says), "{body}: {e}");
+        assert!(e.starts_with("f.toml:"), "{e}");
+    }
+}
