@@ -208,3 +208,51 @@ fn a_message_too_long_for_its_line_takes_a_second_one_and_is_never_cut() {
         "the status line stays: {shown}"
     );
 }
+
+/// The picker says how many tasks of each project wait on this computer, and `projects`
+/// (f3) goes back to it from a project, which opens again by its number.
+#[test]
+fn the_picker_shows_waiting_tasks_and_a_project_goes_back_to_it() {
+    let mut app = kazi::tui::App::new(
+        kazi::tui::Keymap::default(),
+        kazi::tui::Theme::default(),
+        None,
+    );
+    online(&mut app);
+    let mut reviews = products();
+    reviews.name = "reviews".into();
+    reviews.title = "Shop reviews".into();
+    app.handle(Event::Projects(vec![products(), reviews]));
+    let waiting = [("products".to_string(), 42)].into_iter().collect();
+    app.handle(Event::Waiting(waiting));
+    let picker = screen(&mut app, 80, 24);
+    assert!(
+        picker.contains("(products, 10 labels): 42 tasks waiting"),
+        "{picker}"
+    );
+    assert!(
+        picker.contains("(reviews, 10 labels): 0 tasks waiting"),
+        "{picker}"
+    );
+
+    press(&mut app, "1");
+    app.handle(Event::Tasks(tasks("products", 1..3)));
+    assert_eq!(shown(&app), Some(1));
+    let help = {
+        press(&mut app, "?");
+        let s = screen(&mut app, 80, 24);
+        press(&mut app, "?");
+        s
+    };
+    assert!(
+        help.contains("projects: go back to the list of projects"),
+        "{help}"
+    );
+    let fx = press(&mut app, "f3");
+    assert_eq!(fx, vec![kazi::tui::Effect::ShowProjects]);
+    assert_eq!(app.screen(), kazi::tui::ScreenId::Picker);
+    let back = screen(&mut app, 80, 24);
+    assert!(back.contains("42 tasks waiting"), "{back}");
+    let fx = press(&mut app, "2");
+    assert_eq!(fx[0], kazi::tui::Effect::ChooseProject("reviews".into()));
+}

@@ -29,6 +29,9 @@ pub enum Event {
     Undone(Option<(Task, AnswerValue)>),
     /// The projects this worker may work on (again after a schema update).
     Projects(Vec<Project>),
+    /// How many tasks of each project wait on this computer (a project not named has
+    /// none), for the picker. Sent at start, after syncs, and on `Effect::ShowProjects`.
+    Waiting(std::collections::BTreeMap<String, u32>),
     /// A line for the worker from the runtime ("server refused answer: ..."). It is
     /// sanitised when drawn.
     Message(String),
@@ -124,6 +127,9 @@ pub enum Effect {
     SaveDraft { task: i64, value: AnswerValue },
     /// The worker asked for new work: ask the server now.
     Refresh,
+    /// The project picker is on top again (the worker went back to it): no project is
+    /// chosen; reply with `Event::Waiting`.
+    ShowProjects,
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
 }
@@ -192,6 +198,7 @@ impl App {
                 }
             }
             Event::Message(text) => cx.say(text),
+            Event::Waiting(waiting) => picker.set_waiting(waiting, &mut cx),
             Event::Projects(projects) => {
                 let showing = screens.is_empty();
                 picker.set_projects(projects.clone(), showing, &mut cx);
@@ -217,8 +224,12 @@ impl App {
                     Nav::Open(project) => self.open(project, effects, &mut more),
                     Nav::Close(why) => {
                         self.screens.pop();
+                        self.overlays.clear();
                         self.shared.say(why);
                         self.shared.dirty = true;
+                        if self.screens.is_empty() {
+                            effects.push(Effect::ShowProjects);
+                        }
                     }
                 }
             }
@@ -355,6 +366,9 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         Some(Action::Help) => {
             overlays.push(Overlay::Help { scroll: 0 });
             cx.redraw();
+        }
+        Some(Action::Projects) if screen.id() != ScreenId::Picker => {
+            cx.close("pick a project: press its number");
         }
         _ => screen.on_key(key, action, cx),
     }

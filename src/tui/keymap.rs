@@ -43,10 +43,11 @@ pub enum Action {
     ScrollUp,
     ScrollDown,
     Refresh,
+    Projects,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Help,
         Action::Quit,
         Action::Undo,
@@ -75,6 +76,7 @@ impl Action {
         Action::ScrollUp,
         Action::ScrollDown,
         Action::Refresh,
+        Action::Projects,
     ];
 
     /// The name used in keymap files.
@@ -121,6 +123,7 @@ impl Action {
             Action::ScrollUp => ("scroll_up", "scroll the document up"),
             Action::ScrollDown => ("scroll_down", "scroll the document down"),
             Action::Refresh => ("refresh", "ask the server for new work now"),
+            Action::Projects => ("projects", "go back to the list of projects"),
         }
     }
 }

@@ -312,6 +312,23 @@ impl LocalStore {
         .transpose()
     }
 
+    /// Tasks cached and not yet answered or skipped, per project (projects without any
+    /// are left out).
+    pub fn waiting_by_project(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, u32>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT project, count(*) FROM tasks WHERE state = 0 GROUP BY project")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u32))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     pub fn counts(&self, project: Option<&str>) -> Result<Counts, StoreError> {
         // Cached, and one query per case so the project's count walks its index: this
         // runs after every answer key.

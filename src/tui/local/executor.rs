@@ -75,6 +75,17 @@ impl<'a> LocalExecutor<'a> {
         }
     }
 
+    /// The picker's figures: tasks waiting here per project. Not on the keystroke path:
+    /// at start, after syncs and when the picker comes back.
+    fn waiting(&self) -> Vec<Event> {
+        match self.store.waiting_by_project() {
+            Ok(waiting) => vec![Event::Waiting(waiting)],
+            Err(e) => vec![Event::Message(format!(
+                "cannot count the waiting tasks: {e}"
+            ))],
+        }
+    }
+
     /// The status line's figures, fresh from the store; unknown (and why) when the
     /// store cannot be read.
     fn status(&self) -> Vec<Event> {
@@ -103,6 +114,7 @@ impl Executor for LocalExecutor<'_> {
 
     fn start(&mut self) -> Vec<Event> {
         let mut events = vec![Event::Projects(self.projects.clone())];
+        events.extend(self.waiting());
         events.extend(self.status());
         events
     }
@@ -114,6 +126,12 @@ impl Executor for LocalExecutor<'_> {
             Effect::Refresh => {
                 self.engine.refresh();
                 Vec::new()
+            }
+            Effect::ShowProjects => {
+                self.active = None;
+                let mut events = self.waiting();
+                events.extend(self.status());
+                events
             }
             Effect::ChooseProject(name) => {
                 self.active = Some(name.clone());
@@ -187,6 +205,9 @@ impl Executor for LocalExecutor<'_> {
             && let Some(project) = self.active.clone()
         {
             events.extend(self.load_tasks(&project));
+        }
+        if status.new_tasks > 0 || synced {
+            events.extend(self.waiting());
         }
         if let Some(message) = status.message {
             events.push(Event::Message(message));

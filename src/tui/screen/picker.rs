@@ -1,8 +1,10 @@
 //! The project picker: the home screen, under every other. It lists the projects this
 //! worker may work on and opens one by number, or by arrows and enter; it opens the only
-//! project, or the one asked for on the command line, by itself.
+//! project, or the one asked for on the command line, by itself. Beside each project:
+//! how many of its tasks wait on this computer. `projects` (f3) comes back here.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -22,6 +24,8 @@ pub struct Picker {
     cursor: usize,
     /// A project asked for on the command line, opened when the list names it.
     preferred: Option<String>,
+    /// Tasks waiting on this computer per project, once the store has said.
+    waiting: Option<BTreeMap<String, u32>>,
 }
 
 impl Picker {
@@ -62,6 +66,20 @@ impl Picker {
         if let [only] = &self.projects[..] {
             cx.open(only.clone());
         }
+    }
+
+    /// Tasks waiting on this computer per project (a project not named has none).
+    pub fn set_waiting(&mut self, waiting: BTreeMap<String, u32>, cx: &mut Context) {
+        if self.waiting.as_ref() != Some(&waiting) {
+            self.waiting = Some(waiting);
+            cx.redraw();
+        }
+    }
+
+    /// How many of the project's tasks wait here, if known.
+    pub fn waiting(&self, project: &str) -> Option<u32> {
+        let waiting = self.waiting.as_ref()?;
+        Some(waiting.get(project).copied().unwrap_or(0))
     }
 
     fn open_at(&self, index: usize, cx: &mut Context) {
@@ -136,8 +154,13 @@ impl Screen for Picker {
             } else {
                 " ".into()
             };
+            let waiting = match self.waiting(&project.name) {
+                Some(1) => ": 1 task waiting".to_string(),
+                Some(n) => format!(": {n} tasks waiting"),
+                None => String::new(),
+            };
             let line = format!(
-                "{} {number}  {} ({}, {} labels)",
+                "{} {number}  {} ({}, {} labels){waiting}",
                 if chosen { ">" } else { " " },
                 sanitize_line(&project.title),
                 sanitize_line(&project.name),
