@@ -176,21 +176,21 @@ enum AdminCommand {
     ///
     /// Example: kazi admin --db sqlite:/srv/kazi/centre.db init
     Init,
-    /// Users: add one (prints a one-time enrolment code), list them, revoke devices.
+    /// Users: add (prints a one-time enrolment code), list, revoke devices, disable, enable, remove.
     ///
     /// Example: kazi admin --db sqlite:centre.db user list
     User {
         #[command(subcommand)]
         what: UserCommand,
     },
-    /// Projects: add or update one from a TOML file.
+    /// Projects: add or update one from a TOML file, or list them with their tasks by state.
     ///
     /// Example: kazi admin --db sqlite:centre.db project add products.toml
     Project {
         #[command(subcommand)]
         what: ProjectCommand,
     },
-    /// Tasks: import a JSONL, CSV, Label Studio or Prodigy file into a project.
+    /// Tasks: import a JSONL, CSV, Label Studio or Prodigy file into a project, or list them.
     ///
     /// Example: kazi admin --db sqlite:centre.db tasks import products products.jsonl
     Tasks {
@@ -240,6 +240,27 @@ enum UserCommand {
         #[arg(long, value_name = "ID")]
         device: Option<i64>,
     },
+    /// Stop a user for now: no device works and no code logs in until `user enable`.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user disable amina
+    Disable {
+        /// The user's name.
+        name: String,
+    },
+    /// Let a disabled user in again: the same devices work, no new code needed.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user enable amina
+    Enable {
+        /// The user's name.
+        name: String,
+    },
+    /// Remove a user for good (answers given stay, under the name).
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user remove amina
+    Remove {
+        /// The user's name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -255,6 +276,10 @@ enum ProjectCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Every project: tasks total, waiting, leased, done, decided, and agreement.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db project list
+    List,
 }
 
 #[derive(Subcommand)]
@@ -271,6 +296,28 @@ enum TasksCommand {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// A project's tasks in import order, one line each, at most --limit of them.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db tasks list products --state waiting
+    List {
+        /// The project's name.
+        project: String,
+        /// Only tasks that are waiting (a free slot), leased (held now), done (all
+        /// answers in) or decided (a final answer).
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+        /// Show at most this many (1-1000).
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u32,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StateArg {
+    Waiting,
+    Leased,
+    Done,
+    Decided,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -356,6 +403,35 @@ fn main() -> ExitCode {
             AdminCommand::User {
                 what: UserCommand::Revoke { name, device },
             } => cli::admin::user_revoke(&db, &name, device),
+            AdminCommand::User {
+                what: UserCommand::Disable { name },
+            } => cli::admin::user_disable(&db, &name, true),
+            AdminCommand::User {
+                what: UserCommand::Enable { name },
+            } => cli::admin::user_disable(&db, &name, false),
+            AdminCommand::User {
+                what: UserCommand::Remove { name },
+            } => cli::admin::user_remove(&db, &name),
+            AdminCommand::Project {
+                what: ProjectCommand::List,
+            } => cli::admin::project_list(&db),
+            AdminCommand::Tasks {
+                what:
+                    TasksCommand::List {
+                        project,
+                        state,
+                        limit,
+                    },
+            } => {
+                use kazi::server::admin::TaskState;
+                let state = state.map(|s| match s {
+                    StateArg::Waiting => TaskState::Waiting,
+                    StateArg::Leased => TaskState::Leased,
+                    StateArg::Done => TaskState::Done,
+                    StateArg::Decided => TaskState::Decided,
+                });
+                cli::admin::tasks_list(&db, &project, state, limit)
+            }
             AdminCommand::Project {
                 what: ProjectCommand::Add { file, force },
             } => cli::admin::project_add(&db, &file, force),

@@ -812,3 +812,7 @@ fn the_aggregators_decisions_round_trip_on_complete_tasks_only() {
         assert!(matches!(err, StoreError::NoProject(_)), "{err:?}");
     });
 }
+
+/// Disabling, enabling and removing users; projects and tasks counted by state.
+#[path = "storage/everyday.rs"]
+mod everyday;

@@ -25,7 +25,21 @@ pub fn init(db: &str) -> Result<()> {
     Ok(())
 }
 
+/// The server's log on standard error: one line per event with its fields as
+/// `key=value`, at the levels `RUST_LOG` names (default `info`; `RUST_LOG=warn` keeps
+/// refusals and errors only, `RUST_LOG=kazi=debug` more).
+fn start_log() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
 pub fn serve(db: &str, listen: &str) -> Result<()> {
+    start_log();
     let store = server::open_store(db)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -35,7 +49,9 @@ pub fn serve(db: &str, listen: &str) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
-        say!("Kazi server on http://{addr} with {db}. Stop with Ctrl-C.")?;
+        let shown = server::store::postgres_url_shown(db);
+        say!("Kazi server on http://{addr} with {shown}. Stop with Ctrl-C.")?;
+        tracing::info!(%addr, db = %shown, "serving");
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
@@ -69,8 +85,13 @@ pub fn user_list(db: &str) -> Result<()> {
     let when = |t: Option<i64>| t.map_or_else(|| "never".to_string(), format_utc);
     for user in &users {
         let active = user.devices.iter().filter(|d| d.revoked.is_none()).count();
+        let state = match (user.removed, user.disabled) {
+            (Some(at), _) => format!(", removed {} (answers kept)", format_utc(at)),
+            (None, Some(at)) => format!(", disabled since {}", format_utc(at)),
+            (None, None) => String::new(),
+        };
         say!(
-            "{} ({}): {active} device(s) signed in",
+            "{} ({}): {active} device(s) signed in{state}",
             sanitize_line(&user.name),
             user.role
         )?;
@@ -265,5 +286,161 @@ pub fn migrate(from: Option<&str>, to: &str, replace: bool) -> Result<()> {
     }
     say!("Moved the centre to {shown}: counts and checksums match on both sides.")?;
     say!("Next: kazi serve --db {shown} on each instance; devices keep their logins.")?;
+    Ok(())
+}
+
+// The everyday admin commands: disable, enable and remove users; projects and tasks
+// at a glance.
+
+/// `user disable NAME` (`disabled`) and `user enable NAME`.
+pub fn user_disable(db: &str, name: &str, disabled: bool) -> Result<()> {
+    let store = open(db)?;
+    let changed = admin::set_disabled(store.as_ref(), name, disabled)?;
+    let name = sanitize_line(name);
+    match (disabled, changed) {
+        (true, true) => {
+            say!("{name} is disabled: no device of theirs works, no code logs them in.")?;
+            say!("Their tasks went back to the queue.")?;
+            say!("To let {name} in again: kazi admin --db {db} user enable {name}")?;
+        }
+        (true, false) => say!("{name} was already disabled.")?,
+        (false, true) => {
+            say!("{name} is enabled: their signed-in devices work again, no new code needed.")?
+        }
+        (false, false) => say!("{name} was not disabled; nothing changed.")?,
+    }
+    Ok(())
+}
+
+/// `user remove NAME`.
+pub fn user_remove(db: &str, name: &str) -> Result<()> {
+    let store = open(db)?;
+    let removed = admin::remove_user(store.as_ref(), name)?;
+    let name = sanitize_line(name);
+    match removed {
+        admin::Removed::Deleted => {
+            say!("{name} is removed. They had given no answer: nothing of them is kept,")?;
+            say!("and the name is free for a new user.")?;
+        }
+        admin::Removed::Retired { answers } => {
+            say!(
+                "{name} is removed: their devices are signed out, their tasks back in the queue."
+            )?;
+            say!("Their {answers} answer(s) stay under the name; no new user can take it.")?;
+        }
+    }
+    Ok(())
+}
+
+/// A number, or "—" where it is not defined.
+fn figure(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_string(), |v| format!("{v:.2}"))
+}
+
+/// `project list`: one line per project.
+pub fn project_list(db: &str) -> Result<()> {
+    let store = open(db)?;
+    let projects = admin::project_overview(store.as_ref())?;
+    if projects.is_empty() {
+        say!("No projects yet; add one with kazi admin --db {db} project add FILE.toml")?;
+        return Ok(());
+    }
+    let name_w = projects
+        .iter()
+        .map(|p| p.counts.project.name.len())
+        .max()
+        .unwrap_or(0)
+        .max("project".len());
+    say!(
+        "{:<name_w$} {:<8} {:>7} {:>7} {:>6} {:>7} {:>7} {:>7} {:>5} {:>5}",
+        "project",
+        "kind",
+        "tasks",
+        "waiting",
+        "leased",
+        "done",
+        "decided",
+        "dispute",
+        "alpha",
+        "kappa"
+    )?;
+    for p in &projects {
+        let c = &p.counts;
+        say!(
+            "{:<name_w$} {:<8} {:>7} {:>7} {:>6} {:>7} {:>7} {:>7} {:>5} {:>5}",
+            c.project.name,
+            c.project.kind.name(),
+            c.total,
+            c.waiting,
+            c.leased,
+            c.done,
+            c.decided,
+            "—",
+            figure(p.alpha),
+            figure(p.kappa)
+        )?;
+    }
+    for line in [
+        "waiting: a slot free for the next worker; done: all answers in;",
+        "decided: a final answer; dispute: — until the review queue exists.",
+        "alpha, kappa: Krippendorff's alpha, Fleiss' kappa over the workers' answers",
+        "(— until defined; entry projects agree field by field: see their export).",
+    ] {
+        say!("{line}")?;
+    }
+    Ok(())
+}
+
+/// `tasks list PROJECT [--state S] [--limit N]`: one line per task, bounded.
+pub fn tasks_list(
+    db: &str,
+    project: &str,
+    state: Option<admin::TaskState>,
+    limit: u32,
+) -> Result<()> {
+    let store = open(db)?;
+    let list = admin::task_list(store.as_ref(), project, state, limit)?;
+    let which = match state {
+        None => "",
+        Some(admin::TaskState::Waiting) => " waiting",
+        Some(admin::TaskState::Leased) => " leased",
+        Some(admin::TaskState::Done) => " done",
+        Some(admin::TaskState::Decided) => " decided",
+    };
+    if list.tasks.is_empty() {
+        say!("No{which} tasks in {project}.")?;
+        return Ok(());
+    }
+    say!(
+        "{:<20} {:>7} {:>6} {:<16} text",
+        "id",
+        "answers",
+        "leases",
+        "final"
+    )?;
+    for task in &list.tasks {
+        let id = sanitize_line(&task.id);
+        let answers = format!("{}/{}", task.counted, list.overlap);
+        let decided = task.decided.as_deref().map_or("—".into(), sanitize_line);
+        let text = sanitize_line(&task.text);
+        say!(
+            "{:<20} {:>7} {:>6} {:<16} {}",
+            kazi::model::fit(&id, 20, "…"),
+            answers,
+            task.live_leases,
+            kazi::model::fit(&decided, 16, "…"),
+            kazi::model::fit(&text, 24, "…")
+        )?;
+    }
+    if list.matching > list.tasks.len() as u64 {
+        say!(
+            "Showing the first {} of {}{which} tasks; --limit N shows more (at most {}).",
+            list.tasks.len(),
+            list.matching,
+            admin::TASK_LIST_MAX
+        )?;
+    } else {
+        say!("{}{which} task(s).", list.matching)?;
+    }
     Ok(())
 }

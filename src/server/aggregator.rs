@@ -69,11 +69,11 @@ pub async fn run(store: Arc<dyn Store>, every: Duration) {
             Ok((kept, result)) => {
                 seen = kept;
                 if let Err(e) = result {
-                    eprintln!("kazi serve: background aggregation failed, will retry: {e}");
+                    tracing::error!(error = %e, "background aggregation failed, will retry");
                 }
             }
             Err(e) => {
-                eprintln!("kazi serve: background aggregation stopped: {e}");
+                tracing::error!(error = %e, "background aggregation stopped");
                 return;
             }
         }

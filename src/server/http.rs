@@ -17,6 +17,7 @@ use super::ServerConfig;
 use super::limit::{OneAtATime, RateLimiter, Take};
 use super::secret;
 use super::store::{Principal, Store, StoreError};
+use super::watch::{ErrorKind, Watch};
 use crate::protocol::{
     self, CodecError, Encoding, ErrorBody, LoginRequest, LoginResponse, SyncRequest,
 };
@@ -28,14 +29,16 @@ struct Api {
     sync_limiter: Arc<RateLimiter<i64>>,
     sync_turns: Arc<OneAtATime>,
     login_limiter: Arc<RateLimiter<String>>,
+    watch: Arc<Watch>,
 }
 
 /// The longest device name kept (it is only shown to admins).
 const MAX_DEVICE_NAME: usize = 64;
 
-pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig) -> Router {
+pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig, watch: Arc<Watch>) -> Router {
     let api = Api {
         store,
+        watch,
         sync_limiter: Arc::new(RateLimiter::new(config.sync_limit)),
         sync_turns: Arc::new(OneAtATime::default()),
         login_limiter: Arc::new(RateLimiter::new(config.login_limit)),
@@ -45,9 +48,43 @@ pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig) -> Router {
         .route(protocol::HEALTH_PATH, get(health))
         .route(protocol::LOGIN_PATH, post(login))
         .route(protocol::SYNC_PATH, post(sync))
+        .route(METRICS_PATH, get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(api.clone(), watched))
         .with_state(api)
+}
+
+/// Prometheus scrapes this instance's counters here (counts only: no names, no text).
+pub const METRICS_PATH: &str = "/metrics";
+
+/// Every response passes here: refusals and failures are counted by kind, and a sync's
+/// time from arrival to reply goes into the latency histogram.
+async fn watched(
+    State(api): State<Api>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_sync = request.uri().path() == protocol::SYNC_PATH;
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        api.watch.failed(ErrorKind::of(status));
+    }
+    if is_sync {
+        api.watch.sync_took(started.elapsed());
+    }
+    response
+}
+
+async fn metrics(State(api): State<Api>) -> Response {
+    let mut response = Response::new(Body::from(api.watch.prometheus()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
 }
 
 /// An error as the client sees it: a status and one line it can show.
@@ -87,7 +124,7 @@ impl ApiError {
 
     /// A failure of ours: logged here, never shown in detail to the client.
     fn internal(what: &str, e: impl std::fmt::Display) -> Self {
-        eprintln!("kazi serve: {what}: {e}");
+        tracing::error!(during = what, error = %e, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the server hit an internal error; try again later",
@@ -96,7 +133,17 @@ impl ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// Every refusal is logged here with what the client is told (internal errors were
+    /// logged with their detail where they happened).
     fn into_response(self) -> Response {
+        if self.status.is_client_error() {
+            tracing::warn!(
+                status = self.status.as_u16(),
+                kind = %ErrorKind::of(self.status).name(),
+                told = %self.message,
+                "refused"
+            );
+        }
         let body = protocol::encode(
             &ErrorBody {
                 error: self.message,
@@ -156,14 +203,14 @@ async fn health() -> Response {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no such endpoint; the API has /v1/login, /v1/sync and /healthz",
+        "no such endpoint; the API has /v1/login, /v1/sync, /healthz and /metrics",
     )
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method not allowed: /v1/login and /v1/sync take POST, /healthz takes GET",
+        "method not allowed: /v1/login and /v1/sync take POST, /healthz and /metrics take GET",
     )
 }
 
@@ -321,9 +368,22 @@ async fn login(
             .redeem_enrolment(&user, &code_hash, &device, &token_hash, now)
         {
             Ok(role) => role,
-            Err(StoreError::BadEnrolment) => return Err(wrong_code(&api, &user)),
+            Err(StoreError::BadEnrolment) => {
+                tracing::warn!(user = %crate::model::sanitize_line(&user), "login refused: wrong, used or expired code");
+                return Err(wrong_code(&api, &user));
+            }
+            Err(e @ StoreError::UserDisabled(_)) => {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, e.to_string()));
+            }
             Err(other) => return Err(ApiError::store("login", other)),
         };
+        api.watch.logged_in();
+        tracing::info!(
+            user = %user,
+            role = %role,
+            device = %crate::model::sanitize_line(&device),
+            "login"
+        );
         let response = LoginResponse {
             token,
             user,
@@ -351,9 +411,9 @@ fn wrong_code(api: &Api, user: &str) -> ApiError {
         );
     };
     if first {
-        eprintln!(
-            "kazi serve: many wrong enrolment codes for user {}; the right code still works",
-            crate::model::sanitize_line(user)
+        tracing::warn!(
+            user = %crate::model::sanitize_line(user),
+            "many wrong enrolment codes for this user; the right code still works"
         );
     }
     ApiError::new(
@@ -390,6 +450,7 @@ async fn sync(
     let turn = api.sync_turns.turn(who.user_id).await;
     let now = api.config.clock.now();
     let store = api.store.clone();
+    let watch = api.watch.clone();
     let reply_encoding = response_encoding(&headers);
     blocking(move || {
         let _turn = turn;
@@ -399,9 +460,11 @@ async fn sync(
         request
             .check_limits()
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+        let answers = request.answers.len();
         let response = store
             .sync(&who, request, now)
             .map_err(|e| ApiError::store("sync", e))?;
+        watch.synced(answers, response.leases.len());
         Ok(json_response(
             StatusCode::OK,
             protocol::encode(&response, reply_encoding),

@@ -81,7 +81,7 @@ pub(super) async fn serve(
                 Err(e) => {
                     // Out of file descriptors or a reset before accept: the open
                     // connections go on; try again shortly instead of spinning.
-                    eprintln!("kazi serve: accept: {e}");
+                    tracing::error!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }

@@ -11,6 +11,7 @@ mod listen;
 pub mod scheduler;
 mod secret;
 pub mod store;
+pub mod watch;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -98,8 +99,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let background = tokio::spawn(aggregator::run(store.clone(), config.aggregate_every));
-    let router = http::router(store, config.clone());
+    let watch = Arc::new(watch::Watch::default());
+    let minutes = tokio::spawn(watch::log_minutes(watch.clone()));
+    let router = http::router(store, config.clone(), watch);
     let served = listen::serve(listener, router, &config, shutdown).await;
     background.abort();
+    minutes.abort();
     served
 }

@@ -1,5 +1,7 @@
 //! The real `kazi` binary as admins run it: `kazi serve` on a free port (killed when
-//! dropped) and the enrolment code `user add` prints.
+//! dropped), the enrolment code `user add` prints, and a command's success or one-line
+//! refusal. Each test crate uses what it needs.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -46,4 +48,37 @@ pub fn enrolment_code(printed: &str) -> String {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no enrolment code in {printed:?}"))
         .to_string()
+}
+
+/// `kazi ARGS` with the profile directory `home`.
+pub fn kazi(args: &[&str], home: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kazi"))
+        .args(args)
+        .env("KAZI_HOME", home)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("kazi runs")
+}
+
+/// It succeeded: its standard output.
+pub fn ok(out: std::process::Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}{err}");
+    text
+}
+
+/// It failed with one clear `kazi: ...` line on standard error (no panic, no
+/// backtrace): that line.
+pub fn refused(out: std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "expected a refusal: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(err.starts_with("kazi: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    err
 }

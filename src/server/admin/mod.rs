@@ -6,6 +6,7 @@ mod csv_scan;
 mod entry;
 mod import;
 mod interchange;
+mod overview;
 mod project_change;
 mod task_check;
 
@@ -14,15 +15,16 @@ use std::io::Write;
 
 use serde::Serialize;
 
-pub use crate::server::store::ProjectAdded;
+pub use crate::server::store::{ProjectAdded, TaskState, UserRemoved as Removed};
 pub use import::{
     ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
 };
+pub use overview::{ProjectOverview, TASK_LIST_MAX, project_overview, task_list};
 
 use crate::model::{Project, Role, format_utc, sanitize_line};
 use crate::server::Clock;
 use crate::server::secret;
-use crate::server::store::{AnswerRecord, Store, StoreError, TaskRecord, UserSummary};
+use crate::server::store::{AnswerRecord, Store, StoreError, TaskRecord, UserRemoved, UserSummary};
 
 /// How long an enrolment code stays usable (server clock).
 pub const ENROLMENT_CODE_SECS: i64 = 7 * 86_400;
@@ -102,6 +104,19 @@ pub fn users(store: &dyn Store) -> Result<Vec<UserSummary>, AdminError> {
 pub fn revoke(store: &dyn Store, name: &str, device: Option<i64>) -> Result<u64, AdminError> {
     check_user_name(name)?;
     Ok(store.revoke_devices(name, device, Clock::system().now())?)
+}
+
+/// Disable a user (`true`) or enable them again (`false`): see `Store::set_user_disabled`.
+/// Whether anything changed (disabling a disabled user does nothing).
+pub fn set_disabled(store: &dyn Store, name: &str, disabled: bool) -> Result<bool, AdminError> {
+    check_user_name(name)?;
+    Ok(store.set_user_disabled(name, disabled, Clock::system().now())?)
+}
+
+/// Remove a user for good: see `Store::remove_user`.
+pub fn remove_user(store: &dyn Store, name: &str) -> Result<UserRemoved, AdminError> {
+    check_user_name(name)?;
+    Ok(store.remove_user(name, Clock::system().now())?)
 }
 
 /// Add a project, or update the one with the same name (clients get the new version on

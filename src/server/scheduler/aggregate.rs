@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use crate::model::{AggregateMethod, AnswerValue, Project};
+use crate::model::{AggregateMethod, AnswerValue, Project, TaskKind};
+use crate::quality::agreement::alpha_and_kappa;
 use crate::quality::label_sets::{SetVote, decide_sets};
 use crate::quality::{CrowdLabels, Decision, DsOptions, Vote, labels, majority};
 use crate::server::store::AggregationInput;
@@ -77,6 +78,39 @@ pub fn decide_project(input: &AggregationInput, options: &DsOptions) -> Vec<(i64
             (task.task, decision)
         })
         .collect()
+}
+
+/// How much a project's workers agree beyond chance: Krippendorff's alpha (nominal) and
+/// Fleiss' kappa over every task's counted answers, each answer's normal form one
+/// category (a label, or for multi-label projects a set of labels). `None` where it is
+/// undefined (no task with two answers, one category only) and for data-entry projects,
+/// whose forms agree field by field instead (the export's `fields`).
+pub fn project_agreement(input: &AggregationInput) -> (Option<f64>, Option<f64>) {
+    let project = &input.project;
+    if project.kind != TaskKind::Classify {
+        return (None, None);
+    }
+    let mut workers: Index<i64> = Index::default();
+    let mut labels: Index<String> = Index::default();
+    let mut votes = Vec::new();
+    for (t, task) in input.tasks.iter().enumerate() {
+        for (user, value) in &task.answers {
+            let compact = project.normalise(value).to_compact();
+            votes.push(Vote {
+                task: t as u32,
+                worker: workers.get(*user, || user.to_string()),
+                label: labels.get(compact.clone(), || compact),
+            });
+        }
+    }
+    let data = CrowdLabels::from_indices(
+        input.tasks.iter().map(|t| t.task.to_string()).collect(),
+        workers.names,
+        labels.names,
+        votes,
+        vec![None; input.tasks.len()],
+    );
+    alpha_and_kappa(&data)
 }
 
 fn gold_of(project: &Project, gold: &Option<Vec<String>>) -> Option<AnswerValue> {

@@ -72,6 +72,12 @@ pub enum StoreError {
     NoUser(String),
     #[error("user '{user}' has no device {device}; see kazi admin --db URL user list")]
     NoDevice { user: String, device: i64 },
+    #[error("user '{0}' is disabled; kazi admin --db URL user enable {0} lets them in again")]
+    UserDisabled(String),
+    #[error(
+        "user '{0}' was removed; their answers keep the name, so choose another name for a new user"
+    )]
+    UserRemoved(String),
     #[error("a database job panicked")]
     JobPanicked,
     #[error("the database writer has stopped")]
@@ -109,6 +115,10 @@ pub enum UserPut {
 pub struct UserSummary {
     pub name: String,
     pub role: Role,
+    /// Since when the user may not sign in or sync (server time); `enable` lifts it.
+    pub disabled: Option<i64>,
+    /// When the user was removed: kept only because answers carry the name.
+    pub removed: Option<i64>,
     /// Every device ever logged in, oldest first, revoked ones included.
     pub devices: Vec<DeviceSummary>,
 }
@@ -123,6 +133,111 @@ pub struct DeviceSummary {
     pub last_sync: Option<i64>,
     /// When its token was revoked; a revoked device can no longer sync.
     pub revoked: Option<i64>,
+}
+
+/// What `remove_user` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserRemoved {
+    /// The user had given no answer: every trace is gone and the name is free again.
+    Deleted,
+    /// The user's answers stay (exports name them): the account is closed for good, its
+    /// devices signed out, its tasks back in the queue, the name reserved.
+    Retired { answers: u64 },
+}
+
+/// One project's tasks by where they are, for `kazi admin project list`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectCounts {
+    pub project: Project,
+    pub total: u64,
+    /// Still wanting answers with a free slot: a worker's next sync may get them.
+    pub waiting: u64,
+    /// Held by at least one worker right now.
+    pub leased: u64,
+    /// With all their answers (`overlap`).
+    pub done: u64,
+    /// With a final answer (a subset of done: a tie is done but not decided).
+    pub decided: u64,
+}
+
+/// Which tasks `task_list` shows; the same task may be in several (a task of overlap 3
+/// with one lease is waiting and leased).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    Waiting,
+    Leased,
+    Done,
+    Decided,
+}
+
+impl TaskState {
+    /// The state as a condition on `tasks t` (with its project `p`), the same SQL on
+    /// both backends.
+    fn condition(state: Option<TaskState>) -> &'static str {
+        match state {
+            None => "TRUE",
+            Some(TaskState::Waiting) => "t.open_slots > 0",
+            Some(TaskState::Leased) => {
+                "EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.live)"
+            }
+            Some(TaskState::Done) => "t.counted >= p.overlap",
+            Some(TaskState::Decided) => "t.decided IS NOT NULL",
+        }
+    }
+}
+
+/// Every project's schema and task counts (total, waiting, leased, done, decided), by
+/// name: one statement both backends run as it is.
+const PROJECT_COUNTS_SQL: &str = "\
+SELECT p.schema, COUNT(t.id), \
+       COUNT(t.id) FILTER (WHERE t.open_slots > 0), \
+       COUNT(l.task_id), \
+       COUNT(t.id) FILTER (WHERE t.counted >= p.overlap), \
+       COUNT(t.id) FILTER (WHERE t.decided IS NOT NULL) \
+FROM projects p \
+LEFT JOIN tasks t ON t.project_id = p.id \
+LEFT JOIN (SELECT DISTINCT task_id FROM leases WHERE live) l ON l.task_id = t.id \
+GROUP BY p.id, p.schema, p.name ORDER BY p.name";
+
+/// The tasks of project id `param` in one state, first `limit_param` of them in import
+/// order: ext id, text, counted answers, live leases, decision.
+fn task_list_sql(param: &str, limit_param: &str, state: Option<TaskState>) -> String {
+    format!(
+        "SELECT t.ext_id, t.text, t.counted, \
+                (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.id AND l.live), t.decided \
+         FROM tasks t JOIN projects p ON p.id = t.project_id \
+         WHERE p.id = {param} AND {} ORDER BY t.id LIMIT {limit_param}",
+        TaskState::condition(state)
+    )
+}
+
+/// How many tasks of project id `param` are in the state.
+fn task_count_sql(param: &str, state: Option<TaskState>) -> String {
+    format!(
+        "SELECT COUNT(*) FROM tasks t JOIN projects p ON p.id = t.project_id \
+         WHERE p.id = {param} AND {}",
+        TaskState::condition(state)
+    )
+}
+
+/// One task as `kazi admin tasks list` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    pub id: String,
+    /// Untrusted: shown sanitised.
+    pub text: String,
+    pub counted: u64,
+    pub live_leases: u64,
+    /// The final answer in compact form.
+    pub decided: Option<String>,
+}
+
+/// The first tasks of a selection in import order, and how many it holds in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskList {
+    pub overlap: u32,
+    pub tasks: Vec<TaskRow>,
+    pub matching: u64,
 }
 
 /// What `put_project` did.
@@ -261,6 +376,26 @@ pub trait Store: Send + Sync {
     /// working at once and its live leases go back to the pool. How many devices were
     /// still active; `NoUser` / `NoDevice` when there is no such one.
     fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError>;
+
+    /// Disable a user (`true`): every device stops working at once, no code can be
+    /// redeemed, and the tasks they held go back to the queue; the devices and the code
+    /// are kept, so `false` (enable) lets the same devices in again. Whether it changed.
+    fn set_user_disabled(&self, user: &str, disabled: bool, now: i64) -> Result<bool, StoreError>;
+
+    /// Remove a user: see `UserRemoved`. `NoUser` when there is none (or it was removed).
+    fn remove_user(&self, user: &str, now: i64) -> Result<UserRemoved, StoreError>;
+
+    /// Every project with its tasks counted by state, by name.
+    fn project_counts(&self) -> Result<Vec<ProjectCounts>, StoreError>;
+
+    /// The first `limit` tasks of a project in import order (of one state, or all), and
+    /// how many there are.
+    fn task_list(
+        &self,
+        project: &str,
+        state: Option<TaskState>,
+        limit: u32,
+    ) -> Result<TaskList, StoreError>;
 
     /// Add a project or update the one with its name.
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError>;

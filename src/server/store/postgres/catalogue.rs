@@ -6,8 +6,9 @@ use super::{Db, corrupt, role_of};
 use crate::model::{Project, Role};
 use crate::server::scheduler;
 use crate::server::store::{
-    AnswerRecord, ImportCounts, Principal, PriorAnswer, ProjectAdded, SecretHash, StoreError,
-    TaskRecord, TaskStream, UserPut,
+    AnswerRecord, ImportCounts, PROJECT_COUNTS_SQL, Principal, PriorAnswer, ProjectAdded,
+    ProjectCounts, SecretHash, StoreError, TaskList, TaskRecord, TaskRow, TaskState, TaskStream,
+    UserPut, task_count_sql, task_list_sql,
 };
 
 /// Export rows fetched per round trip: bounds memory on projects of any size.
@@ -24,9 +25,14 @@ pub(super) fn put_user(
     // The old role (if any) is read under the row lock the upsert takes, so two admins
     // adding one name at once on two machines both succeed.
     let old = db.query_opt(
-        "SELECT role FROM users WHERE name = $1 FOR UPDATE",
+        "SELECT role, removed FROM users WHERE name = $1 FOR UPDATE",
         &[&name],
     )?;
+    if let Some(row) = &old
+        && get::<Option<i64>>(row, 1)?.is_some()
+    {
+        return Err(StoreError::UserRemoved(name.to_string()));
+    }
     let row = db.query_one(
         "INSERT INTO users (name, role, created) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET role = excluded.role RETURNING id",
@@ -56,7 +62,7 @@ pub(super) fn redeem_enrolment(
     now: i64,
 ) -> Result<Role, StoreError> {
     let row = db.query_opt(
-        "SELECT u.id, u.role, c.code_hash, c.expires FROM users u \
+        "SELECT u.id, u.role, c.code_hash, c.expires, u.disabled FROM users u \
          JOIN enrolment_codes c ON c.user_id = u.id WHERE u.name = $1 FOR UPDATE OF c",
         &[&user],
     )?;
@@ -68,6 +74,10 @@ pub(super) fn redeem_enrolment(
     let (stored, expires): (Vec<u8>, i64) = (get(&row, 2)?, get(&row, 3)?);
     if !crate::server::secret::same_hash(&stored, code_hash) || expires <= now {
         return Err(StoreError::BadEnrolment);
+    }
+    // Told only to someone holding the right code; the code stays for after `enable`.
+    if get::<Option<i64>>(&row, 4)?.is_some() {
+        return Err(StoreError::UserDisabled(user.to_string()));
     }
     // Two logins racing with one code on two instances: only one deletes it.
     let used = db.execute(
@@ -90,7 +100,8 @@ pub(super) fn authenticate(
 ) -> Result<Option<Principal>, StoreError> {
     let row = db.query_opt(
         "SELECT d.id, u.id, u.name, u.role FROM devices d \
-         JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1 AND d.revoked IS NULL",
+         JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1 AND d.revoked IS NULL \
+           AND u.disabled IS NULL AND u.removed IS NULL",
         &[&&token_hash[..]],
     )?;
     row.map(|r| {
@@ -360,4 +371,61 @@ impl ExportRecords {
         }
         Ok(self.count)
     }
+}
+
+pub(super) fn project_counts(db: &mut Db<'_>) -> Result<Vec<ProjectCounts>, StoreError> {
+    let rows = db.query(PROJECT_COUNTS_SQL, &[])?;
+    let count = |row, i| get::<i64>(row, i).map(|n| n as u64);
+    rows.iter()
+        .map(|row| {
+            Ok(ProjectCounts {
+                project: parse_schema(&get::<String>(row, 0)?)?,
+                total: count(row, 1)?,
+                waiting: count(row, 2)?,
+                leased: count(row, 3)?,
+                done: count(row, 4)?,
+                decided: count(row, 5)?,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn task_list(
+    db: &mut Db<'_>,
+    project: &str,
+    state: Option<TaskState>,
+    limit: u32,
+) -> Result<TaskList, StoreError> {
+    let row = db
+        .query_opt(
+            "SELECT id, overlap FROM projects WHERE name = $1",
+            &[&project],
+        )?
+        .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
+    let (project_id, overlap): (i64, i64) = (get(&row, 0)?, get(&row, 1)?);
+    let matching: i64 = get(
+        &db.query_one(&task_count_sql("$1", state), &[&project_id])?,
+        0,
+    )?;
+    let rows = db.query(
+        &task_list_sql("$1", "$2", state),
+        &[&project_id, &i64::from(limit)],
+    )?;
+    let tasks = rows
+        .iter()
+        .map(|r| {
+            Ok(TaskRow {
+                id: get(r, 0)?,
+                text: get(r, 1)?,
+                counted: get::<i64>(r, 2)? as u64,
+                live_leases: get::<i64>(r, 3)? as u64,
+                decided: get(r, 4)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(TaskList {
+        overlap: u32::try_from(overlap).map_err(corrupt("project overlap"))?,
+        tasks,
+        matching: matching as u64,
+    })
 }

@@ -1,15 +1,17 @@
-//! Users' devices on PostgreSQL: the list `kazi admin user list` shows, and revocation
-//! (the token stops working at once; the device's live leases go back to the pool).
+//! Users and their devices on PostgreSQL: the list `kazi admin user list` shows,
+//! revocation (the token stops working at once; the device's live leases go back to the
+//! pool), disabling and enabling a user, and removing one.
 
 use super::db::get;
 use super::sync_tx::PgTx;
 use super::{Db, role_of};
 use crate::server::scheduler;
-use crate::server::store::{DeviceSummary, StoreError, UserSummary};
+use crate::server::store::{DeviceSummary, StoreError, UserRemoved, UserSummary};
 
 pub(super) fn users(db: &mut Db<'_>) -> Result<Vec<UserSummary>, StoreError> {
     let rows = db.query(
-        "SELECT u.name, u.role, d.id, d.name, d.created, d.last_sync, d.revoked \
+        "SELECT u.name, u.role, d.id, d.name, d.created, d.last_sync, d.revoked, \
+                u.disabled, u.removed \
          FROM users u LEFT JOIN devices d ON d.user_id = u.id ORDER BY u.name, d.id",
         &[],
     )?;
@@ -20,6 +22,8 @@ pub(super) fn users(db: &mut Db<'_>) -> Result<Vec<UserSummary>, StoreError> {
             users.push(UserSummary {
                 name,
                 role: role_of(&get::<String>(row, 1)?)?,
+                disabled: get(row, 7)?,
+                removed: get(row, 8)?,
                 devices: Vec::new(),
             });
         }
@@ -38,6 +42,92 @@ pub(super) fn users(db: &mut Db<'_>) -> Result<Vec<UserSummary>, StoreError> {
     Ok(users)
 }
 
+/// The id of a user who has not been removed, under the user's row lock as a sync takes
+/// it: no sync of this worker on any instance runs between the change and the leases
+/// going back.
+fn lock_user(db: &mut Db<'_>, user: &str) -> Result<i64, StoreError> {
+    db.query_opt(
+        "SELECT id FROM users WHERE name = $1 AND removed IS NULL FOR UPDATE",
+        &[&user],
+    )?
+    .map(|r| get(&r, 0))
+    .transpose()?
+    .ok_or_else(|| StoreError::NoUser(user.to_string()))
+}
+
+/// Every live lease of the user's devices goes back to the pool.
+fn release_leases(db: &mut Db<'_>, user_id: i64) -> Result<(), StoreError> {
+    let rows = db.query(
+        "SELECT id FROM devices WHERE user_id = $1 ORDER BY id",
+        &[&user_id],
+    )?;
+    for row in &rows {
+        scheduler::device_revoked(&mut PgTx::new(db), get(row, 0)?)?;
+    }
+    Ok(())
+}
+
+pub(super) fn set_disabled(
+    db: &mut Db<'_>,
+    user: &str,
+    disabled: bool,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let user_id = lock_user(db, user)?;
+    let changed = if disabled {
+        db.execute(
+            "UPDATE users SET disabled = $1 WHERE id = $2 AND disabled IS NULL",
+            &[&now, &user_id],
+        )?
+    } else {
+        db.execute(
+            "UPDATE users SET disabled = NULL WHERE id = $1 AND disabled IS NOT NULL",
+            &[&user_id],
+        )?
+    };
+    if disabled && changed > 0 {
+        release_leases(db, user_id)?;
+    }
+    Ok(changed > 0)
+}
+
+pub(super) fn remove(db: &mut Db<'_>, user: &str, now: i64) -> Result<UserRemoved, StoreError> {
+    let user_id = lock_user(db, user)?;
+    release_leases(db, user_id)?;
+    let answers: i64 = get(
+        &db.query_one(
+            "SELECT COUNT(*) FROM answers WHERE user_id = $1",
+            &[&user_id],
+        )?,
+        0,
+    )?;
+    db.execute(
+        "DELETE FROM enrolment_codes WHERE user_id = $1",
+        &[&user_id],
+    )?;
+    if answers == 0 {
+        for sql in [
+            "DELETE FROM leases WHERE user_id = $1",
+            "DELETE FROM devices WHERE user_id = $1",
+            "DELETE FROM users WHERE id = $1",
+        ] {
+            db.execute(sql, &[&user_id])?;
+        }
+        return Ok(UserRemoved::Deleted);
+    }
+    db.execute(
+        "UPDATE devices SET revoked = $1 WHERE user_id = $2 AND revoked IS NULL",
+        &[&now, &user_id],
+    )?;
+    db.execute(
+        "UPDATE users SET removed = $1 WHERE id = $2",
+        &[&now, &user_id],
+    )?;
+    Ok(UserRemoved::Retired {
+        answers: answers as u64,
+    })
+}
+
 /// Revoke one device of the user, or all of them, in the caller's transaction: how many
 /// were still active.
 pub(super) fn revoke(
@@ -46,13 +136,7 @@ pub(super) fn revoke(
     device: Option<i64>,
     now: i64,
 ) -> Result<u64, StoreError> {
-    // The user's row lock, as a sync takes it: no sync of this worker on any instance
-    // runs between the revocation and the leases going back.
-    let user_id: i64 = db
-        .query_opt("SELECT id FROM users WHERE name = $1 FOR UPDATE", &[&user])?
-        .map(|r| get(&r, 0))
-        .transpose()?
-        .ok_or_else(|| StoreError::NoUser(user.to_string()))?;
+    let user_id = lock_user(db, user)?;
     let devices: Vec<i64> = match device {
         Some(id) => {
             let found = db.query_opt(

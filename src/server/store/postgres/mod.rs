@@ -17,8 +17,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 
 use super::{
-    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store,
-    StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
+    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts,
+    SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream, UserPut,
+    UserRemoved, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
@@ -263,6 +264,27 @@ impl Store for PostgresStore {
 
     fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError> {
         self.transaction_retried(|db| devices::revoke(db, user, device, now))
+    }
+
+    fn set_user_disabled(&self, user: &str, disabled: bool, now: i64) -> Result<bool, StoreError> {
+        self.transaction_retried(|db| devices::set_disabled(db, user, disabled, now))
+    }
+
+    fn remove_user(&self, user: &str, now: i64) -> Result<UserRemoved, StoreError> {
+        self.transaction_retried(|db| devices::remove(db, user, now))
+    }
+
+    fn project_counts(&self) -> Result<Vec<ProjectCounts>, StoreError> {
+        self.with_db(catalogue::project_counts)
+    }
+
+    fn task_list(
+        &self,
+        project: &str,
+        state: Option<TaskState>,
+        limit: u32,
+    ) -> Result<TaskList, StoreError> {
+        self.with_db(|db| catalogue::task_list(db, project, state, limit))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {

@@ -109,6 +109,12 @@ ALTER TABLE devices ADD COLUMN last_sync BIGINT;
 ALTER TABLE devices ADD COLUMN revoked BIGINT;
 CREATE INDEX leases_device ON leases(device_id) WHERE live;
 "#,
+    // A user can be disabled (no device works, no code redeems, until enabled) or
+    // removed (closed for good; kept only while answers carry the name).
+    r#"
+ALTER TABLE users ADD COLUMN disabled BIGINT;
+ALTER TABLE users ADD COLUMN removed BIGINT;
+"#,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

@@ -7,8 +7,9 @@ use super::{corrupt, role_of};
 use crate::model::{Project, Role};
 use crate::server::scheduler;
 use crate::server::store::{
-    AnswerRecord, ImportCounts, PriorAnswer, ProjectAdded, SecretHash, StoreError, TaskRecord,
-    TaskStream, UserPut,
+    AnswerRecord, ImportCounts, PROJECT_COUNTS_SQL, PriorAnswer, ProjectAdded, ProjectCounts,
+    SecretHash, StoreError, TaskList, TaskRecord, TaskRow, TaskState, TaskStream, UserPut,
+    task_count_sql, task_list_sql,
 };
 
 pub(super) fn put_user(
@@ -19,13 +20,16 @@ pub(super) fn put_user(
     code_expires: i64,
     now: i64,
 ) -> Result<UserPut, StoreError> {
-    let existing: Option<(i64, String)> = conn
-        .query_row("SELECT id, role FROM users WHERE name = ?1", [name], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+    let existing: Option<(i64, String, Option<i64>)> = conn
+        .query_row(
+            "SELECT id, role, removed FROM users WHERE name = ?1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .optional()?;
     let (user_id, put) = match existing {
-        Some((id, old)) => {
+        Some((_, _, Some(_))) => return Err(StoreError::UserRemoved(name.to_string())),
+        Some((id, old, None)) => {
             conn.execute(
                 "UPDATE users SET role = ?1 WHERE id = ?2",
                 params![role.as_str(), id],
@@ -80,20 +84,26 @@ pub(super) fn redeem_enrolment(
     token_hash: &SecretHash,
     now: i64,
 ) -> Result<Role, StoreError> {
-    let row: Option<(i64, String, Vec<u8>, i64)> = conn
+    // User id, role, code hash, code expiry, disabled since.
+    type Row = (i64, String, Vec<u8>, i64, Option<i64>);
+    let row: Option<Row> = conn
         .query_row(
-            "SELECT u.id, u.role, c.code_hash, c.expires FROM users u \
+            "SELECT u.id, u.role, c.code_hash, c.expires, u.disabled FROM users u \
              JOIN enrolment_codes c ON c.user_id = u.id WHERE u.name = ?1",
             [user],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
     // One answer for every failure: a guesser learns nothing about which part was wrong.
-    let Some((user_id, role, stored, expires)) = row else {
+    let Some((user_id, role, stored, expires, disabled)) = row else {
         return Err(StoreError::BadEnrolment);
     };
     if !crate::server::secret::same_hash(&stored, code_hash) || expires <= now {
         return Err(StoreError::BadEnrolment);
+    }
+    // Told only to someone holding the right code; the code stays for after `enable`.
+    if disabled.is_some() {
+        return Err(StoreError::UserDisabled(user.to_string()));
     }
     conn.execute("DELETE FROM enrolment_codes WHERE user_id = ?1", [user_id])?;
     conn.execute(
@@ -350,4 +360,67 @@ pub(super) fn export(
         count += 1;
     }
     Ok(count)
+}
+
+pub(super) fn project_counts(conn: &Connection) -> Result<Vec<ProjectCounts>, StoreError> {
+    let mut stmt = conn.prepare_cached(PROJECT_COUNTS_SQL)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            [
+                r.get::<_, i64>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ],
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (schema, [total, waiting, leased, done, decided]) = row?;
+        out.push(ProjectCounts {
+            project: parse_schema(&schema)?,
+            total: total as u64,
+            waiting: waiting as u64,
+            leased: leased as u64,
+            done: done as u64,
+            decided: decided as u64,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn task_list(
+    conn: &Connection,
+    project: &str,
+    state: Option<TaskState>,
+    limit: u32,
+) -> Result<TaskList, StoreError> {
+    let (project_id, overlap): (i64, i64) = conn
+        .query_row(
+            "SELECT id, overlap FROM projects WHERE name = ?1",
+            [project],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
+    let matching: i64 = conn.query_row(&task_count_sql("?1", state), [project_id], |r| r.get(0))?;
+    let mut stmt = conn.prepare(&task_list_sql("?1", "?2", state))?;
+    let tasks = stmt
+        .query_map(params![project_id, i64::from(limit)], |r| {
+            Ok(TaskRow {
+                id: r.get(0)?,
+                text: r.get(1)?,
+                counted: r.get::<_, i64>(2)? as u64,
+                live_leases: r.get::<_, i64>(3)? as u64,
+                decided: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(TaskList {
+        overlap: u32::try_from(overlap).map_err(corrupt("project overlap"))?,
+        tasks,
+        matching: matching as u64,
+    })
 }

@@ -15,8 +15,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store,
-    StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
+    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts,
+    SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream, UserPut,
+    UserRemoved, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
@@ -155,6 +156,12 @@ CREATE INDEX leases_held ON leases(user_id) WHERE live = 1;
 ALTER TABLE devices ADD COLUMN last_sync INTEGER;
 ALTER TABLE devices ADD COLUMN revoked INTEGER;
 CREATE INDEX leases_device ON leases(device_id) WHERE live = 1;
+"#,
+    // A user can be disabled (no device works, no code redeems, until enabled) or
+    // removed (closed for good; kept only while answers carry the name).
+    r#"
+ALTER TABLE users ADD COLUMN disabled INTEGER;
+ALTER TABLE users ADD COLUMN removed INTEGER;
 "#,
 ];
 
@@ -360,7 +367,8 @@ impl Store for SqliteStore {
                 .prepare_cached(
                     "SELECT d.id, u.id, u.name, u.role FROM devices d \
                      JOIN users u ON u.id = d.user_id \
-                     WHERE d.token_hash = ?1 AND d.revoked IS NULL",
+                     WHERE d.token_hash = ?1 AND d.revoked IS NULL \
+                       AND u.disabled IS NULL AND u.removed IS NULL",
                 )?
                 .query_row([&token_hash[..]], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
@@ -397,6 +405,31 @@ impl Store for SqliteStore {
         let user = user.to_string();
         self.writer
             .run(move |conn| devices::revoke(conn, &user, device, now))
+    }
+
+    fn set_user_disabled(&self, user: &str, disabled: bool, now: i64) -> Result<bool, StoreError> {
+        let user = user.to_string();
+        self.writer
+            .run(move |conn| devices::set_disabled(conn, &user, disabled, now))
+    }
+
+    fn remove_user(&self, user: &str, now: i64) -> Result<UserRemoved, StoreError> {
+        let user = user.to_string();
+        self.writer
+            .run(move |conn| devices::remove(conn, &user, now))
+    }
+
+    fn project_counts(&self) -> Result<Vec<ProjectCounts>, StoreError> {
+        self.read(catalogue::project_counts)
+    }
+
+    fn task_list(
+        &self,
+        project: &str,
+        state: Option<TaskState>,
+        limit: u32,
+    ) -> Result<TaskList, StoreError> {
+        self.read(|conn| catalogue::task_list(conn, project, state, limit))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {
