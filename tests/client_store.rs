@@ -562,3 +562,24 @@ fn another_user_takes_a_profile_only_with_nothing_unsent_and_finds_nothing_of_th
     let state = store.local_state(None).unwrap();
     assert!(!state.synced_before && state.seen == 0);
 }
+
+/// What the picker shows: tasks still to do on this computer, per project; answered and
+/// skipped tasks no longer count.
+#[test]
+fn waiting_tasks_are_counted_per_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_tasks(dir.path(), 4);
+    let counted = |store: &LocalStore| store.waiting_by_project().unwrap();
+    assert_eq!(
+        counted(&store),
+        [("p".to_string(), 4)].into_iter().collect()
+    );
+    let t1 = task(&store, 0);
+    store.record_answer(&t1, &labels("a")).unwrap();
+    let t2 = task(&store, 0);
+    store.skip(t2.id).unwrap();
+    assert_eq!(
+        counted(&store),
+        [("p".to_string(), 2)].into_iter().collect()
+    );
+}
