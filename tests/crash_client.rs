@@ -111,6 +111,19 @@ fn run_child(exe: &Path, home: &Path, seed: u64, kill_after: Duration) -> Said {
 /// The local outbox: task -> value JSON, read straight from the client's database.
 fn local_outbox(db: &Path) -> BTreeMap<i64, Vec<String>> {
     let conn = rusqlite::Connection::open(db).expect("open client db");
+    // A worker killed before it first opened its store (a loaded machine starts the
+    // process slowly) left no outbox: nothing in it, and any answer it confirmed would
+    // be missing below.
+    let has_outbox: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("schema query");
+    if !has_outbox {
+        return BTreeMap::new();
+    }
     let mut stmt = conn
         .prepare("SELECT task, value FROM outbox WHERE undone = 0")
         .expect("outbox query");
