@@ -105,7 +105,19 @@ pub struct Project {
     /// take the whole queue. Schemas stored before the cap existed get the default.
     #[serde(default = "default_lease_cap")]
     pub lease_cap: u32,
+    /// Share of a worker's production leases that are gold (control) tasks, 0.0..=0.5.
+    /// 0 (the default): gold answers only anchor aggregation and their tasks are leased
+    /// like any other. Left out of the schema at 0 so old schemas keep their version.
+    #[serde(default, skip_serializing_if = "is_zero_rate")]
+    pub gold_rate: f64,
 }
+
+fn is_zero_rate(rate: &f64) -> bool {
+    *rate == 0.0
+}
+
+/// Highest `gold_rate`: more control than production would be a test, not work.
+pub const MAX_GOLD_RATE: f64 = 0.5;
 
 /// Tasks a client keeps cached by default (`prefetch` in its profile).
 pub const DEFAULT_PREFETCH: u32 = 50;
@@ -156,6 +168,8 @@ struct ProjectFile {
     aggregate: Spanned<String>,
     #[serde(default)]
     lease_cap: Option<Spanned<i64>>,
+    #[serde(default)]
+    gold_rate: Option<Spanned<f64>>,
     #[serde(default)]
     labels: Vec<Spanned<LabelFile>>,
     #[serde(default)]
@@ -274,6 +288,21 @@ impl Project {
                 n as u32
             }
         };
+        let gold_rate = match &raw.gold_rate {
+            None => 0.0,
+            Some(rate) => {
+                let r = *rate.get_ref();
+                if !(0.0..=MAX_GOLD_RATE).contains(&r) {
+                    return Err(err(
+                        rate.span().start,
+                        format!(
+                            "gold_rate is the share of leases that are gold, from 0 to {MAX_GOLD_RATE} (0.1 is one in ten), got {r}"
+                        ),
+                    ));
+                }
+                r
+            }
+        };
 
         let mut project = Project {
             name: name.to_string(),
@@ -287,6 +316,7 @@ impl Project {
             lease_secs,
             aggregate,
             lease_cap,
+            gold_rate,
         };
         if kind == TaskKind::Entry {
             if aggregate != AggregateMethod::Majority {

@@ -24,6 +24,9 @@ pub const TABLES: &[&str] = &[
     "prior_answers",
     "leases",
     "answers",
+    "gold_mix",
+    "gold_results",
+    "feedback",
 ];
 
 /// Bind parameters in one INSERT at most (PostgreSQL allows 65,535).
