@@ -7,6 +7,7 @@
 pub mod aggregate;
 mod answers;
 pub mod double_entry;
+pub mod review;
 pub mod rules;
 
 use crate::model::Project;

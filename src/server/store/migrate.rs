@@ -24,6 +24,8 @@ pub const TABLES: &[&str] = &[
     "prior_answers",
     "leases",
     "answers",
+    "review_items",
+    "review_assignments",
 ];
 
 /// Bind parameters in one INSERT at most (PostgreSQL allows 65,535).
