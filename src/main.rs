@@ -197,6 +197,13 @@ enum AdminCommand {
         #[command(subcommand)]
         what: TasksCommand,
     },
+    /// The review queue: disputes, field disputes, spot checks, flags and contests.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db review list --project products
+    Review {
+        #[command(subcommand)]
+        what: ReviewCommand,
+    },
     /// Move a centre from its SQLite file to PostgreSQL, verified by counts and checksums
     /// (stop kazi serve first).
     ///
@@ -239,6 +246,34 @@ enum UserCommand {
         /// The device id `user list` shows.
         #[arg(long, value_name = "ID")]
         device: Option<i64>,
+    },
+    /// Let a reviewer review a project; the server refuses them in every other one.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user assign zawadi products
+    Assign {
+        /// The reviewer's name.
+        name: String,
+        /// The project's name.
+        project: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Open items, oldest first, with reason, project, task, age and state.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db review list --reason dispute
+    List {
+        /// Only this project's items.
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+        /// Only items queued for this reason: dispute, field_dispute, spot_check, flag,
+        /// contest.
+        #[arg(long, value_name = "REASON")]
+        reason: Option<String>,
+        /// Decided items too, with their verdict.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -356,6 +391,17 @@ fn main() -> ExitCode {
             AdminCommand::User {
                 what: UserCommand::Revoke { name, device },
             } => cli::admin::user_revoke(&db, &name, device),
+            AdminCommand::User {
+                what: UserCommand::Assign { name, project },
+            } => cli::admin::user_assign(&db, &name, &project),
+            AdminCommand::Review {
+                what:
+                    ReviewCommand::List {
+                        project,
+                        reason,
+                        all,
+                    },
+            } => cli::admin::review_list(&db, project.as_deref(), reason.as_deref(), all),
             AdminCommand::Project {
                 what: ProjectCommand::Add { file, force },
             } => cli::admin::project_add(&db, &file, force),

@@ -267,3 +267,76 @@ pub fn migrate(from: Option<&str>, to: &str, replace: bool) -> Result<()> {
     say!("Next: kazi serve --db {shown} on each instance; devices keep their logins.")?;
     Ok(())
 }
+
+/// Let a reviewer act in a project (the server refuses them everywhere else).
+pub fn user_assign(db: &str, name: &str, project: &str) -> Result<()> {
+    let store = open(db)?;
+    let now = Clock::system().now();
+    let added = store.assign_reviewer(name, project, now)?;
+    let (name, project) = (sanitize_line(name), sanitize_line(project));
+    if added {
+        say!("{name} now reviews project {project}.")?;
+    } else {
+        say!("{name} already reviews project {project}.")?;
+    }
+    Ok(())
+}
+
+/// The review queue: one line per item, oldest first.
+pub fn review_list(db: &str, project: Option<&str>, reason: Option<&str>, all: bool) -> Result<()> {
+    use kazi::server::store::review::{ReviewFilter, ReviewReason, ReviewState};
+    let reason = match reason {
+        Some(text) => Some(ReviewReason::parse(text).ok_or_else(|| {
+            let names: Vec<&str> = ReviewReason::ALL.iter().map(|r| r.as_str()).collect();
+            anyhow::anyhow!(
+                "--reason must be one of {} (got '{}')",
+                names.join(", "),
+                sanitize_line(text)
+            )
+        })?),
+        None => None,
+    };
+    let store = open(db)?;
+    let now = Clock::system().now();
+    let items = store.review_list(&ReviewFilter {
+        project: project.map(str::to_string),
+        reason,
+        state: (!all).then_some(ReviewState::Open),
+        ..ReviewFilter::default()
+    })?;
+    if items.is_empty() {
+        say!(
+            "The review queue is empty{}.",
+            if all {
+                ""
+            } else {
+                " (add --all for decided items)"
+            }
+        )?;
+        return Ok(());
+    }
+    say!(
+        "{:>6}  {:<13}  {:<16}  {:<16}  {:>6}  state",
+        "item",
+        "reason",
+        "project",
+        "task",
+        "age"
+    )?;
+    for item in &items {
+        let state = match (&item.verdict, item.lease) {
+            (Some(v), _) => format!("decided: {}", v.kind.as_str()),
+            (None, Some(l)) if l.expires > now => "open, being reviewed".to_string(),
+            (None, _) => "open".to_string(),
+        };
+        say!(
+            "{:>6}  {:<13}  {:<16}  {:<16}  {:>6}  {state}",
+            item.id,
+            item.reason.as_str(),
+            sanitize_line(&item.project),
+            sanitize_line(&item.task_ext),
+            kazi::model::format_age(now - item.created),
+        )?;
+    }
+    Ok(())
+}

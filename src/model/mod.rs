@@ -36,6 +36,18 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// A duration in seconds as one short unit a reader takes in at a glance: `45s`, `12m`,
+/// `5h`, `3d` (rounded down; a negative one, from a clock step, is `0s`).
+pub fn format_age(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
+}
+
 /// Unix seconds as an RFC 3339 UTC timestamp, e.g. `2026-11-23T07:00:00Z`.
 pub fn format_utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);

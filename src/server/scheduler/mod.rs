@@ -9,6 +9,7 @@ mod answers;
 pub mod double_entry;
 pub mod feedback;
 pub mod gold;
+pub mod review;
 pub mod rules;
 
 use crate::model::Project;

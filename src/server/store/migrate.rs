@@ -24,6 +24,8 @@ pub const TABLES: &[&str] = &[
     "prior_answers",
     "leases",
     "answers",
+    "review_items",
+    "review_assignments",
     "gold_mix",
     "gold_results",
     "feedback",

@@ -6,6 +6,7 @@
 mod gold_tx;
 pub mod migrate;
 mod postgres;
+pub mod review;
 mod sqlite;
 mod sync_tx;
 
@@ -14,6 +15,8 @@ use std::sync::Arc;
 use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
+use crate::server::scheduler::review::{ReviewDecision, ReviewRefusal, ReviewTake};
+use review::{NewReviewItem, ReviewFilter, ReviewItem};
 
 pub use gold_tx::{GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold};
 pub use postgres::{PostgresStore, shown_url as postgres_url_shown};
@@ -225,6 +228,10 @@ pub struct AnswerRecord {
 /// nothing is stored.
 pub type TaskStream<'a> = dyn Iterator<Item = Result<NewTask, String>> + 'a;
 
+/// What a reviewer's request came to: refused with a reason the reviewer is shown, or
+/// done; the outer error is the store's.
+pub type Reviewed<T> = Result<Result<T, ReviewRefusal>, StoreError>;
+
 /// Storage operations of the queue server. Synchronous: the HTTP layer calls them on
 /// blocking threads.
 pub trait Store: Send + Sync {
@@ -315,6 +322,37 @@ pub trait Store: Send + Sync {
         project: &str,
         each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError>;
+
+    /// Queue a review item; its id, or `None` when the task already had one for this
+    /// reason and worker (queueing is idempotent).
+    fn review_enqueue(&self, item: &NewReviewItem, now: i64) -> Result<Option<i64>, StoreError>;
+
+    /// Review items the filter admits, oldest first (`kazi admin review list`, the
+    /// reviewer's queue once the scheduler has scoped the filter).
+    fn review_list(&self, filter: &ReviewFilter) -> Result<Vec<ReviewItem>, StoreError>;
+
+    /// `scheduler::review::take` in one transaction: the item is leased to `who`.
+    fn review_take(
+        &self,
+        who: &Principal,
+        which: &ReviewTake,
+        now: i64,
+    ) -> Reviewed<Option<ReviewItem>>;
+
+    /// `scheduler::review::release` in one transaction.
+    fn review_release(&self, who: &Principal, item: i64, now: i64) -> Reviewed<()>;
+
+    /// `scheduler::review::decide` in one transaction: the verdict and all it causes.
+    fn review_decide(
+        &self,
+        who: &Principal,
+        decision: &ReviewDecision,
+        now: i64,
+    ) -> Reviewed<ReviewItem>;
+
+    /// Assign a user to review a project (`kazi admin user assign`); false when they
+    /// already were. `NoUser` / `NoProject` when either is missing.
+    fn assign_reviewer(&self, user: &str, project: &str, now: i64) -> Result<bool, StoreError>;
 }
 
 /// Most tries at a fresh public id for one task (two random 53-bit ids colliding is

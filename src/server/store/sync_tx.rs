@@ -9,6 +9,7 @@ use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
 use crate::server::store::StoreError;
+use crate::server::store::review::{NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, Verdict};
 
 /// A project as the scheduler needs it on every sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,4 +193,31 @@ pub trait SyncTx: super::gold_tx::GoldTx {
         project_id: i64,
         overlap: i64,
     ) -> Result<Vec<i64>, StoreError>;
+
+    /// Put an item in the review queue unless the task already has one for this reason
+    /// and worker; the new item's id, or `None` when it was there.
+    fn enqueue_review(&mut self, item: &NewReviewItem, now: i64)
+    -> Result<Option<i64>, StoreError>;
+
+    /// The oldest open item the filter admits whose lease is free at `now` or already
+    /// `reviewer`'s. A backend with several writers locks it and skips items others are
+    /// taking.
+    fn next_review_item(
+        &mut self,
+        filter: &ReviewFilter,
+        reviewer: i64,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// One review item, locked for the rest of the transaction.
+    fn review_item(&mut self, id: i64) -> Result<Option<ReviewItem>, StoreError>;
+
+    /// Give the item's lease to a reviewer, or free it (`None`).
+    fn lease_review_item(&mut self, id: i64, lease: Option<ReviewLease>) -> Result<(), StoreError>;
+
+    /// Close the item with its verdict (and free its lease).
+    fn decide_review_item(&mut self, id: i64, verdict: &Verdict) -> Result<(), StoreError>;
+
+    /// Whether the user is assigned to review the project.
+    fn is_assigned_reviewer(&mut self, user_id: i64, project_id: i64) -> Result<bool, StoreError>;
 }

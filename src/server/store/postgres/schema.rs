@@ -109,6 +109,37 @@ ALTER TABLE devices ADD COLUMN last_sync BIGINT;
 ALTER TABLE devices ADD COLUMN revoked BIGINT;
 CREATE INDEX leases_device ON leases(device_id) WHERE live;
 "#,
+    // The review queue: one row per reason to look at a task (dispute, field_dispute,
+    // spot_check, flag, contest), at most one per task, reason and worker ever, leased to
+    // one reviewer at a time; a decided row keeps the verdict and its audit (who, when,
+    // what, why). Reviewers act only in the projects they are assigned to.
+    r#"
+CREATE TABLE review_items (
+    id BIGSERIAL PRIMARY KEY,
+    reason TEXT NOT NULL,
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    task_id BIGINT NOT NULL REFERENCES tasks(id),
+    fields TEXT,
+    worker_id BIGINT REFERENCES users(id),
+    note TEXT,
+    created BIGINT NOT NULL,
+    lease_holder BIGINT REFERENCES users(id),
+    lease_expires BIGINT,
+    state TEXT NOT NULL,
+    verdict_kind TEXT,
+    verdict TEXT,
+    decided_by BIGINT REFERENCES users(id),
+    decided_at BIGINT,
+    decision_note TEXT
+);
+CREATE UNIQUE INDEX review_items_once ON review_items(task_id, reason, COALESCE(worker_id, 0));
+CREATE INDEX review_items_open ON review_items(project_id, id) WHERE state = 'open';
+CREATE TABLE review_assignments (
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    assigned BIGINT NOT NULL,
+    PRIMARY KEY (user_id, project_id)
+);
     // Gold (issue 11): as SQLite's migration of the same name says.
     r#"
 ALTER TABLE tasks ADD COLUMN gold_spec TEXT;

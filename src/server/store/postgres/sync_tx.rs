@@ -10,9 +10,11 @@ use super::Db;
 use super::catalogue::parse_schema;
 use super::corrupt;
 use super::db::get;
+use super::review;
 use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
+use crate::server::store::review::{NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, Verdict};
 use crate::server::store::{
     CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, StoreError, SyncTx, TaskHome,
 };
@@ -413,5 +415,38 @@ impl SyncTx for PgTx<'_, '_> {
             &[&project_id, &overlap],
         )?;
         rows.iter().map(|r| get(r, 0)).collect()
+    }
+
+    fn enqueue_review(
+        &mut self,
+        item: &NewReviewItem,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        review::enqueue(self.db, item, now)
+    }
+
+    fn next_review_item(
+        &mut self,
+        filter: &ReviewFilter,
+        reviewer: i64,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        review::next_free(self.db, filter, reviewer, now)
+    }
+
+    fn review_item(&mut self, id: i64) -> Result<Option<ReviewItem>, StoreError> {
+        review::item(self.db, id)
+    }
+
+    fn lease_review_item(&mut self, id: i64, lease: Option<ReviewLease>) -> Result<(), StoreError> {
+        review::lease(self.db, id, lease)
+    }
+
+    fn decide_review_item(&mut self, id: i64, verdict: &Verdict) -> Result<(), StoreError> {
+        review::decide(self.db, id, verdict)
+    }
+
+    fn is_assigned_reviewer(&mut self, user_id: i64, project_id: i64) -> Result<bool, StoreError> {
+        review::is_assigned(self.db, user_id, project_id)
     }
 }

@@ -6,6 +6,7 @@ mod aggregation;
 mod catalogue;
 mod devices;
 mod gold;
+mod review;
 mod sync_tx;
 mod writer;
 
@@ -15,14 +16,16 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
-    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store,
-    StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
+    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, Reviewed, SecretHash,
+    Store, StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
 use crate::server::scheduler;
+use crate::server::scheduler::review::{ReviewDecision, ReviewTake};
 use sync_tx::SqliteTx;
 use writer::Writer;
 
@@ -157,6 +160,37 @@ ALTER TABLE devices ADD COLUMN last_sync INTEGER;
 ALTER TABLE devices ADD COLUMN revoked INTEGER;
 CREATE INDEX leases_device ON leases(device_id) WHERE live = 1;
 "#,
+    // The review queue: one row per reason to look at a task (dispute, field_dispute,
+    // spot_check, flag, contest), at most one per task, reason and worker ever, leased to
+    // one reviewer at a time; a decided row keeps the verdict and its audit (who, when,
+    // what, why). Reviewers act only in the projects they are assigned to.
+    r#"
+CREATE TABLE review_items (
+    id INTEGER PRIMARY KEY,
+    reason TEXT NOT NULL,
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    fields TEXT,
+    worker_id INTEGER REFERENCES users(id),
+    note TEXT,
+    created INTEGER NOT NULL,
+    lease_holder INTEGER REFERENCES users(id),
+    lease_expires INTEGER,
+    state TEXT NOT NULL,
+    verdict_kind TEXT,
+    verdict TEXT,
+    decided_by INTEGER REFERENCES users(id),
+    decided_at INTEGER,
+    decision_note TEXT
+);
+CREATE UNIQUE INDEX review_items_once ON review_items(task_id, reason, COALESCE(worker_id, 0));
+CREATE INDEX review_items_open ON review_items(project_id, id) WHERE state = 'open';
+CREATE TABLE review_assignments (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    assigned INTEGER NOT NULL,
+    PRIMARY KEY (user_id, project_id)
+) WITHOUT ROWID;
     // Gold (issue 11). gold_spec: every accepted answer and the explanation (JSON of
     // model::Gold; tasks.gold keeps the first accepted one for aggregation and export).
     // public_id: what the wire calls a task, random so ids tell nothing of import
@@ -503,6 +537,51 @@ impl Store for SqliteStore {
         let decisions = decisions.to_vec();
         self.writer
             .run(move |conn| aggregation::record_decisions(conn, &decisions))
+    }
+
+    fn review_enqueue(&self, item: &NewReviewItem, now: i64) -> Result<Option<i64>, StoreError> {
+        let item = item.clone();
+        self.writer
+            .run(move |conn| scheduler::review::enqueue(&mut SqliteTx::new(conn), &item, now))
+    }
+
+    fn review_list(&self, filter: &ReviewFilter) -> Result<Vec<ReviewItem>, StoreError> {
+        self.read(|conn| review::list(conn, filter))
+    }
+
+    fn review_take(
+        &self,
+        who: &Principal,
+        which: &ReviewTake,
+        now: i64,
+    ) -> Reviewed<Option<ReviewItem>> {
+        let (who, which) = (who.clone(), which.clone());
+        self.writer
+            .run(move |conn| scheduler::review::take(&mut SqliteTx::new(conn), &who, &which, now))
+    }
+
+    fn review_release(&self, who: &Principal, item: i64, now: i64) -> Reviewed<()> {
+        let who = who.clone();
+        self.writer
+            .run(move |conn| scheduler::review::release(&mut SqliteTx::new(conn), &who, item, now))
+    }
+
+    fn review_decide(
+        &self,
+        who: &Principal,
+        decision: &ReviewDecision,
+        now: i64,
+    ) -> Reviewed<ReviewItem> {
+        let (who, decision) = (who.clone(), decision.clone());
+        self.writer.run(move |conn| {
+            scheduler::review::decide(&mut SqliteTx::new(conn), &who, &decision, now)
+        })
+    }
+
+    fn assign_reviewer(&self, user: &str, project: &str, now: i64) -> Result<bool, StoreError> {
+        let (user, project) = (user.to_string(), project.to_string());
+        self.writer
+            .run(move |conn| review::assign(conn, &user, &project, now))
     }
 }
 

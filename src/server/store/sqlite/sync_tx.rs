@@ -8,9 +8,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::catalogue::parse_schema;
 use super::corrupt;
+use super::review;
 use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
+use crate::server::store::review::{NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, Verdict};
 use crate::server::store::{
     CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, StoreError, SyncTx, TaskHome,
 };
@@ -416,6 +418,39 @@ impl SyncTx for SqliteTx<'_> {
             .query_map(params![project_id, overlap], |r| r.get::<_, i64>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ready)
+    }
+
+    fn enqueue_review(
+        &mut self,
+        item: &NewReviewItem,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        review::enqueue(self.conn, item, now)
+    }
+
+    fn next_review_item(
+        &mut self,
+        filter: &ReviewFilter,
+        reviewer: i64,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        review::next_free(self.conn, filter, reviewer, now)
+    }
+
+    fn review_item(&mut self, id: i64) -> Result<Option<ReviewItem>, StoreError> {
+        review::item(self.conn, id)
+    }
+
+    fn lease_review_item(&mut self, id: i64, lease: Option<ReviewLease>) -> Result<(), StoreError> {
+        review::lease(self.conn, id, lease)
+    }
+
+    fn decide_review_item(&mut self, id: i64, verdict: &Verdict) -> Result<(), StoreError> {
+        review::decide(self.conn, id, verdict)
+    }
+
+    fn is_assigned_reviewer(&mut self, user_id: i64, project_id: i64) -> Result<bool, StoreError> {
+        review::is_assigned(self.conn, user_id, project_id)
     }
 }
 
