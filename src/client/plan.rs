@@ -84,8 +84,16 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
         want,
         known: state.known.clone(),
         seen: Some(state.seen),
-        kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
+        kinds: shown_kinds(),
     })
+}
+
+/// The task kinds this build's screens show. Transcribe joins when its screen does: a
+/// client is never sent projects it cannot show.
+pub const SHOWN_KINDS: [TaskKind; 2] = [TaskKind::Classify, TaskKind::Entry];
+
+fn shown_kinds() -> Vec<String> {
+    SHOWN_KINDS.map(|k| k.name().to_string()).to_vec()
 }
 
 /// The request for a sync someone asked for (`kazi sync`, the worker's `refresh`): the
@@ -98,7 +106,7 @@ pub fn plan_asked(state: &LocalState, config: PlanConfig) -> SyncRequest {
         want: Vec::new(),
         known: state.known.clone(),
         seen: Some(state.seen),
-        kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
+        kinds: shown_kinds(),
     })
 }
 
