@@ -8,7 +8,8 @@ use std::any::Any;
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
-use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared};
+use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
+use super::screen::{Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared};
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
@@ -44,6 +45,8 @@ pub enum Event {
         task: i64,
         why: String,
     },
+    /// For the feedback screen.
+    Feedback(FeedbackEvent),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -126,6 +129,8 @@ pub enum Effect {
     Refresh,
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
+    /// The feedback screen's reads, and contests and flags to keep.
+    Feedback(FeedbackEffect),
 }
 
 /// The worker's terminal: screens, overlays and what they share.
@@ -218,6 +223,16 @@ impl App {
                     Nav::Close(why) => {
                         self.screens.pop();
                         self.shared.say(why);
+                        self.shared.dirty = true;
+                    }
+                    Nav::Feedback => {
+                        let mut cx = Context {
+                            shared: &mut self.shared,
+                            effects,
+                            nav: &mut more,
+                        };
+                        let screen = Feedback::open(&mut cx);
+                        self.screens.push(Box::new(screen));
                         self.shared.dirty = true;
                     }
                 }
@@ -363,6 +378,9 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         Some(Action::Help) => {
             overlays.push(Overlay::Help { scroll: 0 });
             cx.redraw();
+        }
+        Some(Action::Feedback) if screen.id() != ScreenId::Feedback => {
+            cx.nav.push(Nav::Feedback);
         }
         _ => screen.on_key(key, action, cx),
     }
