@@ -79,11 +79,11 @@ mod tests {
         let right = item(true, FeedbackKind::Gold);
         let miss = item(false, FeedbackKind::Gold);
         assert_eq!(
-            feedback_notice(&[right.clone()]).unwrap(),
+            feedback_notice(std::slice::from_ref(&right)).unwrap(),
             "gold check: right"
         );
         assert_eq!(
-            feedback_notice(&[miss.clone()]).unwrap(),
+            feedback_notice(std::slice::from_ref(&miss)).unwrap(),
             "gold check missed \"Samsung 25W charger\": expected electronics; see feedback"
         );
         let both =
