@@ -32,7 +32,12 @@ fn task_ids(store: &dyn Store, n: u32) -> Vec<i64> {
     let w = worker(store, "lister");
     let reply = store.sync(&w, want(n), NOW).unwrap();
     let input = store.aggregation_input("shop").unwrap();
-    let ids: Vec<i64> = input.tasks.iter().take(n as usize).map(|t| t.task).collect();
+    let ids: Vec<i64> = input
+        .tasks
+        .iter()
+        .take(n as usize)
+        .map(|t| t.task)
+        .collect();
     assert_eq!(ids.len(), reply.leases.len());
     ids
 }
