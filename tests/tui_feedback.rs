@@ -116,3 +116,34 @@ fn a_missed_gold_answer_is_contested_with_a_note_and_esc_goes_back_to_work() {
     assert_eq!(app.screen(), ScreenId::Classify);
     assert_eq!(shown(&app), before, "the task on screen is where it was");
 }
+
+#[test]
+fn flag_asks_why_and_keeps_the_task_on_screen() {
+    let mut app = app_with(products(), 1..5);
+    let on_screen = shown(&app).expect("a task on screen");
+    assert!(press(&mut app, "ctrl-f").is_empty());
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| render(&app, f)).unwrap();
+    let text = format!("{}", terminal.backend());
+    assert!(
+        text.contains("1 unclear, 2 broken audio, 3 offensive, 4 other"),
+        "{text}"
+    );
+    // "1" is a label key, but the question takes it: no blind answer.
+    let fx = press(&mut app, "3");
+    assert_eq!(
+        fx,
+        vec![Effect::Feedback(FeedbackEffect::Report {
+            task: on_screen,
+            kind: ReportKind::Flag(kazi::protocol::FlagReason::Offensive),
+            note: String::new(),
+        })]
+    );
+    assert!(app.overlays().is_empty());
+    assert_eq!(shown(&app), Some(on_screen), "flagging answers nothing");
+    assert!(app.message().unwrap().contains("reviewer"));
+    // Esc cancels.
+    press(&mut app, "ctrl-f");
+    assert!(press(&mut app, "esc").is_empty());
+    assert!(app.overlays().is_empty());
+}

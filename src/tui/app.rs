@@ -363,6 +363,14 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
                 cx.redraw();
             }
             Taken::Effect(effect) => cx.effect(effect),
+            Taken::CloseWith(effect) => {
+                overlays.pop();
+                cx.redraw();
+                if matches!(&effect, Effect::Feedback(FeedbackEffect::Report { .. })) {
+                    cx.say("flag kept: it goes to a reviewer with your next sync");
+                }
+                cx.effect(effect);
+            }
         }
         return;
     }
@@ -381,6 +389,12 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         }
         Some(Action::Feedback) if screen.id() != ScreenId::Feedback => {
             cx.nav.push(Nav::Feedback);
+        }
+        Some(Action::Flag) if screen.current_task().is_some() => {
+            if let Some(task) = screen.current_task() {
+                overlays.push(Overlay::Flag { task });
+                cx.redraw();
+            }
         }
         _ => screen.on_key(key, action, cx),
     }

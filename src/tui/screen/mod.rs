@@ -69,6 +69,10 @@ pub trait Screen: Any + Send + fmt::Debug {
     fn takes_text(&self) -> bool {
         false
     }
+    /// The task on screen, which `flag` reports; None where there is none.
+    fn current_task(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// A screen's own part of the help overlay.

@@ -409,6 +409,10 @@ impl Screen for Classify {
         view::guide(self, keymap, width)
     }
 
+    fn current_task(&self) -> Option<i64> {
+        self.current().map(|c| c.task.id)
+    }
+
     fn help(&self) -> ScreenHelp {
         let keys: Vec<char> = self.project.labels.iter().map(|l| l.key).collect();
         let what = if self.project.multi_label {

@@ -400,6 +400,10 @@ impl Screen for Entry {
         view::guide(self, keymap, width)
     }
 
+    fn current_task(&self) -> Option<i64> {
+        self.current().map(|f| f.task.id)
+    }
+
     fn help(&self) -> ScreenHelp {
         ScreenHelp {
             rows: vec![
