@@ -197,6 +197,13 @@ enum AdminCommand {
         #[command(subcommand)]
         what: TasksCommand,
     },
+    /// The review queue: disputes, field disputes, spot checks, flags and contests.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db review list --project products
+    Review {
+        #[command(subcommand)]
+        what: ReviewCommand,
+    },
     /// Move a centre from its SQLite file to PostgreSQL, verified by counts and checksums
     /// (stop kazi serve first).
     ///
@@ -260,6 +267,50 @@ enum UserCommand {
     Remove {
         /// The user's name.
         name: String,
+    },
+    /// Let a reviewer review a project; the server refuses them in every other one.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user assign zawadi products
+    Assign {
+        /// The reviewer's name.
+        name: String,
+        /// The project's name.
+        project: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Open items, oldest first, with reason, project, task, age and state.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db review list --reason dispute
+    List {
+        /// Only this project's items.
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+        /// Only items queued for this reason: dispute, field_dispute, spot_check, flag,
+        /// contest.
+        #[arg(long, value_name = "REASON")]
+        reason: Option<String>,
+        /// Decided items too, with their verdict.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Correct a task's gold answer (a contest upheld): every worker scored on it is
+    /// scored again and told, and their accuracy follows.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db review correct products prod-0008 computers --explanation 'A mouse is a computer accessory'
+    Correct {
+        /// The project.
+        project: String,
+        /// The task's id as imported.
+        task: String,
+        /// The new gold: label ids joined by '|' (several labels of a multi-label
+        /// answer), or JSON as in an import file ({"any": ["a", "b"]}, a form's object).
+        gold: String,
+        /// Why the new gold is right, shown to workers who miss it.
+        #[arg(long, default_value = "")]
+        explanation: String,
     },
 }
 
@@ -432,6 +483,25 @@ fn main() -> ExitCode {
                 });
                 cli::admin::tasks_list(&db, &project, state, limit)
             }
+                what: UserCommand::Assign { name, project },
+            } => cli::admin::user_assign(&db, &name, &project),
+            AdminCommand::Review {
+                what:
+                    ReviewCommand::List {
+                        project,
+                        reason,
+                        all,
+                    },
+            } => cli::admin::review_list(&db, project.as_deref(), reason.as_deref(), all),
+            AdminCommand::Review {
+                what:
+                    ReviewCommand::Correct {
+                        project,
+                        task,
+                        gold,
+                        explanation,
+                    },
+            } => cli::admin::review_correct(&db, &project, &task, &gold, &explanation),
             AdminCommand::Project {
                 what: ProjectCommand::Add { file, force },
             } => cli::admin::project_add(&db, &file, force),

@@ -312,6 +312,20 @@ pub fn user_disable(db: &str, name: &str, disabled: bool) -> Result<()> {
     Ok(())
 }
 
+/// Let a reviewer act in a project (the server refuses them everywhere else).
+pub fn user_assign(db: &str, name: &str, project: &str) -> Result<()> {
+    let store = open(db)?;
+    let now = Clock::system().now();
+    let added = store.assign_reviewer(name, project, now)?;
+    let (name, project) = (sanitize_line(name), sanitize_line(project));
+    if added {
+        say!("{name} now reviews project {project}.")?;
+    } else {
+        say!("{name} already reviews project {project}.")?;
+    }
+    Ok(())
+}
+
 /// `user remove NAME`.
 pub fn user_remove(db: &str, name: &str) -> Result<()> {
     let store = open(db)?;
@@ -442,5 +456,89 @@ pub fn tasks_list(
     } else {
         say!("{}{which} task(s).", list.matching)?;
     }
+    Ok(())
+}
+
+/// The review queue: one line per item, oldest first.
+pub fn review_list(db: &str, project: Option<&str>, reason: Option<&str>, all: bool) -> Result<()> {
+    use kazi::server::store::review::{ReviewFilter, ReviewReason, ReviewState};
+    let reason = match reason {
+        Some(text) => Some(ReviewReason::parse(text).ok_or_else(|| {
+            let names: Vec<&str> = ReviewReason::ALL.iter().map(|r| r.as_str()).collect();
+            anyhow::anyhow!(
+                "--reason must be one of {} (got '{}')",
+                names.join(", "),
+                sanitize_line(text)
+            )
+        })?),
+        None => None,
+    };
+    let store = open(db)?;
+    let now = Clock::system().now();
+    let items = store.review_list(&ReviewFilter {
+        project: project.map(str::to_string),
+        reason,
+        state: (!all).then_some(ReviewState::Open),
+        ..ReviewFilter::default()
+    })?;
+    if items.is_empty() {
+        say!(
+            "The review queue is empty{}.",
+            if all {
+                ""
+            } else {
+                " (add --all for decided items)"
+            }
+        )?;
+        return Ok(());
+    }
+    say!(
+        "{:>6}  {:<13}  {:<16}  {:<16}  {:>6}  state",
+        "item",
+        "reason",
+        "project",
+        "task",
+        "age"
+    )?;
+    for item in &items {
+        let state = match (&item.verdict, item.lease) {
+            (Some(v), _) => format!("decided: {}", v.kind.as_str()),
+            (None, Some(l)) if l.expires > now => "open, being reviewed".to_string(),
+            (None, _) => "open".to_string(),
+        };
+        say!(
+            "{:>6}  {:<13}  {:<16}  {:<16}  {:>6}  {state}",
+            item.id,
+            item.reason.as_str(),
+            sanitize_line(&item.project),
+            sanitize_line(&item.task_ext),
+            kazi::model::format_age(now - item.created),
+        )?;
+    }
+    Ok(())
+}
+
+/// `kazi admin review correct`: replace a task's gold answer; every worker scored on it
+/// is scored again and told, their accuracy follows.
+pub fn review_correct(
+    db: &str,
+    project: &str,
+    task: &str,
+    gold: &str,
+    explanation: &str,
+) -> Result<()> {
+    let store = open(db)?;
+    let schema = store
+        .project(project)?
+        .ok_or_else(|| anyhow::anyhow!("no project '{}'", sanitize_line(project)))?;
+    let gold = admin::gold_from_text(&schema, gold, explanation).map_err(anyhow::Error::msg)?;
+    let done = store.correct_gold(project, task, &gold, Clock::system().now())?;
+    say!(
+        "Gold of task {} in {} corrected: {} answer(s) scored again, {} verdict(s) changed; each worker is told at their next sync.",
+        sanitize_line(task),
+        sanitize_line(project),
+        done.rescored,
+        done.changed
+    )?;
     Ok(())
 }

@@ -3,10 +3,13 @@
 
 mod answer;
 pub mod form;
+pub mod gold;
 mod project;
 mod text;
+pub mod transcript;
 
 pub use answer::{AnswerError, AnswerValue, Role};
+pub use gold::{Gold, GoldAnswer, GoldCheck};
 pub use project::{
     AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
     is_project_name, parse_duration_secs,
@@ -16,8 +19,10 @@ pub use text::{
     wrap_layout,
 };
 
-/// A task as the worker sees it: the server's id, the text to classify, and an optional
-/// model suggestion (a label id) to pre-select.
+/// A task as the worker sees it: the server's id, the text to classify (for a transcribe
+/// task, a note shown above the player, often empty), and an optional model suggestion:
+/// a label id to pre-select, or for a transcribe task the machine draft the text area
+/// starts from (`Task::draft`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     pub id: i64,
@@ -25,6 +30,14 @@ pub struct Task {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+}
+
+impl Task {
+    /// The machine draft (an ASR guess) of a transcribe task: its suggestion, which is
+    /// text rather than a label id in a transcribe project.
+    pub fn draft(&self) -> Option<&str> {
+        self.suggestion.as_deref()
+    }
 }
 
 /// Line (1-based) of a byte offset in a text; used to point at the line of a bad input.
@@ -35,6 +48,18 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// A duration in seconds as one short unit a reader takes in at a glance: `45s`, `12m`,
+/// `5h`, `3d` (rounded down; a negative one, from a clock step, is `0s`).
+pub fn format_age(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
 }
 
 /// Unix seconds as an RFC 3339 UTC timestamp, e.g. `2026-11-23T07:00:00Z`.

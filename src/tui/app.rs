@@ -8,7 +8,8 @@ use std::any::Any;
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
-use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared};
+use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
+use super::screen::{Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared};
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
@@ -47,6 +48,8 @@ pub enum Event {
         task: i64,
         why: String,
     },
+    /// For the feedback screen.
+    Feedback(FeedbackEvent),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -132,6 +135,8 @@ pub enum Effect {
     ShowProjects,
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
+    /// The feedback screen's reads, and contests and flags to keep.
+    Feedback(FeedbackEffect),
 }
 
 /// The worker's terminal: screens, overlays and what they share.
@@ -231,6 +236,16 @@ impl App {
                             effects.push(Effect::ShowProjects);
                         }
                     }
+                    Nav::Feedback => {
+                        let mut cx = Context {
+                            shared: &mut self.shared,
+                            effects,
+                            nav: &mut more,
+                        };
+                        let screen = Feedback::open(&mut cx);
+                        self.screens.push(Box::new(screen));
+                        self.shared.dirty = true;
+                    }
                 }
             }
             nav = more;
@@ -256,6 +271,14 @@ impl App {
         let screen: Box<dyn Screen> = match project.kind {
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
             TaskKind::Entry => Box::new(Entry::open(project, &mut cx)),
+            // Not offered to this build (`client::plan::SHOWN_KINDS`) until its screen is.
+            TaskKind::Transcribe => {
+                cx.shared.say(format!(
+                    "project {} is a transcription project, which this build cannot show",
+                    crate::model::sanitize_line(&project.name)
+                ));
+                return;
+            }
         };
         self.screens.push(screen);
     }
@@ -351,6 +374,14 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
                 cx.redraw();
             }
             Taken::Effect(effect) => cx.effect(effect),
+            Taken::CloseWith(effect) => {
+                overlays.pop();
+                cx.redraw();
+                if matches!(&effect, Effect::Feedback(FeedbackEffect::Report { .. })) {
+                    cx.say("flag kept: it goes to a reviewer with your next sync");
+                }
+                cx.effect(effect);
+            }
         }
         return;
     }
@@ -369,6 +400,15 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         }
         Some(Action::Projects) if screen.id() != ScreenId::Picker => {
             cx.close("pick a project: press its number");
+        }
+        Some(Action::Feedback) if screen.id() != ScreenId::Feedback => {
+            cx.nav.push(Nav::Feedback);
+        }
+        Some(Action::Flag) if screen.current_task().is_some() => {
+            if let Some(task) = screen.current_task() {
+                overlays.push(Overlay::Flag { task });
+                cx.redraw();
+            }
         }
         _ => screen.on_key(key, action, cx),
     }

@@ -17,7 +17,8 @@ use serde::Serialize;
 
 pub use crate::server::store::{ProjectAdded, TaskState, UserRemoved as Removed};
 pub use import::{
-    ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
+    ImportError, ImportFormat, ImportReport, ImportSummary, gold_from_text, import_tasks,
+    import_tasks_as,
 };
 pub use overview::{ProjectOverview, TASK_LIST_MAX, project_overview, task_list};
 

@@ -24,6 +24,11 @@ pub const TABLES: &[&str] = &[
     "prior_answers",
     "leases",
     "answers",
+    "review_items",
+    "review_assignments",
+    "gold_mix",
+    "gold_results",
+    "feedback",
 ];
 
 /// Bind parameters in one INSERT at most (PostgreSQL allows 65,535).

@@ -3,8 +3,10 @@
 //! implemented by SQLite (one centre, one file) and PostgreSQL (several instances on one
 //! database) without copying rules. The backend is chosen from the database URL.
 
+mod gold_tx;
 pub mod migrate;
 mod postgres;
+pub mod review;
 mod sqlite;
 mod sync_tx;
 
@@ -13,7 +15,10 @@ use std::sync::Arc;
 use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
+use crate::server::scheduler::review::{ReviewDecision, ReviewRefusal, ReviewTake};
+use review::{NewReviewItem, ReviewFilter, ReviewItem};
 
+pub use gold_tx::{GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold};
 pub use postgres::{PostgresStore, shown_url as postgres_url_shown};
 pub use sqlite::SqliteStore;
 pub use sync_tx::{
@@ -68,6 +73,8 @@ pub enum StoreError {
         #[source]
         source: BackendError,
     },
+    #[error("no task '{id}' in project '{project}'; see kazi admin --db URL tasks list")]
+    NoTask { project: String, id: String },
     #[error("no user '{0}'; see kazi admin --db URL user list")]
     NoUser(String),
     #[error("user '{user}' has no device {device}; see kazi admin --db URL user list")]
@@ -254,7 +261,11 @@ pub struct NewTask {
     pub id: String,
     pub text: String,
     pub suggestion: Option<String>,
+    /// The first accepted gold answer (what aggregation and export read).
     pub gold: Option<Vec<String>>,
+    /// The whole gold as JSON of `model::Gold` (every accepted answer, the explanation),
+    /// when the task has gold.
+    pub gold_spec: Option<String>,
     /// Answers given in another tool before the task came to Kazi.
     pub prior: Vec<PriorAnswer>,
 }
@@ -331,6 +342,10 @@ pub struct AnswerRecord {
 /// The tasks of an import, streamed; an `Err` aborts the import with that message and
 /// nothing is stored.
 pub type TaskStream<'a> = dyn Iterator<Item = Result<NewTask, String>> + 'a;
+
+/// What a reviewer's request came to: refused with a reason the reviewer is shown, or
+/// done; the outer error is the store's.
+pub type Reviewed<T> = Result<Result<T, ReviewRefusal>, StoreError>;
 
 /// Storage operations of the queue server. Synchronous: the HTTP layer calls them on
 /// blocking threads.
@@ -424,6 +439,17 @@ pub trait Store: Send + Sync {
     /// transaction. Tasks no longer complete are left alone.
     fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError>;
 
+    /// Replace the gold of task `task` (the import's id) of `project`, score every
+    /// answer to it again and tell each of those workers (`scheduler::gold::correct`), in
+    /// one transaction. Gold that does not fit the project is refused (`Aborted`).
+    fn correct_gold(
+        &self,
+        project: &str,
+        task: &str,
+        gold: &crate::model::Gold,
+        now: i64,
+    ) -> Result<crate::server::scheduler::gold::Correction, StoreError>;
+
     /// Every task of a project in import order, with its answers (prior answers first,
     /// then Kazi's in arrival order), one at a time.
     fn export(
@@ -431,6 +457,51 @@ pub trait Store: Send + Sync {
         project: &str,
         each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError>;
+
+    /// Queue a review item; its id, or `None` when the task already had one for this
+    /// reason and worker (queueing is idempotent).
+    fn review_enqueue(&self, item: &NewReviewItem, now: i64) -> Result<Option<i64>, StoreError>;
+
+    /// Review items the filter admits, oldest first (`kazi admin review list`, the
+    /// reviewer's queue once the scheduler has scoped the filter).
+    fn review_list(&self, filter: &ReviewFilter) -> Result<Vec<ReviewItem>, StoreError>;
+
+    /// `scheduler::review::take` in one transaction: the item is leased to `who`.
+    fn review_take(
+        &self,
+        who: &Principal,
+        which: &ReviewTake,
+        now: i64,
+    ) -> Reviewed<Option<ReviewItem>>;
+
+    /// `scheduler::review::release` in one transaction.
+    fn review_release(&self, who: &Principal, item: i64, now: i64) -> Reviewed<()>;
+
+    /// `scheduler::review::decide` in one transaction: the verdict and all it causes.
+    fn review_decide(
+        &self,
+        who: &Principal,
+        decision: &ReviewDecision,
+        now: i64,
+    ) -> Reviewed<ReviewItem>;
+
+    /// Assign a user to review a project (`kazi admin user assign`); false when they
+    /// already were. `NoUser` / `NoProject` when either is missing.
+    fn assign_reviewer(&self, user: &str, project: &str, now: i64) -> Result<bool, StoreError>;
+}
+
+/// Most tries at a fresh public id for one task (two random 53-bit ids colliding is
+/// already rare).
+pub(crate) const PUBLIC_ID_TRIES: usize = 8;
+
+/// A fresh public id for a task: random in 2^32..2^53, above every id a task kept from
+/// before public ids (those already on devices) and exact in any JSON reader. Random so
+/// the ids a worker sees tell nothing of which tasks were imported together.
+pub(crate) fn new_public_id() -> Result<i64, StoreError> {
+    const LOW: u64 = 1 << 32;
+    const SPAN: u64 = (1 << 53) - LOW;
+    let r = getrandom::u64().map_err(|e| StoreError::Backend(e.to_string().into()))?;
+    Ok((LOW + r % SPAN) as i64)
 }
 
 /// Open the store a database URL names: `sqlite:PATH` (created and migrated if needed)

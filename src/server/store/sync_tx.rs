@@ -9,6 +9,7 @@ use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
 use crate::server::store::StoreError;
+use crate::server::store::review::{NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, Verdict};
 
 /// A project as the scheduler needs it on every sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct NewAnswer<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenTask {
     pub task: i64,
+    /// The id the wire carries (`tasks.public_id`).
+    pub public: i64,
     pub text: String,
     pub suggestion: Option<String>,
 }
@@ -68,7 +71,7 @@ pub struct OpenTask {
 /// One transaction of a sync (or of a project update), as the scheduler sees it. Every
 /// method is one query; together they keep `open_slots = overlap - counted answers - live
 /// leases` only because the scheduler calls them so.
-pub trait SyncTx {
+pub trait SyncTx: super::gold_tx::GoldTx {
     /// End every live lease that expired by `now`, giving its slot back to its task.
     fn expire_leases(&mut self, now: i64) -> Result<(), StoreError>;
 
@@ -145,20 +148,23 @@ pub trait SyncTx {
     /// How many live leases this worker holds in the project.
     fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError>;
 
-    /// Note that this worker's lease on the task travels in reply `reply`.
-    fn tag_lease_reply(&mut self, task: i64, user_id: i64, reply: u64) -> Result<(), StoreError>;
+    /// Note that this worker's lease on the task travels in reply `reply`. The task is
+    /// named by its public id, as the resent `Lease` carries it.
+    fn tag_lease_reply(&mut self, public: i64, user_id: i64, reply: u64) -> Result<(), StoreError>;
 
     /// The device's next reply number (rising, starting at 1).
     fn next_reply(&mut self, device_id: i64) -> Result<u64, StoreError>;
 
     /// Up to `limit` tasks of the project, in import order, with an open slot, that this
-    /// worker has not answered, holds or skipped. A backend with several writers locks
+    /// worker has not answered, holds or skipped; without gold tasks if `skip_gold` (the
+    /// project mixes them in by its gold rate). A backend with several writers locks
     /// the rows it returns and skips rows others hold.
     fn pick_open_tasks(
         &mut self,
         project_id: i64,
         user_id: i64,
         limit: usize,
+        skip_gold: bool,
     ) -> Result<Vec<OpenTask>, StoreError>;
 
     /// Give this worker (on this device) a live lease on the task, in reply `reply`.
@@ -188,4 +194,31 @@ pub trait SyncTx {
         project_id: i64,
         overlap: i64,
     ) -> Result<Vec<i64>, StoreError>;
+
+    /// Put an item in the review queue unless the task already has one for this reason
+    /// and worker; the new item's id, or `None` when it was there.
+    fn enqueue_review(&mut self, item: &NewReviewItem, now: i64)
+    -> Result<Option<i64>, StoreError>;
+
+    /// The oldest open item the filter admits whose lease is free at `now` or already
+    /// `reviewer`'s. A backend with several writers locks it and skips items others are
+    /// taking.
+    fn next_review_item(
+        &mut self,
+        filter: &ReviewFilter,
+        reviewer: i64,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// One review item, locked for the rest of the transaction.
+    fn review_item(&mut self, id: i64) -> Result<Option<ReviewItem>, StoreError>;
+
+    /// Give the item's lease to a reviewer, or free it (`None`).
+    fn lease_review_item(&mut self, id: i64, lease: Option<ReviewLease>) -> Result<(), StoreError>;
+
+    /// Close the item with its verdict (and free its lease).
+    fn decide_review_item(&mut self, id: i64, verdict: &Verdict) -> Result<(), StoreError>;
+
+    /// Whether the user is assigned to review the project.
+    fn is_assigned_reviewer(&mut self, user_id: i64, project_id: i64) -> Result<bool, StoreError>;
 }

@@ -5,6 +5,7 @@
 
 pub mod classify;
 pub mod entry;
+pub mod feedback;
 pub mod picker;
 mod queue;
 
@@ -26,6 +27,7 @@ use crate::model::Project;
 
 pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
+pub use feedback::Feedback;
 pub use picker::Picker;
 
 /// Which screen is showing (overlays are drawn on top of any).
@@ -37,6 +39,8 @@ pub enum ScreenId {
     Classify,
     /// Tasks of a data-entry project: a document beside its form.
     Entry,
+    /// Feedback on the worker's answers and their accuracy, over the work screen.
+    Feedback,
 }
 
 /// One screen of the worker's terminal.
@@ -65,6 +69,10 @@ pub trait Screen: Any + Send + fmt::Debug {
     fn takes_text(&self) -> bool {
         false
     }
+    /// The task on screen, which `flag` reports; None where there is none.
+    fn current_task(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// A screen's own part of the help overlay.
@@ -89,6 +97,8 @@ pub enum Nav {
     Open(Project),
     /// Leave this screen for the one under it, saying why.
     Close(String),
+    /// Show the feedback screen over the one on top.
+    Feedback,
 }
 
 /// What every screen shares, owned by the App: keymap, theme, status, message, size and

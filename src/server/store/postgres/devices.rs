@@ -96,7 +96,7 @@ pub(super) fn remove(db: &mut Db<'_>, user: &str, now: i64) -> Result<UserRemove
     release_leases(db, user_id)?;
     let answers: i64 = get(
         &db.query_one(
-            "SELECT COUNT(*) FROM answers WHERE user_id = $1",
+            "SELECT (SELECT COUNT(*) FROM answers WHERE user_id = $1) + (SELECT COUNT(*) FROM review_items WHERE decided_by = $1)",
             &[&user_id],
         )?,
         0,
@@ -108,6 +108,9 @@ pub(super) fn remove(db: &mut Db<'_>, user: &str, now: i64) -> Result<UserRemove
     if answers == 0 {
         for sql in [
             "DELETE FROM leases WHERE user_id = $1",
+            "DELETE FROM gold_mix WHERE user_id = $1",
+            "DELETE FROM review_assignments WHERE user_id = $1",
+            "UPDATE review_items SET lease_holder = NULL, lease_expires = NULL WHERE lease_holder = $1",
             "DELETE FROM devices WHERE user_id = $1",
             "DELETE FROM users WHERE id = $1",
         ] {

@@ -8,6 +8,8 @@ mod aggregation;
 mod catalogue;
 pub(super) mod db;
 mod devices;
+mod gold;
+mod review;
 mod schema;
 mod sync_tx;
 
@@ -16,15 +18,17 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 
+use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts,
-    SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream, UserPut,
-    UserRemoved, UserSummary,
+    Reviewed, SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream,
+    UserPut, UserRemoved, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
 use crate::server::scheduler;
+use crate::server::scheduler::review::{ReviewDecision, ReviewTake};
 pub(super) use db::Db;
 use sync_tx::PgTx;
 
@@ -295,6 +299,16 @@ impl Store for PostgresStore {
         self.with_db(|db| catalogue::project(db, name))
     }
 
+    fn correct_gold(
+        &self,
+        project: &str,
+        task: &str,
+        gold: &crate::model::Gold,
+        now: i64,
+    ) -> Result<scheduler::gold::Correction, StoreError> {
+        self.transaction_retried(|db| gold::correct_gold(db, project, task, gold, now))
+    }
+
     fn import_tasks(
         &self,
         project: &str,
@@ -330,6 +344,44 @@ impl Store for PostgresStore {
 
     fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError> {
         self.transaction_retried(|db| aggregation::record_decisions(db, decisions))
+    }
+
+    fn review_enqueue(&self, item: &NewReviewItem, now: i64) -> Result<Option<i64>, StoreError> {
+        self.transaction_retried(|db| scheduler::review::enqueue(&mut PgTx::new(db), item, now))
+    }
+
+    fn review_list(&self, filter: &ReviewFilter) -> Result<Vec<ReviewItem>, StoreError> {
+        self.with_db(|db| review::list(db, filter))
+    }
+
+    fn review_take(
+        &self,
+        who: &Principal,
+        which: &ReviewTake,
+        now: i64,
+    ) -> Reviewed<Option<ReviewItem>> {
+        self.transaction_retried(|db| scheduler::review::take(&mut PgTx::new(db), who, which, now))
+    }
+
+    fn review_release(&self, who: &Principal, item: i64, now: i64) -> Reviewed<()> {
+        self.transaction_retried(|db| {
+            scheduler::review::release(&mut PgTx::new(db), who, item, now)
+        })
+    }
+
+    fn review_decide(
+        &self,
+        who: &Principal,
+        decision: &ReviewDecision,
+        now: i64,
+    ) -> Reviewed<ReviewItem> {
+        self.transaction_retried(|db| {
+            scheduler::review::decide(&mut PgTx::new(db), who, decision, now)
+        })
+    }
+
+    fn assign_reviewer(&self, user: &str, project: &str, now: i64) -> Result<bool, StoreError> {
+        self.transaction_retried(|db| review::assign(db, user, project, now))
     }
 }
 

@@ -115,6 +115,79 @@ CREATE INDEX leases_device ON leases(device_id) WHERE live;
 ALTER TABLE users ADD COLUMN disabled BIGINT;
 ALTER TABLE users ADD COLUMN removed BIGINT;
 "#,
+    // The review queue: one row per reason to look at a task (dispute, field_dispute,
+    // spot_check, flag, contest), at most one per task, reason and worker ever, leased to
+    // one reviewer at a time; a decided row keeps the verdict and its audit (who, when,
+    // what, why). Reviewers act only in the projects they are assigned to.
+    r#"
+CREATE TABLE review_items (
+    id BIGSERIAL PRIMARY KEY,
+    reason TEXT NOT NULL,
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    task_id BIGINT NOT NULL REFERENCES tasks(id),
+    fields TEXT,
+    worker_id BIGINT REFERENCES users(id),
+    note TEXT,
+    created BIGINT NOT NULL,
+    lease_holder BIGINT REFERENCES users(id),
+    lease_expires BIGINT,
+    state TEXT NOT NULL,
+    verdict_kind TEXT,
+    verdict TEXT,
+    decided_by BIGINT REFERENCES users(id),
+    decided_at BIGINT,
+    decision_note TEXT
+);
+CREATE UNIQUE INDEX review_items_once ON review_items(task_id, reason, COALESCE(worker_id, 0));
+CREATE INDEX review_items_open ON review_items(project_id, id) WHERE state = 'open';
+CREATE TABLE review_assignments (
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    assigned BIGINT NOT NULL,
+    PRIMARY KEY (user_id, project_id)
+);
+"#,
+    // Gold (issue 11): as SQLite's migration of the same name says.
+    r#"
+ALTER TABLE tasks ADD COLUMN gold_spec TEXT;
+ALTER TABLE tasks ADD COLUMN public_id BIGINT;
+UPDATE tasks SET public_id = id WHERE EXISTS (SELECT 1 FROM leases l WHERE l.task_id = tasks.id);
+UPDATE tasks SET public_id = 4294967296 + floor(random() * 9007194959773696)::BIGINT WHERE public_id IS NULL;
+CREATE UNIQUE INDEX tasks_public ON tasks(public_id);
+CREATE INDEX tasks_gold ON tasks(project_id, public_id) WHERE gold IS NOT NULL;
+CREATE TABLE gold_mix (
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    leased BIGINT NOT NULL,
+    gold BIGINT NOT NULL,
+    PRIMARY KEY (project_id, user_id)
+);
+CREATE TABLE gold_results (
+    answer_id BIGINT PRIMARY KEY REFERENCES answers(id),
+    task_id BIGINT NOT NULL REFERENCES tasks(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    correct BOOLEAN NOT NULL,
+    confusions TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX gold_results_user ON gold_results(user_id, project_id, at);
+CREATE INDEX gold_results_task ON gold_results(task_id);
+CREATE TABLE feedback (
+    id BIGSERIAL PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    task_id BIGINT NOT NULL REFERENCES tasks(id),
+    kind TEXT NOT NULL,
+    correct BOOLEAN NOT NULL,
+    answer TEXT,
+    expected TEXT,
+    note TEXT NOT NULL,
+    missed_fields TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX feedback_user ON feedback(user_id, id);
+"#,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

@@ -10,16 +10,18 @@ use super::Db;
 use super::catalogue::parse_schema;
 use super::corrupt;
 use super::db::get;
+use super::review;
 use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
+use crate::server::store::review::{NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, Verdict};
 use crate::server::store::{
     CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, StoreError, SyncTx, TaskHome,
 };
 
 /// A `SyncTx` on a connection whose transaction the caller owns.
 pub(super) struct PgTx<'d, 'r> {
-    db: &'d mut Db<'r>,
+    pub(super) db: &'d mut Db<'r>,
 }
 
 impl<'d, 'r> PgTx<'d, 'r> {
@@ -31,8 +33,8 @@ impl<'d, 'r> PgTx<'d, 'r> {
 /// Tasks of project $1 that user $2 may lease, in import order, at most $3. Rows another
 /// transaction holds are skipped, not waited for; a locked row's `open_slots > 0` is
 /// checked again on its newest version, so a slot taken meanwhile is never taken twice.
-pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion FROM tasks t \
-     WHERE t.project_id = $1 AND t.open_slots > 0 \
+pub(super) const PICK_TASKS: &str = "SELECT t.id, t.public_id, t.text, t.suggestion FROM tasks t \
+     WHERE t.project_id = $1 AND t.open_slots > 0 AND (NOT $4 OR t.gold IS NULL) \
        AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = $2) \
        AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = $2 \
                        AND (l.live OR l.released)) \
@@ -247,9 +249,9 @@ impl SyncTx for PgTx<'_, '_> {
     ) -> Result<Vec<Lease>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.db.query(
-            "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
+            "SELECT t.public_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
              JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
-             WHERE l.device_id = $1 AND l.live AND l.reply > $2 ORDER BY l.task_id LIMIT $3",
+             WHERE l.device_id = $1 AND l.live AND l.reply > $2 ORDER BY t.public_id LIMIT $3",
             &[&device_id, &(seen as i64), &limit],
         )?;
         rows.iter()
@@ -309,10 +311,11 @@ impl SyncTx for PgTx<'_, '_> {
         u64::try_from(n).map_err(corrupt("lease count"))
     }
 
-    fn tag_lease_reply(&mut self, task: i64, user_id: i64, reply: u64) -> Result<(), StoreError> {
+    fn tag_lease_reply(&mut self, public: i64, user_id: i64, reply: u64) -> Result<(), StoreError> {
         self.db.execute(
-            "UPDATE leases SET reply = $1 WHERE task_id = $2 AND user_id = $3",
-            &[&(reply as i64), &task, &user_id],
+            "UPDATE leases SET reply = $1 \
+             WHERE task_id = (SELECT id FROM tasks WHERE public_id = $2) AND user_id = $3",
+            &[&(reply as i64), &public, &user_id],
         )?;
         Ok(())
     }
@@ -331,17 +334,19 @@ impl SyncTx for PgTx<'_, '_> {
         project_id: i64,
         user_id: i64,
         limit: usize,
+        skip_gold: bool,
     ) -> Result<Vec<OpenTask>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
             .db
-            .query(PICK_TASKS, &[&project_id, &user_id, &limit])?;
+            .query(PICK_TASKS, &[&project_id, &user_id, &limit, &skip_gold])?;
         rows.iter()
             .map(|r| {
                 Ok(OpenTask {
                     task: get(r, 0)?,
-                    text: get(r, 1)?,
-                    suggestion: get(r, 2)?,
+                    public: get(r, 1)?,
+                    text: get(r, 2)?,
+                    suggestion: get(r, 3)?,
                 })
             })
             .collect()
@@ -411,5 +416,38 @@ impl SyncTx for PgTx<'_, '_> {
             &[&project_id, &overlap],
         )?;
         rows.iter().map(|r| get(r, 0)).collect()
+    }
+
+    fn enqueue_review(
+        &mut self,
+        item: &NewReviewItem,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        review::enqueue(self.db, item, now)
+    }
+
+    fn next_review_item(
+        &mut self,
+        filter: &ReviewFilter,
+        reviewer: i64,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        review::next_free(self.db, filter, reviewer, now)
+    }
+
+    fn review_item(&mut self, id: i64) -> Result<Option<ReviewItem>, StoreError> {
+        review::item(self.db, id)
+    }
+
+    fn lease_review_item(&mut self, id: i64, lease: Option<ReviewLease>) -> Result<(), StoreError> {
+        review::lease(self.db, id, lease)
+    }
+
+    fn decide_review_item(&mut self, id: i64, verdict: &Verdict) -> Result<(), StoreError> {
+        review::decide(self.db, id, verdict)
+    }
+
+    fn is_assigned_reviewer(&mut self, user_id: i64, project_id: i64) -> Result<bool, StoreError> {
+        review::is_assigned(self.db, user_id, project_id)
     }
 }

@@ -100,13 +100,16 @@ pub(super) fn remove(conn: &Connection, user: &str, now: i64) -> Result<UserRemo
     let user_id = user_id(conn, user)?;
     release_leases(conn, user_id)?;
     let answers: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM answers WHERE user_id = ?1")?
+        .prepare_cached("SELECT (SELECT COUNT(*) FROM answers WHERE user_id = ?1) + (SELECT COUNT(*) FROM review_items WHERE decided_by = ?1)")?
         .query_row([user_id], |r| r.get(0))?;
     conn.prepare_cached("DELETE FROM enrolment_codes WHERE user_id = ?1")?
         .execute([user_id])?;
     if answers == 0 {
         for sql in [
             "DELETE FROM leases WHERE user_id = ?1",
+            "DELETE FROM gold_mix WHERE user_id = ?1",
+            "DELETE FROM review_assignments WHERE user_id = ?1",
+            "UPDATE review_items SET lease_holder = NULL, lease_expires = NULL WHERE lease_holder = ?1",
             "DELETE FROM devices WHERE user_id = ?1",
             "DELETE FROM users WHERE id = ?1",
         ] {

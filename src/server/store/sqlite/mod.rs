@@ -5,6 +5,8 @@
 mod aggregation;
 mod catalogue;
 mod devices;
+mod gold;
+mod review;
 mod sync_tx;
 mod writer;
 
@@ -14,15 +16,17 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts,
-    SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream, UserPut,
-    UserRemoved, UserSummary,
+    Reviewed, SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream,
+    UserPut, UserRemoved, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
 use crate::server::scheduler;
+use crate::server::scheduler::review::{ReviewDecision, ReviewTake};
 use sync_tx::SqliteTx;
 use writer::Writer;
 
@@ -162,6 +166,84 @@ CREATE INDEX leases_device ON leases(device_id) WHERE live = 1;
     r#"
 ALTER TABLE users ADD COLUMN disabled INTEGER;
 ALTER TABLE users ADD COLUMN removed INTEGER;
+"#,
+    // The review queue: one row per reason to look at a task (dispute, field_dispute,
+    // spot_check, flag, contest), at most one per task, reason and worker ever, leased to
+    // one reviewer at a time; a decided row keeps the verdict and its audit (who, when,
+    // what, why). Reviewers act only in the projects they are assigned to.
+    r#"
+CREATE TABLE review_items (
+    id INTEGER PRIMARY KEY,
+    reason TEXT NOT NULL,
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    fields TEXT,
+    worker_id INTEGER REFERENCES users(id),
+    note TEXT,
+    created INTEGER NOT NULL,
+    lease_holder INTEGER REFERENCES users(id),
+    lease_expires INTEGER,
+    state TEXT NOT NULL,
+    verdict_kind TEXT,
+    verdict TEXT,
+    decided_by INTEGER REFERENCES users(id),
+    decided_at INTEGER,
+    decision_note TEXT
+);
+CREATE UNIQUE INDEX review_items_once ON review_items(task_id, reason, COALESCE(worker_id, 0));
+CREATE INDEX review_items_open ON review_items(project_id, id) WHERE state = 'open';
+CREATE TABLE review_assignments (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    assigned INTEGER NOT NULL,
+    PRIMARY KEY (user_id, project_id)
+) WITHOUT ROWID;
+"#,
+    // Gold (issue 11). gold_spec: every accepted answer and the explanation (JSON of
+    // model::Gold; tasks.gold keeps the first accepted one for aggregation and export).
+    // public_id: what the wire calls a task, random so ids tell nothing of import
+    // batches (gold imported apart); tasks already sent to devices keep their id. The
+    // gold mix per worker keeps the project's rate; gold results and feedback items are
+    // the worker's record, by server time.
+    r#"
+ALTER TABLE tasks ADD COLUMN gold_spec TEXT;
+ALTER TABLE tasks ADD COLUMN public_id INTEGER;
+UPDATE tasks SET public_id = id WHERE EXISTS (SELECT 1 FROM leases l WHERE l.task_id = tasks.id);
+UPDATE tasks SET public_id = 4294967296 + abs(random() % 9007194959773696) WHERE public_id IS NULL;
+CREATE UNIQUE INDEX tasks_public ON tasks(public_id);
+CREATE INDEX tasks_gold ON tasks(project_id, public_id) WHERE gold IS NOT NULL;
+CREATE TABLE gold_mix (
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    leased INTEGER NOT NULL,
+    gold INTEGER NOT NULL,
+    PRIMARY KEY (project_id, user_id)
+) WITHOUT ROWID;
+CREATE TABLE gold_results (
+    answer_id INTEGER PRIMARY KEY REFERENCES answers(id),
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    correct INTEGER NOT NULL,
+    confusions TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX gold_results_user ON gold_results(user_id, project_id, at);
+CREATE INDEX gold_results_task ON gold_results(task_id);
+CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    kind TEXT NOT NULL,
+    correct INTEGER NOT NULL,
+    answer TEXT,
+    expected TEXT,
+    note TEXT NOT NULL,
+    missed_fields TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX feedback_user ON feedback(user_id, id);
 "#,
 ];
 
@@ -442,6 +524,18 @@ impl Store for SqliteStore {
         self.read(|conn| catalogue::project(conn, name))
     }
 
+    fn correct_gold(
+        &self,
+        project: &str,
+        task: &str,
+        gold: &crate::model::Gold,
+        now: i64,
+    ) -> Result<scheduler::gold::Correction, StoreError> {
+        let (project, task, gold) = (project.to_string(), task.to_string(), gold.clone());
+        self.writer
+            .run(move |conn| gold::correct_gold(conn, &project, &task, &gold, now))
+    }
+
     fn import_tasks(
         &self,
         project: &str,
@@ -477,6 +571,51 @@ impl Store for SqliteStore {
         let decisions = decisions.to_vec();
         self.writer
             .run(move |conn| aggregation::record_decisions(conn, &decisions))
+    }
+
+    fn review_enqueue(&self, item: &NewReviewItem, now: i64) -> Result<Option<i64>, StoreError> {
+        let item = item.clone();
+        self.writer
+            .run(move |conn| scheduler::review::enqueue(&mut SqliteTx::new(conn), &item, now))
+    }
+
+    fn review_list(&self, filter: &ReviewFilter) -> Result<Vec<ReviewItem>, StoreError> {
+        self.read(|conn| review::list(conn, filter))
+    }
+
+    fn review_take(
+        &self,
+        who: &Principal,
+        which: &ReviewTake,
+        now: i64,
+    ) -> Reviewed<Option<ReviewItem>> {
+        let (who, which) = (who.clone(), which.clone());
+        self.writer
+            .run(move |conn| scheduler::review::take(&mut SqliteTx::new(conn), &who, &which, now))
+    }
+
+    fn review_release(&self, who: &Principal, item: i64, now: i64) -> Reviewed<()> {
+        let who = who.clone();
+        self.writer
+            .run(move |conn| scheduler::review::release(&mut SqliteTx::new(conn), &who, item, now))
+    }
+
+    fn review_decide(
+        &self,
+        who: &Principal,
+        decision: &ReviewDecision,
+        now: i64,
+    ) -> Reviewed<ReviewItem> {
+        let (who, decision) = (who.clone(), decision.clone());
+        self.writer.run(move |conn| {
+            scheduler::review::decide(&mut SqliteTx::new(conn), &who, &decision, now)
+        })
+    }
+
+    fn assign_reviewer(&self, user: &str, project: &str, now: i64) -> Result<bool, StoreError> {
+        let (user, project) = (user.to_string(), project.to_string());
+        self.writer
+            .run(move |conn| review::assign(conn, &user, &project, now))
     }
 }
 

@@ -61,7 +61,7 @@ impl Current {
     fn mark(&mut self, project: &Project, value: &AnswerValue) {
         let ids: &[String] = match value {
             AnswerValue::Labels(ids) => ids,
-            AnswerValue::Form(_) => &[],
+            AnswerValue::Form(_) | AnswerValue::Transcript(_) => &[],
         };
         for (selected, label) in self.selected.iter_mut().zip(&project.labels) {
             *selected = ids.contains(&label.id);
@@ -397,7 +397,8 @@ impl Screen for Classify {
             | Event::Resize(..)
             | Event::Status(_)
             | Event::Message(_)
-            | Event::Waiting(_) => {}
+            | Event::Waiting(_)
+            | Event::Feedback(_) => {}
         }
     }
 
@@ -407,6 +408,10 @@ impl Screen for Classify {
 
     fn guide(&self, keymap: &Keymap, width: usize) -> Option<String> {
         view::guide(self, keymap, width)
+    }
+
+    fn current_task(&self) -> Option<i64> {
+        self.current().map(|c| c.task.id)
     }
 
     fn help(&self) -> ScreenHelp {
