@@ -7,6 +7,7 @@ mod entry;
 mod import;
 mod interchange;
 mod project_change;
+pub mod ssh_keys;
 mod task_check;
 
 use std::borrow::Cow;
@@ -14,7 +15,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-pub use crate::server::store::ProjectAdded;
+pub use crate::server::store::{ProjectAdded, SshKeyAdded};
 pub use import::{
     ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
 };

@@ -3,6 +3,7 @@
 //! implemented by SQLite (one centre, one file) and PostgreSQL (several instances on one
 //! database) without copying rules. The backend is chosen from the database URL.
 
+mod keys;
 pub mod migrate;
 mod postgres;
 mod sqlite;
@@ -14,6 +15,7 @@ use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
 
+pub use keys::{NewSshKey, SshKeyAdded, SshKeySummary};
 pub use postgres::{PostgresStore, shown_url as postgres_url_shown};
 pub use sqlite::SqliteStore;
 pub use sync_tx::{
@@ -72,6 +74,12 @@ pub enum StoreError {
     NoUser(String),
     #[error("user '{user}' has no device {device}; see kazi admin --db URL user list")]
     NoDevice { user: String, device: i64 },
+    #[error(
+        "key {fingerprint} is already registered for user '{owner}'; one key belongs to one user"
+    )]
+    KeyTaken { fingerprint: String, owner: String },
+    #[error("user '{user}' has no key {fingerprint}; see kazi admin --db URL user key list {user}")]
+    NoKey { user: String, fingerprint: String },
     #[error("a database job panicked")]
     JobPanicked,
     #[error("the database writer has stopped")]
@@ -261,6 +269,28 @@ pub trait Store: Send + Sync {
     /// working at once and its live leases go back to the pool. How many devices were
     /// still active; `NoUser` / `NoDevice` when there is no such one.
     fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError>;
+
+    /// Register an SSH public key for `user`; it signs in as a new device of the user
+    /// (named after the fingerprint, with `device_token` as its never-shown token).
+    /// `KeyTaken` when another user has the key; `NoUser` when there is no such user.
+    fn add_ssh_key(
+        &self,
+        user: &str,
+        key: &NewSshKey,
+        device_token: &SecretHash,
+        now: i64,
+    ) -> Result<SshKeyAdded, StoreError>;
+
+    /// The user's SSH keys, oldest first (`NoUser` when there is no such user).
+    fn ssh_keys(&self, user: &str) -> Result<Vec<SshKeySummary>, StoreError>;
+
+    /// Remove one of the user's SSH keys: its device is revoked at once (a session
+    /// signed in with it ends, its leases go back to the pool). `NoUser` / `NoKey`.
+    fn remove_ssh_key(&self, user: &str, fingerprint: &str, now: i64) -> Result<(), StoreError>;
+
+    /// Who signs in with the key of this fingerprint: its user and device, unless the
+    /// key is unknown or its device was revoked.
+    fn ssh_principal(&self, fingerprint: &str) -> Result<Option<Principal>, StoreError>;
 
     /// Add a project or update the one with its name.
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError>;

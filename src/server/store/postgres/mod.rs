@@ -9,6 +9,7 @@ mod catalogue;
 pub(super) mod db;
 mod devices;
 mod schema;
+mod ssh_keys;
 mod sync_tx;
 
 use std::time::Duration;
@@ -17,8 +18,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 
 use super::{
-    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store,
-    StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
+    AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded, SecretHash,
+    SshKeyAdded, SshKeySummary, Store, StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
@@ -263,6 +264,28 @@ impl Store for PostgresStore {
 
     fn revoke_devices(&self, user: &str, device: Option<i64>, now: i64) -> Result<u64, StoreError> {
         self.transaction_retried(|db| devices::revoke(db, user, device, now))
+    }
+
+    fn add_ssh_key(
+        &self,
+        user: &str,
+        key: &NewSshKey,
+        device_token: &SecretHash,
+        now: i64,
+    ) -> Result<SshKeyAdded, StoreError> {
+        self.transaction(|db| ssh_keys::add(db, user, key, device_token, now))
+    }
+
+    fn ssh_keys(&self, user: &str) -> Result<Vec<SshKeySummary>, StoreError> {
+        self.with_db(|db| ssh_keys::list(db, user))
+    }
+
+    fn remove_ssh_key(&self, user: &str, fingerprint: &str, now: i64) -> Result<(), StoreError> {
+        self.transaction_retried(|db| ssh_keys::remove(db, user, fingerprint, now))
+    }
+
+    fn ssh_principal(&self, fingerprint: &str) -> Result<Option<Principal>, StoreError> {
+        self.with_db(|db| ssh_keys::principal(db, fingerprint))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {

@@ -5,6 +5,7 @@
 mod aggregation;
 mod catalogue;
 mod devices;
+mod ssh_keys;
 mod sync_tx;
 mod writer;
 
@@ -15,8 +16,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, SecretHash, Store,
-    StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
+    AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded, SecretHash,
+    SshKeyAdded, SshKeySummary, Store, StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
@@ -155,6 +156,20 @@ CREATE INDEX leases_held ON leases(user_id) WHERE live = 1;
 ALTER TABLE devices ADD COLUMN last_sync INTEGER;
 ALTER TABLE devices ADD COLUMN revoked INTEGER;
 CREATE INDEX leases_device ON leases(device_id) WHERE live = 1;
+"#,
+    // SSH public keys (kazi serve --ssh-listen): each signs in as a device of its user,
+    // so a session leases and answers as a logged-in computer does, and is revoked so.
+    r#"
+CREATE TABLE ssh_keys (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    fingerprint TEXT NOT NULL UNIQUE,
+    public_key TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    device_id INTEGER NOT NULL REFERENCES devices(id),
+    added INTEGER NOT NULL
+);
+CREATE INDEX ssh_keys_user ON ssh_keys(user_id);
 "#,
 ];
 
@@ -397,6 +412,32 @@ impl Store for SqliteStore {
         let user = user.to_string();
         self.writer
             .run(move |conn| devices::revoke(conn, &user, device, now))
+    }
+
+    fn add_ssh_key(
+        &self,
+        user: &str,
+        key: &NewSshKey,
+        device_token: &SecretHash,
+        now: i64,
+    ) -> Result<SshKeyAdded, StoreError> {
+        let (user, key, token) = (user.to_string(), key.clone(), *device_token);
+        self.writer
+            .run(move |conn| ssh_keys::add(conn, &user, &key, &token, now))
+    }
+
+    fn ssh_keys(&self, user: &str) -> Result<Vec<SshKeySummary>, StoreError> {
+        self.read(|conn| ssh_keys::list(conn, user))
+    }
+
+    fn remove_ssh_key(&self, user: &str, fingerprint: &str, now: i64) -> Result<(), StoreError> {
+        let (user, fingerprint) = (user.to_string(), fingerprint.to_string());
+        self.writer
+            .run(move |conn| ssh_keys::remove(conn, &user, &fingerprint, now))
+    }
+
+    fn ssh_principal(&self, fingerprint: &str) -> Result<Option<Principal>, StoreError> {
+        self.read(|conn| ssh_keys::principal(conn, fingerprint))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {

@@ -1,0 +1,473 @@
+//! The built-in SSH server with the real OpenSSH client (`ssh -tt` inside tmux) against
+//! the real `kazi serve`: a worker logs in by key, the screen appears, keys answer (the
+//! answers are in the export), a resize redraws and a 40-column window stays usable;
+//! unknown keys, passwords and commands are refused; a removed key ends its session; 20
+//! sessions at once with one client that stops reading, and the others keep working.
+//! Skipped loudly where ssh or tmux is missing (.ci/run installs them).
+
+#[path = "support/tmux.rs"]
+mod tmux;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tmux::Tmux;
+
+fn skip(why: &str) {
+    // Straight to stderr: the harness swallows eprintln! of a passing test.
+    let _ = std::io::stderr().write_all(format!("\n*** SKIPPED: {why} ***\n").as_bytes());
+}
+
+fn have(tool: &str, arg: &str) -> bool {
+    Command::new(tool).arg(arg).output().is_ok()
+}
+
+fn kazi(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_kazi"))
+        .args(args)
+        .output()
+        .expect("kazi runs");
+    assert!(
+        out.status.success(),
+        "kazi {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/projects/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A centre served by the real binary over HTTP and SSH, with users who have keys.
+struct Centre {
+    dir: tempfile::TempDir,
+    db: String,
+    server: Child,
+    ssh_port: u16,
+    http: String,
+    /// The server's first lines (host key made, its fingerprint, the addresses).
+    said: Vec<String>,
+}
+
+impl Drop for Centre {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+impl Centre {
+    /// None (after a loud skip) without ssh, ssh-keygen or tmux.
+    fn start(users: &[(&str, &str)]) -> Option<Centre> {
+        if !have("ssh", "-V") || !have("ssh-keygen", "-?") {
+            skip("the OpenSSH client is not installed; the SSH tests did not run");
+            return None;
+        }
+        if !have("tmux", "-V") {
+            skip("tmux is not installed; the SSH tests did not run");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite:{}", dir.path().join("centre.db").display());
+        kazi(&["admin", "--db", &db, "init"]);
+        kazi(&[
+            "admin",
+            "--db",
+            &db,
+            "project",
+            "add",
+            &fixture("products.toml"),
+        ]);
+        kazi(&[
+            "admin",
+            "--db",
+            &db,
+            "tasks",
+            "import",
+            "products",
+            &fixture("products.jsonl"),
+        ]);
+        for (name, role) in users {
+            kazi(&["admin", "--db", &db, "user", "add", name, "--role", role]);
+            let key = keygen(dir.path(), name);
+            let pubkey = format!("{}.pub", key.display());
+            kazi(&["admin", "--db", &db, "user", "key", "add", name, &pubkey]);
+        }
+        let host_key = dir.path().join("host_key");
+        let mut server = Command::new(env!("CARGO_BIN_EXE_kazi"))
+            .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
+            .args(["--ssh-listen", "127.0.0.1:0", "--ssh-host-key"])
+            .arg(&host_key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("kazi serve starts");
+        let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+        let mut said = Vec::new();
+        let (mut ssh_port, mut http) = (None, None);
+        while ssh_port.is_none() || http.is_none() {
+            let line = lines
+                .next()
+                .expect("kazi serve says where it listens")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("Kazi SSH server on ") {
+                let addr = rest.split(';').next().unwrap();
+                ssh_port = Some(addr.rsplit(':').next().unwrap().parse().unwrap());
+            }
+            if let Some(rest) = line.strip_prefix("Kazi server on ") {
+                http = Some(rest.split(' ').next().unwrap().to_string());
+            }
+            said.push(line);
+        }
+        // Keep draining what it says, so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Some(Centre {
+            dir,
+            db,
+            server,
+            ssh_port: ssh_port.unwrap(),
+            http: http.unwrap(),
+            said,
+        })
+    }
+
+    fn key(&self, user: &str) -> PathBuf {
+        self.dir.path().join(format!("{user}_key"))
+    }
+
+    /// The ssh arguments that connect as `user` with `key`, never asking anything.
+    fn ssh_args(&self, user: &str, key: &Path) -> Vec<String> {
+        [
+            "-p",
+            &self.ssh_port.to_string(),
+            "-i",
+            &key.display().to_string(),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "IdentityAgent=none",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "LogLevel=ERROR",
+            &format!("{user}@127.0.0.1"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// A shell command for tmux: ssh -tt as `user`, then its exit status stays shown.
+    fn ssh_in_tmux(&self, user: &str) -> String {
+        format!(
+            "ssh -tt {}; echo SSH-EXIT=$?; sleep 60",
+            self.ssh_args(user, &self.key(user)).join(" ")
+        )
+    }
+
+    /// `ssh` run to the end with `extra` arguments before the destination.
+    fn ssh_output(&self, user: &str, key: &Path, extra: &[&str], command: &[&str]) -> Output {
+        let mut args = self.ssh_args(user, key);
+        let dest = args.pop().unwrap();
+        Command::new("ssh")
+            .args(extra)
+            .args(&args)
+            .arg(dest)
+            .args(command)
+            .stdin(Stdio::null())
+            .output()
+            .expect("ssh runs")
+    }
+
+    /// (task text, label) of every answer `user` gave, from the export.
+    fn answers_of(&self, user: &str) -> Vec<(String, String)> {
+        let out = kazi(&["export", "--db", &self.db, "products"]);
+        let mut found = Vec::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let rec: serde_json::Value = serde_json::from_str(line).unwrap();
+            for a in rec["answers"].as_array().unwrap() {
+                if a["worker"] == user && a.get("superseded").is_none_or(|s| s == false) {
+                    found.push((
+                        rec["text"].as_str().unwrap().to_string(),
+                        a["value"].as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+        }
+        found
+    }
+}
+
+fn keygen(dir: &Path, name: &str) -> PathBuf {
+    let key = dir.join(format!("{name}_key"));
+    let ok = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            &format!("{name}@test"),
+            "-f",
+        ])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen runs")
+        .success();
+    assert!(ok, "ssh-keygen makes a key");
+    key
+}
+
+/// The task text: the first non-blank line inside the task box.
+fn task_text(screen: &str) -> String {
+    screen
+        .lines()
+        .skip(2)
+        .map(|l| l.trim_matches(|c| c == '│' || c == '|' || c == ' '))
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn on_task_screen(s: &str) -> bool {
+    s.contains("Product categories") && !task_text(s).is_empty()
+}
+
+#[test]
+fn a_worker_works_over_ssh_in_a_real_terminal() {
+    let Some(centre) = Centre::start(&[("amina", "worker")]) else {
+        return;
+    };
+    // The host key was made on first start, private to the server, its fingerprint told.
+    let host_key = centre.dir.path().join("host_key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&host_key).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let listed = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(&host_key)
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8_lossy(&listed.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(
+        centre.said.iter().any(|l| l.contains(&fingerprint)),
+        "{fingerprint} in {:?}",
+        centre.said
+    );
+
+    let tmux = Tmux::start(&centre.ssh_in_tmux("amina")).expect("tmux checked");
+    let first = tmux.wait("the first task over SSH", on_task_screen);
+    assert!(first.contains("1 Electronics & phones"), "{first}");
+    assert!(first.contains("? help"), "{first}");
+    assert!(first.lines().all(|l| l.chars().count() <= 80));
+    let mut seen = vec![task_text(&first)];
+
+    tmux.keys(&["1"]);
+    let s = tmux.wait("the next task", |s| {
+        on_task_screen(s) && task_text(s) != seen[0]
+    });
+    seen.push(task_text(&s));
+    tmux.wait("done today 1", |s| s.contains("done today 1"));
+
+    // 40 columns: the screen is redrawn to fit, the task and the labels' keys are there.
+    tmux.resize(40, 24);
+    let narrow = tmux.wait("the 40-column screen", |s| {
+        s.lines().all(|l| l.chars().count() <= 40) && on_task_screen(s) && s.contains("1 ")
+    });
+    assert!(
+        seen[1].starts_with(task_text(&narrow).trim_end_matches('…')),
+        "the same task, cut to fit: {narrow}"
+    );
+    tmux.keys(&["2"]);
+    let s = tmux.wait("the task after, at 40 columns", |s| {
+        on_task_screen(s) && !seen[1].starts_with(task_text(s).trim_end_matches('…'))
+    });
+    assert!(s.lines().all(|l| l.chars().count() <= 40), "{s}");
+    tmux.wait("done today 2", |s| s.contains("done today 2"));
+
+    tmux.resize(80, 24);
+    let wide = tmux.wait("the 80-column screen again", |s| {
+        s.contains("1 Electronics & phones") && s.contains("done today 2")
+    });
+    seen.push(task_text(&wide));
+
+    tmux.keys(&["C-q"]);
+    let end = tmux.wait("ssh ended", |s| s.contains("SSH-EXIT="));
+    assert!(end.contains("SSH-EXIT=0"), "{end}");
+    assert!(!end.contains("Product categories"), "screen left: {end}");
+
+    let answers = centre.answers_of("amina");
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    let label_of = |shown: &str| {
+        answers
+            .iter()
+            .find(|(text, _)| text.starts_with(shown.trim_end_matches('…')))
+            .map(|(_, l)| l.as_str())
+    };
+    assert_eq!(label_of(&seen[0]), Some("electronics"));
+    assert_eq!(label_of(&seen[1]), Some("computers"));
+}
+
+#[test]
+fn unknown_keys_passwords_and_commands_are_refused() {
+    let Some(centre) = Centre::start(&[("amina", "worker"), ("rehema", "reviewer")]) else {
+        return;
+    };
+    let stranger = keygen(centre.dir.path(), "stranger");
+    let out = centre.ssh_output("amina", &stranger, &["-T"], &[]);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied (publickey)"));
+
+    // amina's key, but another user's name.
+    let out = centre.ssh_output("rehema", &centre.key("amina"), &["-T"], &[]);
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+
+    let password = [
+        "-o",
+        "PubkeyAuthentication=no",
+        "-o",
+        "PreferredAuthentications=password,keyboard-interactive",
+        "-T",
+    ];
+    let out = centre.ssh_output("amina", &centre.key("amina"), &password, &[]);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Permission denied (publickey)"),
+        "only keys are offered: {out:?}"
+    );
+
+    let out = centre.ssh_output(
+        "amina",
+        &centre.key("amina"),
+        &["-T"],
+        &["cat", "/etc/passwd"],
+    );
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("screens only"),
+        "{out:?}"
+    );
+
+    let out = centre.ssh_output("amina", &centre.key("amina"), &["-T", "-s"], &["sftp"]);
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
+
+    // A reviewer is shown plainly that the review screen is not here yet.
+    let tmux = Tmux::start(&centre.ssh_in_tmux("rehema")).expect("tmux checked");
+    tmux.wait("the reviewer's screen", |s| {
+        s.contains("review screen is not in this version")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait("ssh ended", |s| s.contains("SSH-EXIT=0"));
+
+    // A removed key ends its session at once, with a line saying why.
+    let tmux = Tmux::start(&centre.ssh_in_tmux("amina")).expect("tmux checked");
+    tmux.wait("amina's screen", on_task_screen);
+    let listed = kazi(&["admin", "--db", &centre.db, "user", "key", "list", "amina"]);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let fingerprint = listed.split_whitespace().next().unwrap().to_string();
+    assert!(fingerprint.starts_with("SHA256:"), "{listed}");
+    kazi(&[
+        "admin",
+        "--db",
+        &centre.db,
+        "user",
+        "key",
+        "remove",
+        "amina",
+        &fingerprint,
+    ]);
+    let end = tmux.wait("the session ended", |s| s.contains("SSH-EXIT="));
+    assert!(end.contains("signed out"), "{end}");
+    assert!(!end.contains("Product categories"), "{end}");
+    let out = centre.ssh_output("amina", &centre.key("amina"), &["-T"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(255),
+        "the removed key no longer signs in"
+    );
+}
+
+#[test]
+fn twenty_sessions_and_one_client_that_stops_reading() {
+    let names: Vec<String> = (1..=20).map(|i| format!("w{i:02}")).collect();
+    let users: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "worker")).collect();
+    let Some(centre) = Centre::start(&users) else {
+        return;
+    };
+    // w01 asks for screens and never reads them: its ssh blocks on a full pipe.
+    let mut args = centre.ssh_args("w01", &centre.key("w01"));
+    args.insert(0, "-tt".into());
+    let mut stalled = Command::new("ssh")
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut keys = stalled.stdin.take().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let typing = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            // Help open, help closed: a new screen every few milliseconds.
+            while !stop.load(Ordering::Relaxed) {
+                if keys.write_all(b"?").and_then(|()| keys.flush()).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(3));
+            }
+        })
+    };
+    // Long enough for its output to fill the pipe and the SSH window.
+    std::thread::sleep(Duration::from_secs(3));
+
+    let others: Vec<Tmux> = names[1..]
+        .iter()
+        .map(|n| Tmux::start(&centre.ssh_in_tmux(n)).expect("tmux checked"))
+        .collect();
+    let firsts: Vec<String> = others
+        .iter()
+        .map(|t| task_text(&t.wait("a task", on_task_screen)))
+        .collect();
+    for t in &others {
+        t.keys(&["1"]);
+    }
+    for (t, first) in others.iter().zip(&firsts) {
+        t.wait("the next task and the count", |s| {
+            on_task_screen(s) && task_text(s) != *first && s.contains("done today 1")
+        });
+    }
+    // The HTTP API answers meanwhile.
+    let addr = centre.http.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).expect("the HTTP API accepts");
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: kazi\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut reply = String::new();
+    let _ = std::io::Read::read_to_string(&mut conn, &mut reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "healthz: {reply}");
+    for n in &names[1..] {
+        assert_eq!(centre.answers_of(n).len(), 1, "{n}'s answer is stored");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = typing.join();
+    let _ = stalled.kill();
+    let _ = stalled.wait();
+}
