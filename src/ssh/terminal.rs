@@ -275,3 +275,66 @@ impl Backend for SshBackend {
 pub const ENTER: &[u8] = b"\x1b[?1049h\x1b[?2004h\x1b[?25l\x1b[H\x1b[2J";
 /// Leave it: as the client's terminal was before.
 pub const LEAVE: &[u8] = b"\x1b[0m\x1b[?2004l\x1b[?25h\x1b[?1049l";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::widgets::Paragraph;
+
+    fn drained(outbox: &Outbox) -> String {
+        let mut all = Vec::new();
+        while let Drained::Bytes(b) = outbox.drain() {
+            all.extend(b);
+        }
+        String::from_utf8_lossy(&all).into_owned()
+    }
+
+    fn show(terminal: &mut Terminal<SshBackend>, text: &str) {
+        terminal
+            .draw(|f| f.render_widget(Paragraph::new(text.to_string()), f.area()))
+            .unwrap();
+    }
+
+    #[test]
+    fn only_changed_cells_go_out_and_after_dropped_frames_the_whole_screen() {
+        let outbox = Arc::new(Outbox::default());
+        let size = Arc::new(PtySize::new(20, 3));
+        let mut terminal = Terminal::new(SshBackend::new(outbox.clone(), size.clone())).unwrap();
+        show(&mut terminal, "hello world");
+        let first = drained(&outbox);
+        // Blank cells match the fresh screen: only the words go out.
+        assert!(
+            first.contains("hello") && first.contains("world"),
+            "{first:?}"
+        );
+
+        show(&mut terminal, "hello wirld");
+        let diff = drained(&outbox);
+        assert!(diff.contains('i') && !diff.contains("hello"), "{diff:?}");
+
+        // A client that stopped reading: waiting frames are dropped past the bound...
+        outbox.push(&vec![b'x'; MAX_PENDING / 2]);
+        outbox.push(&vec![b'y'; MAX_PENDING / 2 + 1]);
+        assert!(outbox.is_lost());
+        // ...and the next frame is the whole screen, not the diff.
+        show(&mut terminal, "hello wirlds");
+        let whole = drained(&outbox);
+        assert!(
+            whole.contains("\x1b[2J") && whole.contains("hello wirlds"),
+            "{whole:?}"
+        );
+        assert!(!whole.contains('x') && !whole.contains('y'));
+        assert!(!outbox.is_lost());
+
+        // A resize redraws everything at the new size.
+        size.set(12, 2);
+        show(&mut terminal, "hello wirlds");
+        let resized = drained(&outbox);
+        assert!(resized.contains("\x1b[2J"), "{resized:?}");
+        assert!(
+            resized.contains("hello") && resized.contains("wirlds"),
+            "{resized:?}"
+        );
+    }
+}
