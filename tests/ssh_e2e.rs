@@ -201,6 +201,38 @@ fn unknown_keys_passwords_and_commands_are_refused() {
         Some(255),
         "the removed key no longer signs in"
     );
+
+    // At most 3 sessions per user: a fourth is told why and closed.
+    let open: Vec<std::process::Child> = (0..3)
+        .map(|_| {
+            let mut args = centre.ssh_args("rehema", &centre.key("rehema"));
+            args.insert(0, "-tt".into());
+            Command::new("ssh")
+                .args(&args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let refused = loop {
+        let out = centre.ssh_output("rehema", &centre.key("rehema"), &["-tt"], &[]);
+        let said = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        if said.contains("already has 3 Kazi session(s) open") {
+            break out;
+        }
+        // The three may still be signing in: the fourth got a screen and left on EOF.
+        assert!(std::time::Instant::now() < deadline, "{said}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_ne!(refused.status.code(), Some(0), "{refused:?}");
+    for mut child in open {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 #[test]

@@ -133,6 +133,17 @@ impl Connection {
         session.close(channel)
     }
 
+    /// The client closed the session's channel (or sent its end): the session ends.
+    fn channel_ended(&self, channel: ChannelId) {
+        if let Some(input) = self
+            .input
+            .as_ref()
+            .filter(|_| Some(channel) == self.channel)
+        {
+            let _ = input.send(Raw::Closed);
+        }
+    }
+
     fn theme(&self) -> Theme {
         let var = |name: &str| self.env.get(name).map(String::as_str);
         let locale = var("LC_ALL")
@@ -443,13 +454,7 @@ impl Handler for Connection {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if let Some(input) = self
-            .input
-            .as_ref()
-            .filter(|_| Some(channel) == self.channel)
-        {
-            let _ = input.send(Raw::Closed);
-        }
+        self.channel_ended(channel);
         Ok(())
     }
 
@@ -458,13 +463,7 @@ impl Handler for Connection {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if let Some(input) = self
-            .input
-            .as_ref()
-            .filter(|_| Some(channel) == self.channel)
-        {
-            let _ = input.send(Raw::Closed);
-        }
+        self.channel_ended(channel);
         Ok(())
     }
 }
