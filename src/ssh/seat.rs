@@ -142,9 +142,23 @@ pub fn run(
     outbox: &Outbox,
 ) {
     let user = crate::model::sanitize_line(&cx.who.user).into_owned();
+    guarded(backend, &user, &ended, outbox, move |terminal| {
+        run_role(cx, terminal, input)
+    });
+}
+
+/// Run `screens` on the terminal, catching a panic; then leave the screen, say why the
+/// session ended, and let the channel close.
+fn guarded(
+    backend: SshBackend,
+    user: &str,
+    ended: &EndReason,
+    outbox: &Outbox,
+    screens: impl FnOnce(&mut Terminal<SshBackend>) -> std::io::Result<Exit>,
+) {
     let outcome = catch_unwind(AssertUnwindSafe(move || {
         let mut terminal = Terminal::new(backend)?;
-        run_role(cx, &mut terminal, input)
+        screens(&mut terminal)
     }));
     let line = match outcome {
         Ok(Ok(Exit::Quit)) => None,
@@ -161,4 +175,62 @@ pub fn run(
     }
     outbox.push(&bye);
     outbox.finish();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssh::terminal::{Drained, PtySize};
+
+    fn said(outbox: &Outbox) -> (String, bool) {
+        let mut text = Vec::new();
+        let finished = loop {
+            match outbox.drain() {
+                Drained::Bytes(b) => text.extend(b),
+                Drained::Empty => break false,
+                Drained::Finished => break true,
+            }
+        };
+        (String::from_utf8_lossy(&text).into_owned(), finished)
+    }
+
+    #[test]
+    fn a_panic_ends_only_its_own_session_with_the_screen_left() {
+        let sessions: Vec<_> = [true, false]
+            .into_iter()
+            .map(|panics| {
+                std::thread::spawn(move || {
+                    let outbox = Arc::new(Outbox::default());
+                    let size = Arc::new(PtySize::new(40, 10));
+                    let backend = SshBackend::new(outbox.clone(), size);
+                    guarded(backend, "ana", &EndReason::default(), &outbox, |terminal| {
+                        terminal.draw(|f| f.render_widget(Paragraph::new("task"), f.area()))?;
+                        assert!(!panics, "a bug in a screen");
+                        Ok(Exit::Quit)
+                    });
+                    said(&outbox)
+                })
+            })
+            .collect();
+        let results: Vec<(String, bool)> = sessions
+            .into_iter()
+            .map(|s| s.join().expect("the thread lives"))
+            .collect();
+        let (crashed, finished) = &results[0];
+        assert!(*finished);
+        assert!(
+            crashed.contains("internal error in this session, ana"),
+            "{crashed:?}"
+        );
+        assert!(
+            crashed.contains("\x1b[?1049l"),
+            "the screen is left: {crashed:?}"
+        );
+        let (fine, finished) = &results[1];
+        assert!(*finished);
+        assert!(
+            fine.contains("task") && !fine.contains("internal error"),
+            "{fine:?}"
+        );
+    }
 }
