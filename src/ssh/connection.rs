@@ -204,6 +204,7 @@ impl Connection {
         let cx = SeatContext {
             store: self.store.clone(),
             who,
+            fingerprint,
             clock: self.config.clock.clone(),
             keymap: Keymap::default(),
             theme: self.theme(),

@@ -26,6 +26,8 @@ use crate::tui::{Keymap, Theme};
 pub struct SeatContext {
     pub store: Arc<dyn Store>,
     pub who: Principal,
+    /// The fingerprint of the key the session signed in with.
+    pub fingerprint: String,
     pub clock: Clock,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -44,7 +46,7 @@ fn run_role(
                 terminal,
                 input,
                 app,
-                WorkExecutor::new(cx.store, cx.who, cx.clock),
+                WorkExecutor::new(cx.store, cx.who, cx.fingerprint, cx.clock),
             )
         }
         // When the review screen lands: run_app(terminal, input, App::review(..),

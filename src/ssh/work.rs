@@ -19,6 +19,9 @@ const WANT: u32 = 10;
 pub struct WorkExecutor {
     store: Arc<dyn Store>,
     who: Principal,
+    /// The key the session signed in with: looked up again before every round, so a key
+    /// removed (or a user revoked) a moment ago cannot answer or lease any more.
+    fingerprint: String,
     clock: Clock,
     /// Schemas held, name -> version, as a client keeps them.
     known: BTreeMap<String, String>,
@@ -38,10 +41,16 @@ pub struct WorkExecutor {
 }
 
 impl WorkExecutor {
-    pub fn new(store: Arc<dyn Store>, who: Principal, clock: Clock) -> WorkExecutor {
+    pub fn new(
+        store: Arc<dyn Store>,
+        who: Principal,
+        fingerprint: String,
+        clock: Clock,
+    ) -> WorkExecutor {
         WorkExecutor {
             store,
             who,
+            fingerprint,
             clock,
             known: BTreeMap::new(),
             projects: Vec::new(),
@@ -58,6 +67,11 @@ impl WorkExecutor {
     /// One sync round through the scheduler; the schemas and leases it brought are
     /// taken in, and the events they make returned beside the reply.
     fn sync(&mut self, mut request: SyncRequest) -> Result<(SyncResponse, Vec<Event>), StoreError> {
+        if self.store.ssh_principal(&self.fingerprint)?.as_ref() != Some(&self.who) {
+            return Err(StoreError::Aborted(
+                "this key was signed out by the centre's admin; the session ends".into(),
+            ));
+        }
         request.known = self.known.clone();
         // The first round asks for every live lease this key's device holds: a session
         // that dropped resumes the tasks it was given.
