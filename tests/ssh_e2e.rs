@@ -303,3 +303,53 @@ fn twenty_sessions_and_one_client_that_stops_reading() {
     let _ = stalled.kill();
     let _ = stalled.wait();
 }
+
+/// Whether a styled capture sets any foreground or background colour (SGR 30-37,
+/// 40-47, 90-97, 100-107, or 38/48 for 256 colours).
+fn coloured(styled: &str) -> bool {
+    let colour = |p: &str| {
+        matches!(
+            p.parse::<u16>(),
+            Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+        )
+    };
+    styled.split('\x1b').any(|seq| {
+        seq.strip_prefix('[')
+            .and_then(|rest| rest.split_once('m'))
+            .is_some_and(|(params, _)| params.split(';').any(colour))
+    })
+}
+
+#[test]
+fn no_color_and_term_come_from_the_session() {
+    let Some(centre) = centre(&[("amina", "worker")]) else {
+        return;
+    };
+    let plain = Tmux::start(&centre.ssh_in_tmux("amina")).expect("tmux checked");
+    plain.wait("the screen", on_task_screen);
+    assert!(
+        coloured(&plain.screen_styled()),
+        "{}",
+        plain.screen_styled()
+    );
+    plain.keys(&["C-q"]);
+    plain.wait("ssh ended", |s| s.contains("SSH-EXIT=0"));
+
+    let cmd = centre
+        .ssh_in_tmux("amina")
+        .replacen("ssh -tt", "ssh -tt -o SetEnv=NO_COLOR=1", 1);
+    let mono = Tmux::start(&cmd).expect("tmux checked");
+    let s = mono.wait("the screen without colour", on_task_screen);
+    assert!(s.contains("1 Electronics & phones"), "{s}");
+    assert!(!coloured(&mono.screen_styled()), "{}", mono.screen_styled());
+
+    // TERM=linux without a UTF-8 locale: ASCII frames.
+    let cmd = format!(
+        "env TERM=linux LANG=C LC_ALL= {}",
+        centre.ssh_in_tmux("amina")
+    )
+    .replacen("ssh -tt", "ssh -tt -o SetEnv=LANG=C", 1);
+    let ascii = Tmux::start(&cmd).expect("tmux checked");
+    let s = ascii.wait("the ASCII screen", on_task_screen);
+    assert!(!s.contains('│') && !s.contains('─'), "{s}");
+}

@@ -68,6 +68,15 @@ impl Tmux {
         assert!(ok, "tmux resizes");
     }
 
+    /// The screen with its colours and attributes as escape sequences.
+    pub fn screen_styled(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-e"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn screen(&self) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket, "capture-pane", "-p"])
