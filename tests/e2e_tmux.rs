@@ -9,18 +9,7 @@ use std::process::Command;
 #[path = "support/tmux.rs"]
 mod tmux;
 
-use tmux::Tmux;
-
-/// The task text: the first non-blank line inside the task box.
-fn task_text(screen: &str) -> String {
-    screen
-        .lines()
-        .skip(2)
-        .map(|l| l.trim_matches(|c| c == '│' || c == '|' || c == ' '))
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
-        .to_string()
-}
+use tmux::{Tmux, task_text};
 
 fn demo_cmd(dir: &Path, extra: &str) -> String {
     format!(

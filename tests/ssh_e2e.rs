@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ssh_centre::{Centre, have, kazi, keygen, skip};
-use tmux::Tmux;
+use tmux::{Tmux, task_text};
 
 /// A centre for a test that drives ssh inside tmux; None (after a loud skip) without them.
 fn centre(users: &[(&str, &str)]) -> Option<Centre> {
@@ -26,17 +26,6 @@ fn centre(users: &[(&str, &str)]) -> Option<Centre> {
         return None;
     }
     Centre::start(users)
-}
-
-/// The task text: the first non-blank line inside the task box.
-fn task_text(screen: &str) -> String {
-    screen
-        .lines()
-        .skip(2)
-        .map(|l| l.trim_matches(|c| c == '│' || c == '|' || c == ' '))
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
-        .to_string()
 }
 
 fn on_task_screen(s: &str) -> bool {

@@ -123,3 +123,14 @@ impl Drop for Tmux {
             .status();
     }
 }
+
+/// The task text: the first non-blank line inside the task box.
+pub fn task_text(screen: &str) -> String {
+    screen
+        .lines()
+        .skip(2)
+        .map(|l| l.trim_matches(|c| c == '│' || c == '|' || c == ' '))
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}

@@ -93,15 +93,17 @@ pub(super) fn authenticate(
          JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1 AND d.revoked IS NULL",
         &[&&token_hash[..]],
     )?;
-    row.map(|r| {
-        Ok(Principal {
-            device_id: get(&r, 0)?,
-            user_id: get(&r, 1)?,
-            user: get(&r, 2)?,
-            role: role_of(&get::<String>(&r, 3)?)?,
-        })
+    row.as_ref().map(principal_of).transpose()
+}
+
+/// A principal from a row of device id, user id, user name and role, in that order.
+pub(super) fn principal_of(r: &tokio_postgres::Row) -> Result<Principal, StoreError> {
+    Ok(Principal {
+        device_id: get(r, 0)?,
+        user_id: get(r, 1)?,
+        user: get(r, 2)?,
+        role: role_of(&get::<String>(r, 3)?)?,
     })
-    .transpose()
 }
 
 pub(super) fn put_project(

@@ -2,7 +2,7 @@
 //! a key is revoking that device (its live leases go back to the pool).
 
 use super::db::get;
-use super::{Db, devices, role_of};
+use super::{Db, catalogue, devices};
 use crate::server::store::{
     NewSshKey, Principal, SecretHash, SshKeyAdded, SshKeySummary, StoreError,
 };
@@ -140,13 +140,5 @@ pub(super) fn principal(
          WHERE k.fingerprint = $1 AND d.revoked IS NULL",
         &[&fingerprint],
     )?;
-    row.map(|r| {
-        Ok(Principal {
-            device_id: get(&r, 0)?,
-            user_id: get(&r, 1)?,
-            user: get(&r, 2)?,
-            role: role_of(&get::<String>(&r, 3)?)?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(catalogue::principal_of).transpose()
 }

@@ -328,6 +328,18 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
 }
 
+/// A principal from device id, user id, user name and role as stored.
+fn principal_of(
+    (device_id, user_id, user, role): (i64, i64, String, String),
+) -> Result<Principal, StoreError> {
+    Ok(Principal {
+        user_id,
+        device_id,
+        user,
+        role: role_of(&role)?,
+    })
+}
+
 fn role_of(text: &str) -> Result<Role, StoreError> {
     Role::parse(text).ok_or_else(|| StoreError::Corrupt {
         what: "user role",
@@ -381,15 +393,7 @@ impl Store for SqliteStore {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
                 })
                 .optional()?;
-            row.map(|(device_id, user_id, user, role)| {
-                Ok(Principal {
-                    user_id,
-                    device_id,
-                    user,
-                    role: role_of(&role)?,
-                })
-            })
-            .transpose()
+            row.map(principal_of).transpose()
         })
     }
 

@@ -4,7 +4,6 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::devices;
-use super::role_of;
 use crate::server::store::{
     NewSshKey, Principal, SecretHash, SshKeyAdded, SshKeySummary, StoreError,
 };
@@ -143,13 +142,5 @@ pub(super) fn principal(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    row.map(|(device_id, user_id, user, role)| {
-        Ok(Principal {
-            user_id,
-            device_id,
-            user,
-            role: role_of(&role)?,
-        })
-    })
-    .transpose()
+    row.map(super::principal_of).transpose()
 }
