@@ -4,7 +4,7 @@
 //! pseudo-terminal. Prints each figure as `name: value unit`, then a verdict per target.
 //!
 //! `cargo bench --bench perf -- session process` runs only the named parts
-//! (session, offline, process, throughput, fleet, postgres, abuse, entry). The postgres
+//! (session, offline, process, throughput, fleet, postgres, abuse, entry, ssh). The postgres
 //! part measures PostgreSQL with 1 and 3 instances when `KAZI_TEST_PG` names a database.
 
 #[path = "../tests/support/balancer.rs"]
@@ -27,6 +27,10 @@ mod process;
 mod pty;
 #[path = "perf/session.rs"]
 mod session;
+#[path = "perf/ssh.rs"]
+mod ssh;
+#[path = "../tests/support/ssh_centre.rs"]
+mod ssh_centre;
 
 use std::time::Instant;
 
@@ -45,6 +49,7 @@ const PARTS: &[(&str, Part)] = &[
     ("postgres", postgres::run),
     ("abuse", load::abuse),
     ("entry", entry::run),
+    ("ssh", ssh::run),
 ];
 
 /// A target: the figure it judges and whether a value meets it.
@@ -73,6 +78,10 @@ const TARGETS: &[Target] = &[
     Target {
         what: "terminal_bytes_per_key <= 300 (median)",
         check: |r| Some(r.get("terminal_bytes_per_key")? <= 300.0),
+    },
+    Target {
+        what: "ssh_bytes_per_key <= 300 (median, on the SSH channel, worker screen)",
+        check: |r| Some(r.get("ssh_bytes_per_key")? <= 300.0),
     },
     Target {
         what: "idle_terminal_bytes == 0",

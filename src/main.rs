@@ -51,6 +51,12 @@ enum Command {
         /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8470", value_name = "ADDR")]
         listen: String,
+        /// Also serve the screens over SSH on this address (keys from `user key add`).
+        #[arg(long, value_name = "ADDR", requires = "ssh_host_key")]
+        ssh_listen: Option<String>,
+        /// The SSH server's host key (OpenSSH format); made on first start when missing.
+        #[arg(long, value_name = "FILE", requires = "ssh_listen")]
+        ssh_host_key: Option<PathBuf>,
     },
     /// Manage users, projects and tasks on the server database.
     ///
@@ -277,6 +283,13 @@ enum UserCommand {
         /// The project's name.
         project: String,
     },
+    /// SSH public keys a user signs in with over `kazi serve --ssh-listen`.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user key add rehema rehema.pub
+    Key {
+        #[command(subcommand)]
+        what: KeyCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -311,6 +324,35 @@ enum ReviewCommand {
         /// Why the new gold is right, shown to workers who miss it.
         #[arg(long, default_value = "")]
         explanation: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Register every public key of an OpenSSH .pub (or authorized_keys) file.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user key add rehema rehema.pub
+    Add {
+        /// The user's name.
+        name: String,
+        /// The public key file, e.g. a copy of the user's ~/.ssh/id_ed25519.pub.
+        file: PathBuf,
+    },
+    /// The user's keys with their fingerprints.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user key list rehema
+    List {
+        /// The user's name.
+        name: String,
+    },
+    /// Remove a key by its fingerprint: a session signed in with it ends.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user key remove rehema SHA256:r1gwU7jXoqYnuQhCvHDdw+5OKDp5bPctoXGd95qbpro
+    Remove {
+        /// The user's name.
+        name: String,
+        /// The fingerprint `key list` shows (SHA256:...).
+        fingerprint: String,
     },
 }
 
@@ -427,7 +469,15 @@ fn main() -> ExitCode {
             };
             cli::demo::run(data_dir, role, project, keymap)
         }
-        Command::Serve { db, listen } => cli::admin::serve(&db, &listen),
+        Command::Serve {
+            db,
+            listen,
+            ssh_listen,
+            ssh_host_key,
+        } => {
+            let ssh = ssh_listen.zip(ssh_host_key);
+            cli::admin::serve(&db, &listen, ssh)
+        }
         Command::Admin {
             db: None,
             what: AdminCommand::Migrate { from, to, replace },
@@ -483,6 +533,7 @@ fn main() -> ExitCode {
                 });
                 cli::admin::tasks_list(&db, &project, state, limit)
             }
+            AdminCommand::User {
                 what: UserCommand::Assign { name, project },
             } => cli::admin::user_assign(&db, &name, &project),
             AdminCommand::Review {
@@ -502,6 +553,15 @@ fn main() -> ExitCode {
                         explanation,
                     },
             } => cli::admin::review_correct(&db, &project, &task, &gold, &explanation),
+            AdminCommand::User {
+                what: UserCommand::Key { what },
+            } => match what {
+                KeyCommand::Add { name, file } => cli::admin::key_add(&db, &name, &file),
+                KeyCommand::List { name } => cli::admin::key_list(&db, &name),
+                KeyCommand::Remove { name, fingerprint } => {
+                    cli::admin::key_remove(&db, &name, &fingerprint)
+                }
+            },
             AdminCommand::Project {
                 what: ProjectCommand::Add { file, force },
             } => cli::admin::project_add(&db, &file, force),

@@ -24,6 +24,9 @@ use kazi::server::store::{
 };
 use kazi::server::{Store, StoreError};
 
+#[path = "storage/ssh_keys.rs"]
+mod ssh_keys;
+
 const LEASE_SECS: i64 = 3600;
 /// Server time of the checks: fixed, so nothing depends on the wall clock.
 const NOW: i64 = 1_800_000_000;

@@ -512,3 +512,17 @@ fn an_overlay_is_a_layer_over_the_screen() {
     press(&mut app, "esc");
     assert!(app.overlays().is_empty());
 }
+
+#[test]
+fn a_paste_on_the_label_screen_answers_nothing() {
+    let mut app = app_with(products(), 1..31);
+    let fx = app.handle(Event::Paste("1 1 2\n".into()));
+    assert!(saved(&fx).is_empty(), "{fx:?}");
+    assert_eq!(shown(&app), Some(1));
+    assert!(
+        app.message()
+            .is_some_and(|m| m.contains("only in a text field")),
+        "{:?}",
+        app.message()
+    );
+}

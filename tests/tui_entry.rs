@@ -472,3 +472,13 @@ fn a_typed_character_costs_few_terminal_bytes() {
         "median {median} bytes per character: {per_char:?}"
     );
 }
+
+#[test]
+fn a_paste_is_typed_into_the_field_with_line_breaks_as_spaces() {
+    let mut app = app();
+    type_text(&mut app, "r");
+    press(&mut app, "tab");
+    app.handle(Event::Paste("Duka\nla 1\u{7}".into()));
+    assert_eq!(value(&app, "vendor"), "Duka la 1");
+    assert!(!app.help_open());
+}

@@ -38,9 +38,22 @@ fn start_log() {
         .try_init();
 }
 
-pub fn serve(db: &str, listen: &str) -> Result<()> {
+pub fn serve(db: &str, listen: &str, ssh: Option<(String, std::path::PathBuf)>) -> Result<()> {
     start_log();
     let store = server::open_store(db)?;
+    let ssh_key = match &ssh {
+        Some((_, key_file)) => {
+            let (key, made) = kazi::ssh::load_host_key(key_file)?;
+            if made {
+                say!(
+                    "Made a new SSH host key {} (mode 0600).",
+                    key_file.display()
+                )?;
+            }
+            Some(key)
+        }
+        None => None,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -49,13 +62,41 @@ pub fn serve(db: &str, listen: &str) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let ssh_task = match (ssh, ssh_key) {
+            (Some((ssh_listen, _)), Some(key)) => {
+                let ssh_listener = tokio::net::TcpListener::bind(&ssh_listen)
+                    .await
+                    .with_context(|| format!("cannot listen for SSH on {ssh_listen}"))?;
+                let ssh_addr = ssh_listener.local_addr()?;
+                let fingerprint = kazi::ssh::host_key::fingerprint(&key);
+                say!("Kazi SSH server on {ssh_addr}; host key fingerprint {fingerprint}")?;
+                tracing::info!(addr = %ssh_addr, %fingerprint, "serving ssh");
+                let mut stop = stop.clone();
+                let ssh_shutdown = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                let config = kazi::ssh::SshConfig::new(key);
+                Some(tokio::spawn(kazi::ssh::serve(
+                    ssh_listener,
+                    store.clone(),
+                    config,
+                    ssh_shutdown,
+                )))
+            }
+            _ => None,
+        };
         let shown = server::store::postgres_url_shown(db);
         say!("Kazi server on http://{addr} with {shown}. Stop with Ctrl-C.")?;
         tracing::info!(%addr, db = %shown, "serving");
-        let shutdown = async {
+        let shutdown = async move {
             let _ = tokio::signal::ctrl_c().await;
+            let _ = stop_tx.send(true);
         };
         server::serve(listener, store, ServerConfig::default(), shutdown).await?;
+        if let Some(task) = ssh_task {
+            task.await??;
+        }
         say!("Server stopped.")?;
         Ok(())
     })
@@ -129,6 +170,71 @@ pub fn user_revoke(db: &str, name: &str, device: Option<i64>) -> Result<()> {
     }
     say!(
         "To let {name} in again: kazi admin --db {db} user add {name} --role ROLE gives a new code."
+    )?;
+    Ok(())
+}
+
+/// Register the SSH public keys of a .pub file for a user.
+pub fn key_add(db: &str, name: &str, file: &Path) -> Result<()> {
+    let text =
+        fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let keys = admin::ssh_keys::parse_key_file(&file.display().to_string(), &text)?;
+    let store = open(db)?;
+    let added = admin::ssh_keys::add_keys(store.as_ref(), name, &keys, &Clock::system())?;
+    let name = sanitize_line(name);
+    for (key, added) in keys.iter().zip(added) {
+        let what = match added {
+            admin::SshKeyAdded::New { .. } => "added",
+            admin::SshKeyAdded::AlreadyThere { .. } => "was already there",
+            admin::SshKeyAdded::Renewed { .. } => "signs in again",
+        };
+        say!(
+            "Key {} ({}) of {name} {what}.",
+            key.fingerprint,
+            key.comment
+        )?;
+    }
+    say!("{name} connects with: ssh -p PORT {name}@SERVER (kazi serve --ssh-listen)")?;
+    Ok(())
+}
+
+/// A user's SSH keys: fingerprint, comment, when added, whether it still signs in.
+pub fn key_list(db: &str, name: &str) -> Result<()> {
+    let store = open(db)?;
+    let keys = admin::ssh_keys::list_keys(store.as_ref(), name)?;
+    let shown = sanitize_line(name);
+    if keys.is_empty() {
+        say!(
+            "{shown} has no SSH key; add one with kazi admin --db {db} user key add {shown} FILE.pub"
+        )?;
+    }
+    for key in &keys {
+        let state = match key.revoked {
+            Some(at) => format!(
+                "signed out {} (user revoke); key add again lets it in",
+                format_utc(at)
+            ),
+            None => "signs in".to_string(),
+        };
+        say!(
+            "{} {} \"{}\": added {}, device {}, {state}",
+            key.fingerprint,
+            key.public_key.split(' ').next().unwrap_or(""),
+            sanitize_line(&key.comment),
+            format_utc(key.added),
+            key.device_id
+        )?;
+    }
+    Ok(())
+}
+
+pub fn key_remove(db: &str, name: &str, fingerprint: &str) -> Result<()> {
+    let store = open(db)?;
+    admin::ssh_keys::remove_key(store.as_ref(), name, fingerprint)?;
+    say!(
+        "Key {} of {} removed; a session signed in with it ends now.",
+        sanitize_line(fingerprint),
+        sanitize_line(name)
     )?;
     Ok(())
 }

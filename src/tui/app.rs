@@ -19,6 +19,9 @@ use crate::model::{AnswerValue, Project, Task, TaskKind};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Key(Key),
+    /// Text pasted as a whole: typed into the field of a screen that takes text, and
+    /// otherwise refused (a pasted "1" must not choose a label).
+    Paste(String),
     Resize(u16, u16),
     /// Tasks from the local store, appended to the queue. Ids already queued (or on
     /// screen) are ignored, as are tasks of another project than the chosen one. The
@@ -192,6 +195,13 @@ impl App {
                 };
                 on_key(top, overlays, key, &mut cx);
             }
+            Event::Paste(text) => {
+                let top: &mut dyn Screen = match screens.last_mut() {
+                    Some(s) => s.as_mut(),
+                    None => picker,
+                };
+                on_paste(top, overlays, &text, &mut cx);
+            }
             Event::Resize(w, h) => {
                 cx.shared.size = (w, h);
                 cx.redraw();
@@ -356,6 +366,24 @@ impl App {
         self.shared
             .keymap
             .shown_key(screen.mode(), Action::Help, screen.takes_text())
+    }
+}
+
+/// Pasted text is typed into a text field, one character at a time as if typed (line
+/// breaks and tabs as spaces, other control characters dropped); anywhere else it is
+/// refused with a word, since its characters would act as keys.
+fn on_paste(screen: &mut dyn Screen, overlays: &[Overlay], text: &str, cx: &mut Context) {
+    if !overlays.is_empty() || !screen.takes_text() {
+        cx.say("pasting works only in a text field");
+        return;
+    }
+    for c in text.chars() {
+        let c = match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => continue,
+            c => c,
+        };
+        screen.on_key(Key::char(c), None, cx);
     }
 }
 

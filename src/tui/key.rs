@@ -259,13 +259,29 @@ impl TryFrom<crossterm::event::KeyEvent> for Key {
 /// Longest escape sequence we wait for; anything longer is garbage and dropped.
 const MAX_SEQUENCE: usize = 32;
 const ESC: u8 = 0x1b;
+/// Bracketed paste: the terminal wraps pasted text in these.
+const PASTE_START: &[u8] = b"\x1b[200~";
+const PASTE_END: &[u8] = b"\x1b[201~";
+/// Pasted text kept at most; the rest of a huge paste is dropped.
+pub const MAX_PASTE: usize = 16 * 1024;
+
+/// What a byte stream means: keys, and text pasted as a whole (bracketed paste), which
+/// must never act as keys (a pasted "1" is not a label choice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Typed {
+    Key(Key),
+    Paste(String),
+}
 
 /// Turns a terminal's byte stream into keys. Bytes of an unfinished sequence are kept for
 /// the next `feed`; a lone ESC stays pending until `flush_timeout` (the runtime calls it
 /// when no byte followed for a short while), because ESC also starts every sequence.
+/// Text between the bracketed-paste markers comes out whole as `Typed::Paste`.
 #[derive(Debug, Default)]
 pub struct KeyDecoder {
     pending: Vec<u8>,
+    /// Inside a bracketed paste: the text so far.
+    paste: Option<Vec<u8>>,
 }
 
 enum Decoded {
@@ -282,17 +298,49 @@ impl KeyDecoder {
 
     /// Whether bytes wait for more input (or for `flush_timeout`).
     pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+        !self.pending.is_empty() || self.paste.is_some()
     }
 
+    /// Keys of the bytes; pasted text comes out as its characters, typed.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Key> {
+        let typed = self.feed_input(bytes);
+        flatten(typed)
+    }
+
+    /// What the bytes mean, keys and pastes in order.
+    pub fn feed_input(&mut self, bytes: &[u8]) -> Vec<Typed> {
         self.pending.extend_from_slice(bytes);
-        let mut keys = Vec::new();
+        let mut out = Vec::new();
         let mut at = 0;
         while at < self.pending.len() {
+            if let Some(paste) = self.paste.as_mut() {
+                let rest = &self.pending[at..];
+                match find(rest, PASTE_END) {
+                    Some(end) => {
+                        keep_pasted(paste, &rest[..end]);
+                        let text = String::from_utf8_lossy(paste).into_owned();
+                        out.push(Typed::Paste(text));
+                        self.paste = None;
+                        at += end + PASTE_END.len();
+                    }
+                    None => {
+                        // Keep what could be the start of the end marker.
+                        let keep = partial_suffix(rest, PASTE_END);
+                        keep_pasted(paste, &rest[..rest.len() - keep]);
+                        at = self.pending.len() - keep;
+                        break;
+                    }
+                }
+                continue;
+            }
+            if self.pending[at..].starts_with(PASTE_START) {
+                self.paste = Some(Vec::new());
+                at += PASTE_START.len();
+                continue;
+            }
             match decode(&self.pending[at..]) {
                 Decoded::Key(key, n) => {
-                    keys.push(key);
+                    out.push(Typed::Key(key));
                     at += n;
                 }
                 Decoded::Skip(n) => at += n,
@@ -300,28 +348,72 @@ impl KeyDecoder {
             }
         }
         self.pending.drain(..at);
-        keys
+        out
     }
 
     /// No more bytes came: what is pending is taken literally. A lone ESC is the Esc key;
     /// an unfinished sequence is ESC followed by its bytes as typed; a cut UTF-8 character
     /// is dropped.
     pub fn flush_timeout(&mut self) -> Vec<Key> {
-        let mut keys = Vec::new();
+        let typed = self.flush_timeout_input();
+        flatten(typed)
+    }
+
+    /// `flush_timeout`, keeping pastes whole: a paste whose end marker never came ends
+    /// with what arrived.
+    pub fn flush_timeout_input(&mut self) -> Vec<Typed> {
+        let mut out = Vec::new();
+        if let Some(mut paste) = self.paste.take() {
+            let rest = std::mem::take(&mut self.pending);
+            keep_pasted(&mut paste, &rest);
+            out.push(Typed::Paste(String::from_utf8_lossy(&paste).into_owned()));
+            return out;
+        }
         while !self.pending.is_empty() {
             if self.pending[0] == ESC {
-                keys.push(Key::new(KeyCode::Esc));
+                out.push(Typed::Key(Key::new(KeyCode::Esc)));
                 self.pending.remove(0);
             }
             let rest = std::mem::take(&mut self.pending);
-            keys.extend(self.feed(&rest));
+            out.extend(self.feed_input(&rest));
+            if self.paste.is_some() {
+                return out;
+            }
             if self.pending.first().is_some_and(|&b| b != ESC) {
                 // Only a cut UTF-8 character can still be pending here.
                 self.pending.clear();
             }
         }
-        keys
+        out
     }
+}
+
+fn flatten(typed: Vec<Typed>) -> Vec<Key> {
+    let mut keys = Vec::new();
+    for t in typed {
+        match t {
+            Typed::Key(k) => keys.push(k),
+            Typed::Paste(text) => keys.extend(text.chars().map(Key::char)),
+        }
+    }
+    keys
+}
+
+fn keep_pasted(paste: &mut Vec<u8>, bytes: &[u8]) {
+    let room = MAX_PASTE.saturating_sub(paste.len());
+    paste.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// How many bytes at the end of `hay` are a proper start of `marker`.
+fn partial_suffix(hay: &[u8], marker: &[u8]) -> usize {
+    (1..marker.len())
+        .rev()
+        .find(|&n| hay.len() >= n && hay[hay.len() - n..] == marker[..n])
+        .unwrap_or(0)
 }
 
 fn decode(b: &[u8]) -> Decoded {
@@ -646,7 +738,7 @@ mod tests {
     #[test]
     fn unknown_sequences_are_consumed_not_typed() {
         assert_eq!(decode_all(b"\x1b[99~1"), keys(&["1"]));
-        assert_eq!(decode_all(b"\x1b[200~x"), keys(&["x"]));
+        assert_eq!(decode_all(b"\x1b[202~x"), keys(&["x"]));
         assert_eq!(decode_all(b"\xff2"), keys(&["2"]));
     }
 

@@ -17,7 +17,7 @@ pub mod view;
 pub mod widgets;
 
 pub use app::{App, Effect, Event, Link, Status, Tally};
-pub use key::{Key, KeyCode, KeyDecoder};
+pub use key::{Key, KeyCode, KeyDecoder, Typed};
 pub use keymap::{Action, Keymap, KeymapError, Mode};
 pub use screen::{Screen, ScreenId};
 pub use theme::Theme;

@@ -8,6 +8,7 @@ mod import;
 mod interchange;
 mod overview;
 mod project_change;
+pub mod ssh_keys;
 mod task_check;
 
 use std::borrow::Cow;
@@ -15,7 +16,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-pub use crate::server::store::{ProjectAdded, TaskState, UserRemoved as Removed};
+pub use crate::server::store::{ProjectAdded, SshKeyAdded, TaskState, UserRemoved as Removed};
 pub use import::{
     ImportError, ImportFormat, ImportReport, ImportSummary, gold_from_text, import_tasks,
     import_tasks_as,

@@ -19,6 +19,7 @@ pub const TABLES: &[&str] = &[
     "users",
     "enrolment_codes",
     "devices",
+    "ssh_keys",
     "projects",
     "tasks",
     "prior_answers",

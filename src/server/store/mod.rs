@@ -4,6 +4,7 @@
 //! database) without copying rules. The backend is chosen from the database URL.
 
 mod gold_tx;
+mod keys;
 pub mod migrate;
 mod postgres;
 pub mod review;
@@ -19,6 +20,7 @@ use crate::server::scheduler::review::{ReviewDecision, ReviewRefusal, ReviewTake
 use review::{NewReviewItem, ReviewFilter, ReviewItem};
 
 pub use gold_tx::{GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold};
+pub use keys::{NewSshKey, SshKeyAdded, SshKeySummary};
 pub use postgres::{PostgresStore, shown_url as postgres_url_shown};
 pub use sqlite::SqliteStore;
 pub use sync_tx::{
@@ -85,6 +87,12 @@ pub enum StoreError {
         "user '{0}' was removed; their answers keep the name, so choose another name for a new user"
     )]
     UserRemoved(String),
+    #[error(
+        "key {fingerprint} is already registered for user '{owner}'; one key belongs to one user"
+    )]
+    KeyTaken { fingerprint: String, owner: String },
+    #[error("user '{user}' has no key {fingerprint}; see kazi admin --db URL user key list {user}")]
+    NoKey { user: String, fingerprint: String },
     #[error("a database job panicked")]
     JobPanicked,
     #[error("the database writer has stopped")]
@@ -411,6 +419,27 @@ pub trait Store: Send + Sync {
         state: Option<TaskState>,
         limit: u32,
     ) -> Result<TaskList, StoreError>;
+    /// Register an SSH public key for `user`; it signs in as a new device of the user
+    /// (named after the fingerprint, with `device_token` as its never-shown token).
+    /// `KeyTaken` when another user has the key; `NoUser` when there is no such user.
+    fn add_ssh_key(
+        &self,
+        user: &str,
+        key: &NewSshKey,
+        device_token: &SecretHash,
+        now: i64,
+    ) -> Result<SshKeyAdded, StoreError>;
+
+    /// The user's SSH keys, oldest first (`NoUser` when there is no such user).
+    fn ssh_keys(&self, user: &str) -> Result<Vec<SshKeySummary>, StoreError>;
+
+    /// Remove one of the user's SSH keys: its device is revoked at once (a session
+    /// signed in with it ends, its leases go back to the pool). `NoUser` / `NoKey`.
+    fn remove_ssh_key(&self, user: &str, fingerprint: &str, now: i64) -> Result<(), StoreError>;
+
+    /// Who signs in with the key of this fingerprint: its user and device, unless the
+    /// key is unknown or its device was revoked.
+    fn ssh_principal(&self, fingerprint: &str) -> Result<Option<Principal>, StoreError>;
 
     /// Add a project or update the one with its name.
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError>;

@@ -104,15 +104,17 @@ pub(super) fn authenticate(
            AND u.disabled IS NULL AND u.removed IS NULL",
         &[&&token_hash[..]],
     )?;
-    row.map(|r| {
-        Ok(Principal {
-            device_id: get(&r, 0)?,
-            user_id: get(&r, 1)?,
-            user: get(&r, 2)?,
-            role: role_of(&get::<String>(&r, 3)?)?,
-        })
+    row.as_ref().map(principal_of).transpose()
+}
+
+/// A principal from a row of device id, user id, user name and role, in that order.
+pub(super) fn principal_of(r: &tokio_postgres::Row) -> Result<Principal, StoreError> {
+    Ok(Principal {
+        device_id: get(r, 0)?,
+        user_id: get(r, 1)?,
+        user: get(r, 2)?,
+        role: role_of(&get::<String>(r, 3)?)?,
     })
-    .transpose()
 }
 
 pub(super) fn put_project(

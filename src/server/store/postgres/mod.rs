@@ -11,6 +11,7 @@ mod devices;
 mod gold;
 mod review;
 mod schema;
+mod ssh_keys;
 mod sync_tx;
 
 use std::time::Duration;
@@ -20,9 +21,9 @@ use tokio_postgres::error::SqlState;
 
 use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
-    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts,
-    Reviewed, SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream,
-    UserPut, UserRemoved, UserSummary,
+    AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded,
+    ProjectCounts, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError, TaskList,
+    TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
@@ -289,6 +290,27 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<TaskList, StoreError> {
         self.with_db(|db| catalogue::task_list(db, project, state, limit))
+    }
+    fn add_ssh_key(
+        &self,
+        user: &str,
+        key: &NewSshKey,
+        device_token: &SecretHash,
+        now: i64,
+    ) -> Result<SshKeyAdded, StoreError> {
+        self.transaction(|db| ssh_keys::add(db, user, key, device_token, now))
+    }
+
+    fn ssh_keys(&self, user: &str) -> Result<Vec<SshKeySummary>, StoreError> {
+        self.with_db(|db| ssh_keys::list(db, user))
+    }
+
+    fn remove_ssh_key(&self, user: &str, fingerprint: &str, now: i64) -> Result<(), StoreError> {
+        self.transaction_retried(|db| ssh_keys::remove(db, user, fingerprint, now))
+    }
+
+    fn ssh_principal(&self, fingerprint: &str) -> Result<Option<Principal>, StoreError> {
+        self.with_db(|db| ssh_keys::principal(db, fingerprint))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {

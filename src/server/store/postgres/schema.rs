@@ -188,6 +188,20 @@ CREATE TABLE feedback (
 );
 CREATE INDEX feedback_user ON feedback(user_id, id);
 "#,
+    // SSH public keys (kazi serve --ssh-listen): each signs in as a device of its user,
+    // so a session leases and answers as a logged-in computer does, and is revoked so.
+    r#"
+CREATE TABLE ssh_keys (
+    id BIGSERIAL PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    fingerprint TEXT NOT NULL UNIQUE,
+    public_key TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    device_id BIGINT NOT NULL REFERENCES devices(id),
+    added BIGINT NOT NULL
+);
+CREATE INDEX ssh_keys_user ON ssh_keys(user_id);
+"#,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

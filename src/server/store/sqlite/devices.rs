@@ -110,6 +110,7 @@ pub(super) fn remove(conn: &Connection, user: &str, now: i64) -> Result<UserRemo
             "DELETE FROM gold_mix WHERE user_id = ?1",
             "DELETE FROM review_assignments WHERE user_id = ?1",
             "UPDATE review_items SET lease_holder = NULL, lease_expires = NULL WHERE lease_holder = ?1",
+            "DELETE FROM ssh_keys WHERE user_id = ?1",
             "DELETE FROM devices WHERE user_id = ?1",
             "DELETE FROM users WHERE id = ?1",
         ] {

@@ -7,6 +7,7 @@ mod catalogue;
 mod devices;
 mod gold;
 mod review;
+mod ssh_keys;
 mod sync_tx;
 mod writer;
 
@@ -18,9 +19,9 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
-    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts,
-    Reviewed, SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream,
-    UserPut, UserRemoved, UserSummary,
+    AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded,
+    ProjectCounts, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError, TaskList,
+    TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
@@ -245,6 +246,20 @@ CREATE TABLE feedback (
 );
 CREATE INDEX feedback_user ON feedback(user_id, id);
 "#,
+    // SSH public keys (kazi serve --ssh-listen): each signs in as a device of its user,
+    // so a session leases and answers as a logged-in computer does, and is revoked so.
+    r#"
+CREATE TABLE ssh_keys (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    fingerprint TEXT NOT NULL UNIQUE,
+    public_key TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    device_id INTEGER NOT NULL REFERENCES devices(id),
+    added INTEGER NOT NULL
+);
+CREATE INDEX ssh_keys_user ON ssh_keys(user_id);
+"#,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
@@ -402,6 +417,18 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
 }
 
+/// A principal from device id, user id, user name and role as stored.
+fn principal_of(
+    (device_id, user_id, user, role): (i64, i64, String, String),
+) -> Result<Principal, StoreError> {
+    Ok(Principal {
+        user_id,
+        device_id,
+        user,
+        role: role_of(&role)?,
+    })
+}
+
 fn role_of(text: &str) -> Result<Role, StoreError> {
     Role::parse(text).ok_or_else(|| StoreError::Corrupt {
         what: "user role",
@@ -456,15 +483,7 @@ impl Store for SqliteStore {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
                 })
                 .optional()?;
-            row.map(|(device_id, user_id, user, role)| {
-                Ok(Principal {
-                    user_id,
-                    device_id,
-                    user,
-                    role: role_of(&role)?,
-                })
-            })
-            .transpose()
+            row.map(principal_of).transpose()
         })
     }
 
@@ -512,6 +531,32 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<TaskList, StoreError> {
         self.read(|conn| catalogue::task_list(conn, project, state, limit))
+    }
+
+    fn add_ssh_key(
+        &self,
+        user: &str,
+        key: &NewSshKey,
+        device_token: &SecretHash,
+        now: i64,
+    ) -> Result<SshKeyAdded, StoreError> {
+        let (user, key, token) = (user.to_string(), key.clone(), *device_token);
+        self.writer
+            .run(move |conn| ssh_keys::add(conn, &user, &key, &token, now))
+    }
+
+    fn ssh_keys(&self, user: &str) -> Result<Vec<SshKeySummary>, StoreError> {
+        self.read(|conn| ssh_keys::list(conn, user))
+    }
+
+    fn remove_ssh_key(&self, user: &str, fingerprint: &str, now: i64) -> Result<(), StoreError> {
+        let (user, fingerprint) = (user.to_string(), fingerprint.to_string());
+        self.writer
+            .run(move |conn| ssh_keys::remove(conn, &user, &fingerprint, now))
+    }
+
+    fn ssh_principal(&self, fingerprint: &str) -> Result<Option<Principal>, StoreError> {
+        self.read(|conn| ssh_keys::principal(conn, fingerprint))
     }
 
     fn put_project(&self, project: &Project, now: i64) -> Result<ProjectAdded, StoreError> {

@@ -398,6 +398,7 @@ impl Screen for Classify {
             | Event::Status(_)
             | Event::Message(_)
             | Event::Waiting(_)
+            | Event::Paste(_)
             | Event::Feedback(_) => {}
         }
     }

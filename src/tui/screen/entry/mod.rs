@@ -392,6 +392,7 @@ impl Screen for Entry {
             | Event::Status(_)
             | Event::Message(_)
             | Event::Waiting(_)
+            | Event::Paste(_)
             | Event::Feedback(_) => {}
         }
     }

@@ -1,0 +1,238 @@
+//! What an SSH session shows: the App for the user's role, in-process, through the one
+//! runtime (`tui::runtime`) with an executor over the server's store. A role's screen
+//! plugs in with one arm of `run_role`; a role whose screen is not in this build gets a
+//! plain screen saying so. A panic ends only the session it happened in.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use ratatui::Terminal;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::input::{EndReason, SshInput};
+use super::terminal::{LEAVE, Outbox, SshBackend};
+use super::work::WorkExecutor;
+use crate::model::Role;
+use crate::server::store::Principal;
+use crate::server::{Clock, Store};
+use crate::tui::app::{App, Event};
+use crate::tui::key::KeyCode;
+use crate::tui::runtime::{Executor, Exit, Input, InputSource, Runtime, Session};
+use crate::tui::{Keymap, Theme};
+
+/// Everything a session's screens run against.
+pub struct SeatContext {
+    pub store: Arc<dyn Store>,
+    pub who: Principal,
+    /// The fingerprint of the key the session signed in with.
+    pub fingerprint: String,
+    pub clock: Clock,
+    pub keymap: Keymap,
+    pub theme: Theme,
+}
+
+/// The App for the role, until the user quits or the input ends.
+fn run_role(
+    cx: SeatContext,
+    terminal: &mut Terminal<SshBackend>,
+    input: SshInput,
+) -> std::io::Result<Exit> {
+    match cx.who.role {
+        Role::Worker => {
+            let app = App::new(cx.keymap, cx.theme, None);
+            run_app(
+                terminal,
+                input,
+                app,
+                WorkExecutor::new(cx.store, cx.who, cx.fingerprint, cx.clock),
+            )
+        }
+        // When the review screen lands: run_app(terminal, input, App::review(..),
+        // ReviewExecutor::new(cx.store, cx.who, cx.clock)).
+        Role::Reviewer => not_here(
+            terminal,
+            input,
+            "The review screen is not in this version of Kazi yet.",
+        ),
+        Role::Trainer => not_here(
+            terminal,
+            input,
+            "The trainer's screens are not in this version of Kazi yet.",
+        ),
+        Role::Admin => not_here(
+            terminal,
+            input,
+            "Admins run kazi admin on the server; there is no admin screen over SSH.",
+        ),
+    }
+}
+
+/// An App over an executor, on this terminal, through the runtime.
+fn run_app<X: Executor<Notice = std::convert::Infallible>>(
+    terminal: &mut Terminal<SshBackend>,
+    input: SshInput,
+    app: App,
+    executor: X,
+) -> std::io::Result<Exit> {
+    let size = terminal.size()?;
+    let mut session = Session::new(app, executor);
+    session.feed(Event::Resize(size.width, size.height));
+    let mut runtime = Runtime {
+        terminal,
+        input,
+        session,
+    };
+    runtime.run().map_err(std::io::Error::other)
+}
+
+/// A plain screen for a role without screens here: says so, and leaves on any key.
+fn not_here(
+    terminal: &mut Terminal<SshBackend>,
+    mut input: SshInput,
+    what: &str,
+) -> std::io::Result<Exit> {
+    let text = vec![
+        Line::from("Kazi"),
+        Line::from(""),
+        Line::from(what.to_string()),
+        Line::from(""),
+        Line::from("Press q to leave."),
+    ];
+    fn draw(terminal: &mut Terminal<SshBackend>, text: &[Line<'_>]) -> std::io::Result<()> {
+        terminal.draw(|f| {
+            let area = f.area();
+            let inner = Rect::new(
+                1,
+                1,
+                area.width.saturating_sub(2),
+                area.height.saturating_sub(1),
+            );
+            f.render_widget(
+                Paragraph::new(text.to_vec()).wrap(Wrap { trim: true }),
+                inner,
+            );
+        })?;
+        Ok(())
+    }
+    draw(terminal, &text)?;
+    loop {
+        match input.next() {
+            Input::Key(k) if matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) => {
+                return Ok(Exit::Quit);
+            }
+            Input::Key(k) if k.ctrl && k.code == KeyCode::Char('c') => return Ok(Exit::Quit),
+            Input::Resize(..) => {
+                draw(terminal, &text)?;
+            }
+            Input::Stop => return Ok(Exit::Stopped),
+            Input::Closed => return Ok(Exit::InputClosed),
+            _ => {}
+        }
+    }
+}
+
+/// The session thread's body: run the role's screens, then leave the client's terminal
+/// as it was, with a line saying why the session ended when the user did not quit, and
+/// close the channel. A panic in the screens is caught here and ends this session alone.
+pub fn run(
+    cx: SeatContext,
+    backend: SshBackend,
+    input: SshInput,
+    ended: EndReason,
+    outbox: &Outbox,
+) {
+    let user = crate::model::sanitize_line(&cx.who.user).into_owned();
+    guarded(backend, &user, &ended, outbox, move |terminal| {
+        run_role(cx, terminal, input)
+    });
+}
+
+/// Run `screens` on the terminal, catching a panic; then leave the screen, say why the
+/// session ended, and let the channel close.
+fn guarded(
+    backend: SshBackend,
+    user: &str,
+    ended: &EndReason,
+    outbox: &Outbox,
+    screens: impl FnOnce(&mut Terminal<SshBackend>) -> std::io::Result<Exit>,
+) {
+    let outcome = catch_unwind(AssertUnwindSafe(move || {
+        let mut terminal = Terminal::new(backend)?;
+        screens(&mut terminal)
+    }));
+    let line = match outcome {
+        Ok(Ok(Exit::Quit)) => None,
+        Ok(Ok(_)) => ended.lock().ok().and_then(|e| e.clone()),
+        Ok(Err(e)) => Some(format!("Kazi could not draw on your terminal: {e}")),
+        Err(_) => Some(format!(
+            "Kazi stopped on an internal error in this session, {user}; answers you confirmed are saved. Connect again to continue."
+        )),
+    };
+    let mut bye = LEAVE.to_vec();
+    if let Some(line) = line {
+        bye.extend_from_slice(line.as_bytes());
+        bye.extend_from_slice(b"\r\n");
+    }
+    outbox.push(&bye);
+    outbox.finish();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssh::terminal::{Drained, PtySize};
+
+    fn said(outbox: &Outbox) -> (String, bool) {
+        let mut text = Vec::new();
+        let finished = loop {
+            match outbox.drain() {
+                Drained::Bytes(b) => text.extend(b),
+                Drained::Empty => break false,
+                Drained::Finished => break true,
+            }
+        };
+        (String::from_utf8_lossy(&text).into_owned(), finished)
+    }
+
+    #[test]
+    fn a_panic_ends_only_its_own_session_with_the_screen_left() {
+        let sessions: Vec<_> = [true, false]
+            .into_iter()
+            .map(|panics| {
+                std::thread::spawn(move || {
+                    let outbox = Arc::new(Outbox::default());
+                    let size = Arc::new(PtySize::new(40, 10));
+                    let backend = SshBackend::new(outbox.clone(), size);
+                    guarded(backend, "ana", &EndReason::default(), &outbox, |terminal| {
+                        terminal.draw(|f| f.render_widget(Paragraph::new("task"), f.area()))?;
+                        assert!(!panics, "a bug in a screen");
+                        Ok(Exit::Quit)
+                    });
+                    said(&outbox)
+                })
+            })
+            .collect();
+        let results: Vec<(String, bool)> = sessions
+            .into_iter()
+            .map(|s| s.join().expect("the thread lives"))
+            .collect();
+        let (crashed, finished) = &results[0];
+        assert!(*finished);
+        assert!(
+            crashed.contains("internal error in this session, ana"),
+            "{crashed:?}"
+        );
+        assert!(
+            crashed.contains("\x1b[?1049l"),
+            "the screen is left: {crashed:?}"
+        );
+        let (fine, finished) = &results[1];
+        assert!(*finished);
+        assert!(
+            fine.contains("task") && !fine.contains("internal error"),
+            "{fine:?}"
+        );
+    }
+}
