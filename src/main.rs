@@ -483,6 +483,7 @@ fn main() -> ExitCode {
                 });
                 cli::admin::tasks_list(&db, &project, state, limit)
             }
+            AdminCommand::User {
                 what: UserCommand::Assign { name, project },
             } => cli::admin::user_assign(&db, &name, &project),
             AdminCommand::Review {

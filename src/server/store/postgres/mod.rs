@@ -20,9 +20,9 @@ use tokio_postgres::error::SqlState;
 
 use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
-    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts,
-    Reviewed, SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream,
-    UserPut, UserRemoved, UserSummary,
+    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts, Reviewed,
+    SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream, UserPut,
+    UserRemoved, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};

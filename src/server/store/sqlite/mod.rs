@@ -18,9 +18,9 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
-    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts,
-    Reviewed, SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream,
-    UserPut, UserRemoved, UserSummary,
+    AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, ProjectCounts, Reviewed,
+    SecretHash, Store, StoreError, TaskList, TaskRecord, TaskState, TaskStream, UserPut,
+    UserRemoved, UserSummary,
 };
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
