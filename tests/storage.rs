@@ -814,3 +814,6 @@ fn the_aggregators_decisions_round_trip_on_complete_tasks_only() {
         assert!(matches!(err, StoreError::NoProject(_)), "{err:?}");
     });
 }
+
+#[path = "storage/clips.rs"]
+mod clips;

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::ClipRef;
 use crate::model::{AnswerValue, Project, Role};
 
 pub const LOGIN_PATH: &str = "/v1/login";
@@ -178,17 +179,6 @@ pub struct Lease {
     /// requests. Absent for tasks without audio and from servers before audio.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip: Option<ClipRef>,
-}
-
-/// A clip as a lease names it: enough to fetch it, check it and budget the cache.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClipRef {
-    /// Lowercase hex SHA-256 of the wire bytes: the download is checked against it.
-    pub hash: String,
-    /// Wire size in bytes.
-    pub bytes: u64,
-    /// Duration in milliseconds.
-    pub ms: u64,
 }
 
 /// `GET` a clip's wire bytes; `Range: bytes=N-` resumes a cut download.

@@ -33,6 +33,10 @@ CREATE INDEX outbox_unsent ON outbox(sent, id);
 CREATE TABLE released (task INTEGER PRIMARY KEY);
 CREATE TABLE drafts (task INTEGER PRIMARY KEY, value TEXT NOT NULL);
 ",
+    // 2: a task's audio clip (JSON of its ClipRef), fetched into the clip cache.
+    "
+ALTER TABLE tasks ADD COLUMN clip TEXT;
+",
 ];
 
 /// The schema version this build writes.

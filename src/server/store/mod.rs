@@ -291,6 +291,12 @@ pub trait Store: Send + Sync {
     /// transaction. Tasks no longer complete are left alone.
     fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError>;
 
+    /// A clip's wire bytes by hash (`None`: no such clip), for `GET /v1/clips/HASH`.
+    fn clip_wire(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// A clip's original file as imported and its extension (`flac`, ...), for export.
+    fn clip_original(&self, hash: &str) -> Result<Option<(Vec<u8>, String)>, StoreError>;
+
     /// Every task of a project in import order, with its answers (prior answers first,
     /// then Kazi's in arrival order), one at a time.
     fn export(

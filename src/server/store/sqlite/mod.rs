@@ -448,6 +448,24 @@ impl Store for SqliteStore {
         self.read(aggregation::latest_answer_id)
     }
 
+    fn clip_wire(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT wire FROM clips WHERE hash = ?1")?
+                .query_row([hash], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn clip_original(&self, hash: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT original, original_ext FROM clips WHERE hash = ?1")?
+                .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?)
+        })
+    }
+
     fn aggregation_input(&self, project: &str) -> Result<AggregationInput, StoreError> {
         self.read(|conn| aggregation::input(conn, project))
     }
