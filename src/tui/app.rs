@@ -12,6 +12,7 @@ use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Sha
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
+use crate::client::player::{PlayerCommand, PlayerStatus};
 use crate::model::{AnswerValue, Project, Task, TaskKind};
 
 /// Something that happened, for the App to take in.
@@ -44,6 +45,9 @@ pub enum Event {
         task: i64,
         why: String,
     },
+    /// What the player is doing, after a `Effect::Player` and at most once a second
+    /// while it plays (never while paused): the screen redraws its position bar.
+    Player(PlayerStatus),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -126,6 +130,9 @@ pub enum Effect {
     Refresh,
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
+    /// Drive the audio player (load the task's clip, play/pause, jump, speed, loop);
+    /// replied to with `Event::Player`.
+    Player(PlayerCommand),
 }
 
 /// The worker's terminal: screens, overlays and what they share.
