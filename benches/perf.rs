@@ -4,9 +4,11 @@
 //! pseudo-terminal. Prints each figure as `name: value unit`, then a verdict per target.
 //!
 //! `cargo bench --bench perf -- session process` runs only the named parts
-//! (session, offline, process, throughput, fleet, postgres, abuse, entry, ssh). The postgres
-//! part measures PostgreSQL with 1 and 3 instances when `KAZI_TEST_PG` names a database.
+//! (session, offline, process, throughput, fleet, postgres, abuse, entry, ssh, audio).
+//! The postgres part measures PostgreSQL with 1 and 3 instances when `KAZI_TEST_PG` names a database.
 
+#[path = "perf/audio.rs"]
+mod audio;
 #[path = "../tests/support/balancer.rs"]
 mod balancer;
 #[path = "perf/common.rs"]
@@ -50,6 +52,7 @@ const PARTS: &[(&str, Part)] = &[
     ("abuse", load::abuse),
     ("entry", entry::run),
     ("ssh", ssh::run),
+    ("audio", audio::run),
 ];
 
 /// A target: the figure it judges and whether a value meets it.
@@ -59,6 +62,14 @@ struct Target {
 }
 
 const TARGETS: &[Target] = &[
+    Target {
+        what: "audio_wire_bytes_per_speech_second <= 2000 (16 kbit/s)",
+        check: |r| Some(r.get("audio_wire_bytes_per_speech_second")? <= 2000.0),
+    },
+    Target {
+        what: "play_key_to_first_pcm_ms <= 30",
+        check: |r| Some(r.get("play_key_to_first_pcm_ms")? <= 30.0),
+    },
     Target {
         what: "wire_bytes_per_task <= 250",
         check: |r| Some(r.get("wire_bytes_per_task")? <= 250.0),

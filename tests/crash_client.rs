@@ -324,11 +324,11 @@ fn child_main() -> Result<(), String> {
     let end = Instant::now() + CHILD_LIFETIME;
     while Instant::now() < end {
         while let Ok(status) = statuses.try_recv() {
-            session.notice(status);
+            session.notice(status.into());
         }
         let Some(current) = session.app().classify().and_then(|c| c.current()) else {
             if let Ok(status) = statuses.recv_timeout(Duration::from_millis(200)) {
-                session.notice(status);
+                session.notice(status.into());
             }
             continue;
         };

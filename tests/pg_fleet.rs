@@ -232,6 +232,7 @@ fn three_instances_on_one_database_keep_every_guarantee() {
             gold: None,
             gold_spec: None,
             prior: Vec::new(),
+            clip: None,
         })
     });
     assert_eq!(

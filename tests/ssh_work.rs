@@ -28,6 +28,7 @@ fn centre() -> (tempfile::TempDir, Arc<dyn Store>, Principal) {
             suggestion: None,
             gold: None,
             gold_spec: None,
+            clip: None,
             prior: Vec::new(),
         })
     });

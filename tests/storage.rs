@@ -54,6 +54,7 @@ fn new_task(i: usize, text: &str) -> NewTask {
         gold: None,
         gold_spec: None,
         prior: Vec::new(),
+        clip: None,
     }
 }
 
@@ -584,6 +585,7 @@ fn prior_answers_count_towards_overlap_but_are_nobodys_work() {
         };
         let with = |i: usize, answers: Vec<PriorAnswer>| NewTask {
             prior: answers,
+            clip: None,
             ..new_task(i, &format!("item {i}"))
         };
         let tasks = || {
@@ -790,6 +792,8 @@ fn the_aggregators_decisions_round_trip_on_complete_tasks_only() {
     });
 }
 
+#[path = "storage/clips.rs"]
+mod clips;
 /// Disabling, enabling and removing users; projects and tasks counted by state.
 #[path = "storage/everyday.rs"]
 mod everyday;

@@ -55,6 +55,7 @@ fn task(id: &str, text: &str, gold: Option<Gold>) -> NewTask {
             .as_ref()
             .map(|g| g.expected().labels().unwrap().to_vec()),
         gold_spec: gold.map(|g| serde_json::to_string(&g).unwrap()),
+        clip: None,
         prior: Vec::new(),
     }
 }

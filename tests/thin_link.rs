@@ -114,7 +114,7 @@ impl Script<'_, '_> {
     /// Take in every status the engine reported so far.
     fn drain(&mut self) {
         while let Ok(status) = self.statuses.try_recv() {
-            self.session.notice(status);
+            self.session.notice(status.into());
         }
     }
 
@@ -123,7 +123,7 @@ impl Script<'_, '_> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         match self.statuses.recv_timeout(left) {
             Ok(status) => {
-                self.session.notice(status);
+                self.session.notice(status.into());
             }
             Err(_) => panic!(
                 "stuck waiting for {what}: {} answered, status {:?}, server holds {} leases \

@@ -31,6 +31,7 @@ fn doc(id: i64) -> Task {
         project: "receipts".into(),
         text: RECEIPT.into(),
         suggestion: None,
+        clip: None,
     }
 }
 
@@ -395,6 +396,7 @@ fn hostile_document_text_is_inert() {
         project: "receipts".into(),
         text: "SHOP\x1b]0;pwned\x07\n\x1b[2Jtotal 10".into(),
         suggestion: None,
+        clip: None,
     }]));
     type_text(&mut app, "r");
     press(&mut app, "tab");

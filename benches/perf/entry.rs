@@ -151,7 +151,7 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
     let waiting = Instant::now();
     while done < lines.len() {
         while let Ok(status) = statuses.try_recv() {
-            session.notice(status);
+            session.notice(status.into());
         }
         draw(&mut session)?;
         let Some(form) = session.app().entry().and_then(|e| e.current()) else {
@@ -159,7 +159,7 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
                 bail!("no document on screen after {done} were entered");
             }
             if let Ok(status) = statuses.recv_timeout(Duration::from_millis(200)) {
-                session.notice(status);
+                session.notice(status.into());
             }
             continue;
         };

@@ -177,7 +177,7 @@ fn answer_keys(
     for n in 0..count {
         let before_between = screen.bytes();
         while let Ok(status) = statuses.try_recv() {
-            session.notice(status);
+            session.notice(status.into());
         }
         screen.draw_if_needed(session)?;
         run.between_bytes += screen.bytes() - before_between;
@@ -236,7 +236,7 @@ pub fn online(report: &mut Report, titles: &[String]) -> Result<()> {
         if status.link != client::Link::Syncing {
             syncs_to_first += 1;
         }
-        session.notice(status);
+        session.notice(status.into());
         screen.draw_if_needed(&mut session)?;
     }
     let first_task_ms = waiting.elapsed().as_secs_f64() * 1e3;
@@ -346,7 +346,7 @@ pub fn offline(report: &mut Report, titles: &[String]) -> Result<()> {
     screen.draw_if_needed(&mut session)?;
     // Let the engine find the link down first, as a worker starting offline would.
     if let Ok(status) = statuses.recv_timeout(Duration::from_secs(5)) {
-        session.notice(status);
+        session.notice(status.into());
     }
     let run = answer_keys(
         &mut session,

@@ -107,6 +107,7 @@ pub async fn sync_once(
     let wanted = request.want.iter().map(|w| w.count).sum();
     let response = remote.sync(&request).await?;
     let applied = store.apply(&request, &response)?;
+    keep_clips(remote, store).await?;
     Ok(SyncOutcome::Synced { applied, wanted })
 }
 
@@ -123,7 +124,23 @@ pub async fn sync_asked(
     let wanted = request.want.iter().map(|w| w.count).sum();
     let response = remote.sync(&request).await?;
     let applied = store.apply(&request, &response)?;
+    keep_clips(remote, store).await?;
     Ok(SyncOutcome::Synced { applied, wanted })
+}
+
+/// After a sync: drop clips whose answers are acknowledged, then fetch the queue's
+/// clips ahead of the screen. A download that fails leaves the sync done; the next one
+/// resumes it (the screen says when a clip is missing).
+async fn keep_clips(remote: &Remote, store: &LocalStore) -> Result<(), SyncError> {
+    let cache = store.clip_cache();
+    let keep = store.clips_in_use()?;
+    let wanted = store.clips_wanted()?;
+    // Neither failure is the sync's (its answers are stored): a clip not removed is
+    // tried again next time, and a clip not fetched is reported missing by the screen
+    // that needs it, which offers skip.
+    let _ = cache.retain(&keep);
+    let _ = cache.prefetch(remote, &wanted).await;
+    Ok(())
 }
 
 enum Command {

@@ -2,13 +2,16 @@
 //! (task cache, outbox, drafts, sync state), and the sync engine that talks to the
 //! server in one round trip per sync. Nothing here draws.
 
+mod clips;
 mod engine;
 mod notice;
 mod plan;
+pub mod player;
 mod profile;
 mod remote;
 mod store;
 
+pub use clips::{ClipCache, ClipError, DEFAULT_CLIP_CACHE_BYTES};
 pub use engine::{
     Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatus, sync_asked, sync_once,
 };

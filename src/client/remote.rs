@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
+use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RANGE};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::protocol::{
@@ -67,6 +67,49 @@ impl Remote {
 
     pub async fn sync(&self, request: &SyncRequest) -> Result<SyncResponse, RemoteError> {
         self.post(SYNC_PATH, request, true).await
+    }
+
+    /// Download clip `hash` from byte `from` on (a Range request), handing each piece to
+    /// `write` as it arrives, so a cut keeps what came.
+    pub async fn fetch_clip(
+        &self,
+        hash: &str,
+        from: u64,
+        write: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
+    ) -> Result<(), RemoteError> {
+        let url = format!("{}{}", self.base, protocol::clip_path(hash));
+        let mut req = self
+            .http
+            .get(&url)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION)
+            .header(AUTHORIZATION, format!("Bearer {}", self.token));
+        if from > 0 {
+            req = req.header(RANGE, format!("bytes={from}-"));
+        }
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| RemoteError::Offline(short_reason(&e)))?;
+        let status = resp.status();
+        if from > 0 && status.as_u16() != 206 || from == 0 && !status.is_success() {
+            let bytes = resp.bytes().await.unwrap_or_default();
+            let reason = protocol::decode::<ErrorBody>(&bytes, Encoding::Identity, 64 << 10)
+                .map(|b| crate::model::sanitize_line(&b.error).into_owned())
+                .unwrap_or_else(|_| format!("HTTP {status}"));
+            return Err(match status.as_u16() {
+                401 => RemoteError::SignedOut,
+                502..=504 => RemoteError::Offline(reason),
+                _ => RemoteError::Refused(reason),
+            });
+        }
+        while let Some(piece) = resp
+            .chunk()
+            .await
+            .map_err(|e| RemoteError::Offline(short_reason(&e)))?
+        {
+            write(&piece).map_err(|e| RemoteError::Encode(format!("cannot keep the clip: {e}")))?;
+        }
+        Ok(())
     }
 
     async fn post<Req: Serialize, Resp: DeserializeOwned>(

@@ -30,6 +30,21 @@ pub struct Task {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// The task's audio, for transcription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<ClipRef>,
+}
+
+/// A clip as a task names it: enough to fetch it, check it and budget the cache. On the
+/// wire in `protocol::Lease`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct ClipRef {
+    /// Lowercase hex SHA-256 of the wire bytes: the download is checked against it.
+    pub hash: String,
+    /// Wire size in bytes.
+    pub bytes: u64,
+    /// Duration in milliseconds.
+    pub ms: u64,
 }
 
 impl Task {

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::ClipRef;
 use crate::model::{AnswerValue, Project, Role};
 
 pub const LOGIN_PATH: &str = "/v1/login";
@@ -201,6 +202,17 @@ pub struct Lease {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
     pub expires: i64,
+    /// The task's audio (transcribe tasks): fetched from `clip_path(hash)` with Range
+    /// requests. Absent for tasks without audio and from servers before audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<ClipRef>,
+}
+
+/// `GET` a clip's wire bytes; `Range: bytes=N-` resumes a cut download.
+pub const CLIPS_PATH: &str = "/v1/clips/";
+
+pub fn clip_path(hash: &str) -> String {
+    format!("{CLIPS_PATH}{hash}")
 }
 
 /// Every error response carries this JSON body.

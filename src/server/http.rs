@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,6 +49,7 @@ pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig, watch: Arc<Wat
         .route(protocol::LOGIN_PATH, post(login))
         .route(protocol::SYNC_PATH, post(sync))
         .route(METRICS_PATH, get(metrics))
+        .route(&format!("{}{{hash}}", protocol::CLIPS_PATH), get(clip))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(api.clone(), watched))
@@ -474,9 +475,100 @@ async fn sync(
     .await
 }
 
+/// `GET /v1/clips/HASH`: a clip's wire bytes for any signed-in device, whole or from a
+/// `Range: bytes=N-` (a cut download resumes). Clips are named by hash and immutable,
+/// so a resumed download always continues the same bytes.
+async fn clip(
+    State(api): State<Api>,
+    Path(hash): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_protocol(&headers)?;
+    authenticate(&api, &headers).await?;
+    if !crate::media::is_clip_hash(&hash) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such clip"));
+    }
+    let store = api.store.clone();
+    let wire = blocking(move || {
+        store
+            .clip_wire(&hash)
+            .map_err(|e| ApiError::store("clip", e))
+    })
+    .await?
+    .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such clip"))?;
+    let len = wire.len() as u64;
+    let range = headers
+        .get(header::RANGE)
+        .map(|v| parse_range(v.to_str().unwrap_or(""), len))
+        .transpose()?;
+    let (status, body, content_range) = match range {
+        Some((start, end)) => (
+            StatusCode::PARTIAL_CONTENT,
+            wire[start as usize..=end as usize].to_vec(),
+            Some(format!("bytes {start}-{end}/{len}")),
+        ),
+        None => (StatusCode::OK, wire, None),
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(r) = content_range.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        h.insert(header::CONTENT_RANGE, r);
+    }
+    Ok(response)
+}
+
+/// One range of `bytes=START-[END]` within `len` bytes, inclusive. Several ranges and
+/// suffix ranges are not needed by Kazi's client and are refused.
+fn parse_range(value: &str, len: u64) -> Result<(u64, u64), ApiError> {
+    let unsatisfiable = || {
+        ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            format!("range not satisfiable: the clip has {len} bytes"),
+        )
+    };
+    let spec = value
+        .trim()
+        .strip_prefix("bytes=")
+        .ok_or_else(unsatisfiable)?;
+    let (start, end) = spec.split_once('-').ok_or_else(unsatisfiable)?;
+    let start: u64 = start.trim().parse().map_err(|_| unsatisfiable())?;
+    let end: u64 = match end.trim() {
+        "" => len.saturating_sub(1),
+        e => e.parse::<u64>().map_err(|_| unsatisfiable())?.min(len - 1),
+    };
+    if start >= len || end < start {
+        return Err(unsatisfiable());
+    }
+    Ok((start, end))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_are_one_span_inside_the_clip() {
+        assert_eq!(parse_range("bytes=0-", 10).unwrap(), (0, 9));
+        assert_eq!(parse_range("bytes=4-", 10).unwrap(), (4, 9));
+        assert_eq!(parse_range("bytes=2-5", 10).unwrap(), (2, 5));
+        assert_eq!(parse_range("bytes=2-50", 10).unwrap(), (2, 9));
+        for bad in [
+            "bytes=10-",
+            "bytes=5-2",
+            "items=0-",
+            "bytes=-3",
+            "bytes=0-1,4-5",
+        ] {
+            let e = parse_range(bad, 10).unwrap_err();
+            assert_eq!(e.status, StatusCode::RANGE_NOT_SATISFIABLE, "{bad}");
+        }
+    }
 
     #[test]
     fn a_busy_store_is_a_503_to_retry_after_a_second() {

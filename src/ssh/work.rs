@@ -224,6 +224,7 @@ fn task_of(lease: &Lease) -> Task {
         project: lease.project.clone(),
         text: lease.text.clone(),
         suggestion: lease.suggestion.clone(),
+        clip: lease.clip.clone(),
     }
 }
 
@@ -318,6 +319,10 @@ impl Executor for WorkExecutor {
                     Err(e) => vec![Event::Message(format!("NOT SENT, try again: {e}"))],
                 }
             }
+            // No sound over SSH: the session's terminal is far from any speaker.
+            Effect::Player(_) => vec![Event::Message(
+                "no sound over SSH: transcribe from a centre computer".into(),
+            )],
             Effect::Save { task, value } => self.save(task, value),
             // Drafts live in the App for the session; the server keeps none.
             Effect::SaveDraft { .. } => Vec::new(),

@@ -13,6 +13,7 @@ use super::screen::{Classify, Context, Entry, Feedback, Nav, Picker, Screen, Scr
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
+use crate::client::player::{PlayerCommand, PlayerStatus};
 use crate::model::{AnswerValue, Project, Task, TaskKind};
 
 /// Something that happened, for the App to take in.
@@ -53,6 +54,9 @@ pub enum Event {
     },
     /// For the feedback screen.
     Feedback(FeedbackEvent),
+    /// What the player is doing, after a `Effect::Player` and at most once a second
+    /// while it plays (never while paused): the screen redraws its position bar.
+    Player(PlayerStatus),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -140,6 +144,9 @@ pub enum Effect {
     Quit,
     /// The feedback screen's reads, and contests and flags to keep.
     Feedback(FeedbackEffect),
+    /// Drive the audio player (load the task's clip, play/pause, jump, speed, loop);
+    /// replied to with `Event::Player`.
+    Player(PlayerCommand),
 }
 
 /// The worker's terminal: screens, overlays and what they share.

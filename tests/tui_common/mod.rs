@@ -100,6 +100,7 @@ pub fn task(id: i64, project: &str, text: &str) -> Task {
         project: project.into(),
         text: text.into(),
         suggestion: None,
+        clip: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! cache, the outbox of answers, drafts, and sync state. An answer is committed here,
 //! fsynced, before the screen moves on. The schema is versioned (schema.rs).
 
+mod clips;
 mod feedback;
 mod outbox;
 mod reply;
@@ -141,6 +142,20 @@ fn to_json<T: Serialize + ?Sized>(what: &'static str, value: &T) -> Result<Strin
     serde_json::to_string(value).map_err(|source| StoreError::Encode { what, source })
 }
 
+/// A task's clip column (JSON of its `ClipRef`); a value that does not parse is an
+/// error of the row, never a task without audio.
+pub(super) fn clip_column(
+    r: &rusqlite::Row<'_>,
+    idx: usize,
+) -> rusqlite::Result<Option<crate::model::ClipRef>> {
+    match r.get::<_, Option<String>>(idx)? {
+        None => Ok(None),
+        Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into())
+        }),
+    }
+}
+
 fn local_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -239,7 +254,7 @@ impl LocalStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, text, suggestion, seq FROM tasks
+                "SELECT id, text, suggestion, seq, clip FROM tasks
                  WHERE project = ?1 AND state = 0 AND seq > ?2 ORDER BY seq LIMIT ?3",
             )
             .map_err(|e| self.err(e))?;
@@ -252,6 +267,7 @@ impl LocalStore {
                         project: project.to_string(),
                         text: r.get(1)?,
                         suggestion: r.get(2)?,
+                        clip: clip_column(r, 4)?,
                     },
                     r.get::<_, i64>(3)?,
                 ))

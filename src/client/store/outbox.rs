@@ -54,7 +54,7 @@ impl LocalStore {
         let tx = begin_write(&mut self.conn).map_err(db)?;
         let last = tx
             .query_row(
-                "SELECT o.id, o.task, o.value, o.sent, o.replaces, t.text, t.suggestion
+                "SELECT o.id, o.task, o.value, o.sent, o.replaces, t.text, t.suggestion, t.clip
                  FROM outbox o JOIN tasks t ON t.id = o.task
                  WHERE o.project = ?1 AND o.undone = 0 AND o.sent != 2
                  ORDER BY o.id DESC LIMIT 1",
@@ -68,12 +68,13 @@ impl LocalStore {
                         r.get::<_, Option<i64>>(4)?,
                         r.get::<_, String>(5)?,
                         r.get::<_, Option<String>>(6)?,
+                        super::clip_column(r, 7)?,
                     ))
                 },
             )
             .optional()
             .map_err(db)?;
-        let Some((id, task_id, value, sent, replaces, text, suggestion)) = last else {
+        let Some((id, task_id, value, sent, replaces, text, suggestion, clip)) = last else {
             return Ok(None);
         };
         let previous = serde_json::from_str::<AnswerValue>(&value).map_err(|source| {
@@ -107,6 +108,7 @@ impl LocalStore {
                 project: project.to_string(),
                 text,
                 suggestion,
+                clip,
             },
             previous,
         }))

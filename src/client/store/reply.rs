@@ -70,17 +70,22 @@ impl LocalStore {
             .map_err(db)?;
         for lease in &response.leases {
             seq += 1;
+            let clip = match &lease.clip {
+                Some(c) => Some(to_json("a task's clip", c)?),
+                None => None,
+            };
             let n = tx
                 .execute(
-                    "INSERT OR IGNORE INTO tasks (id, project, text, suggestion, expires, seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT OR IGNORE INTO tasks (id, project, text, suggestion, expires, seq, clip)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         lease.task,
                         lease.project,
                         lease.text,
                         lease.suggestion,
                         lease.expires,
-                        seq
+                        seq,
+                        clip
                     ],
                 )
                 .map_err(db)?;

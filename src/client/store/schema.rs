@@ -41,6 +41,10 @@ CREATE TABLE accuracy (project TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE reports (
     id INTEGER PRIMARY KEY AUTOINCREMENT, report TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0);
 ",
+    // 3: a task's audio clip (JSON of its ClipRef), fetched into the clip cache.
+    "
+ALTER TABLE tasks ADD COLUMN clip TEXT;
+",
 ];
 
 /// The schema version this build writes.

@@ -114,6 +114,7 @@ pub(super) fn check_task(
         gold,
         gold_spec,
         prior,
+        clip: None,
     })
 }
 

@@ -201,6 +201,7 @@ fn grant_leases(
             text: task.text,
             suggestion: task.suggestion,
             expires,
+            clip: task.clip,
         });
     }
     if mixes && !leases.is_empty() {

@@ -21,6 +21,7 @@ pub const TABLES: &[&str] = &[
     "devices",
     "ssh_keys",
     "projects",
+    "clips",
     "tasks",
     "prior_answers",
     "leases",
@@ -35,6 +36,9 @@ pub const TABLES: &[&str] = &[
 /// Bind parameters in one INSERT at most (PostgreSQL allows 65,535).
 const MAX_PARAMS: usize = 30_000;
 const MAX_BATCH_ROWS: usize = 1000;
+/// Rows of audio (a clip holds its original file, up to megabytes) per INSERT: a batch
+/// of a thousand would hold a centre's whole audio in memory.
+const CLIP_BATCH_ROWS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
@@ -422,7 +426,12 @@ fn copy_table(
     let total = total as u64;
     progress(plan.table, 0, total);
     let width = plan.columns.len();
-    let batch_rows = (MAX_PARAMS / width.max(1)).clamp(1, MAX_BATCH_ROWS);
+    let most = if plan.table == "clips" {
+        CLIP_BATCH_ROWS
+    } else {
+        MAX_BATCH_ROWS
+    };
+    let batch_rows = (MAX_PARAMS / width.max(1)).clamp(1, most);
     let mut stmt = source.prepare(&plan.select())?;
     let mut rows = stmt.query([])?;
     let mut hasher = Sha256::new();

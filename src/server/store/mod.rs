@@ -276,6 +276,8 @@ pub struct NewTask {
     pub gold_spec: Option<String>,
     /// Answers given in another tool before the task came to Kazi.
     pub prior: Vec<PriorAnswer>,
+    /// The task's audio (`media::ingest`), stored with it in the import's transaction.
+    pub clip: Option<crate::media::Clip>,
 }
 
 /// An answer a task brings from another tool (a Label Studio annotation, a Prodigy
@@ -478,6 +480,11 @@ pub trait Store: Send + Sync {
         gold: &crate::model::Gold,
         now: i64,
     ) -> Result<crate::server::scheduler::gold::Correction, StoreError>;
+    /// A clip's wire bytes by hash (`None`: no such clip), for `GET /v1/clips/HASH`.
+    fn clip_wire(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// A clip's original file as imported and its extension (`flac`, ...), for export.
+    fn clip_original(&self, hash: &str) -> Result<Option<(Vec<u8>, String)>, StoreError>;
 
     /// Every task of a project in import order, with its answers (prior answers first,
     /// then Kazi's in arrival order), one at a time.

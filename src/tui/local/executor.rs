@@ -2,6 +2,10 @@
 //! and tells the sync engine. An answer is committed and fsynced before the next frame
 //! is drawn; the sync engine's reports come back as events (schemas, tasks, status).
 
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::client::player::{FeedNotice, Notify, Player, PlayerCommand, PlayerConfig, find_player};
 use crate::client::{self, LocalStore, SyncEngine, SyncStatus};
 use crate::model::Project;
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
@@ -25,6 +29,24 @@ pub struct LocalExecutor<'a> {
     /// The store's arrival number of the last task handed to the App.
     last_seq: i64,
     link: Link,
+    /// Started on the first player command: most sessions never play audio.
+    player: Option<Player>,
+    /// Where the player's feeding thread reports (the session's input channel).
+    player_notify: Notify,
+}
+
+/// What reaches the local session besides keys: the sync engine's reports and the
+/// player's (a second played, the clip ended, the player failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalNotice {
+    Sync(SyncStatus),
+    Player(FeedNotice),
+}
+
+impl From<SyncStatus> for LocalNotice {
+    fn from(status: SyncStatus) -> Self {
+        LocalNotice::Sync(status)
+    }
 }
 
 impl<'a> LocalExecutor<'a> {
@@ -46,7 +68,36 @@ impl<'a> LocalExecutor<'a> {
             engine_project: project,
             last_seq: 0,
             link: Link::Syncing,
+            player: None,
+            player_notify: Arc::new(|_| {}),
         }
+    }
+
+    /// Where the player reports while it plays; without it, the position bar moves on
+    /// the worker's keys only.
+    pub fn set_player_notify(&mut self, notify: Notify) {
+        self.player_notify = notify;
+    }
+
+    fn play(&mut self, command: PlayerCommand) -> Vec<Event> {
+        let now = Instant::now();
+        let notify = self.player_notify.clone();
+        let player = self.player.get_or_insert_with(|| {
+            let program = find_player(
+                std::env::var("KAZI_PLAYER").ok().as_deref(),
+                std::env::var("PATH").ok().as_deref(),
+            );
+            Player::new(PlayerConfig::default(), program, notify)
+        });
+        let status = match &command {
+            // The clip comes from the cache; one not there (yet) is shown as missing.
+            PlayerCommand::Load(clip) => {
+                let wire = self.store.clip_cache().get(clip);
+                player.load(clip, wire.as_deref(), now)
+            }
+            other => player.apply(other, now),
+        };
+        vec![Event::Player(status)]
     }
 
     /// The next page of queued tasks, and the drafts kept for them.
@@ -111,7 +162,7 @@ impl<'a> LocalExecutor<'a> {
 }
 
 impl Executor for LocalExecutor<'_> {
-    type Notice = SyncStatus;
+    type Notice = LocalNotice;
 
     fn start(&mut self) -> Vec<Event> {
         let mut events = vec![Event::Projects(self.projects.clone())];
@@ -197,10 +248,24 @@ impl Executor for LocalExecutor<'_> {
                 }
                 Err(e) => vec![Event::Message(format!("cannot skip: {e}"))],
             },
+            Effect::Player(command) => self.play(command),
         }
     }
 
-    fn notice(&mut self, status: SyncStatus) -> Vec<Event> {
+    fn notice(&mut self, notice: LocalNotice) -> Vec<Event> {
+        let status = match notice {
+            LocalNotice::Sync(status) => status,
+            LocalNotice::Player(feed) => {
+                let now = Instant::now();
+                return self
+                    .player
+                    .as_mut()
+                    .and_then(|p| p.notice(feed, now))
+                    .map(Event::Player)
+                    .into_iter()
+                    .collect();
+            }
+        };
         self.link = match status.link {
             client::Link::Online => Link::Online,
             client::Link::Offline => Link::Offline,

@@ -6,12 +6,12 @@
 mod executor;
 
 use std::io::{self, Write};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::client::{LocalStore, Profile, SyncConfig, SyncEngine, SyncStatus};
+use crate::client::{LocalStore, Profile, SyncConfig, SyncEngine};
 use crate::model::Project;
 
 use super::app::{App, Event};
@@ -21,7 +21,7 @@ use super::runtime::{Exit, Input, InputSource, Runtime};
 use super::terminal;
 use super::theme::Theme;
 
-pub use executor::{LocalExecutor, LocalSession};
+pub use executor::{LocalExecutor, LocalNotice, LocalSession};
 
 /// How long quitting waits for unsent answers to reach the server.
 const QUIT_WAIT: Duration = Duration::from_secs(5);
@@ -41,16 +41,16 @@ pub fn session<'a>(
 }
 
 /// Keys, resizes, sync reports and signals, in the order they arrived.
-struct LocalInput(mpsc::Receiver<Input<SyncStatus>>);
+struct LocalInput(mpsc::Receiver<Input<LocalNotice>>);
 
 impl InputSource for LocalInput {
-    type Notice = SyncStatus;
+    type Notice = LocalNotice;
 
-    fn next(&mut self) -> Input<SyncStatus> {
+    fn next(&mut self) -> Input<LocalNotice> {
         self.0.recv().unwrap_or(Input::Closed)
     }
 
-    fn try_next(&mut self) -> Option<Input<SyncStatus>> {
+    fn try_next(&mut self) -> Option<Input<LocalNotice>> {
         self.0.try_recv().ok()
     }
 }
@@ -80,28 +80,28 @@ pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Resul
         );
     }
 
-    let (tx, rx) = mpsc::channel::<Input<SyncStatus>>();
+    let (tx, rx) = mpsc::channel::<Input<LocalNotice>>();
     // Before the terminal is set up: a signal from now on ends the screen cleanly.
     watch_signals(tx.clone()).context("cannot watch for SIGTERM and SIGHUP")?;
     let sync_tx = tx.clone();
     let engine = SyncEngine::start(profile, SyncConfig::for_profile(profile), move |status| {
-        let _ = sync_tx.send(Input::Notice(status));
+        let _ = sync_tx.send(Input::Notice(LocalNotice::Sync(status)));
     })?;
 
+    let player_tx = std::sync::Mutex::new(tx.clone());
     let mut guard = terminal::enter().context("cannot set up the terminal")?;
     std::thread::Builder::new()
         .name("kazi-keys".into())
         .spawn(move || read_keys(&tx))?;
 
     let size = guard.terminal().size()?;
-    let mut session = session(
-        &mut store,
-        &engine,
-        keymap,
-        Theme::from_env(),
-        project,
-        projects,
-    );
+    let mut executor = LocalExecutor::new(&mut store, &engine, project.clone(), projects);
+    executor.set_player_notify(Arc::new(move |n| {
+        if let Ok(tx) = player_tx.lock() {
+            let _ = tx.send(Input::Notice(LocalNotice::Player(n)));
+        }
+    }));
+    let mut session = LocalSession::new(App::new(keymap, Theme::from_env(), project), executor);
     session.feed(Event::Resize(size.width, size.height));
     let mut runtime = Runtime {
         terminal: guard.terminal(),
@@ -122,7 +122,7 @@ pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Resul
 }
 
 /// Crossterm's events as our inputs; a terminal that cannot be read is closed input.
-fn read_keys(tx: &mpsc::Sender<Input<SyncStatus>>) {
+fn read_keys(tx: &mpsc::Sender<Input<LocalNotice>>) {
     loop {
         let input = match crossterm::event::read() {
             Ok(crossterm::event::Event::Key(k)) => match Key::try_from(k) {
@@ -143,7 +143,7 @@ fn read_keys(tx: &mpsc::Sender<Input<SyncStatus>>) {
 
 /// SIGTERM asks to stop (as quit); SIGHUP says the terminal is gone. Both are taken
 /// from the default action (die with the terminal raw) into the input channel.
-fn watch_signals(tx: mpsc::Sender<Input<SyncStatus>>) -> io::Result<()> {
+fn watch_signals(tx: mpsc::Sender<Input<LocalNotice>>) -> io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()

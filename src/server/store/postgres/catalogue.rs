@@ -194,13 +194,29 @@ pub(super) fn import_tasks(
     for task in tasks {
         let task = task.map_err(StoreError::Aborted)?;
         let gold = gold_text(&task.gold);
+        if let Some(clip) = &task.clip {
+            // A clip shared by several tasks (or imported before) is stored once.
+            db.execute(
+                "INSERT INTO clips (hash, wire, wire_bytes, duration_ms, original, original_ext) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING",
+                &[
+                    &clip.hash,
+                    &clip.wire,
+                    &(clip.wire.len() as i64),
+                    &(clip.duration_ms as i64),
+                    &clip.original,
+                    &clip.original_ext,
+                ],
+            )?;
+        }
+        let clip_hash = task.clip.as_ref().map(|c| c.hash.clone());
         let mut inserted = None;
         // Any conflict: the same task id (compared below) or, rarely, a public id taken.
         for _ in 0..crate::server::store::PUBLIC_ID_TRIES {
             inserted = db.query_opt(
                 "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots, \
-                   gold_spec, public_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
+                   gold_spec, public_id, clip) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
                 &[
                     &project_id,
                     &task.id,
@@ -210,6 +226,7 @@ pub(super) fn import_tasks(
                     &overlap,
                     &task.gold_spec,
                     &crate::server::store::new_public_id()?,
+                    &clip_hash,
                 ],
             )?;
             let present = db
@@ -236,10 +253,11 @@ pub(super) fn import_tasks(
             continue;
         }
         let row = db.query_one(
-            "SELECT id, text, suggestion, gold, gold_spec FROM tasks \
+            "SELECT id, text, suggestion, gold, gold_spec, clip FROM tasks \
              WHERE project_id = $1 AND ext_id = $2",
             &[&project_id, &task.id],
         )?;
+        let old_clip: Option<String> = get(&row, 5)?;
         let (id, text): (i64, String) = (get(&row, 0)?, get(&row, 1)?);
         let (suggestion, old_gold): (Option<String>, Option<String>) =
             (get(&row, 2)?, get(&row, 3)?);
@@ -248,6 +266,7 @@ pub(super) fn import_tasks(
             && suggestion == task.suggestion
             && old_gold == gold
             && (old_spec.is_none() || old_spec == task.gold_spec)
+            && old_clip == clip_hash
             && same_prior_answers(db, id, &task.prior)?;
         if same {
             counts.already_present += 1;

@@ -9,6 +9,7 @@ use crate::server::store::gold_tx::FEEDBACK_TEXT_CHARS;
 use crate::server::store::gold_tx::{
     GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold,
 };
+use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::{OpenTask, StoreError};
 
 fn limit_of(limit: usize) -> i64 {
@@ -47,7 +48,8 @@ impl GoldTx for PgTx<'_, '_> {
         // No row lock: gold is not held by slots, so two instances may hand the same gold
         // task to two workers at once, as they should.
         let rows = self.db.query(
-            "SELECT t.id, t.public_id, t.text, t.suggestion FROM tasks t \
+            "SELECT t.id, t.public_id, t.text, t.suggestion, t.clip, c.wire_bytes, c.duration_ms \
+             FROM tasks t LEFT JOIN clips c ON c.hash = t.clip \
              WHERE t.project_id = $1 AND t.gold IS NOT NULL \
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = $2) \
                AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = $2) \
@@ -61,6 +63,7 @@ impl GoldTx for PgTx<'_, '_> {
                     public: get(r, 1)?,
                     text: get(r, 2)?,
                     suggestion: get(r, 3)?,
+                    clip: clip_ref(get(r, 4)?, get(r, 5)?, get(r, 6)?),
                 })
             })
             .collect()

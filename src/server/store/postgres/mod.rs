@@ -31,6 +31,7 @@ use crate::quality::Decision;
 use crate::server::scheduler;
 use crate::server::scheduler::review::{ReviewDecision, ReviewTake};
 pub(super) use db::Db;
+use db::get;
 use sync_tx::PgTx;
 
 /// Connections one instance opens at most. Three instances stay well inside PostgreSQL's
@@ -353,6 +354,25 @@ impl Store for PostgresStore {
 
     fn latest_answer_id(&self) -> Result<i64, StoreError> {
         self.with_db(aggregation::latest_answer_id)
+    }
+
+    fn clip_wire(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with_db(|db| {
+            db.query_opt("SELECT wire FROM clips WHERE hash = $1", &[&hash])?
+                .map(|row| get(&row, 0))
+                .transpose()
+        })
+    }
+
+    fn clip_original(&self, hash: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        self.with_db(|db| {
+            db.query_opt(
+                "SELECT original, original_ext FROM clips WHERE hash = $1",
+                &[&hash],
+            )?
+            .map(|row| Ok((get(&row, 0)?, get(&row, 1)?)))
+            .transpose()
+        })
     }
 
     fn aggregation_input(&self, project: &str) -> Result<AggregationInput, StoreError> {

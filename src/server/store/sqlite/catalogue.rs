@@ -203,19 +203,36 @@ fn import_in_transaction(
     let schema = parse_schema(&schema)?;
     // Any conflict: the same task id (compared below) or, rarely, a public id taken.
     let mut insert = conn.prepare(
-        "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots, gold_spec, public_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+        "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots, gold_spec, \
+           public_id, clip) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+    )?;
+    // A clip shared by several tasks (or imported before) is stored once.
+    let mut insert_clip = conn.prepare(
+        "INSERT INTO clips (hash, wire, wire_bytes, duration_ms, original, original_ext) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING",
     )?;
     let mut insert_prior = conn.prepare(
         "INSERT INTO prior_answers (task_id, annotator, value, at) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut existing = conn.prepare(
-        "SELECT id, text, suggestion, gold, gold_spec FROM tasks WHERE project_id = ?1 AND ext_id = ?2",
+        "SELECT id, text, suggestion, gold, gold_spec, clip FROM tasks WHERE project_id = ?1 AND ext_id = ?2",
     )?;
     let mut counts = ImportCounts::default();
     for task in tasks {
         let task = task.map_err(StoreError::Aborted)?;
         let gold = gold_text(&task.gold);
+        if let Some(clip) = &task.clip {
+            insert_clip.execute(params![
+                clip.hash,
+                clip.wire,
+                clip.wire.len() as i64,
+                clip.duration_ms as i64,
+                clip.original,
+                clip.original_ext
+            ])?;
+        }
+        let clip_hash = task.clip.as_ref().map(|c| c.hash.as_str());
         let mut inserted = 0;
         for _ in 0..crate::server::store::PUBLIC_ID_TRIES {
             inserted = insert.execute(params![
@@ -226,7 +243,8 @@ fn import_in_transaction(
                 gold,
                 overlap,
                 task.gold_spec,
-                crate::server::store::new_public_id()?
+                crate::server::store::new_public_id()?,
+                clip_hash
             ])?;
             let present = existing.exists(params![project_id, task.id])?;
             if inserted == 1 || present {
@@ -252,15 +270,30 @@ fn import_in_transaction(
             counts.added += 1;
             continue;
         }
-        type Stored = (i64, String, Option<String>, Option<String>, Option<String>);
-        let (row, text, suggestion, old_gold, old_spec): Stored = existing
-            .query_row(params![project_id, task.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        type Stored = (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let (row, text, suggestion, old_gold, old_spec, old_clip): Stored =
+            existing.query_row(params![project_id, task.id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })?;
         let same = text == task.text
             && suggestion == task.suggestion
             && old_gold == gold
             && (old_spec.is_none() || old_spec == task.gold_spec)
+            && old_clip.as_deref() == clip_hash
             && same_prior_answers(conn, row, &task.prior)?;
         if same {
             counts.already_present += 1;

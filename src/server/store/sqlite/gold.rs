@@ -8,6 +8,7 @@ use crate::protocol::{FeedbackItem, FeedbackKind};
 use crate::server::store::gold_tx::{
     FEEDBACK_TEXT_CHARS, GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold,
 };
+use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::{OpenTask, StoreError};
 
 impl GoldTx for SqliteTx<'_> {
@@ -43,7 +44,8 @@ impl GoldTx for SqliteTx<'_> {
     ) -> Result<Vec<OpenTask>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(
-            "SELECT t.id, t.public_id, t.text, t.suggestion FROM tasks t \
+            "SELECT t.id, t.public_id, t.text, t.suggestion, t.clip, c.wire_bytes, c.duration_ms \
+             FROM tasks t LEFT JOIN clips c ON c.hash = t.clip \
              WHERE t.project_id = ?1 AND t.gold IS NOT NULL \
                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = ?2) \
                AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = ?2) \
@@ -55,6 +57,7 @@ impl GoldTx for SqliteTx<'_> {
                 public: r.get(1)?,
                 text: r.get(2)?,
                 suggestion: r.get(3)?,
+                clip: clip_ref(r.get(4)?, r.get(5)?, r.get(6)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -260,6 +260,18 @@ CREATE TABLE ssh_keys (
 );
 CREATE INDEX ssh_keys_user ON ssh_keys(user_id);
 "#,
+    // Audio clips, once each by the hash of their wire form; a task names its clip.
+    r#"
+CREATE TABLE clips (
+    hash TEXT PRIMARY KEY,
+    wire BLOB NOT NULL,
+    wire_bytes INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    original BLOB NOT NULL,
+    original_ext TEXT NOT NULL
+);
+ALTER TABLE tasks ADD COLUMN clip TEXT REFERENCES clips(hash);
+"#,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
@@ -606,6 +618,24 @@ impl Store for SqliteStore {
 
     fn latest_answer_id(&self) -> Result<i64, StoreError> {
         self.read(aggregation::latest_answer_id)
+    }
+
+    fn clip_wire(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT wire FROM clips WHERE hash = ?1")?
+                .query_row([hash], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn clip_original(&self, hash: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT original, original_ext FROM clips WHERE hash = ?1")?
+                .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?)
+        })
     }
 
     fn aggregation_input(&self, project: &str) -> Result<AggregationInput, StoreError> {

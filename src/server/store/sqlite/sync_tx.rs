@@ -13,6 +13,7 @@ use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
 use crate::server::store::review::{NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, Verdict};
+use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::{
     CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, StoreError, SyncTx, TaskHome,
 };
@@ -30,7 +31,9 @@ impl<'c> SqliteTx<'c> {
 
 /// Tasks of project ?1 that user ?2 may lease, in import order, at most ?3. Walks the
 /// partial index of tasks with open slots, so leased and finished tasks cost nothing.
-pub(super) const PICK_TASKS: &str = "SELECT t.id, t.public_id, t.text, t.suggestion FROM tasks t \
+pub(super) const PICK_TASKS: &str = "SELECT t.id, t.public_id, t.text, t.suggestion, \
+       t.clip, c.wire_bytes, c.duration_ms \
+     FROM tasks t LEFT JOIN clips c ON c.hash = t.clip \
      WHERE t.project_id = ?1 AND t.open_slots > 0 AND (?4 = 0 OR t.gold IS NULL) \
        AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = ?2) \
        AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = ?2 \
@@ -248,8 +251,10 @@ impl SyncTx for SqliteTx<'_> {
         limit: usize,
     ) -> Result<Vec<Lease>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT t.public_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
+            "SELECT t.public_id, p.name, t.text, t.suggestion, l.expires, \
+             t.clip, c.wire_bytes, c.duration_ms FROM leases l \
              JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
+             LEFT JOIN clips c ON c.hash = t.clip \
              WHERE l.device_id = ?1 AND l.live = 1 AND l.reply > ?2 \
              ORDER BY t.public_id LIMIT ?3",
         )?;
@@ -261,6 +266,7 @@ impl SyncTx for SqliteTx<'_> {
                 text: r.get(2)?,
                 suggestion: r.get(3)?,
                 expires: r.get(4)?,
+                clip: clip_ref(r.get(5)?, r.get(6)?, r.get(7)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -347,6 +353,7 @@ impl SyncTx for SqliteTx<'_> {
                     public: r.get(1)?,
                     text: r.get(2)?,
                     suggestion: r.get(3)?,
+                    clip: clip_ref(r.get(4)?, r.get(5)?, r.get(6)?),
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -518,6 +525,7 @@ mod tests {
             gold: None,
             gold_spec: None,
             prior: Vec::new(),
+            clip: None,
         }));
         store.import_tasks("p", &mut tasks).unwrap();
         let (x, y) = (principal(&store, "x"), principal(&store, "y"));

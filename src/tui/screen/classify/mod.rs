@@ -399,7 +399,8 @@ impl Screen for Classify {
             | Event::Message(_)
             | Event::Waiting(_)
             | Event::Paste(_)
-            | Event::Feedback(_) => {}
+            | Event::Feedback(_)
+            | Event::Player(_) => {}
         }
     }
 

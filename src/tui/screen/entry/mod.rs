@@ -388,12 +388,14 @@ impl Screen for Entry {
             Event::DraftUnreadable { task, why } => self.on_draft_unreadable(task, why, cx),
             Event::Projects(projects) => self.on_projects(projects, cx),
             Event::Resize(w, _) => self.width = w,
+            // No audio on this screen.
             Event::Key(_)
             | Event::Status(_)
             | Event::Message(_)
             | Event::Waiting(_)
             | Event::Paste(_)
-            | Event::Feedback(_) => {}
+            | Event::Feedback(_)
+            | Event::Player(_) => {}
         }
     }
 
