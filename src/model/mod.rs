@@ -12,7 +12,7 @@ pub use project::{
     AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
     is_project_name, parse_duration_secs,
 };
-pub use text::{sanitize, sanitize_line, text_width, wrap, wrap_layout};
+pub use text::{clean_typed, sanitize, sanitize_line, text_width, wrap, wrap_layout};
 
 /// A task as the worker sees it: the server's id, the text to classify (for a transcribe
 /// task, a note shown above the player, often empty), and an optional model suggestion:

@@ -8,7 +8,7 @@ use std::any::Any;
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
-use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared};
+use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared, Transcribe};
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
@@ -18,6 +18,8 @@ use crate::model::{AnswerValue, Project, Task, TaskKind};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Key(Key),
+    /// Text pasted into the terminal (bracketed paste): one edit where text is typed.
+    Paste(String),
     Resize(u16, u16),
     /// Tasks from the local store, appended to the queue. Ids already queued (or on
     /// screen) are ignored, as are tasks of another project than the chosen one. The
@@ -245,14 +247,7 @@ impl App {
         let screen: Box<dyn Screen> = match project.kind {
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
             TaskKind::Entry => Box::new(Entry::open(project, &mut cx)),
-            // Not offered to this build (`client::plan::SHOWN_KINDS`) until its screen is.
-            TaskKind::Transcribe => {
-                cx.shared.say(format!(
-                    "project {} is a transcription project, which this build cannot show",
-                    crate::model::sanitize_line(&project.name)
-                ));
-                return;
-            }
+            TaskKind::Transcribe => Box::new(Transcribe::open(project, &mut cx)),
         };
         self.screens.push(screen);
     }
@@ -293,6 +288,12 @@ impl App {
     pub fn entry(&self) -> Option<&Entry> {
         let top: &dyn Any = self.screens.last()?.as_ref();
         top.downcast_ref::<Entry>()
+    }
+
+    /// The transcribe screen, when it is the one on top.
+    pub fn transcribe(&self) -> Option<&Transcribe> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<Transcribe>()
     }
 
     pub fn overlays(&self) -> &[Overlay] {

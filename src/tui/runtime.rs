@@ -21,6 +21,8 @@ use super::view::render;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input<N> {
     Key(Key),
+    /// A bracketed paste.
+    Paste(String),
     Resize(u16, u16),
     /// A report for the executor from its background part (the sync engine's status).
     Notice(N),
@@ -166,6 +168,7 @@ where
     fn take(&mut self, input: Input<I::Notice>) -> Option<Exit> {
         let quit = match input {
             Input::Key(key) => self.session.feed(Event::Key(key)),
+            Input::Paste(text) => self.session.feed(Event::Paste(text)),
             Input::Resize(w, h) => self.session.feed(Event::Resize(w, h)),
             Input::Notice(notice) => self.session.notice(notice),
             Input::Stop => return Some(Exit::Stopped),

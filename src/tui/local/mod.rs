@@ -130,6 +130,7 @@ fn read_keys(tx: &mpsc::Sender<Input<SyncStatus>>) {
                 Err(_) => continue,
             },
             Ok(crossterm::event::Event::Resize(w, h)) => Input::Resize(w, h),
+            Ok(crossterm::event::Event::Paste(text)) => Input::Paste(text),
             Ok(_) => continue,
             Err(_) => Input::Closed,
         };
