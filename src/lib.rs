@@ -4,6 +4,7 @@
 //! `server`, `client` and `tui` do the I/O.
 
 pub mod client;
+pub mod media;
 pub mod model;
 pub mod protocol;
 pub mod quality;

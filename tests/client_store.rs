@@ -37,6 +37,7 @@ fn store_with_tasks(dir: &std::path::Path, n: i64) -> LocalStore {
                 text: format!("task {id}"),
                 suggestion: None,
                 expires: 2_000_000,
+                clip: None,
             })
             .collect(),
         ..SyncResponse::default()
@@ -213,6 +214,7 @@ fn leases_are_cached_once_in_arrival_order() {
             text: "task 3".into(),
             suggestion: None,
             expires: 9,
+            clip: None,
         }],
         ..Default::default()
     };
@@ -266,6 +268,7 @@ fn arrival_numbers_are_never_reused_after_pruning() {
             text: "task 4".into(),
             suggestion: None,
             expires: 9,
+            clip: None,
         }],
         ..Default::default()
     };

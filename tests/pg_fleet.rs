@@ -223,6 +223,7 @@ fn three_instances_on_one_database_keep_every_guarantee() {
             suggestion: None,
             gold: None,
             prior: Vec::new(),
+            clip: None,
         })
     });
     assert_eq!(

@@ -87,6 +87,7 @@ fn new_task(i: usize, text: &str) -> NewTask {
         suggestion: None,
         gold: None,
         prior: Vec::new(),
+        clip: None,
     }
 }
 
@@ -610,6 +611,7 @@ fn prior_answers_count_towards_overlap_but_are_nobodys_work() {
         };
         let with = |i: usize, answers: Vec<PriorAnswer>| NewTask {
             prior: answers,
+            clip: None,
             ..new_task(i, &format!("item {i}"))
         };
         let tasks = || {

@@ -56,6 +56,7 @@ fn filled_store(profile: &Profile, multi_label: bool, n: i64) -> LocalStore {
                 text: format!("task {id}"),
                 suggestion: None,
                 expires: 9,
+                clip: None,
             })
             .collect(),
         ..SyncResponse::default()

@@ -208,6 +208,7 @@ pub fn fill_cache(
             text: titles[i % titles.len()].clone(),
             suggestion: None,
             expires: now + 3 * 86_400,
+            clip: None,
         })
         .collect();
     let response = SyncResponse {

@@ -4,6 +4,7 @@
 
 mod engine;
 mod plan;
+pub mod player;
 mod profile;
 mod remote;
 mod store;

@@ -174,6 +174,28 @@ pub struct Lease {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
     pub expires: i64,
+    /// The task's audio (transcribe tasks): fetched from `clip_path(hash)` with Range
+    /// requests. Absent for tasks without audio and from servers before audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<ClipRef>,
+}
+
+/// A clip as a lease names it: enough to fetch it, check it and budget the cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClipRef {
+    /// Lowercase hex SHA-256 of the wire bytes: the download is checked against it.
+    pub hash: String,
+    /// Wire size in bytes.
+    pub bytes: u64,
+    /// Duration in milliseconds.
+    pub ms: u64,
+}
+
+/// `GET` a clip's wire bytes; `Range: bytes=N-` resumes a cut download.
+pub const CLIPS_PATH: &str = "/v1/clips/";
+
+pub fn clip_path(hash: &str) -> String {
+    format!("{CLIPS_PATH}{hash}")
 }
 
 /// Every error response carries this JSON body.

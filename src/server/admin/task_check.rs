@@ -95,6 +95,7 @@ pub(super) fn check_task(
         suggestion,
         gold,
         prior,
+        clip: None,
     })
 }
 

@@ -165,6 +165,7 @@ fn grant_leases(
             text: task.text,
             suggestion: task.suggestion,
             expires,
+            clip: task.clip,
         });
     }
     Ok(leases)

@@ -142,6 +142,8 @@ pub struct NewTask {
     pub gold: Option<Vec<String>>,
     /// Answers given in another tool before the task came to Kazi.
     pub prior: Vec<PriorAnswer>,
+    /// The task's audio (`media::ingest`), stored with it in the import's transaction.
+    pub clip: Option<crate::media::Clip>,
 }
 
 /// An answer a task brings from another tool (a Label Studio annotation, a Prodigy

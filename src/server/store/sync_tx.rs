@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{AnswerValue, Project};
-use crate::protocol::Lease;
+use crate::protocol::{ClipRef, Lease};
 use crate::quality::Decision;
 use crate::server::store::StoreError;
 
@@ -63,6 +63,24 @@ pub struct OpenTask {
     pub task: i64,
     pub text: String,
     pub suggestion: Option<String>,
+    pub clip: Option<ClipRef>,
+}
+
+/// A clip reference from its three columns (hash, wire bytes, duration ms), as a
+/// `LEFT JOIN clips` reads them: all null for a task without audio.
+pub(crate) fn clip_ref(
+    hash: Option<String>,
+    bytes: Option<i64>,
+    ms: Option<i64>,
+) -> Option<ClipRef> {
+    match (hash, bytes, ms) {
+        (Some(hash), Some(bytes), Some(ms)) => Some(ClipRef {
+            hash,
+            bytes: bytes.max(0) as u64,
+            ms: ms.max(0) as u64,
+        }),
+        _ => None,
+    }
 }
 
 /// One transaction of a sync (or of a project update), as the scheduler sees it. Every

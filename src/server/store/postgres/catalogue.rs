@@ -181,9 +181,25 @@ pub(super) fn import_tasks(
     for task in tasks {
         let task = task.map_err(StoreError::Aborted)?;
         let gold = gold_text(&task.gold);
+        if let Some(clip) = &task.clip {
+            // A clip shared by several tasks (or imported before) is stored once.
+            db.execute(
+                "INSERT INTO clips (hash, wire, wire_bytes, duration_ms, original, original_ext) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING",
+                &[
+                    &clip.hash,
+                    &clip.wire,
+                    &(clip.wire.len() as i64),
+                    &(clip.duration_ms as i64),
+                    &clip.original,
+                    &clip.original_ext,
+                ],
+            )?;
+        }
+        let clip_hash = task.clip.as_ref().map(|c| c.hash.clone());
         let inserted = db.query_opt(
-            "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, ext_id) DO NOTHING \
+            "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots, clip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (project_id, ext_id) DO NOTHING \
              RETURNING id",
             &[
                 &project_id,
@@ -192,6 +208,7 @@ pub(super) fn import_tasks(
                 &task.suggestion,
                 &gold,
                 &overlap,
+                &clip_hash,
             ],
         )?;
         if let Some(row) = inserted {
@@ -208,15 +225,18 @@ pub(super) fn import_tasks(
             continue;
         }
         let row = db.query_one(
-            "SELECT id, text, suggestion, gold FROM tasks WHERE project_id = $1 AND ext_id = $2",
+            "SELECT id, text, suggestion, gold, clip FROM tasks \
+             WHERE project_id = $1 AND ext_id = $2",
             &[&project_id, &task.id],
         )?;
+        let old_clip: Option<String> = get(&row, 4)?;
         let (id, text): (i64, String) = (get(&row, 0)?, get(&row, 1)?);
         let (suggestion, old_gold): (Option<String>, Option<String>) =
             (get(&row, 2)?, get(&row, 3)?);
         let same = text == task.text
             && suggestion == task.suggestion
             && old_gold == gold
+            && old_clip == clip_hash
             && same_prior_answers(db, id, &task.prior)?;
         if same {
             counts.already_present += 1;

@@ -109,6 +109,19 @@ ALTER TABLE devices ADD COLUMN last_sync BIGINT;
 ALTER TABLE devices ADD COLUMN revoked BIGINT;
 CREATE INDEX leases_device ON leases(device_id) WHERE live;
 "#,
+    // Audio clips, once each by the hash of their wire form; a task names its clip. In
+    // the database, so every instance serves every clip.
+    r#"
+CREATE TABLE clips (
+    hash TEXT PRIMARY KEY,
+    wire BYTEA NOT NULL,
+    wire_bytes BIGINT NOT NULL,
+    duration_ms BIGINT NOT NULL,
+    original BYTEA NOT NULL,
+    original_ext TEXT NOT NULL
+);
+ALTER TABLE tasks ADD COLUMN clip TEXT REFERENCES clips(hash);
+"#,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

@@ -13,6 +13,7 @@ use super::db::get;
 use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
+use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::{
     CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, StoreError, SyncTx, TaskHome,
 };
@@ -31,7 +32,8 @@ impl<'d, 'r> PgTx<'d, 'r> {
 /// Tasks of project $1 that user $2 may lease, in import order, at most $3. Rows another
 /// transaction holds are skipped, not waited for; a locked row's `open_slots > 0` is
 /// checked again on its newest version, so a slot taken meanwhile is never taken twice.
-pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion FROM tasks t \
+pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion, t.clip, c.wire_bytes, c.duration_ms \
+     FROM tasks t LEFT JOIN clips c ON c.hash = t.clip \
      WHERE t.project_id = $1 AND t.open_slots > 0 \
        AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = $2) \
        AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = $2 \
@@ -247,8 +249,10 @@ impl SyncTx for PgTx<'_, '_> {
     ) -> Result<Vec<Lease>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.db.query(
-            "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
+            "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires, \
+             t.clip, c.wire_bytes, c.duration_ms FROM leases l \
              JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
+             LEFT JOIN clips c ON c.hash = t.clip \
              WHERE l.device_id = $1 AND l.live AND l.reply > $2 ORDER BY l.task_id LIMIT $3",
             &[&device_id, &(seen as i64), &limit],
         )?;
@@ -260,6 +264,7 @@ impl SyncTx for PgTx<'_, '_> {
                     text: get(r, 2)?,
                     suggestion: get(r, 3)?,
                     expires: get(r, 4)?,
+                    clip: clip_ref(get(r, 5)?, get(r, 6)?, get(r, 7)?),
                 })
             })
             .collect()
@@ -342,6 +347,7 @@ impl SyncTx for PgTx<'_, '_> {
                     task: get(r, 0)?,
                     text: get(r, 1)?,
                     suggestion: get(r, 2)?,
+                    clip: clip_ref(get(r, 3)?, get(r, 4)?, get(r, 5)?),
                 })
             })
             .collect()

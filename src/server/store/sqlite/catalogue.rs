@@ -192,26 +192,43 @@ fn import_in_transaction(
         .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
     let schema = parse_schema(&schema)?;
     let mut insert = conn.prepare(
-        "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (project_id, ext_id) DO NOTHING",
+        "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots, clip) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (project_id, ext_id) DO NOTHING",
+    )?;
+    // A clip shared by several tasks (or imported before) is stored once.
+    let mut insert_clip = conn.prepare(
+        "INSERT INTO clips (hash, wire, wire_bytes, duration_ms, original, original_ext) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING",
     )?;
     let mut insert_prior = conn.prepare(
         "INSERT INTO prior_answers (task_id, annotator, value, at) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut existing = conn.prepare(
-        "SELECT id, text, suggestion, gold FROM tasks WHERE project_id = ?1 AND ext_id = ?2",
+        "SELECT id, text, suggestion, gold, clip FROM tasks WHERE project_id = ?1 AND ext_id = ?2",
     )?;
     let mut counts = ImportCounts::default();
     for task in tasks {
         let task = task.map_err(StoreError::Aborted)?;
         let gold = gold_text(&task.gold);
+        if let Some(clip) = &task.clip {
+            insert_clip.execute(params![
+                clip.hash,
+                clip.wire,
+                clip.wire.len() as i64,
+                clip.duration_ms as i64,
+                clip.original,
+                clip.original_ext
+            ])?;
+        }
+        let clip_hash = task.clip.as_ref().map(|c| c.hash.as_str());
         let inserted = insert.execute(params![
             project_id,
             task.id,
             task.text,
             task.suggestion,
             gold,
-            overlap
+            overlap,
+            clip_hash
         ])?;
         if inserted == 1 {
             let row = conn.last_insert_rowid();
@@ -232,13 +249,19 @@ fn import_in_transaction(
             counts.added += 1;
             continue;
         }
-        let (row, text, suggestion, old_gold): (i64, String, Option<String>, Option<String>) =
-            existing.query_row(params![project_id, task.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?;
+        let (row, text, suggestion, old_gold, old_clip): (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = existing.query_row(params![project_id, task.id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
         let same = text == task.text
             && suggestion == task.suggestion
             && old_gold == gold
+            && old_clip.as_deref() == clip_hash
             && same_prior_answers(conn, row, &task.prior)?;
         if same {
             counts.already_present += 1;

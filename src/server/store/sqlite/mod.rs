@@ -156,6 +156,18 @@ ALTER TABLE devices ADD COLUMN last_sync INTEGER;
 ALTER TABLE devices ADD COLUMN revoked INTEGER;
 CREATE INDEX leases_device ON leases(device_id) WHERE live = 1;
 "#,
+    // Audio clips, once each by the hash of their wire form; a task names its clip.
+    r#"
+CREATE TABLE clips (
+    hash TEXT PRIMARY KEY,
+    wire BLOB NOT NULL,
+    wire_bytes INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    original BLOB NOT NULL,
+    original_ext TEXT NOT NULL
+);
+ALTER TABLE tasks ADD COLUMN clip TEXT REFERENCES clips(hash);
+"#,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a

@@ -11,6 +11,7 @@ use super::corrupt;
 use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
+use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::{
     CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, StoreError, SyncTx, TaskHome,
 };
@@ -28,7 +29,8 @@ impl<'c> SqliteTx<'c> {
 
 /// Tasks of project ?1 that user ?2 may lease, in import order, at most ?3. Walks the
 /// partial index of tasks with open slots, so leased and finished tasks cost nothing.
-pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion FROM tasks t \
+pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion, t.clip, c.wire_bytes, c.duration_ms \
+     FROM tasks t LEFT JOIN clips c ON c.hash = t.clip \
      WHERE t.project_id = ?1 AND t.open_slots > 0 \
        AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = ?2) \
        AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = ?2 \
@@ -246,8 +248,10 @@ impl SyncTx for SqliteTx<'_> {
         limit: usize,
     ) -> Result<Vec<Lease>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
+            "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires, \
+             t.clip, c.wire_bytes, c.duration_ms FROM leases l \
              JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
+             LEFT JOIN clips c ON c.hash = t.clip \
              WHERE l.device_id = ?1 AND l.live = 1 AND l.reply > ?2 \
              ORDER BY l.task_id LIMIT ?3",
         )?;
@@ -259,6 +263,7 @@ impl SyncTx for SqliteTx<'_> {
                 text: r.get(2)?,
                 suggestion: r.get(3)?,
                 expires: r.get(4)?,
+                clip: clip_ref(r.get(5)?, r.get(6)?, r.get(7)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -340,6 +345,7 @@ impl SyncTx for SqliteTx<'_> {
                     task: r.get(0)?,
                     text: r.get(1)?,
                     suggestion: r.get(2)?,
+                    clip: clip_ref(r.get(3)?, r.get(4)?, r.get(5)?),
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -477,6 +483,7 @@ mod tests {
             suggestion: None,
             gold: None,
             prior: Vec::new(),
+            clip: None,
         }));
         store.import_tasks("p", &mut tasks).unwrap();
         let (x, y) = (principal(&store, "x"), principal(&store, "y"));
