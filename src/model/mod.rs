@@ -18,7 +18,7 @@ pub use text::{clean_typed, sanitize, sanitize_line, text_width, wrap, wrap_layo
 /// task, a note shown above the player, often empty), and an optional model suggestion:
 /// a label id to pre-select, or for a transcribe task the machine draft the text area
 /// starts from (`Task::draft`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     pub id: i64,
     pub project: String,

@@ -40,6 +40,9 @@ pub enum Event {
         task: i64,
         value: AnswerValue,
     },
+    /// What the audio player is doing now (after a command, about once a second while
+    /// playing, and when a clip ends).
+    Player(crate::client::player::PlayerStatus),
     /// A half-done answer was kept for this task but cannot be read back: the worker is
     /// told when the task is on screen, and chooses again.
     DraftUnreadable {
@@ -126,6 +129,8 @@ pub enum Effect {
     SaveDraft { task: i64, value: AnswerValue },
     /// The worker asked for new work: ask the server now.
     Refresh,
+    /// The transcribe screen's: player commands (`transcribe::TranscribeEffect`).
+    Transcribe(super::screen::transcribe::TranscribeEffect),
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
 }

@@ -395,6 +395,7 @@ impl Screen for Classify {
             Event::Projects(projects) => self.on_projects(projects, cx),
             Event::Key(_)
             | Event::Paste(_)
+            | Event::Player(_)
             | Event::Resize(..)
             | Event::Status(_)
             | Event::Message(_) => {}

@@ -389,7 +389,11 @@ impl Screen for Entry {
             Event::Projects(projects) => self.on_projects(projects, cx),
             Event::Resize(w, _) => self.width = w,
             // A paste types into a text area; a form field takes keys one by one.
-            Event::Key(_) | Event::Paste(_) | Event::Status(_) | Event::Message(_) => {}
+            Event::Key(_)
+            | Event::Paste(_)
+            | Event::Player(_)
+            | Event::Status(_)
+            | Event::Message(_) => {}
         }
     }
 

@@ -12,6 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Context, Screen, ScreenHelp, ScreenId, TaskQueue, View};
+use crate::client::player::{PlayerCommand, PlayerStatus};
 use crate::model::transcript::{TranscribeRules, Transcript};
 use crate::model::{AnswerValue, Project, Task, sanitize, sanitize_line};
 use crate::tui::app::{Effect, Event};
@@ -19,6 +20,13 @@ use crate::tui::key::{Key, KeyCode};
 use crate::tui::keymap::{Action, Keymap, Mode};
 use crate::tui::widgets::help::HelpRow;
 use crate::tui::widgets::text_area::{Edit, TextArea};
+
+/// What the transcribe screen asks the runtime to do besides the shared effects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TranscribeEffect {
+    /// A command for the audio player; the runtime answers with `Event::Player`.
+    Player(PlayerCommand),
+}
 
 /// When fewer tasks than this wait in the queue, ask the runtime for more.
 const LOW_WATER: usize = 3;
@@ -65,6 +73,8 @@ pub struct Transcribe {
     unreadable: HashMap<i64, String>,
     /// The style hints are shown in place of the task's note.
     hints: bool,
+    /// The player's last report; None until it has said anything.
+    player: Option<PlayerStatus>,
     /// Terminal columns: home, end, up and down go by the rows the text takes there.
     width: u16,
 }
@@ -100,6 +110,7 @@ impl Transcribe {
             drafts: HashMap::new(),
             unreadable: HashMap::new(),
             hints: false,
+            player: None,
             width: cx.shared.size.0,
         }
     }
@@ -119,6 +130,30 @@ impl Transcribe {
 
     pub fn hints_shown(&self) -> bool {
         self.hints
+    }
+
+    pub fn player(&self) -> Option<&PlayerStatus> {
+        self.player.as_ref()
+    }
+
+    fn play(&mut self, command: PlayerCommand, cx: &mut Context) {
+        if self.current.is_none() {
+            return cx.say("no clip to play yet");
+        }
+        cx.effect(Effect::Transcribe(TranscribeEffect::Player(command)));
+    }
+
+    fn on_player(&mut self, status: PlayerStatus, cx: &mut Context) {
+        if let Some(problem) = status.problem.as_ref().filter(|_| {
+            self.player.as_ref().and_then(|p| p.problem.as_ref()) != status.problem.as_ref()
+        }) {
+            // Said once; typing goes on whether there is sound or not.
+            cx.say(format!("no sound: {problem}; you can still type"));
+        }
+        if self.player.as_ref() != Some(&status) {
+            self.player = Some(status);
+            cx.redraw();
+        }
     }
 
     /// Columns the text area draws its text in at the present width (see `view`).
@@ -256,6 +291,9 @@ impl Transcribe {
         }
         if let Some(done) = self.current.take() {
             self.tasks.held.remove(&done.task.id);
+            cx.effect(Effect::Transcribe(TranscribeEffect::Player(
+                PlayerCommand::Stop,
+            )));
             cx.effect(Effect::Save {
                 task: done.task,
                 value,
@@ -361,12 +399,21 @@ impl Screen for Transcribe {
             Some(Action::Skip) => match self.current.take() {
                 Some(current) => {
                     self.tasks.held.remove(&current.task.id);
+                    cx.effect(Effect::Transcribe(TranscribeEffect::Player(
+                        PlayerCommand::Stop,
+                    )));
                     cx.effect(Effect::Skip { task: current.task });
                     cx.clear_message();
                     self.advance(cx);
                 }
                 None => cx.say("no task to skip"),
             },
+            Some(Action::PlayPause) => self.play(PlayerCommand::PlayPause, cx),
+            Some(Action::Back) => self.play(PlayerCommand::Back, cx),
+            Some(Action::Forward) => self.play(PlayerCommand::Forward, cx),
+            Some(Action::Slower) => self.play(PlayerCommand::Slower, cx),
+            Some(Action::Faster) => self.play(PlayerCommand::Faster, cx),
+            Some(Action::Loop) => self.play(PlayerCommand::Loop, cx),
             Some(other) => cx.say(format!("{other} does nothing on this screen")),
             None => self.edit_key(key, cx),
         }
@@ -380,6 +427,7 @@ impl Screen for Transcribe {
             Event::DraftUnreadable { task, why } => self.on_draft_unreadable(task, why, cx),
             Event::Projects(projects) => self.on_projects(projects, cx),
             Event::Paste(text) => self.paste(&text, cx),
+            Event::Player(status) => self.on_player(status, cx),
             Event::Resize(w, _) => self.width = w,
             Event::Key(_) | Event::Status(_) | Event::Message(_) => {}
         }
