@@ -2,7 +2,8 @@
 //! suggestion and gold the project knows, and answers from another tool that fit it.
 
 use super::interchange::SourceTask;
-use crate::model::{AnswerValue, Project, sanitize_line};
+use crate::model::transcript::Transcript;
+use crate::model::{AnswerValue, Project, TaskKind, sanitize_line};
 use crate::server::store::{NewTask, PriorAnswer};
 
 /// Longest task text accepted, in characters.
@@ -52,7 +53,8 @@ pub(super) fn check_task(
             sanitize_line(&id)
         ));
     }
-    if text.trim().is_empty() {
+    // A transcribe task's text is an optional note: the clip is the task.
+    if text.trim().is_empty() && project.kind != TaskKind::Transcribe {
         return Err(format!("task '{}' has empty text", sanitize_line(&id)));
     }
     let chars = text.chars().count();
@@ -63,6 +65,9 @@ pub(super) fn check_task(
         ));
     }
     let suggestion = suggestion.filter(|s| !s.is_empty());
+    if project.kind == TaskKind::Transcribe {
+        return check_transcribe_task(project, id, text, suggestion, gold, prior);
+    }
     if let Some(s) = &suggestion
         && project.label(s).is_none()
     {
@@ -93,6 +98,42 @@ pub(super) fn check_task(
         id,
         text,
         suggestion,
+        gold,
+        prior,
+        clip: None,
+    })
+}
+
+/// A transcribe task: its machine draft and gold transcript must fit the project's
+/// transcript rules (length, tags), so no worker is handed a draft they cannot send.
+fn check_transcribe_task(
+    project: &Project,
+    id: String,
+    text: String,
+    draft: Option<String>,
+    gold: Option<Vec<String>>,
+    prior: Vec<PriorAnswer>,
+) -> Result<NewTask, String> {
+    let fits = |what: &str, t: &str| {
+        project
+            .validate(&AnswerValue::Transcript(Transcript::new(t)))
+            .map_err(|e| format!("the {what} does not fit the project: {e}"))
+    };
+    if let Some(d) = &draft {
+        fits("draft", d)?;
+    }
+    match gold.as_deref() {
+        None => {}
+        Some([one]) => fits("gold transcript", one)?,
+        Some(_) => return Err("gold must be one transcript".into()),
+    }
+    if !prior.is_empty() {
+        return Err("answers from another tool are not taken for transcribe projects".into());
+    }
+    Ok(NewTask {
+        id,
+        text,
+        suggestion: draft,
         gold,
         prior,
         clip: None,
