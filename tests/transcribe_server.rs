@@ -73,10 +73,36 @@ async fn the_fixture_imports_and_transcripts_are_checked_on_submit() {
         AckStatus::Dup,
         "sent twice counts once"
     );
+
+    // A second worker on the same clip: agreement is one minus the pairwise WER in the
+    // project's normal form (case, punctuation and [noise] ignored).
+    let baraka = s.enrol("baraka", Role::Worker).await;
+    let reply = s.want(&baraka, "sauti", 1).await;
+    assert_eq!(
+        reply.leases[0].task, task,
+        "overlap 2: both get the first clip"
+    );
+    let ok = s
+        .sync(
+            &baraka,
+            &answers(vec![said(1, task, "the meeting starts at 9 30")]),
+        )
+        .await;
+    assert_eq!(ok.acks[0].status, AckStatus::Ok);
     let export = s.export("sauti", ExportFormat::Jsonl);
-    assert!(
-        export.contains("The meeting starts [noise] at 9:30."),
-        "{export}"
+    let first: serde_json::Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    assert_eq!(first["method"], "medoid", "{first}");
+    assert_eq!(first["agreement"], 1.0, "{first}");
+    assert_eq!(first["answers"].as_array().unwrap().len(), 2);
+    assert_eq!(first["answers"][0]["worker"], "amina");
+    assert_eq!(
+        first["answers"][0]["value"],
+        "The meeting starts [noise] at 9:30."
+    );
+    assert!(first["answers"][1]["time"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        first["gold"],
+        "The meeting starts at nine thirty tomorrow morning."
     );
 }
 
