@@ -4,7 +4,7 @@
 //! pseudo-terminal. Prints each figure as `name: value unit`, then a verdict per target.
 //!
 //! `cargo bench --bench perf -- session process` runs only the named parts
-//! (session, offline, process, throughput, fleet, postgres, abuse, entry). The postgres
+//! (session, offline, process, throughput, fleet, postgres, abuse, entry, transcribe). The postgres
 //! part measures PostgreSQL with 1 and 3 instances when `KAZI_TEST_PG` names a database.
 
 #[path = "../tests/support/balancer.rs"]
@@ -27,6 +27,8 @@ mod process;
 mod pty;
 #[path = "perf/session.rs"]
 mod session;
+#[path = "perf/transcribe.rs"]
+mod transcribe;
 
 use std::time::Instant;
 
@@ -45,6 +47,7 @@ const PARTS: &[(&str, Part)] = &[
     ("postgres", postgres::run),
     ("abuse", load::abuse),
     ("entry", entry::run),
+    ("transcribe", transcribe::run),
 ];
 
 /// A target: the figure it judges and whether a value meets it.
@@ -101,6 +104,14 @@ const TARGETS: &[Target] = &[
     Target {
         what: "answer_to_next_frame_us <= 2000 for a form",
         check: |r| Some(r.get("answer_to_next_frame_entry_us")? <= 2000.0),
+    },
+    Target {
+        what: "typing_terminal_bytes_per_char <= 40 (median, transcript at 80x24)",
+        check: |r| Some(r.get("typing_terminal_bytes_per_char_transcript")? <= 40.0),
+    },
+    Target {
+        what: "answer_to_next_frame_us <= 2000 for a transcript",
+        check: |r| Some(r.get("answer_to_next_frame_transcript_us")? <= 2000.0),
     },
     Target {
         what: "sync_p99_ms <= 100 with 1000 clients",

@@ -2,10 +2,12 @@
 //! and tells the sync engine. An answer is committed and fsynced before the next frame
 //! is drawn; the sync engine's reports come back as events (schemas, tasks, status).
 
+use crate::client::player::PlayerCommand;
 use crate::client::{self, LocalStore, SyncEngine, SyncStatus};
 use crate::model::Project;
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
 use crate::tui::runtime::{Executor, Session};
+use crate::tui::screen::transcribe::TranscribeEffect;
 
 /// Tasks loaded from the store into the App at a time.
 const PAGE: usize = 30;
@@ -116,7 +118,8 @@ impl Executor for LocalExecutor<'_> {
                 Vec::new()
             }
             // The player and clip cache join the local executor with the `audio` branch;
-            // until then the worker is told, and types from the draft.
+            // until then the worker is told when they ask for sound, and types on.
+            Effect::Transcribe(TranscribeEffect::Player(PlayerCommand::Stop)) => Vec::new(),
             Effect::Transcribe(_) => vec![Event::Message(
                 "no sound in this build yet: type from the machine draft".into(),
             )],

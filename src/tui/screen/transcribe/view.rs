@@ -133,8 +133,11 @@ pub(super) fn render(screen: &Transcribe, frame: &mut Frame, body: Rect, view: &
             p.st.dim,
         );
     }
-    let style = p.st.text;
-    current.area.render(&mut p, inner, style);
+    // The terminal's own style for what is typed: a typed character then costs one
+    // move, the character and the caret cell (under 40 bytes), not a colour change too.
+    current
+        .area
+        .render(&mut p, inner, ratatui::style::Style::new());
 }
 
 /// `m:ss` of milliseconds.
