@@ -4,8 +4,9 @@
 //! pseudo-terminal. Prints each figure as `name: value unit`, then a verdict per target.
 //!
 //! `cargo bench --bench perf -- session process` runs only the named parts
-//! (session, offline, process, throughput, fleet, postgres, abuse, entry, ssh, audio).
-//! The postgres part measures PostgreSQL with 1 and 3 instances when `KAZI_TEST_PG` names a database.
+//! (session, offline, process, throughput, fleet, postgres, abuse, entry, ssh, audio,
+//! transcribe). The postgres part measures PostgreSQL with 1 and 3 instances when
+//! `KAZI_TEST_PG` names a database.
 
 #[path = "perf/audio.rs"]
 mod audio;
@@ -33,6 +34,8 @@ mod session;
 mod ssh;
 #[path = "../tests/support/ssh_centre.rs"]
 mod ssh_centre;
+#[path = "perf/transcribe.rs"]
+mod transcribe;
 
 use std::time::Instant;
 
@@ -53,6 +56,7 @@ const PARTS: &[(&str, Part)] = &[
     ("entry", entry::run),
     ("ssh", ssh::run),
     ("audio", audio::run),
+    ("transcribe", transcribe::run),
 ];
 
 /// A target: the figure it judges and whether a value meets it.
@@ -121,6 +125,14 @@ const TARGETS: &[Target] = &[
     Target {
         what: "answer_to_next_frame_us <= 2000 for a form",
         check: |r| Some(r.get("answer_to_next_frame_entry_us")? <= 2000.0),
+    },
+    Target {
+        what: "typing_terminal_bytes_per_char <= 40 (median, transcript at 80x24)",
+        check: |r| Some(r.get("typing_terminal_bytes_per_char_transcript")? <= 40.0),
+    },
+    Target {
+        what: "answer_to_next_frame_us <= 2000 for a transcript",
+        check: |r| Some(r.get("answer_to_next_frame_transcript_us")? <= 2000.0),
     },
     Target {
         what: "sync_p99_ms <= 100 with 1000 clients",

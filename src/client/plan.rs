@@ -98,12 +98,10 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
     })
 }
 
-/// The task kinds this build's screens show. Transcribe joins when its screen does: a
-/// client is never sent projects it cannot show.
-pub const SHOWN_KINDS: [TaskKind; 2] = [TaskKind::Classify, TaskKind::Entry];
-
+/// The task kinds this build shows, all of them: a client says so, and is never sent
+/// projects of kinds it cannot show.
 fn shown_kinds() -> Vec<String> {
-    SHOWN_KINDS.map(|k| k.name().to_string()).to_vec()
+    TaskKind::ALL.map(|k| k.name().to_string()).to_vec()
 }
 
 /// The request for a sync someone asked for (`kazi sync`, the worker's `refresh`): the

@@ -15,15 +15,15 @@ pub use project::{
     is_project_name, parse_duration_secs,
 };
 pub use text::{
-    ORPHAN_BASE, TerminalCell, fit, sanitize, sanitize_line, terminal_cells, text_width, wrap,
-    wrap_layout,
+    ORPHAN_BASE, TerminalCell, clean_typed, fit, sanitize, sanitize_line, terminal_cells,
+    text_width, wrap, wrap_layout,
 };
 
 /// A task as the worker sees it: the server's id, the text to classify (for a transcribe
 /// task, a note shown above the player, often empty), and an optional model suggestion:
 /// a label id to pre-select, or for a transcribe task the machine draft the text area
 /// starts from (`Task::draft`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     pub id: i64,
     pub project: String,

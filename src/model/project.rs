@@ -46,6 +46,10 @@ pub enum AggregateMethod {
     /// Dawid-Skene: per-worker confusion matrices, anchored by gold.
     #[serde(rename = "ds")]
     DawidSkene,
+    /// Transcripts: the one closest to all others by word error rate. Chosen by the
+    /// kind (transcribe projects), never written in a project file.
+    #[serde(rename = "medoid")]
+    Medoid,
 }
 
 impl AggregateMethod {
@@ -55,6 +59,7 @@ impl AggregateMethod {
             AggregateMethod::Majority => "mv",
             AggregateMethod::Weighted => "wmv",
             AggregateMethod::DawidSkene => "ds",
+            AggregateMethod::Medoid => "medoid",
         }
     }
 

@@ -20,6 +20,21 @@ pub fn sanitize_line(s: &str) -> Cow<'_, str> {
     sanitize_with(s, false)
 }
 
+/// Text typed or pasted into a text area, made to hold only what may be shown as is:
+/// line breaks as `\n` (a CRLF or lone CR too), a tab as a space, every other control
+/// character and bidirectional override left out. `sanitize` of the result changes nothing.
+pub fn clean_typed(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .chars()
+        .filter_map(|c| match c {
+            '\r' => Some('\n'),
+            '\t' => Some(' '),
+            c if needs_replacing(c, true) => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 fn sanitize_with(s: &str, keep_newline: bool) -> Cow<'_, str> {
     if !s.chars().any(|c| needs_replacing(c, keep_newline)) {
         return Cow::Borrowed(s);
@@ -249,6 +264,13 @@ mod tests {
             s,
             "Shoe\u{241b}[2J\u{241b}]0;pwned\u{2407} size 42\u{240d}\u{fffd}31m"
         );
+    }
+
+    #[test]
+    fn typed_text_is_cleaned_to_what_shows_as_is() {
+        let typed = clean_typed("a\tb\r\nc\rd\x1b[2J\u{202e}e");
+        assert_eq!(typed, "a b\nc\nd[2Je");
+        assert!(matches!(sanitize(&typed), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -311,6 +311,9 @@ pub fn decide(data: &CrowdLabels, method: Method, options: &DsOptions) -> Vec<Ta
         Method::Majority => majority_vote(data),
         Method::Weighted => weighted_vote(data),
         Method::DawidSkene => dawid_skene(data, options).decisions,
+        // Transcripts are decided by `transcript::decide`; labels handed this method
+        // are counted as the plain vote it reduces to for identical answers.
+        Method::Medoid => majority_vote(data),
     }
 }
 

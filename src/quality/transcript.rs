@@ -2,8 +2,11 @@
 //! and ROVER-style combination (align every transcript word by word into one network of
 //! slots, then vote per slot), each with a confidence.
 
-use crate::model::transcript::Normalisation;
+use crate::model::AnswerValue;
+use crate::model::transcript::{Normalisation, Transcript};
 pub use crate::model::transcript::{normalised_wer, word_edits};
+
+use super::{Decision, Method};
 
 /// A transcript in the default normal form (`Normalisation::default()`): lower case,
 /// punctuation dropped (an apostrophe inside a word stays), split on white space.
@@ -55,7 +58,18 @@ fn by_centrality(transcripts: &[(&str, &str)], normal: &[Vec<String>]) -> (Vec<u
 /// The transcript closest to all others by normalised WER. `None` for no transcripts.
 /// Input is `(worker, text)`.
 pub fn medoid(transcripts: &[(&str, &str)]) -> Option<TranscriptDecision> {
-    let normal: Vec<Vec<String>> = transcripts.iter().map(|(_, t)| words(t)).collect();
+    medoid_in(&Normalisation::default(), transcripts)
+}
+
+/// `medoid` with a project's normalisation.
+pub fn medoid_in(
+    normalisation: &Normalisation,
+    transcripts: &[(&str, &str)],
+) -> Option<TranscriptDecision> {
+    let normal: Vec<Vec<String>> = transcripts
+        .iter()
+        .map(|(_, t)| normalisation.words(t))
+        .collect();
     let (order, distance) = by_centrality(transcripts, &normal);
     let best = *order.first()?;
     Some(TranscriptDecision {
@@ -67,6 +81,37 @@ pub fn medoid(transcripts: &[(&str, &str)]) -> Option<TranscriptDecision> {
         },
         medoid: best,
     })
+}
+
+/// A complete transcribe task's decision: the medoid transcript as written, and as the
+/// agreement one minus the mean word error rate over every pair of transcripts in the
+/// project's normal form (1.0: all say the same words). Confidence is the medoid's.
+pub fn decide(normalisation: &Normalisation, transcripts: &[&str]) -> Decision {
+    let input: Vec<(&str, &str)> = transcripts.iter().map(|t| ("", *t)).collect();
+    let normal: Vec<Vec<String>> = transcripts.iter().map(|t| normalisation.words(t)).collect();
+    let mut pairs = 0usize;
+    let mut sum = 0.0;
+    for i in 0..normal.len() {
+        for j in i + 1..normal.len() {
+            sum += normalised_wer(&normal[i], &normal[j]);
+            pairs += 1;
+        }
+    }
+    let agreement = if pairs == 0 {
+        1.0
+    } else {
+        1.0 - sum / pairs as f64
+    };
+    let chosen = medoid_in(normalisation, &input);
+    Decision {
+        // In compact form, like every decided value (`|` and line breaks escaped).
+        value: chosen
+            .as_ref()
+            .map(|m| AnswerValue::Transcript(Transcript::new(m.text.clone())).to_compact()),
+        agreement,
+        confidence: chosen.map_or(0.0, |m| m.confidence),
+        method: Method::Medoid,
+    }
 }
 
 /// One aligned position: what each transcript added so far put there (`None`: nothing).
@@ -178,6 +223,34 @@ pub fn rover(transcripts: &[(&str, &str)]) -> Option<TranscriptDecision> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decision_agrees_by_pairwise_wer_in_the_project_normal_form() {
+        let digits = Normalisation {
+            numbers: crate::model::transcript::NumberForm::Digits,
+            ..Normalisation::default()
+        };
+        let said = [
+            "We sold 24 bags.",
+            "we sold twenty four bags",
+            "we sold forty bags",
+        ];
+        let d = decide(&digits, &said);
+        // Pairs: 0 (1-2), 1/4 (1-3), 1/4 (2-3) -> mean 1/6.
+        assert!(
+            (d.agreement - (1.0 - 1.0 / 6.0)).abs() < 1e-12,
+            "{}",
+            d.agreement
+        );
+        assert_eq!(d.method, Method::Medoid);
+        assert_eq!(d.value.as_deref(), Some("We sold 24 bags."));
+        let plain = decide(&Normalisation::default(), &said);
+        assert!(
+            plain.agreement < d.agreement,
+            "number forms count without digits"
+        );
+        assert_eq!(decide(&digits, &["alone"]).agreement, 1.0);
+    }
 
     #[test]
     fn medoid_is_the_most_central() {

@@ -9,7 +9,9 @@ use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
 use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
-use super::screen::{Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared};
+use super::screen::{
+    Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared, Transcribe,
+};
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
@@ -288,14 +290,7 @@ impl App {
         let screen: Box<dyn Screen> = match project.kind {
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
             TaskKind::Entry => Box::new(Entry::open(project, &mut cx)),
-            // Not offered to this build (`client::plan::SHOWN_KINDS`) until its screen is.
-            TaskKind::Transcribe => {
-                cx.shared.say(format!(
-                    "project {} is a transcription project, which this build cannot show",
-                    crate::model::sanitize_line(&project.name)
-                ));
-                return;
-            }
+            TaskKind::Transcribe => Box::new(Transcribe::open(project, &mut cx)),
         };
         self.screens.push(screen);
     }
@@ -336,6 +331,12 @@ impl App {
     pub fn entry(&self) -> Option<&Entry> {
         let top: &dyn Any = self.screens.last()?.as_ref();
         top.downcast_ref::<Entry>()
+    }
+
+    /// The transcribe screen, when it is the one on top.
+    pub fn transcribe(&self) -> Option<&Transcribe> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<Transcribe>()
     }
 
     pub fn overlays(&self) -> &[Overlay] {

@@ -6,7 +6,7 @@ use std::io::{self, Stdout, Write};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossterm::{cursor, execute, terminal};
+use crossterm::{cursor, event, execute, terminal};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
@@ -47,6 +47,8 @@ pub fn enter() -> io::Result<TerminalGuard> {
         execute!(
             out,
             terminal::EnterAlternateScreen,
+            // A paste arrives as one event (one edit in a text area), not as keys.
+            event::EnableBracketedPaste,
             cursor::Hide,
             terminal::Clear(terminal::ClearType::All)
         )?;
@@ -68,7 +70,12 @@ pub fn restore() {
         return;
     }
     let mut out = io::stdout();
-    let _ = execute!(out, cursor::Show, terminal::LeaveAlternateScreen);
+    let _ = execute!(
+        out,
+        event::DisableBracketedPaste,
+        cursor::Show,
+        terminal::LeaveAlternateScreen
+    );
     let _ = terminal::disable_raw_mode();
     let _ = out.flush();
 }

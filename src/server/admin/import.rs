@@ -357,6 +357,27 @@ impl<'a> Ticker<'a> {
     }
 }
 
+/// One JSONL line of a transcribe project: the audio file (relative to the import
+/// file), an optional note, machine draft and gold transcript.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AudioRow {
+    id: String,
+    audio: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    draft: Option<String>,
+    #[serde(default)]
+    gold: Option<String>,
+    /// Why the gold transcript is right, shown to a worker who misses it.
+    #[serde(default)]
+    explanation: String,
+    /// The word error rate the gold allows, in percent (default 10).
+    #[serde(default)]
+    max_wer_percent: Option<u32>,
+}
+
 /// One JSONL line as written by the admin.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -398,6 +419,8 @@ enum Source {
 /// Reads and checks one record at a time, with its line number.
 struct TaskReader<'a> {
     source: Source,
+    /// The import file's folder: audio paths are relative to it.
+    dir: std::path::PathBuf,
     path: &'a str,
     project: &'a Project,
 }
@@ -454,6 +477,7 @@ impl<'a> TaskReader<'a> {
         };
         Ok(TaskReader {
             source,
+            dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
             path,
             project,
         })
@@ -498,6 +522,10 @@ impl<'a> TaskReader<'a> {
                     continue; // blank lines separate nothing and hold nothing
                 }
                 let line = *line;
+                if self.project.kind == crate::model::TaskKind::Transcribe {
+                    let row = audio_row(self.project, &self.dir, text);
+                    return Some(row.map(|t| (line, t)).map_err(|m| self.error(line, m)));
+                }
                 break match serde_json::from_str::<JsonTask>(text) {
                     Ok(t) => match gold_of_json(self.project, t.gold)
                         .and_then(|g| with_explanation(g, t.explanation))
@@ -567,6 +595,32 @@ impl<'a> TaskReader<'a> {
                 .map_err(|message| self.error(line, message)),
         )
     }
+}
+
+/// A transcribe row: checked like any task, its audio read and checked by `media`.
+fn audio_row(project: &Project, dir: &Path, text: &str) -> Result<NewTask, String> {
+    let row: AudioRow =
+        serde_json::from_str(text).map_err(|e| format!("not a valid transcribe task: {e}"))?;
+    if row.audio.trim().is_empty() {
+        return Err("audio is empty: name the clip's file".into());
+    }
+    let mut task = check_task(
+        project,
+        row.id,
+        row.text,
+        row.draft,
+        row.gold.map(|text| Gold {
+            answer: GoldAnswer::Transcript {
+                text,
+                max_wer_percent: row.max_wer_percent.unwrap_or(DEFAULT_MAX_WER_PERCENT),
+            },
+            explanation: row.explanation,
+        }),
+        Vec::new(),
+    )?;
+    let clip = crate::media::ingest(&dir.join(row.audio.trim())).map_err(|e| e.to_string())?;
+    task.clip = Some(clip);
+    Ok(task)
 }
 
 fn csv_columns(headers: &csv::StringRecord) -> Result<CsvColumns, String> {

@@ -3,7 +3,8 @@
 
 use super::interchange::SourceTask;
 use crate::model::gold::{Gold, GoldAnswer};
-use crate::model::{AnswerValue, Project, sanitize_line};
+use crate::model::transcript::Transcript;
+use crate::model::{AnswerValue, Project, TaskKind, sanitize_line};
 use crate::server::store::{NewTask, PriorAnswer};
 
 /// Longest task text accepted, in characters.
@@ -55,7 +56,8 @@ pub(super) fn check_task(
             sanitize_line(&id)
         ));
     }
-    if text.trim().is_empty() {
+    // A transcribe task's text is an optional note: the clip is the task.
+    if text.trim().is_empty() && project.kind != TaskKind::Transcribe {
         return Err(format!("task '{}' has empty text", sanitize_line(&id)));
     }
     let chars = text.chars().count();
@@ -66,7 +68,9 @@ pub(super) fn check_task(
         ));
     }
     let suggestion = suggestion.filter(|s| !s.is_empty());
-    if let Some(s) = &suggestion
+    if project.kind == TaskKind::Transcribe {
+        check_transcribe_task(project, suggestion.as_deref(), &prior)?;
+    } else if let Some(s) = &suggestion
         && project.label(s).is_none()
     {
         return Err(format!(
@@ -139,6 +143,25 @@ fn normal_gold(project: &Project, gold: Gold) -> Gold {
         answer,
         explanation: gold.explanation.trim().to_string(),
     }
+}
+
+/// A transcribe task: its machine draft must fit the project's transcript rules (length,
+/// tags), so no worker is handed a draft they cannot send; its gold is checked with every
+/// kind's (`Gold::fits`).
+fn check_transcribe_task(
+    project: &Project,
+    draft: Option<&str>,
+    prior: &[PriorAnswer],
+) -> Result<(), String> {
+    if let Some(d) = draft {
+        project
+            .validate(&AnswerValue::Transcript(Transcript::new(d)))
+            .map_err(|e| format!("the draft does not fit the project: {e}"))?;
+    }
+    if !prior.is_empty() {
+        return Err("answers from another tool are not taken for transcribe projects".into());
+    }
+    Ok(())
 }
 
 /// An answer from another tool: a usable annotator name and a value that fits the

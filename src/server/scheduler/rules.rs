@@ -87,6 +87,10 @@ pub fn aggregate(project: &Project, values: &[AnswerValue]) -> Decision {
     if let Some(form) = &project.form {
         return super::double_entry::decide(form, values);
     }
+    if let Some(rules) = project.transcribe.as_deref() {
+        let texts: Vec<&str> = values.iter().filter_map(AnswerValue::transcript).collect();
+        return crate::quality::transcript::decide(&rules.normalise, &texts);
+    }
     let compact: Vec<String> = values
         .iter()
         .map(|v| project.normalise(v).to_compact())

@@ -8,6 +8,7 @@ pub mod entry;
 pub mod feedback;
 pub mod picker;
 mod queue;
+pub mod transcribe;
 
 pub use queue::TaskQueue;
 
@@ -29,6 +30,7 @@ pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
 pub use feedback::Feedback;
 pub use picker::Picker;
+pub use transcribe::Transcribe;
 
 /// Which screen is showing (overlays are drawn on top of any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub enum ScreenId {
     Entry,
     /// Feedback on the worker's answers and their accuracy, over the work screen.
     Feedback,
+    /// Tasks of a transcription project: a clip's player above a text area.
+    Transcribe,
 }
 
 /// One screen of the worker's terminal.

@@ -6,6 +6,7 @@ pub mod form;
 pub mod help;
 pub mod label_grid;
 pub mod status_line;
+pub mod text_area;
 
 use std::num::NonZeroU16;
 
@@ -177,6 +178,29 @@ pub(crate) fn fit_middle<'t>(text: &'t str, width: usize, more: &str) -> std::bo
     let head = head.trim_end();
     let tail = graphemes[tail..].concat();
     format!("{head}{more}{}", tail.trim_start()).into()
+}
+
+/// Draw the caret as one reverse-video cell (the grapheme under it, or a space) at byte
+/// `at` of the plain text `row` drawn from (x, y), and return where it is. Cheaper on the
+/// wire than the terminal's own cursor: a typed character costs about 40 bytes, not 60.
+pub(crate) fn caret_cell(
+    p: &mut Painter,
+    row: &str,
+    at: usize,
+    x: u16,
+    y: u16,
+    width: u16,
+) -> (u16, u16) {
+    let at = at.min(row.len());
+    let col = (text_width(&row[..at]) as u16).min(width.saturating_sub(1));
+    let under = row[at..]
+        .graphemes(true)
+        .next()
+        .filter(|g| *g != "\n")
+        .unwrap_or(" ");
+    let reverse = Style::new().add_modifier(ratatui::style::Modifier::REVERSED);
+    p.put(x + col, y, 1.max(text_width(under) as u16), under, reverse);
+    (x + col, y)
 }
 
 /// Keys as short runs: "1-9, 0" rather than "1234567890".
