@@ -88,7 +88,7 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
     let waiting = Instant::now();
     while done < rows.len() {
         while let Ok(status) = statuses.try_recv() {
-            session.notice(status);
+            session.notice(status.into());
         }
         draw(&mut session)?;
         let Some(current) = session.app().transcribe().and_then(|s| s.current()) else {
@@ -96,7 +96,7 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
                 bail!("no clip on screen after {done} were typed");
             }
             if let Ok(status) = statuses.recv_timeout(Duration::from_millis(200)) {
-                session.notice(status);
+                session.notice(status.into());
             }
             continue;
         };
