@@ -5,6 +5,7 @@ mod answer;
 pub mod form;
 mod project;
 mod text;
+pub mod training;
 
 pub use answer::{AnswerError, AnswerValue, Role};
 pub use project::{

@@ -6,6 +6,7 @@ use toml::Spanned;
 
 use super::form::{FieldFile, Form, form_from_file};
 use super::line_of;
+use super::training::{ExamFile, ExamRule, exam_from_file};
 
 /// The kinds of task. Later kinds (transcribe) add variants here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,6 +106,13 @@ pub struct Project {
     /// take the whole queue. Schemas stored before the cap existed get the default.
     #[serde(default = "default_lease_cap")]
     pub lease_cap: u32,
+    /// How the project's exam is taken and passed; None: the project has no exam.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exam: Option<ExamRule>,
+    /// Production leases go only to workers who passed the exam (the server refuses the
+    /// others). Left out when false so older schemas keep their version.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub requires_qualification: bool,
 }
 
 /// Tasks a client keeps cached by default (`prefetch` in its profile).
@@ -162,6 +170,10 @@ struct ProjectFile {
     date_format: Option<Spanned<String>>,
     #[serde(default)]
     fields: Vec<Spanned<FieldFile>>,
+    #[serde(default)]
+    requires_qualification: Option<Spanned<bool>>,
+    #[serde(default)]
+    exam: Option<Spanned<ExamFile>>,
 }
 
 #[derive(Deserialize)]
@@ -275,6 +287,24 @@ impl Project {
             }
         };
 
+        let exam = match &raw.exam {
+            None => None,
+            Some(file) => {
+                Some(exam_from_file(file.get_ref()).map_err(|(offset, m)| err(offset, m))?)
+            }
+        };
+        let requires_qualification = match &raw.requires_qualification {
+            Some(flag) if *flag.get_ref() && exam.is_none() => {
+                return Err(err(
+                    flag.span().start,
+                    "requires_qualification needs an [exam] table (size, pass_mark, retry_after): the exam is how a worker qualifies"
+                        .into(),
+                ));
+            }
+            Some(flag) => *flag.get_ref(),
+            None => false,
+        };
+
         let mut project = Project {
             name: name.to_string(),
             title: raw.title.get_ref().trim().to_string(),
@@ -287,6 +317,8 @@ impl Project {
             lease_secs,
             aggregate,
             lease_cap,
+            exam,
+            requires_qualification,
         };
         if kind == TaskKind::Entry {
             if aggregate != AggregateMethod::Majority {

@@ -24,6 +24,9 @@ pub const TABLES: &[&str] = &[
     "prior_answers",
     "leases",
     "answers",
+    "training_tasks",
+    "exam_attempts",
+    "qualifications",
 ];
 
 /// Bind parameters in one INSERT at most (PostgreSQL allows 65,535).

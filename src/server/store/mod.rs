@@ -7,6 +7,7 @@ pub mod migrate;
 mod postgres;
 mod sqlite;
 mod sync_tx;
+pub mod training;
 
 use std::sync::Arc;
 
@@ -288,6 +289,14 @@ pub trait Store: Send + Sync {
     /// Store decisions made outside a sync (the background aggregator), in one
     /// transaction. Tasks no longer complete are left alone.
     fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError>;
+
+    /// Replace a project's training set (lessons and exam pool, in file order) in one
+    /// transaction. Rows keep their identity by id; rows no longer named are retired.
+    fn put_training(
+        &self,
+        project: &str,
+        tasks: &[training::NewTrainingTask],
+    ) -> Result<training::TrainingCounts, StoreError>;
 
     /// Every task of a project in import order, with its answers (prior answers first,
     /// then Kazi's in arrival order), one at a time.

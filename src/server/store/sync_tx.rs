@@ -9,6 +9,7 @@ use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
 use crate::server::store::StoreError;
+use crate::server::store::training::TrainingTx;
 
 /// A project as the scheduler needs it on every sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +69,7 @@ pub struct OpenTask {
 /// One transaction of a sync (or of a project update), as the scheduler sees it. Every
 /// method is one query; together they keep `open_slots = overlap - counted answers - live
 /// leases` only because the scheduler calls them so.
-pub trait SyncTx {
+pub trait SyncTx: TrainingTx {
     /// End every live lease that expired by `now`, giving its slot back to its task.
     fn expire_leases(&mut self, now: i64) -> Result<(), StoreError>;
 

@@ -10,6 +10,7 @@ pub(super) mod db;
 mod devices;
 mod schema;
 mod sync_tx;
+mod training;
 
 use std::time::Duration;
 
@@ -279,6 +280,14 @@ impl Store for PostgresStore {
         tasks: &mut TaskStream<'_>,
     ) -> Result<ImportCounts, StoreError> {
         self.transaction(|db| catalogue::import_tasks(db, project, tasks))
+    }
+
+    fn put_training(
+        &self,
+        project: &str,
+        tasks: &[super::training::NewTrainingTask],
+    ) -> Result<super::training::TrainingCounts, StoreError> {
+        self.transaction(|db| training::put_training(db, project, tasks))
     }
 
     fn export(

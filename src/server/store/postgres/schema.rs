@@ -109,6 +109,8 @@ ALTER TABLE devices ADD COLUMN last_sync BIGINT;
 ALTER TABLE devices ADD COLUMN revoked BIGINT;
 CREATE INDEX leases_device ON leases(device_id) WHERE live;
 "#,
+    // Training: lessons and exam pools, workers' exam attempts, qualifications.
+    super::training::MIGRATION,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

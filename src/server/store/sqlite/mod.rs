@@ -6,6 +6,7 @@ mod aggregation;
 mod catalogue;
 mod devices;
 mod sync_tx;
+mod training;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -156,6 +157,8 @@ ALTER TABLE devices ADD COLUMN last_sync INTEGER;
 ALTER TABLE devices ADD COLUMN revoked INTEGER;
 CREATE INDEX leases_device ON leases(device_id) WHERE live = 1;
 "#,
+    // Training: lessons and exam pools, workers' exam attempts, qualifications.
+    training::MIGRATION,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
@@ -418,6 +421,16 @@ impl Store for SqliteStore {
         // move to the writer thread. SQLite's write lock keeps it one writer at a time.
         let conn = connect(&self.path)?;
         catalogue::import_tasks(&conn, project, tasks)
+    }
+
+    fn put_training(
+        &self,
+        project: &str,
+        tasks: &[super::training::NewTrainingTask],
+    ) -> Result<super::training::TrainingCounts, StoreError> {
+        let (project, tasks) = (project.to_string(), tasks.to_vec());
+        self.writer
+            .run(move |conn| training::put_training(conn, &project, &tasks))
     }
 
     fn export(
