@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::model::TaskKind;
-use crate::protocol::{AnswerUpload, MAX_ANSWERS_PER_SYNC, MAX_WANT_PER_SYNC, SyncRequest, Want};
+use crate::protocol::{
+    AnswerUpload, ExamSubmission, MAX_ANSWERS_PER_SYNC, MAX_EXAM_ENTRIES, MAX_EXAM_SUBMISSIONS,
+    MAX_WANT_PER_SYNC, SyncRequest, Want,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnsentAnswer {
@@ -28,6 +31,12 @@ pub struct LocalState {
     pub synced_before: bool,
     /// The server's number of the last reply applied here (`SyncRequest::seen`).
     pub seen: u64,
+    /// Lesson sets held (project -> version); None: this store keeps no lessons.
+    pub lessons: Option<BTreeMap<String, String>>,
+    /// Projects whose exam standing to ask for.
+    pub exams: Vec<String>,
+    /// Exam attempts answered whole, not yet graded by the server.
+    pub exam_answers: Vec<ExamSubmission>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,31 +84,45 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
             .active
             .as_ref()
             .is_some_and(|p| !state.known.contains_key(p));
-    if answers.is_empty() && want.is_empty() && state.released.is_empty() && !needs_schemas {
+    if answers.is_empty()
+        && want.is_empty()
+        && state.released.is_empty()
+        && state.exam_answers.is_empty()
+        && !needs_schemas
+    {
         return None;
     }
-    Some(SyncRequest {
-        answers,
-        released: state.released.clone(),
-        want,
+    let mut request = plan_asked_only(state);
+    request.answers = answers;
+    request.released = state.released.clone();
+    request.want = want;
+    Some(request)
+}
+
+/// A request carrying only what the client holds and asks about: schemas, lesson sets,
+/// exam standings and answered exams.
+fn plan_asked_only(state: &LocalState) -> SyncRequest {
+    SyncRequest {
         known: state.known.clone(),
         seen: Some(state.seen),
         kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
-    })
+        lessons: state.lessons.clone(),
+        exams: state.exams.iter().take(MAX_EXAM_ENTRIES).cloned().collect(),
+        exam_answers: state
+            .exam_answers
+            .iter()
+            .take(MAX_EXAM_SUBMISSIONS)
+            .cloned()
+            .collect(),
+        ..SyncRequest::default()
+    }
 }
 
 /// The request for a sync someone asked for (`kazi sync`, the worker's `refresh`): the
 /// plan, or when it has nothing to say a request carrying only the schemas held, so the
 /// server is always asked (whether it can be reached, new or changed projects, new tasks).
 pub fn plan_asked(state: &LocalState, config: PlanConfig) -> SyncRequest {
-    plan(state, config).unwrap_or_else(|| SyncRequest {
-        answers: Vec::new(),
-        released: Vec::new(),
-        want: Vec::new(),
-        known: state.known.clone(),
-        seen: Some(state.seen),
-        kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
-    })
+    plan(state, config).unwrap_or_else(|| plan_asked_only(state))
 }
 
 #[cfg(test)]

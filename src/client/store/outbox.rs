@@ -214,6 +214,10 @@ impl LocalStore {
             active: active.map(str::to_string),
             synced_before: self.meta("last_sync")?.is_some(),
             seen: self.meta("seen_reply")?.unwrap_or(0) as u64,
+            // The client store keeps no lessons or exams yet: it asks for none.
+            lessons: None,
+            exams: Vec::new(),
+            exam_answers: Vec::new(),
         })
     }
 }

@@ -6,6 +6,7 @@ mod csv_scan;
 mod entry;
 mod import;
 mod interchange;
+mod lessons;
 mod project_change;
 mod task_check;
 
@@ -18,6 +19,7 @@ pub use crate::server::store::ProjectAdded;
 pub use import::{
     ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
 };
+pub use lessons::{import_lessons, read_lessons};
 
 use crate::model::{Project, Role, format_utc, sanitize_line};
 use crate::server::Clock;

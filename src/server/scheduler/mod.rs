@@ -8,6 +8,7 @@ pub mod aggregate;
 mod answers;
 pub mod double_entry;
 pub mod rules;
+mod training;
 
 use crate::model::Project;
 use crate::protocol::{Ack, Lease, MAX_WANT_PER_SYNC, SyncRequest, SyncResponse};
@@ -75,6 +76,11 @@ pub fn sync(
         if !rules::kind_offered(project.kind, &request.kinds) {
             continue;
         }
+        // Unqualified workers get no production work where the project asks for the
+        // exam: refused here, whatever the client's screen shows.
+        if project.requires_qualification && tx.qualification(entry.id, who.user_id)?.is_none() {
+            continue;
+        }
         let cap = project.lease_cap;
         let held = tx.live_leases_held(entry.id, who.user_id)?;
         let resent = leases.iter().filter(|l| l.project == want.project).count();
@@ -91,6 +97,7 @@ pub fn sync(
         }
     }
     let done_today = tx.answers_since(who.user_id, rules::day_start(now))?;
+    let trained = training::sync(tx, &mut projects, who, request, &catalogue, now)?;
 
     Ok(SyncResponse {
         now,
@@ -100,6 +107,8 @@ pub fn sync(
         projects: schemas,
         removed,
         reply,
+        lessons: trained.lessons,
+        exams: trained.exams,
     })
 }
 
