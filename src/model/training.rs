@@ -11,7 +11,10 @@ pub const MAX_EXAM_SIZE: i64 = 100;
 pub const MAX_RETRY_SECS: u64 = 30 * 86_400;
 
 /// How a project's exam is taken and passed. Times are server times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+// Every field has a default so a schema from a server one version apart (an exam table
+// of another shape) still reads: a client never fails a whole sync over it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ExamRule {
     /// Tasks drawn from the exam pool for one attempt.
     pub size: u32,
