@@ -376,6 +376,11 @@ impl SyncLoop {
                             self.exhausted_until =
                                 Some(Instant::now() + self.config.exhausted_retry);
                         }
+                        // New schemas: ask at once about their lessons and exams, which
+                        // the server answers only for projects the request names.
+                        if applied.schemas > 0 {
+                            self.kicked = true;
+                        }
                         let message = (!applied.refused.is_empty()).then(|| {
                             format!(
                                 "{} answer(s) refused by the server: {}",

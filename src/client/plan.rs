@@ -37,6 +37,9 @@ pub struct LocalState {
     pub exams: Vec<String>,
     /// Exam attempts answered whole, not yet graded by the server.
     pub exam_answers: Vec<ExamSubmission>,
+    /// A project with an exam has no standing here yet (nor, then, its lessons): worth a
+    /// round trip of its own.
+    pub training_due: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +91,7 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
         && want.is_empty()
         && state.released.is_empty()
         && state.exam_answers.is_empty()
+        && !state.training_due
         && !needs_schemas
     {
         return None;

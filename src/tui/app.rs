@@ -8,7 +8,8 @@ use std::any::Any;
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
-use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared};
+use super::screen::training::{TrainingEffect, TrainingEvent};
+use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared, Training};
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
@@ -44,6 +45,8 @@ pub enum Event {
         task: i64,
         why: String,
     },
+    /// Lessons and exams (the training screen's, and the picker's "training first").
+    Training(TrainingEvent),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -126,6 +129,8 @@ pub enum Effect {
     Refresh,
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
+    /// Lessons and exams: what the training screen asks for.
+    Training(TrainingEffect),
 }
 
 /// The worker's terminal: screens, overlays and what they share.
@@ -192,6 +197,12 @@ impl App {
                 }
             }
             Event::Message(text) => cx.say(text),
+            Event::Training(TrainingEvent::Book(book)) => {
+                picker.set_training(book.clone(), &mut cx);
+                for screen in screens.iter_mut() {
+                    screen.on_event(Event::Training(TrainingEvent::Book(book.clone())), &mut cx);
+                }
+            }
             Event::Projects(projects) => {
                 let showing = screens.is_empty();
                 picker.set_projects(projects.clone(), showing, &mut cx);
@@ -242,7 +253,13 @@ impl App {
             effects,
             nav,
         };
+        let book = self.picker.training();
         let screen: Box<dyn Screen> = match project.kind {
+            // Production work waits for the exam where the project requires it (the
+            // server refuses its leases meanwhile).
+            _ if book.must_qualify(&project) => {
+                Box::new(Training::open(project, book.clone(), &mut cx))
+            }
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
             TaskKind::Entry => Box::new(Entry::open(project, &mut cx)),
         };
@@ -279,6 +296,12 @@ impl App {
     pub fn classify(&self) -> Option<&Classify> {
         let top: &dyn Any = self.screens.last()?.as_ref();
         top.downcast_ref::<Classify>()
+    }
+
+    /// The training screen, when it is the one on top.
+    pub fn training(&self) -> Option<&Training> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<Training>()
     }
 
     /// The entry screen, when it is the one on top.

@@ -201,6 +201,7 @@ impl LocalStore {
             })
             .map_err(|e| self.err(e))?;
         let known = self.pairs::<String>("SELECT name, version FROM projects")?;
+        let (lessons, exams, training_due) = self.training_state()?;
         let queued = self
             .pairs::<i64>("SELECT project, count(*) FROM tasks WHERE state = 0 GROUP BY project")?
             .into_iter()
@@ -214,10 +215,10 @@ impl LocalStore {
             active: active.map(str::to_string),
             synced_before: self.meta("last_sync")?.is_some(),
             seen: self.meta("seen_reply")?.unwrap_or(0) as u64,
-            // The client store keeps no lessons or exams yet: it asks for none.
-            lessons: None,
-            exams: Vec::new(),
-            exam_answers: Vec::new(),
+            lessons: Some(lessons),
+            exams,
+            training_due,
+            exam_answers: self.exam_submissions()?,
         })
     }
 }

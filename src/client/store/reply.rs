@@ -52,6 +52,7 @@ impl LocalStore {
             .map_err(db)?;
             applied.schemas += 1;
         }
+        super::training::apply(&tx, &self.path, request, response)?;
         for name in &response.removed {
             tx.execute("DELETE FROM projects WHERE name = ?1", [name])
                 .map_err(db)?;

@@ -2,10 +2,11 @@
 //! and tells the sync engine. An answer is committed and fsynced before the next frame
 //! is drawn; the sync engine's reports come back as events (schemas, tasks, status).
 
-use crate::client::{self, LocalStore, SyncEngine, SyncStatus};
+use crate::client::{self, LocalStore, SyncEngine, SyncStatus, TrainingBook};
 use crate::model::Project;
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
 use crate::tui::runtime::{Executor, Session};
+use crate::tui::screen::training::{TrainingEffect, TrainingEvent};
 
 /// Tasks loaded from the store into the App at a time.
 const PAGE: usize = 30;
@@ -24,6 +25,8 @@ pub struct LocalExecutor<'a> {
     /// The store's arrival number of the last task handed to the App.
     last_seq: i64,
     link: Link,
+    /// The training book last given to the App, to send only changes.
+    training: Option<TrainingBook>,
 }
 
 impl<'a> LocalExecutor<'a> {
@@ -45,6 +48,7 @@ impl<'a> LocalExecutor<'a> {
             engine_project: project,
             last_seq: 0,
             link: Link::Syncing,
+            training: None,
         }
     }
 
@@ -75,6 +79,50 @@ impl<'a> LocalExecutor<'a> {
         }
     }
 
+    /// Lessons and exams from the store when they changed since last given (`always`:
+    /// even when not, as the answer to an exam answer).
+    fn training(&mut self, always: bool) -> Vec<Event> {
+        match self.store.training() {
+            Ok(book) if always || self.training.as_ref() != Some(&book) => {
+                self.training = Some(book.clone());
+                vec![Event::Training(TrainingEvent::Book(book))]
+            }
+            Ok(_) => Vec::new(),
+            Err(e) => vec![Event::Message(format!(
+                "cannot read the lessons and exams: {e}"
+            ))],
+        }
+    }
+
+    /// Save an exam answer (fsynced before the next task is drawn); the last of an
+    /// attempt is sent for grading at once.
+    fn training_effect(&mut self, effect: TrainingEffect) -> Vec<Event> {
+        match effect {
+            TrainingEffect::ExamAnswer {
+                attempt,
+                item,
+                value,
+                ..
+            } => {
+                let mut events = match self.store.record_exam_answer(attempt, item, &value) {
+                    Ok(whole) => {
+                        if whole {
+                            self.engine.kick();
+                        }
+                        Vec::new()
+                    }
+                    Err(e) => vec![Event::Message(format!(
+                        "NOT SAVED, answer this exam task again: {e}"
+                    ))],
+                };
+                // The fresh book shows the answer saved, or brings the task back.
+                events.extend(self.training(true));
+                events.extend(self.status());
+                events
+            }
+        }
+    }
+
     /// The status line's figures, fresh from the store; unknown (and why) when the
     /// store cannot be read.
     fn status(&self) -> Vec<Event> {
@@ -102,7 +150,9 @@ impl Executor for LocalExecutor<'_> {
     type Notice = SyncStatus;
 
     fn start(&mut self) -> Vec<Event> {
-        let mut events = vec![Event::Projects(self.projects.clone())];
+        // The book first: the picker decides from it whether a project opens on training.
+        let mut events = self.training(true);
+        events.push(Event::Projects(self.projects.clone()));
         events.extend(self.status());
         events
     }
@@ -111,6 +161,7 @@ impl Executor for LocalExecutor<'_> {
         match effect {
             // The runtime ends on quit before asking; nothing to carry out.
             Effect::Quit => Vec::new(),
+            Effect::Training(effect) => self.training_effect(effect),
             Effect::Refresh => {
                 self.engine.refresh();
                 Vec::new()
@@ -182,6 +233,9 @@ impl Executor for LocalExecutor<'_> {
                 Ok(_) => {}
                 Err(e) => events.push(Event::Message(format!("cannot read the projects: {e}"))),
             }
+        }
+        if synced {
+            events.extend(self.training(false));
         }
         if status.new_tasks > 0
             && let Some(project) = self.active.clone()

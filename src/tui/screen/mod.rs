@@ -7,6 +7,7 @@ pub mod classify;
 pub mod entry;
 pub mod picker;
 mod queue;
+pub mod training;
 
 pub use queue::TaskQueue;
 
@@ -27,6 +28,7 @@ use crate::model::Project;
 pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
 pub use picker::Picker;
+pub use training::Training;
 
 /// Which screen is showing (overlays are drawn on top of any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,8 @@ pub enum ScreenId {
     Classify,
     /// Tasks of a data-entry project: a document beside its form.
     Entry,
+    /// A project's lessons and exam.
+    Training,
 }
 
 /// One screen of the worker's terminal.

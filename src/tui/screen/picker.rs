@@ -1,6 +1,7 @@
 //! The project picker: the home screen, under every other. It lists the projects this
 //! worker may work on and opens one by number, or by arrows and enter; it opens the only
-//! project, or the one asked for on the command line, by itself.
+//! project, or the one asked for on the command line, by itself. A project whose exam the
+//! worker must pass first says so, and opens on its training.
 
 use std::borrow::Cow;
 
@@ -9,6 +10,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::{Context, Screen, ScreenHelp, ScreenId, View};
+use crate::client::TrainingBook;
 use crate::model::{Project, sanitize_line};
 use crate::tui::app::Event;
 use crate::tui::key::{Key, KeyCode};
@@ -22,6 +24,8 @@ pub struct Picker {
     cursor: usize,
     /// A project asked for on the command line, opened when the list names it.
     preferred: Option<String>,
+    /// Lessons and exam standings: which projects need training first.
+    training: TrainingBook,
 }
 
 impl Picker {
@@ -62,6 +66,18 @@ impl Picker {
         if let [only] = &self.projects[..] {
             cx.open(only.clone());
         }
+    }
+
+    /// Lessons and exam standings, fresh from the store.
+    pub fn set_training(&mut self, book: TrainingBook, cx: &mut Context) {
+        if book != self.training {
+            self.training = book;
+            cx.redraw();
+        }
+    }
+
+    pub fn training(&self) -> &TrainingBook {
+        &self.training
     }
 
     fn open_at(&self, index: usize, cx: &mut Context) {
@@ -136,8 +152,13 @@ impl Screen for Picker {
             } else {
                 " ".into()
             };
+            let first = if self.training.must_qualify(project) {
+                ": training and exam first"
+            } else {
+                ""
+            };
             let line = format!(
-                "{} {number}  {} ({}, {} labels)",
+                "{} {number}  {} ({}, {} labels){first}",
                 if chosen { ">" } else { " " },
                 sanitize_line(&project.title),
                 sanitize_line(&project.name),
