@@ -33,6 +33,9 @@ pub struct SyncStatus {
     pub new_tasks: usize,
     /// Something the worker should read (refused answers, login needed), if any.
     pub message: Option<String>,
+    /// Syncs so far that changed lessons or exams here: when it moves, they are worth
+    /// reading again.
+    pub training: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -169,6 +172,7 @@ impl SyncEngine {
                         link: Link::Offline,
                         counts: None,
                         new_tasks: 0,
+                        training: 0,
                         message: Some(
                             "cannot start syncing on this machine; answers stay saved here".into(),
                         ),
@@ -234,6 +238,8 @@ struct SyncLoop {
     /// The next sync goes out even with nothing to send or ask for.
     asked: bool,
     last_reported: Option<SyncStatus>,
+    /// Syncs that changed lessons or exams here (`SyncStatus::training`).
+    training: u64,
 }
 
 impl SyncLoop {
@@ -258,6 +264,7 @@ impl SyncLoop {
             kicked: true,
             asked: false,
             last_reported: None,
+            training: 0,
         }
     }
 
@@ -381,6 +388,9 @@ impl SyncLoop {
                         if applied.schemas > 0 {
                             self.kicked = true;
                         }
+                        if applied.training > 0 {
+                            self.training += 1;
+                        }
                         let message = (!applied.refused.is_empty()).then(|| {
                             format!(
                                 "{} answer(s) refused by the server: {}",
@@ -461,6 +471,7 @@ impl SyncLoop {
             counts,
             new_tasks,
             message,
+            training: self.training,
         };
         if self.last_reported.as_ref() != Some(&status) {
             (self.on_status)(status.clone());

@@ -52,7 +52,7 @@ impl LocalStore {
             .map_err(db)?;
             applied.schemas += 1;
         }
-        super::training::apply(&tx, &self.path, request, response)?;
+        applied.training = super::training::apply(&tx, &self.path, request, response)?;
         for name in &response.removed {
             tx.execute("DELETE FROM projects WHERE name = ?1", [name])
                 .map_err(db)?;
@@ -134,4 +134,6 @@ pub struct Applied {
     pub refused: Vec<String>,
     pub new_tasks: usize,
     pub schemas: usize,
+    /// Lesson sets, exam standings and attempts that changed.
+    pub training: usize,
 }

@@ -257,22 +257,26 @@ impl LocalStore {
     }
 }
 
-/// Apply the training part of a reply, inside `apply`'s transaction.
+/// Apply the training part of a reply, inside `apply`'s transaction. Returns how many
+/// lesson sets, standings and attempts changed (the screens reread them then).
 pub(super) fn apply(
     tx: &rusqlite::Transaction<'_>,
     path: &str,
     request: &SyncRequest,
     response: &SyncResponse,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let db = db_error(path);
+    let mut changed = 0;
     for set in &response.lessons {
         let json = to_json("a lesson set", &set.tasks)?;
-        tx.execute(
-            "INSERT INTO lesson_sets (project, version, tasks) VALUES (?1, ?2, ?3)
-             ON CONFLICT(project) DO UPDATE SET version = excluded.version, tasks = excluded.tasks",
-            params![set.project, set.version, json],
-        )
-        .map_err(db)?;
+        changed += tx
+            .execute(
+                "INSERT INTO lesson_sets (project, version, tasks) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(project) DO UPDATE SET version = excluded.version, tasks = excluded.tasks
+                 WHERE version != excluded.version OR tasks != excluded.tasks",
+                params![set.project, set.version, json],
+            )
+            .map_err(db)?;
     }
     let mut graded = BTreeSet::new();
     let mut open = BTreeSet::new();
@@ -281,20 +285,23 @@ pub(super) fn apply(
             attempt: None,
             ..state.clone()
         };
-        tx.execute(
-            "INSERT INTO exam_standings (project, standing) VALUES (?1, ?2)
-             ON CONFLICT(project) DO UPDATE SET standing = excluded.standing",
-            params![state.project, to_json("an exam standing", &standing)?],
-        )
-        .map_err(db)?;
+        changed += tx
+            .execute(
+                "INSERT INTO exam_standings (project, standing) VALUES (?1, ?2)
+                 ON CONFLICT(project) DO UPDATE SET standing = excluded.standing
+                 WHERE standing != excluded.standing",
+                params![state.project, to_json("an exam standing", &standing)?],
+            )
+            .map_err(db)?;
         if let Some(result) = &state.result {
             graded.insert(result.attempt);
             // Graded: its answers were for the server, which now holds them.
-            tx.execute(
-                "UPDATE exam_attempts SET state = ?2 WHERE id = ?1",
-                params![result.attempt, GRADED],
-            )
-            .map_err(db)?;
+            changed += tx
+                .execute(
+                    "UPDATE exam_attempts SET state = ?2 WHERE id = ?1 AND state != ?2",
+                    params![result.attempt, GRADED],
+                )
+                .map_err(db)?;
             tx.execute(
                 "DELETE FROM exam_answers WHERE attempt = ?1",
                 [result.attempt],
@@ -304,7 +311,7 @@ pub(super) fn apply(
         let current = state.attempt.as_ref().map(|a| a.id);
         if let Some(attempt) = &state.attempt {
             open.insert(attempt.id);
-            keep_attempt(tx, path, &state.project, attempt)?;
+            changed += keep_attempt(tx, path, &state.project, attempt)?;
         }
         // An open attempt the server no longer hands out (the worker qualified another
         // way, or the exam changed) is dropped; answered ones wait for their grade.
@@ -315,11 +322,12 @@ pub(super) fn apply(
             params![state.project, OPEN, current],
         )
         .map_err(db)?;
-        tx.execute(
-            "DELETE FROM exam_attempts WHERE project = ?1 AND state = ?2 AND id IS NOT ?3",
-            params![state.project, OPEN, current],
-        )
-        .map_err(db)?;
+        changed += tx
+            .execute(
+                "DELETE FROM exam_attempts WHERE project = ?1 AND state = ?2 AND id IS NOT ?3",
+                params![state.project, OPEN, current],
+            )
+            .map_err(db)?;
     }
     // A submission this request carried that the server, answering about its project,
     // neither graded nor holds open is not this worker's there: set aside with the
@@ -337,34 +345,34 @@ pub(super) fn apply(
             .map_err(db)?;
         let spoken = project.is_some_and(|p| answered.contains(p.as_str()));
         if spoken && !graded.contains(&submission.attempt) && !open.contains(&submission.attempt) {
-            tx.execute(
-                "UPDATE exam_attempts SET state = ?2, reason = ?3 WHERE id = ?1 AND state = ?4",
-                params![
-                    submission.attempt,
-                    NOT_TAKEN,
-                    "the server does not know this exam attempt; ask for a new one",
-                    ANSWERED
-                ],
-            )
-            .map_err(db)?;
+            changed += tx
+                .execute(
+                    "UPDATE exam_attempts SET state = ?2, reason = ?3 WHERE id = ?1 AND state = ?4",
+                    params![
+                        submission.attempt,
+                        NOT_TAKEN,
+                        "the server does not know this exam attempt; ask for a new one",
+                        ANSWERED
+                    ],
+                )
+                .map_err(db)?;
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Keep an attempt's tasks (never their answers: the server does not send them). One
-/// held already keeps its state and answers.
+/// held already keeps its state and answers. Whether it was new here.
 fn keep_attempt(
     tx: &rusqlite::Transaction<'_>,
     path: &str,
     project: &str,
     attempt: &ExamAttempt,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let json = to_json("an exam attempt", &attempt.tasks)?;
     tx.execute(
         "INSERT OR IGNORE INTO exam_attempts (id, project, pass_mark, tasks) VALUES (?1, ?2, ?3, ?4)",
         params![attempt.id, project, attempt.pass_mark, json],
     )
-    .map_err(db_error(path))?;
-    Ok(())
+    .map_err(db_error(path))
 }

@@ -27,6 +27,8 @@ pub struct LocalExecutor<'a> {
     link: Link,
     /// The training book last given to the App, to send only changes.
     training: Option<TrainingBook>,
+    /// The sync engine's count of syncs that changed training, as last read.
+    training_syncs: u64,
 }
 
 impl<'a> LocalExecutor<'a> {
@@ -49,6 +51,7 @@ impl<'a> LocalExecutor<'a> {
             last_seq: 0,
             link: Link::Syncing,
             training: None,
+            training_syncs: 0,
         }
     }
 
@@ -234,7 +237,8 @@ impl Executor for LocalExecutor<'_> {
                 Err(e) => events.push(Event::Message(format!("cannot read the projects: {e}"))),
             }
         }
-        if synced {
+        if status.training != self.training_syncs {
+            self.training_syncs = status.training;
             events.extend(self.training(false));
         }
         if status.new_tasks > 0

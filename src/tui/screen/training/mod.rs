@@ -316,16 +316,23 @@ impl Training {
     }
 
     fn on_book(&mut self, book: TrainingBook, cx: &mut Context) {
-        if book == self.book {
-            return;
+        // Even an unchanged book matters in the exam: it may lack an answer whose save
+        // failed.
+        if book != self.book {
+            self.book = book;
+            cx.redraw();
         }
-        self.book = book;
-        cx.redraw();
+        let qualified = self.standing().is_some_and(|s| s.qualified.is_some());
+        if qualified && !matches!(self.stage, Stage::Result { .. }) {
+            cx.clear_message();
+            return self.enter(Stage::Result { missed: 0 }, cx);
+        }
         match self.stage.clone() {
             Stage::Waiting => {
                 // Lessons that arrive while nothing else is under way come first.
                 let stage = self.settled(!self.practised);
                 if stage != Stage::Waiting {
+                    cx.clear_message();
                     self.enter(stage, cx);
                 }
             }

@@ -156,7 +156,7 @@ fn stage_lines(screen: &Training, view: &View, l: &mut Lines) {
                 l.strong("NOT RIGHT.");
                 l.text(format!("Your answer: {}", answer_text(project, &fb.answer)));
                 l.text(format!(
-                    "Expected:    {}",
+                    "Expected: {}",
                     answer_text(project, &fb.check.expected)
                 ));
                 if !fb.check.missed_fields.is_empty() {
@@ -277,7 +277,7 @@ fn result(screen: &Training, missed: usize, l: &mut Lines) {
             answer_text(project, &miss.answer)
         ));
         l.text(format!(
-            "Expected:    {}",
+            "Expected: {}",
             answer_text(project, &miss.expected.expected())
         ));
         if !miss.expected.explanation.is_empty() {
@@ -293,6 +293,18 @@ fn result(screen: &Training, missed: usize, l: &mut Lines) {
 pub(super) fn guide(screen: &Training, keymap: &Keymap, width: usize) -> Option<String> {
     if let Some(inner) = screen.inner.as_ref().filter(|_| !screen.inner_is_empty()) {
         let mut guide = inner.guide(keymap, width)?;
+        if matches!(screen.stage, Stage::Exam { .. }) {
+            // The work screen's skip and undo have no place in the exam.
+            for action in [Action::Skip, Action::Undo] {
+                for k in keymap.keys_for(inner.mode(), action) {
+                    guide = guide.replace(&format!(", {k} {action}"), "");
+                }
+            }
+            let part = "; answers are final";
+            if text_width(&guide) + text_width(part) <= width {
+                guide.push_str(part);
+            }
+        }
         if matches!(screen.stage, Stage::Practice { .. })
             && let Some(k) = keymap.keys_for(inner.mode(), Action::Hint).first()
         {
