@@ -9,7 +9,7 @@ mod kit;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -32,29 +32,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
-}
-
-fn start_server(db: &str, addr: SocketAddr) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_kazi"))
-        .args(["serve", "--db", db, "--listen", &addr.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start kazi serve");
-    let deadline = Instant::now() + PATIENCE;
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(Instant::now() < deadline, "kazi serve did not come up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-fn kill(child: &mut Child) {
-    // SAFETY: kill(2) on the pid of our own child, not yet waited for: not reused.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGKILL);
-    }
-    let _ = child.wait();
 }
 
 /// A server database with the products fixture (which requires qualification), its
@@ -95,7 +72,7 @@ impl Centre {
         let addr = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .unwrap();
-        let server = start_server(&db, addr);
+        let server = kit::start_server(&db, addr);
         let home = tempfile::tempdir().unwrap();
         let profile = client::login(
             home.path(),
@@ -128,13 +105,13 @@ impl Centre {
 
     fn stop(&mut self) {
         if let Some(mut s) = self.server.take() {
-            kill(&mut s);
+            kit::sigkill(&mut s);
         }
     }
 
     fn restart(&mut self) {
         self.stop();
-        self.server = Some(start_server(&self.db, self.addr));
+        self.server = Some(kit::start_server(&self.db, self.addr));
     }
 }
 
@@ -163,6 +140,36 @@ fn plain() -> Theme {
         color: false,
         ascii: false,
     }
+}
+
+/// The worker's sync engine (its reports on the receiver) and store.
+fn worker(profile: &Profile) -> (SyncEngine, mpsc::Receiver<SyncStatus>, LocalStore) {
+    let (tx, statuses) = mpsc::channel();
+    let engine = SyncEngine::start(profile, fast_sync(), move |s| {
+        let _ = tx.send(s);
+    })
+    .unwrap();
+    (
+        engine,
+        statuses,
+        LocalStore::open(&profile.db_path()).unwrap(),
+    )
+}
+
+/// The worker screen as `kazi work --project products` opens it.
+fn products_session<'a>(
+    store: &'a mut LocalStore,
+    engine: &'a SyncEngine,
+) -> kazi::tui::local::LocalSession<'a> {
+    let projects = store.projects().unwrap();
+    kazi::tui::local::session(
+        store,
+        engine,
+        Keymap::default(),
+        plain(),
+        Some("products".into()),
+        projects,
+    )
 }
 
 /// The key of the label `id` in `project`.
@@ -223,21 +230,8 @@ fn take_exam(session: &mut kazi::tui::local::LocalSession<'_>, gold: &BTreeMap<S
 #[test]
 fn practice_and_the_exam_work_with_the_server_killed_and_the_pass_opens_production() {
     let mut centre = Centre::new();
-    let (tx, statuses) = mpsc::channel();
-    let engine = SyncEngine::start(&centre.profile, fast_sync(), move |s| {
-        let _ = tx.send(s);
-    })
-    .unwrap();
-    let mut store = LocalStore::open(&centre.profile.db_path()).unwrap();
-    let projects = store.projects().unwrap();
-    let mut session = kazi::tui::local::session(
-        &mut store,
-        &engine,
-        Keymap::default(),
-        plain(),
-        Some("products".into()),
-        projects,
-    );
+    let (engine, statuses, mut store) = worker(&centre.profile);
+    let mut session = products_session(&mut store, &engine);
     pump(
         &mut session,
         &statuses,
@@ -366,7 +360,7 @@ fn exam_answers_survive_a_kill_of_the_worker_before_they_are_sent() {
         })
         .expect("the child says when the exam is answered");
     assert!(said.contains("exam-answered"), "{said}");
-    kill(&mut child);
+    kit::sigkill(&mut child);
 
     let store = LocalStore::open(&centre.profile.db_path()).unwrap();
     let held = store.training().unwrap().attempts["products"].clone();
@@ -404,21 +398,8 @@ fn child_exam() {
     let gold: BTreeMap<String, String> =
         serde_json::from_str(&std::env::var("KAZI_GOLD").unwrap()).unwrap();
     let profile = Profile::load(&home, PROFILE).unwrap();
-    let (tx, _statuses) = mpsc::channel();
-    let engine = SyncEngine::start(&profile, fast_sync(), move |s| {
-        let _ = tx.send(s);
-    })
-    .unwrap();
-    let mut store = LocalStore::open(&profile.db_path()).unwrap();
-    let projects = store.projects().unwrap();
-    let mut session = kazi::tui::local::session(
-        &mut store,
-        &engine,
-        Keymap::default(),
-        plain(),
-        Some("products".into()),
-        projects,
-    );
+    let (engine, _statuses, mut store) = worker(&profile);
+    let mut session = products_session(&mut store, &engine);
     if session.app().screen() != ScreenId::Training {
         println!("child-error not on the training screen");
         return;
