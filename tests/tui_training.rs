@@ -289,3 +289,23 @@ fn a_failed_exam_shows_what_was_missed_and_when_to_retry_then_a_pass_opens_work(
     assert_eq!(app.screen(), ScreenId::Classify);
     assert!(fx.contains(&Effect::ChooseProject("products".into())));
 }
+
+#[test]
+fn help_in_training_names_the_keys_of_where_the_worker_is() {
+    let mut app = training_app(book(&[], false));
+    // A lesson on screen: the keys of its kind, and what training is.
+    press(&mut app, "?");
+    let help = snap(&app);
+    assert!(help.contains("1-9, 0"), "label keys: {help}");
+    assert!(help.contains("hint: show or hide"), "{help}");
+    // The feedback: the keys of the training screens, only those that do something.
+    press(&mut app, "esc 1 ?");
+    let help = snap(&app);
+    assert!(help.contains("pick: choose this answer"), "{help}");
+    assert!(help.contains("next: go to the next item"), "{help}");
+    assert!(
+        !help.contains("reveal") && !help.contains("feedback"),
+        "{help}"
+    );
+    assert!(help.contains("Training: the lessons first"), "{help}");
+}

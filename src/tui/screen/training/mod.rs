@@ -22,7 +22,6 @@ use crate::model::{AnswerValue, Project, Task, TaskKind, sanitize_line};
 use crate::tui::app::{Effect, Event};
 use crate::tui::key::{Key, KeyCode};
 use crate::tui::keymap::{Action, Keymap, Mode};
-use crate::tui::widgets::help::HelpRow;
 
 /// What the training screen hears from the runtime.
 #[derive(Debug, Clone, PartialEq)]
@@ -552,16 +551,17 @@ impl Screen for Training {
 
     fn help(&self) -> ScreenHelp {
         let mut help = match &self.inner {
-            Some(inner) => inner.help(),
-            None => ScreenHelp::default(),
+            Some(inner) if !self.inner_is_empty() => inner.help(),
+            _ => ScreenHelp::default(),
         };
-        help.rows.insert(
-            0,
-            HelpRow::new(
-                "",
-                "training: lessons first (scored here at once), then the exam (graded by the server)",
-            ),
-        );
+        let about = "Training: the lessons first, each scored on this computer as you answer \
+                     (f2 before answering shows its hint); then the exam, saved here answer by \
+                     answer and graded by the server: no hints, no skips, no undo.";
+        help.notes = if help.notes.is_empty() {
+            about.to_string()
+        } else {
+            format!("{about}\n\n{}", help.notes)
+        };
         help
     }
 
