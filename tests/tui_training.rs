@@ -309,3 +309,65 @@ fn help_in_training_names_the_keys_of_where_the_worker_is() {
     );
     assert!(help.contains("Training: the lessons first"), "{help}");
 }
+
+/// A small entry project that requires qualification.
+fn gated_entry() -> Project {
+    Project::from_toml(
+        "shops.toml",
+        "name = \"shops\"\ntitle = \"Shop receipts\"\nkind = \"entry\"\n\
+         requires_qualification = true\n\
+         [[fields]]\nid = \"vendor\"\nlabel = \"Vendor\"\ntype = \"text\"\n\
+         [[fields]]\nid = \"total\"\nlabel = \"Total\"\ntype = \"money\"\ncurrency = \"KES\"\n\
+         [exam]\nsize = 1\npass_mark = 1\n",
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_entry_lesson_is_answered_on_its_form_and_scored_per_field() {
+    let mut values = kazi::model::form::FormValues::default();
+    values.fields.insert("vendor".into(), "Naivas".into());
+    values.fields.insert("total".into(), "430.00".into());
+    let g = Gold {
+        answer: kazi::model::gold::GoldAnswer::Form(values),
+        explanation: "The total is the last amount, after TOTAL.".into(),
+    };
+    let book = TrainingBook {
+        lessons: BTreeMap::from([(
+            "shops".to_string(),
+            vec![LessonTask {
+                item: 1,
+                text: "NAIVAS\nTOTAL KSh 430.00".into(),
+                suggestion: None,
+                gold: g,
+                hint: "Look at the top and the bottom.".into(),
+            }],
+        )]),
+        ..TrainingBook::default()
+    };
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    app.handle(Event::Training(TrainingEvent::Book(book)));
+    app.handle(Event::Projects(vec![gated_entry()]));
+    assert_eq!(app.screen(), ScreenId::Training);
+    // Typing goes to the form's field ('?' is a character there, not help).
+    for c in "Naivas".chars() {
+        app.handle(Event::Key(kazi::tui::Key::char(c)));
+    }
+    press(&mut app, "tab");
+    for c in "403".chars() {
+        app.handle(Event::Key(kazi::tui::Key::char(c)));
+    }
+    let fx = press(&mut app, "ctrl-s");
+    assert!(fx.is_empty(), "nothing saved: {fx:?}");
+    let Stage::Practice {
+        feedback: Some(fb), ..
+    } = stage(&app)
+    else {
+        panic!("feedback on the form's submit: {:?}", app.message())
+    };
+    assert!(!fb.check.correct);
+    assert_eq!(fb.check.missed_fields, vec!["total".to_string()]);
+    let screen = snap(&app);
+    assert!(screen.contains("Fields wrong: total"), "{screen}");
+    assert!(screen.contains("total: 430.00"), "{screen}");
+}
