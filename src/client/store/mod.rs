@@ -71,6 +71,13 @@ pub enum StoreError {
     },
     #[error("{0} answer(s) here are not sent yet")]
     Unsent(u32),
+    /// A training record kept here (lesson set, exam standing or attempt) is damaged.
+    #[error("{what} kept on this computer cannot be read: {source}")]
+    BadTraining {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl StoreError {

@@ -68,7 +68,7 @@ impl TrainingBook {
 pub(super) type TrainingAsk = (BTreeMap<String, String>, Vec<String>, bool);
 
 fn bad(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
-    move |source| StoreError::Encode { what, source }
+    move |source| StoreError::BadTraining { what, source }
 }
 
 impl LocalStore {
@@ -79,12 +79,7 @@ impl LocalStore {
             let tasks = serde_json::from_str(&json).map_err(bad("a lesson set"))?;
             book.lessons.insert(project, tasks);
         }
-        for (project, json) in
-            self.pairs::<String>("SELECT project, standing FROM exam_standings")?
-        {
-            let standing = serde_json::from_str(&json).map_err(bad("an exam standing"))?;
-            book.standings.insert(project, standing);
-        }
+        book.standings = self.standings()?;
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -118,6 +113,17 @@ impl LocalStore {
             book.attempts.insert(project, held);
         }
         Ok(book)
+    }
+
+    fn standings(&self) -> Result<BTreeMap<String, ExamState>, StoreError> {
+        let mut standings = BTreeMap::new();
+        for (project, json) in
+            self.pairs::<String>("SELECT project, standing FROM exam_standings")?
+        {
+            let standing = serde_json::from_str(&json).map_err(bad("an exam standing"))?;
+            standings.insert(project, standing);
+        }
+        Ok(standings)
     }
 
     fn exam_answers_of(&self, attempt: i64) -> Result<BTreeMap<i64, AnswerValue>, StoreError> {
@@ -237,7 +243,8 @@ impl LocalStore {
     /// has no standing here yet (then a sync is worth making), and answered attempts.
     pub(super) fn training_state(&self) -> Result<TrainingAsk, StoreError> {
         let lessons = self.pairs::<String>("SELECT project, version FROM lesson_sets")?;
-        let standings = self.training()?.standings;
+        // Standings only: the lesson sets themselves are not read for planning.
+        let standings = self.standings()?;
         let mut exams = Vec::new();
         let mut unknown = false;
         for project in self.projects()? {
