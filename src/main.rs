@@ -210,6 +210,13 @@ enum AdminCommand {
         #[command(subcommand)]
         what: ReviewCommand,
     },
+    /// Lessons and exam tasks: import a project's training set from a JSONL file.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db lessons import products products.lessons.jsonl
+    Lessons {
+        #[command(subcommand)]
+        what: LessonsCommand,
+    },
     /// Move a centre from its SQLite file to PostgreSQL, verified by counts and checksums
     /// (stop kazi serve first).
     ///
@@ -413,6 +420,19 @@ enum StateArg {
     Decided,
 }
 
+#[derive(Subcommand)]
+enum LessonsCommand {
+    /// Replace the project's lessons and exam pool; the whole file is checked first.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db lessons import products products.lessons.jsonl
+    Import {
+        /// The project's name.
+        project: String,
+        /// The training file: one JSON task row with gold and explanation per line.
+        file: PathBuf,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ShellArg {
     Bash,
@@ -582,6 +602,9 @@ fn main() -> ExitCode {
                 });
                 cli::admin::tasks_import(&db, &project, &file, format)
             }
+            AdminCommand::Lessons {
+                what: LessonsCommand::Import { project, file },
+            } => cli::admin::lessons_import(&db, &project, &file),
             AdminCommand::Migrate { from, to, replace } => {
                 cli::admin::migrate(Some(from.as_deref().unwrap_or(&db)), &to, replace)
             }

@@ -2,6 +2,9 @@
 //! admin commands, login, headless sync, status and export; and every kind of bad input
 //! refused with one clear line, a non-zero exit, and no panic or backtrace.
 
+#[path = "support/ungated.rs"]
+mod ungated;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -108,7 +111,7 @@ fn a_centre_from_the_command_line() {
     // The set-up starts with `init`: no other admin command creates a database.
     let out = kazi(&["admin", "--db", &db, "init"], &home);
     assert!(stdout(&out).contains("ready"), "{}", stderr(&out));
-    let products = fixture("products.toml");
+    let products = ungated::products();
     let out = kazi(
         &[
             "admin",
@@ -286,7 +289,7 @@ fn a_centre_from_the_command_line() {
 fn bad_project_file_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    let text = std::fs::read_to_string(fixture("products.toml"))
+    let text = std::fs::read_to_string(ungated::products())
         .unwrap()
         .replacen("key = \"2\"", "key = \"1\"", 1);
     std::fs::write(&bad, &text).unwrap();
@@ -329,7 +332,7 @@ fn bad_project_file_names_file_and_line() {
 fn label_key_of_a_builtin_action_is_refused_at_project_add() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("clash.toml");
-    let text = std::fs::read_to_string(fixture("products.toml"))
+    let text = std::fs::read_to_string(ungated::products())
         .unwrap()
         .replacen("key = \"3\"", "key = \"?\"", 1);
     std::fs::write(&bad, &text).unwrap();
@@ -364,7 +367,7 @@ fn label_key_of_a_builtin_action_is_refused_at_project_add() {
             &db,
             "project",
             "add",
-            fixture("products.toml").to_str().unwrap(),
+            ungated::products().to_str().unwrap(),
         ],
         dir.path(),
     );
@@ -380,7 +383,7 @@ fn bad_import_line_is_reported_and_nothing_imported() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("s.db").display());
     kazi::server::open_store(&db).expect("a fresh database");
-    let products = fixture("products.toml");
+    let products = ungated::products();
     assert!(
         kazi(
             &[
@@ -541,7 +544,7 @@ fn login_as_another_user_never_takes_unsent_answers_with_it() {
     let home = dir.path().join("home");
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
     kazi::server::open_store(&db).expect("a fresh database");
-    let products = fixture("products.toml");
+    let products = ungated::products();
     let tasks = fixture("products.jsonl");
     for args in [
         vec!["project", "add", products.to_str().unwrap()],

@@ -11,9 +11,8 @@ mod harness;
 mod kit;
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -25,32 +24,6 @@ use kazi::protocol::AckStatus;
 const WORKERS: usize = 4;
 /// How long a restarted server may take to listen again.
 const START_PATIENCE: Duration = Duration::from_secs(30);
-
-fn start_server(db: &str, addr: SocketAddr) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_kazi"))
-        .args(["serve", "--db", db, "--listen", &addr.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start kazi serve");
-    let deadline = Instant::now() + START_PATIENCE;
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "kazi serve did not come up on {addr}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-fn kill(child: &mut Child) {
-    // SAFETY: kill(2) on the pid of our own child, not yet waited for: not reused.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGKILL);
-    }
-    let _ = child.wait();
-}
 
 /// What one worker device did.
 #[derive(Default)]
@@ -202,7 +175,7 @@ fn acknowledged_answers_survive_server_sigkill() {
         .and_then(|l| l.local_addr())
         .unwrap();
     let base = format!("http://{addr}");
-    let mut server = start_server(&db, addr);
+    let mut server = kit::start_server(&db, addr);
 
     let home = tempfile::tempdir().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
@@ -218,10 +191,10 @@ fn acknowledged_answers_survive_server_sigkill() {
 
     for _ in 0..loops {
         std::thread::sleep(Duration::from_millis(rng.between(100, 700)));
-        kill(&mut server);
+        kit::sigkill(&mut server);
         // Sometimes the server stays down a while; the devices back off and go on.
         std::thread::sleep(Duration::from_millis(rng.between(0, 300)));
-        server = start_server(&db, addr);
+        server = kit::start_server(&db, addr);
     }
     // Let the devices send what is left with the server up, then stop it the hard way.
     std::thread::sleep(Duration::from_millis(300));
@@ -230,7 +203,7 @@ fn acknowledged_answers_survive_server_sigkill() {
         .into_iter()
         .map(|d| d.join().expect("device thread"))
         .collect();
-    kill(&mut server);
+    kit::sigkill(&mut server);
 
     let export = kit::kazi(&["export", "--db", &db, "shop", "--format", "jsonl"], None);
     let export = kit::parse_export(&export);

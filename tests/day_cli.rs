@@ -2,6 +2,9 @@
 //! answered, an unknown project is refused, new projects arrive with a plain sync, admin
 //! commands never create a database by accident or change a project's meaning quietly.
 
+#[path = "support/ungated.rs"]
+mod ungated;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -85,7 +88,7 @@ fn centre(dir: &Path) -> (String, PathBuf, Server) {
     ok(admin(&[
         "project",
         "add",
-        fixture("products.toml").to_str().unwrap(),
+        ungated::products().to_str().unwrap(),
     ]));
     ok(admin(&[
         "tasks",
@@ -182,7 +185,7 @@ fn admin_commands_refuse_a_database_that_does_not_exist() {
     for args in [
         vec!["user", "add", "amina", "--role", "worker"],
         vec!["user", "list"],
-        vec!["project", "add", fixture("products.toml").to_str().unwrap()],
+        vec!["project", "add", ungated::products().to_str().unwrap()],
         vec!["tasks", "import", "products", "x.jsonl"],
     ] {
         let err = refused(&kazi(
@@ -222,7 +225,7 @@ fn a_csv_with_an_unclosed_quote_is_refused_at_the_quote() {
     ok(admin(&[
         "project",
         "add",
-        fixture("products.toml").to_str().unwrap(),
+        ungated::products().to_str().unwrap(),
     ]));
     let bad = dir.path().join("tasks.csv");
     std::fs::write(
@@ -279,7 +282,7 @@ fn project_add_refuses_to_change_what_given_answers_mean_without_force() {
     let out = ok(kazi(&["sync"], &home));
     assert!(out.contains("1 answers sent"), "{out}");
 
-    let text = std::fs::read_to_string(fixture("products.toml")).unwrap();
+    let text = std::fs::read_to_string(ungated::products()).unwrap();
     let changed = dir.path().join("products.toml");
     let add = |force: bool| {
         let mut args = vec!["admin", "--db", &db, "project", "add"];

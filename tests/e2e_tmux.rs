@@ -1,5 +1,6 @@
-//! The real binary in a real terminal (tmux, 80x24): `kazi demo` shows a task, keys
-//! answer, undo takes back, quit sends and restores the terminal, and the answers are in
+//! The real binary in a real terminal (tmux, 80x24): `kazi demo` starts the worker on the
+//! lessons and exam of products (which requires qualification), passing it opens the
+//! work; a task shows, keys answer, undo takes back, quit sends and restores the terminal, and the answers are in
 //! the server's export; a second run continues. Hostile task text cannot drive the
 //! terminal. Skipped with a loud message where tmux is missing (.ci/run installs it).
 
@@ -13,6 +14,56 @@ use std::process::Command;
 mod tmux;
 
 use tmux::{Tmux, task_text};
+
+/// Go through the demo's products training in the terminal: every lesson answered (with
+/// its feedback), then the exam answered right from the trainer's file, graded by the
+/// demo's server; enter opens the work.
+fn pass_training(tmux: &Tmux) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects");
+    let text = std::fs::read_to_string(dir.join("products.toml")).unwrap();
+    let project = kazi::model::Project::from_toml("products.toml", &text).unwrap();
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("products.lessons.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let lessons = rows.iter().filter(|r| r["exam"] != true).count();
+    let exam: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r["exam"] == true)
+        .map(|r| {
+            let gold = r["gold"].as_str().unwrap();
+            let key = project.label(gold).unwrap().key.to_string();
+            (r["text"].as_str().unwrap().to_string(), key)
+        })
+        .collect();
+    for i in 1..=lessons {
+        let header = format!("Lesson {i} of {lessons}");
+        tmux.wait("a lesson", |s| s.contains(&header) && !s.contains("RIGHT"));
+        tmux.keys(&["1"]);
+        let s = tmux.wait("the lesson's feedback", |s| s.contains("RIGHT"));
+        assert!(s.contains("Why: "), "the explanation: {s}");
+        tmux.keys(&["Enter"]);
+    }
+    tmux.wait("the lessons done", |s| s.contains("You went through all"));
+    tmux.keys(&["Enter"]);
+    let size = project.exam.unwrap().size;
+    for n in 1..=size {
+        let header = format!("Exam: task {n} of {size}");
+        let s = tmux.wait("an exam task", |s| s.contains(&header));
+        let (_, key) = exam
+            .iter()
+            .find(|(text, _)| s.contains(&text[..text.len().min(40)]))
+            .unwrap_or_else(|| panic!("an exam task from the trainer's file: {s}"));
+        tmux.keys(&[key]);
+    }
+    let s = tmux.wait("the exam graded", |s| s.contains("PASSED"));
+    assert!(
+        s.contains("you are qualified for Product categories"),
+        "{s}"
+    );
+    tmux.keys(&["Enter"]);
+}
 
 fn demo_cmd(dir: &Path, extra: &str) -> String {
     format!(
@@ -65,6 +116,14 @@ fn demo_in_a_real_terminal() {
     let Some(tmux) = Tmux::start(&demo_cmd(dir.path(), "")) else {
         return;
     };
+    let training = tmux.wait("the training", |s| {
+        s.contains("Training: Product categories")
+    });
+    assert!(
+        training.contains("Lesson 1 of"),
+        "starts on the lessons: {training}"
+    );
+    pass_training(&tmux);
     let first = tmux.wait("the first task", |s| {
         s.contains("Product categories") && s.contains("cached 70")
     });
@@ -310,6 +369,7 @@ fn signalled(dir: &Path, signal: i32) -> Option<String> {
         dir.display()
     );
     let tmux = Tmux::start(&cmd)?;
+    pass_training(&tmux);
     let first = tmux.wait("the first task", |s| {
         s.contains("Product categories") && s.contains("cached 70")
     });

@@ -4,6 +4,9 @@
 //! pipe and inert on a terminal. Revocation runs on PostgreSQL too when
 //! `KAZI_TEST_PG` is set.
 
+#[path = "support/ungated.rs"]
+mod ungated;
+
 #[path = "support/pg.rs"]
 mod pg;
 
@@ -99,7 +102,7 @@ fn signed_out_on(dir: &tempfile::TempDir, db: &str) {
     let home = dir.path().join("home");
     kazi::server::open_store(db).expect("a fresh database");
     let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", db][..], args].concat(), &home);
-    let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
+    let products = ungated::products();
     ok(admin_cmd(&["project", "add", products.to_str().unwrap()]));
     let tasks = dir.path().join("tasks.jsonl");
     let hostile = serde_json::json!({"id": "evil", "text": HOSTILE});
@@ -204,7 +207,7 @@ fn an_export_for_a_terminal_shows_every_control_inert() {
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
     kazi::server::open_store(&db).expect("a fresh database");
     let store = kazi::server::open_store(&db).unwrap();
-    let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
+    let products = ungated::products();
     let text = std::fs::read_to_string(&products).unwrap();
     let project = kazi::model::Project::from_toml("products.toml", &text).unwrap();
     admin::add_project(&*store, &project).unwrap();
@@ -248,7 +251,7 @@ fn the_sync_engine_of_a_signed_out_device_says_so_and_keeps_the_answer() {
     let db = format!("sqlite:{}", dir.path().join("server.db").display());
     kazi::server::open_store(&db).expect("a fresh database");
     let admin_cmd = |args: &[&str]| kazi(&[&["admin", "--db", &db][..], args].concat(), &home);
-    let products = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.toml");
+    let products = ungated::products();
     let tasks = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/products.jsonl");
     ok(admin_cmd(&["project", "add", products.to_str().unwrap()]));
     ok(admin_cmd(&[

@@ -61,6 +61,25 @@ fn worst_allowed_sync() -> SyncRequest {
                 note: "n".repeat(kazi::protocol::MAX_REPORT_NOTE_CHARS),
             })
             .collect(),
+        lessons: Some(
+            (0..protocol::MAX_EXAM_ENTRIES)
+                .map(|i| (format!("gone-{i}"), "v".repeat(16)))
+                .collect(),
+        ),
+        exams: (0..protocol::MAX_EXAM_ENTRIES)
+            .map(|i| format!("nope-{i}"))
+            .collect(),
+        exam_answers: (0..protocol::MAX_EXAM_SUBMISSIONS as i64)
+            .map(|i| protocol::ExamSubmission {
+                attempt: 9_000_000 + i,
+                answers: (0..protocol::MAX_EXAM_ANSWERS as i64)
+                    .map(|item| protocol::ExamAnswer {
+                        item,
+                        value: kazi::model::AnswerValue::Labels(vec!["food".into()]),
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
 }
 

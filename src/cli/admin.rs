@@ -332,6 +332,23 @@ pub fn tasks_import(
     Ok(())
 }
 
+/// `kazi admin lessons import PROJECT FILE`: the project's training set.
+pub fn lessons_import(db: &str, project: &str, file: &Path) -> Result<()> {
+    let store = open(db)?;
+    let counts = admin::import_lessons(store.as_ref(), project, file)?;
+    say!(
+        "Imported the training set of {project}: {} lessons, {} exam tasks{}.",
+        counts.lessons,
+        counts.exam,
+        if counts.retired > 0 {
+            format!(" ({} earlier ones no longer used)", counts.retired)
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(())
+}
+
 pub fn export(
     db: &str,
     project: &str,

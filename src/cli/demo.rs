@@ -89,7 +89,8 @@ fn fixtures_dir() -> Result<PathBuf> {
         .context("cannot find fixtures/projects; run the demo from the Kazi source folder")
 }
 
-/// Add every fixture project and import its tasks (same file name, .jsonl), once.
+/// Add every fixture project and import its tasks (same file name, .jsonl) and its
+/// training set (.lessons.jsonl), once.
 fn load_fixtures(store: &dyn Store) -> Result<()> {
     let dir = fixtures_dir()?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
@@ -104,6 +105,11 @@ fn load_fixtures(store: &dyn Store) -> Result<()> {
         if tasks.is_file() {
             admin::import_tasks(store, &project.name, &tasks, &mut |_, _| {})
                 .with_context(|| format!("importing {}", tasks.display()))?;
+        }
+        let lessons = file.with_extension("lessons.jsonl");
+        if lessons.is_file() {
+            admin::import_lessons(store, &project.name, &lessons)
+                .with_context(|| format!("importing {}", lessons.display()))?;
         }
     }
     Ok(())

@@ -33,6 +33,9 @@ pub struct SyncStatus {
     pub new_tasks: usize,
     /// Something the worker should read (refused answers, login needed), if any.
     pub message: Option<String>,
+    /// Syncs so far that changed lessons or exams here: when it moves, they are worth
+    /// reading again.
+    pub training: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -186,6 +189,7 @@ impl SyncEngine {
                         link: Link::Offline,
                         counts: None,
                         new_tasks: 0,
+                        training: 0,
                         message: Some(
                             "cannot start syncing on this machine; answers stay saved here".into(),
                         ),
@@ -251,6 +255,8 @@ struct SyncLoop {
     /// The next sync goes out even with nothing to send or ask for.
     asked: bool,
     last_reported: Option<SyncStatus>,
+    /// Syncs that changed lessons or exams here (`SyncStatus::training`).
+    training: u64,
 }
 
 impl SyncLoop {
@@ -275,6 +281,7 @@ impl SyncLoop {
             kicked: true,
             asked: false,
             last_reported: None,
+            training: 0,
         }
     }
 
@@ -393,6 +400,14 @@ impl SyncLoop {
                             self.exhausted_until =
                                 Some(Instant::now() + self.config.exhausted_retry);
                         }
+                        // New schemas: ask at once about their lessons and exams, which
+                        // the server answers only for projects the request names.
+                        if applied.schemas > 0 {
+                            self.kicked = true;
+                        }
+                        if applied.training > 0 {
+                            self.training += 1;
+                        }
                         let message = (!applied.refused.is_empty())
                             .then(|| {
                                 format!(
@@ -475,6 +490,7 @@ impl SyncLoop {
             counts,
             new_tasks,
             message,
+            training: self.training,
         };
         if self.last_reported.as_ref() != Some(&status) {
             (self.on_status)(status.clone());

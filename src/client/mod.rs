@@ -11,6 +11,9 @@ mod profile;
 mod remote;
 mod store;
 
+/// Training records as the server sends them and the store keeps them: the screens read
+/// them through `TrainingBook`.
+pub use crate::protocol::{ExamMiss, ExamResult, ExamState, ExamTask, LessonTask};
 pub use clips::{ClipCache, ClipError, DEFAULT_CLIP_CACHE_BYTES};
 pub use engine::{
     Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatus, sync_asked, sync_once,
@@ -20,5 +23,6 @@ pub use plan::{LocalState, PlanConfig, UnsentAnswer, plan, plan_asked};
 pub use profile::{DEFAULT_PREFETCH, Profile, ProfileError, kazi_home, login, logout};
 pub use remote::{Remote, RemoteError};
 pub use store::{
-    Applied, Counts, LocalStore, STORE_VERSION, StoreError, Undone, UnreadableProject,
+    Applied, Counts, HeldAttempt, LocalStore, STORE_VERSION, StoreError, TrainingBook, Undone,
+    UnreadableProject,
 };

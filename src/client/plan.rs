@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::model::TaskKind;
 use crate::protocol::{
-    AnswerUpload, MAX_ANSWERS_PER_SYNC, MAX_WANT_PER_SYNC, Report, SyncRequest, Want,
+    AnswerUpload, ExamSubmission, MAX_ANSWERS_PER_SYNC, MAX_EXAM_ENTRIES, MAX_EXAM_SUBMISSIONS,
+    MAX_WANT_PER_SYNC, Report, SyncRequest, Want,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,15 @@ pub struct LocalState {
     pub feedback_seen: u64,
     /// Contests and flags waiting to be sent, oldest first.
     pub reports: Vec<Report>,
+    /// Lesson sets held (project -> version); None: this store keeps no lessons.
+    pub lessons: Option<BTreeMap<String, String>>,
+    /// Projects whose exam standing to ask for.
+    pub exams: Vec<String>,
+    /// Exam attempts answered whole, not yet graded by the server.
+    pub exam_answers: Vec<ExamSubmission>,
+    /// A project with an exam has no standing here yet (nor, then, its lessons): worth a
+    /// round trip of its own.
+    pub training_due: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,19 +93,41 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
             .is_some_and(|p| !state.known.contains_key(p));
     // Contests and flags ride along with the next sync; alone they are not worth one
     // (and a server without a review queue never acknowledges them).
-    if answers.is_empty() && want.is_empty() && state.released.is_empty() && !needs_schemas {
+    if answers.is_empty()
+        && want.is_empty()
+        && state.released.is_empty()
+        && state.exam_answers.is_empty()
+        && !state.training_due
+        && !needs_schemas
+    {
         return None;
     }
-    Some(SyncRequest {
-        answers,
-        released: state.released.clone(),
-        want,
+    let mut request = plan_asked_only(state);
+    request.answers = answers;
+    request.released = state.released.clone();
+    request.want = want;
+    Some(request)
+}
+
+/// A request carrying only what the client holds and asks about: schemas, lesson sets,
+/// exam standings and answered exams.
+fn plan_asked_only(state: &LocalState) -> SyncRequest {
+    SyncRequest {
         known: state.known.clone(),
         seen: Some(state.seen),
         kinds: shown_kinds(),
         feedback_seen: Some(state.feedback_seen),
         reports: state.reports.clone(),
-    })
+        lessons: state.lessons.clone(),
+        exams: state.exams.iter().take(MAX_EXAM_ENTRIES).cloned().collect(),
+        exam_answers: state
+            .exam_answers
+            .iter()
+            .take(MAX_EXAM_SUBMISSIONS)
+            .cloned()
+            .collect(),
+        ..SyncRequest::default()
+    }
 }
 
 /// The task kinds this build shows, all of them: a client says so, and is never sent
@@ -108,13 +140,7 @@ fn shown_kinds() -> Vec<String> {
 /// plan, or when it has nothing to say a request carrying only the schemas held, so the
 /// server is always asked (whether it can be reached, new or changed projects, new tasks).
 pub fn plan_asked(state: &LocalState, config: PlanConfig) -> SyncRequest {
-    plan(state, config).unwrap_or_else(|| SyncRequest {
-        known: state.known.clone(),
-        seen: Some(state.seen),
-        kinds: shown_kinds(),
-        feedback_seen: Some(state.feedback_seen),
-        ..SyncRequest::default()
-    })
+    plan(state, config).unwrap_or_else(|| plan_asked_only(state))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod form;
 pub mod gold;
 mod project;
 mod text;
+pub mod training;
 pub mod transcript;
 
 pub use answer::{AnswerError, AnswerValue, Role};

@@ -6,6 +6,7 @@ use toml::Spanned;
 
 use super::form::{FieldFile, Form, form_from_file};
 use super::line_of;
+use super::training::{ExamFile, ExamRule, exam_from_file};
 use super::transcript::{TranscribeFile, TranscribeRules, rules_from_file};
 
 /// The kinds of task.
@@ -124,6 +125,13 @@ pub struct Project {
     /// like any other. Left out of the schema at 0 so old schemas keep their version.
     #[serde(default, skip_serializing_if = "is_zero_rate")]
     pub gold_rate: f64,
+    /// How the project's exam is taken and passed; None: the project has no exam.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exam: Option<ExamRule>,
+    /// Production leases go only to workers who passed the exam (the server refuses the
+    /// others). Left out when false so older schemas keep their version.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub requires_qualification: bool,
 }
 
 fn is_zero_rate(rate: &f64) -> bool {
@@ -192,6 +200,9 @@ struct ProjectFile {
     fields: Vec<Spanned<FieldFile>>,
     #[serde(default)]
     transcribe: Option<Spanned<TranscribeFile>>,
+    requires_qualification: Option<Spanned<bool>>,
+    #[serde(default)]
+    exam: Option<Spanned<ExamFile>>,
 }
 
 #[derive(Deserialize)]
@@ -321,6 +332,24 @@ impl Project {
             }
         };
 
+        let exam = match &raw.exam {
+            None => None,
+            Some(file) => {
+                Some(exam_from_file(file.get_ref()).map_err(|(offset, m)| err(offset, m))?)
+            }
+        };
+        let requires_qualification = match &raw.requires_qualification {
+            Some(flag) if *flag.get_ref() && exam.is_none() => {
+                return Err(err(
+                    flag.span().start,
+                    "requires_qualification needs an [exam] table (size, pass_mark, retry_after): the exam is how a worker qualifies"
+                        .into(),
+                ));
+            }
+            Some(flag) => *flag.get_ref(),
+            None => false,
+        };
+
         let mut project = Project {
             name: name.to_string(),
             title: raw.title.get_ref().trim().to_string(),
@@ -335,6 +364,8 @@ impl Project {
             aggregate,
             lease_cap,
             gold_rate,
+            exam,
+            requires_qualification,
         };
         if let Some(table) = raw
             .transcribe

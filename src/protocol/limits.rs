@@ -25,6 +25,14 @@ pub const MAX_KNOWN_ENTRIES: usize = 256;
 pub const MAX_LABELS_PER_ANSWER: usize = 64;
 /// Most task kinds one sync may say its client can show (there are a handful).
 pub const MAX_KINDS_ENTRIES: usize = 16;
+/// Most exam standings one sync may ask for, and most lesson sets it may say it holds.
+pub const MAX_EXAM_ENTRIES: usize = 64;
+/// Most whole exam attempts one sync may carry (one per project at most is normal).
+pub const MAX_EXAM_SUBMISSIONS: usize = 16;
+/// Most answers one exam submission may carry: an attempt's largest size.
+pub const MAX_EXAM_ANSWERS: usize = crate::model::training::MAX_EXAM_SIZE as usize;
+/// Most lesson tasks a project may have: they all travel in one reply.
+pub const MAX_LESSONS: usize = 200;
 /// Longest schema version a client may echo back (the server's are 16 hex digits).
 pub const MAX_VERSION_LEN: usize = 64;
 /// Most feedback items one reply carries; the rest follow in the next.
@@ -54,6 +62,12 @@ pub enum RequestLimit {
     KnownEntries(usize),
     #[error("a sync may name at most {MAX_KINDS_ENTRIES} task kinds, got {0}")]
     KindsEntries(usize),
+    #[error("a sync may name at most {MAX_EXAM_ENTRIES} exams or lesson sets, got {0}")]
+    ExamEntries(usize),
+    #[error("a sync may carry at most {MAX_EXAM_SUBMISSIONS} exam attempts, got {0}")]
+    ExamSubmissions(usize),
+    #[error("exam attempt {attempt} carries {count} answers; at most {MAX_EXAM_ANSWERS}")]
+    ExamAnswers { attempt: i64, count: usize },
     #[error("answer {id} carries {count} labels; at most {MAX_LABELS_PER_ANSWER}")]
     AnswerLabels { id: u64, count: usize },
     #[error("a sync may carry at most {MAX_REPORTS_PER_SYNC} contests and flags, got {0}")]
@@ -112,17 +126,55 @@ impl SyncRequest {
         if self.kinds.len() > MAX_KINDS_ENTRIES {
             return Err(RequestLimit::KindsEntries(self.kinds.len()));
         }
+        let lesson_sets = self.lessons.as_ref().map_or(0, |l| l.len());
+        if self.exams.len().max(lesson_sets) > MAX_EXAM_ENTRIES {
+            return Err(RequestLimit::ExamEntries(self.exams.len().max(lesson_sets)));
+        }
+        if self.exam_answers.len() > MAX_EXAM_SUBMISSIONS {
+            return Err(RequestLimit::ExamSubmissions(self.exam_answers.len()));
+        }
+        for submission in &self.exam_answers {
+            if submission.answers.len() > MAX_EXAM_ANSWERS {
+                return Err(RequestLimit::ExamAnswers {
+                    attempt: submission.attempt,
+                    count: submission.answers.len(),
+                });
+            }
+            for answer in &submission.answers {
+                if let Some(labels) = answer.value.labels()
+                    && labels.len() > MAX_LABELS_PER_ANSWER
+                {
+                    return Err(RequestLimit::AnswerLabels {
+                        id: submission.attempt as u64,
+                        count: labels.len(),
+                    });
+                }
+            }
+        }
         let names = self
             .want
             .iter()
             .map(|w| w.project.as_str())
-            .chain(self.known.keys().map(String::as_str));
+            .chain(self.known.keys().map(String::as_str))
+            .chain(self.exams.iter().map(String::as_str))
+            .chain(
+                self.lessons
+                    .iter()
+                    .flat_map(|l| l.keys().map(String::as_str)),
+            );
         for name in names {
             if !is_project_name(name) {
                 return Err(RequestLimit::BadProjectName(shown_name(name)));
             }
         }
-        if let Some((name, _)) = self.known.iter().find(|(_, v)| v.len() > MAX_VERSION_LEN) {
+        let versions = self
+            .known
+            .iter()
+            .chain(self.lessons.iter().flat_map(|l| l.iter()));
+        if let Some((name, _)) = versions
+            .into_iter()
+            .find(|(_, v)| v.len() > MAX_VERSION_LEN)
+        {
             return Err(RequestLimit::BadVersion(name.clone()));
         }
         Ok(())
@@ -179,6 +231,18 @@ pub(super) fn bounded_released<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Vec<i64>, D::Error> {
     at_most(d, MAX_ANSWERS_PER_SYNC, "released tasks")
+}
+
+pub(super) fn bounded_exams<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<String>, D::Error> {
+    at_most(d, MAX_EXAM_ENTRIES, "exams")
+}
+
+pub(super) fn bounded_exam_answers<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<super::ExamSubmission>, D::Error> {
+    at_most(d, MAX_EXAM_SUBMISSIONS, "exam attempts")
 }
 
 pub(super) fn bounded_want<'de, D: serde::Deserializer<'de>>(

@@ -6,6 +6,8 @@
 mod codec;
 mod feedback;
 mod limits;
+mod training;
+
 mod version;
 
 pub use codec::{CodecError, Encoding, decode, encode, try_encode};
@@ -18,6 +20,11 @@ pub use limits::{
     MAX_KINDS_ENTRIES, MAX_KNOWN_ENTRIES, MAX_LABELS_PER_ANSWER, MAX_LOGIN_BODY_BYTES,
     MAX_LOGIN_DECODED_BYTES, MAX_REPLY_TEXT_BYTES, MAX_REPORT_NOTE_CHARS, MAX_REPORTS_PER_SYNC,
     MAX_VERSION_LEN, MAX_WANT_ENTRIES, MAX_WANT_PER_SYNC, RequestLimit,
+};
+pub use limits::{MAX_EXAM_ANSWERS, MAX_EXAM_ENTRIES, MAX_EXAM_SUBMISSIONS, MAX_LESSONS};
+pub use training::{
+    ExamAnswer, ExamAttempt, ExamMiss, ExamResult, ExamState, ExamSubmission, ExamTask, LessonSet,
+    LessonTask,
 };
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, request_version, served};
 
@@ -104,6 +111,26 @@ pub struct SyncRequest {
         deserialize_with = "limits::bounded_reports"
     )]
     pub reports: Vec<Report>,
+    /// Lesson sets the client holds, project -> version; the server sends those of its
+    /// known projects that are missing or changed. Absent: a client without training,
+    /// which is sent none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lessons: Option<BTreeMap<String, String>>,
+    /// Projects whose exam standing the client asks for (it is not qualified there, or
+    /// sends an attempt); the server draws an attempt when one is due.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::bounded_exams"
+    )]
+    pub exams: Vec<String>,
+    /// Exam attempts answered whole, graded by the server on arrival.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::bounded_exam_answers"
+    )]
+    pub exam_answers: Vec<ExamSubmission>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -164,6 +191,12 @@ pub struct SyncResponse {
     /// Reports (by the device's id) now in the review queue.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reports_done: Vec<u64>,
+    /// Lesson sets the client lacks or holds in an old version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lessons: Vec<LessonSet>,
+    /// The worker's exam standing in each project the request asked about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exams: Vec<ExamState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -319,6 +319,10 @@ impl Executor for WorkExecutor {
                     Err(e) => vec![Event::Message(format!("NOT SENT, try again: {e}"))],
                 }
             }
+            // Lessons and exams are kept on a worker's own computer, for offline practice.
+            Effect::Training(_) => vec![Event::Message(
+                "training runs in kazi work on a centre computer, not over SSH".into(),
+            )],
             // No sound over SSH: the session's terminal is far from any speaker.
             Effect::Player(_) => vec![Event::Message(
                 "no sound over SSH: transcribe from a centre computer".into(),

@@ -9,8 +9,9 @@ use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
 use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
+use super::screen::training::{TrainingEffect, TrainingEvent};
 use super::screen::{
-    Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared, Transcribe,
+    Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared, Training, Transcribe,
 };
 use super::theme::Theme;
 use super::view;
@@ -59,6 +60,8 @@ pub enum Event {
     /// What the player is doing, after a `Effect::Player` and at most once a second
     /// while it plays (never while paused): the screen redraws its position bar.
     Player(PlayerStatus),
+    /// Lessons and exams (the training screen's, and the picker's "training first").
+    Training(TrainingEvent),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -149,6 +152,8 @@ pub enum Effect {
     /// Drive the audio player (load the task's clip, play/pause, jump, speed, loop);
     /// replied to with `Event::Player`.
     Player(PlayerCommand),
+    /// Lessons and exams: what the training screen asks for.
+    Training(TrainingEffect),
 }
 
 /// The worker's terminal: screens, overlays and what they share.
@@ -223,6 +228,12 @@ impl App {
             }
             Event::Message(text) => cx.say(text),
             Event::Waiting(waiting) => picker.set_waiting(waiting, &mut cx),
+            Event::Training(TrainingEvent::Book(book)) => {
+                picker.set_training(book.clone(), &mut cx);
+                for screen in screens.iter_mut() {
+                    screen.on_event(Event::Training(TrainingEvent::Book(book.clone())), &mut cx);
+                }
+            }
             Event::Projects(projects) => {
                 let showing = screens.is_empty();
                 picker.set_projects(projects.clone(), showing, &mut cx);
@@ -287,7 +298,13 @@ impl App {
             effects,
             nav,
         };
+        let book = self.picker.training();
         let screen: Box<dyn Screen> = match project.kind {
+            // Production work waits for the exam where the project requires it (the
+            // server refuses its leases meanwhile).
+            _ if book.must_qualify(&project) => {
+                Box::new(Training::open(project, book.clone(), &mut cx))
+            }
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
             TaskKind::Entry => Box::new(Entry::open(project, &mut cx)),
             TaskKind::Transcribe => Box::new(Transcribe::open(project, &mut cx)),
@@ -325,6 +342,12 @@ impl App {
     pub fn classify(&self) -> Option<&Classify> {
         let top: &dyn Any = self.screens.last()?.as_ref();
         top.downcast_ref::<Classify>()
+    }
+
+    /// The training screen, when it is the one on top.
+    pub fn training(&self) -> Option<&Training> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<Training>()
     }
 
     /// The entry screen, when it is the one on top.

@@ -141,3 +141,33 @@ pub fn enrolment_code(stdout: &str) -> String {
         .map(|c| c.trim().to_string())
         .unwrap_or_else(|| panic!("no enrolment code in: {stdout}"))
 }
+
+/// A `kazi serve` process on `db` listening on `addr`, once it accepts connections.
+pub fn start_server(db: &str, addr: std::net::SocketAddr) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_kazi"))
+        .args(["serve", "--db", db, "--listen", &addr.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start kazi serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
+        .is_err()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kazi serve did not come up on {addr}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
+/// SIGKILL a child process and reap it.
+pub fn sigkill(child: &mut std::process::Child) {
+    // SAFETY: kill(2) on the pid of our own child, not yet waited for: not reused.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGKILL);
+    }
+    let _ = child.wait();
+}

@@ -7,6 +7,7 @@ mod feedback;
 mod outbox;
 mod reply;
 mod schema;
+mod training;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,6 +19,7 @@ use crate::model::{AnswerValue, Project, Task};
 
 pub use reply::Applied;
 pub use schema::STORE_VERSION;
+pub use training::{HeldAttempt, TrainingBook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -77,6 +79,13 @@ pub enum StoreError {
     },
     #[error("{0} answer(s) here are not sent yet")]
     Unsent(u32),
+    /// A training record kept here (lesson set, exam standing or attempt) is damaged.
+    #[error("{what} kept on this computer cannot be read: {source}")]
+    BadTraining {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl StoreError {
@@ -91,7 +100,8 @@ impl StoreError {
 pub struct Counts {
     /// Tasks cached and not yet answered or skipped.
     pub queued: u32,
-    /// Answers saved here and not yet acknowledged by the server.
+    /// Answers saved here and not yet acknowledged by the server, and exam attempts
+    /// answered whole and not yet graded.
     pub unsent: u32,
     /// Answers refused (kept for the record): by the server, or set aside here because
     /// they could not be read.
@@ -369,7 +379,9 @@ impl LocalStore {
             )?,
             None => count("SELECT count(*) FROM tasks WHERE state = 0", &[])?,
         };
-        let unsent = count("SELECT count(*) FROM outbox WHERE sent = 0", &[])?;
+        // An exam answered whole waits to be sent like an answer.
+        let unsent =
+            count("SELECT count(*) FROM outbox WHERE sent = 0", &[])? + self.exams_waiting()?;
         let refused = count("SELECT count(*) FROM outbox WHERE sent = 2", &[])?;
         let done_server = self.meta("done_today")?.unwrap_or(0) as u32;
         // A correction replaces an answer the server already counted: not more work.
@@ -424,13 +436,22 @@ impl LocalStore {
                 r.get(0)
             })
             .map_err(db)?;
-        if unsent > 0 {
-            return Err(StoreError::Unsent(unsent as u32));
+        let exams: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM exam_attempts WHERE state = 1",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        if unsent + exams > 0 {
+            return Err(StoreError::Unsent((unsent + exams) as u32));
         }
         // `task_seq` stays: arrival numbers only grow.
         tx.execute_batch(
             "DELETE FROM tasks; DELETE FROM released; DELETE FROM drafts; DELETE FROM outbox;
-             DELETE FROM projects; DELETE FROM meta WHERE key != 'task_seq';",
+             DELETE FROM projects; DELETE FROM meta WHERE key != 'task_seq';
+             DELETE FROM lesson_sets; DELETE FROM exam_standings; DELETE FROM exam_attempts;
+             DELETE FROM exam_answers;",
         )
         .map_err(db)?;
         tx.commit().map_err(db)

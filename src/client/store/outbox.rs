@@ -203,6 +203,7 @@ impl LocalStore {
             })
             .map_err(|e| self.err(e))?;
         let known = self.pairs::<String>("SELECT name, version FROM projects")?;
+        let (lessons, exams, training_due) = self.training_state()?;
         let queued = self
             .pairs::<i64>("SELECT project, count(*) FROM tasks WHERE state = 0 GROUP BY project")?
             .into_iter()
@@ -218,6 +219,10 @@ impl LocalStore {
             seen: self.meta("seen_reply")?.unwrap_or(0) as u64,
             feedback_seen: self.feedback_seen()?,
             reports: self.unsent_reports(crate::protocol::MAX_REPORTS_PER_SYNC)?,
+            lessons: Some(lessons),
+            exams,
+            training_due,
+            exam_answers: self.exam_submissions()?,
         })
     }
 }

@@ -52,6 +52,7 @@ impl LocalStore {
             .map_err(db)?;
             applied.schemas += 1;
         }
+        applied.training = super::training::apply(&tx, &self.path, request, response)?;
         for name in &response.removed {
             tx.execute("DELETE FROM projects WHERE name = ?1", [name])
                 .map_err(db)?;
@@ -141,4 +142,6 @@ pub struct Applied {
     pub schemas: usize,
     /// Feedback items this reply brought that were not here before.
     pub feedback: Vec<crate::protocol::FeedbackItem>,
+    /// Lesson sets, exam standings and attempts that changed.
+    pub training: usize,
 }

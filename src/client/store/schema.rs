@@ -45,6 +45,19 @@ CREATE TABLE reports (
     "
 ALTER TABLE tasks ADD COLUMN clip TEXT;
 ",
+    // 4: training: lesson sets (with gold), exam standings, the attempts held and their
+    // answers as given. state: 0 open, 1 answered whole (waits for the server's grade),
+    // 2 graded, 3 not taken by the server (reason says why).
+    "
+CREATE TABLE lesson_sets (project TEXT PRIMARY KEY, version TEXT NOT NULL, tasks TEXT NOT NULL);
+CREATE TABLE exam_standings (project TEXT PRIMARY KEY, standing TEXT NOT NULL);
+CREATE TABLE exam_attempts (
+    id INTEGER PRIMARY KEY, project TEXT NOT NULL, pass_mark INTEGER NOT NULL,
+    tasks TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0, reason TEXT);
+CREATE TABLE exam_answers (
+    attempt INTEGER NOT NULL, item INTEGER NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (attempt, item));
+",
 ];
 
 /// The schema version this build writes.

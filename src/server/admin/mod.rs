@@ -6,6 +6,7 @@ mod csv_scan;
 mod entry;
 mod import;
 mod interchange;
+mod lessons;
 mod overview;
 mod project_change;
 pub mod ssh_keys;
@@ -21,6 +22,7 @@ pub use import::{
     ImportError, ImportFormat, ImportReport, ImportSummary, gold_from_text, import_tasks,
     import_tasks_as,
 };
+pub use lessons::{import_lessons, read_lessons};
 pub use overview::{ProjectOverview, TASK_LIST_MAX, project_overview, task_list};
 
 use crate::model::{Project, Role, format_utc, sanitize_line};

@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod gold;
 pub mod review;
 pub mod rules;
+mod training;
 
 use crate::model::Project;
 use crate::protocol::{Ack, Lease, MAX_WANT_PER_SYNC, SyncRequest, SyncResponse};
@@ -79,6 +80,11 @@ pub fn sync(
         if !rules::kind_offered(project.kind, &request.kinds) {
             continue;
         }
+        // Unqualified workers get no production work where the project asks for the
+        // exam: refused here, whatever the client's screen shows.
+        if project.requires_qualification && tx.qualification(entry.id, who.user_id)?.is_none() {
+            continue;
+        }
         let cap = project.lease_cap;
         let held = tx.live_leases_held(entry.id, who.user_id)?;
         let resent = leases.iter().filter(|l| l.project == want.project).count();
@@ -107,6 +113,7 @@ pub fn sync(
         Some(seen) => feedback::deliver(tx, who.user_id, seen, &catalogue)?,
         None => (Vec::new(), Vec::new()),
     };
+    let trained = training::sync(tx, &mut projects, who, request, &catalogue, now)?;
 
     Ok(SyncResponse {
         now,
@@ -119,6 +126,8 @@ pub fn sync(
         feedback,
         accuracy,
         reports_done,
+        lessons: trained.lessons,
+        exams: trained.exams,
     })
 }
 

@@ -31,6 +31,9 @@ pub const TABLES: &[&str] = &[
     "gold_mix",
     "gold_results",
     "feedback",
+    "training_tasks",
+    "exam_attempts",
+    "qualifications",
 ];
 
 /// Bind parameters in one INSERT at most (PostgreSQL allows 65,535).

@@ -10,6 +10,7 @@ mod postgres;
 pub mod review;
 mod sqlite;
 mod sync_tx;
+pub mod training;
 
 use std::sync::Arc;
 
@@ -485,6 +486,14 @@ pub trait Store: Send + Sync {
 
     /// A clip's original file as imported and its extension (`flac`, ...), for export.
     fn clip_original(&self, hash: &str) -> Result<Option<(Vec<u8>, String)>, StoreError>;
+
+    /// Replace a project's training set (lessons and exam pool, in file order) in one
+    /// transaction. Rows keep their identity by id; rows no longer named are retired.
+    fn put_training(
+        &self,
+        project: &str,
+        tasks: &[training::NewTrainingTask],
+    ) -> Result<training::TrainingCounts, StoreError>;
 
     /// Every task of a project in import order, with its answers (prior answers first,
     /// then Kazi's in arrival order), one at a time.

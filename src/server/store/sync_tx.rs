@@ -10,6 +10,7 @@ use crate::protocol::{ClipRef, Lease};
 use crate::quality::Decision;
 use crate::server::store::StoreError;
 use crate::server::store::review::{NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, Verdict};
+use crate::server::store::training::TrainingTx;
 
 /// A project as the scheduler needs it on every sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +90,7 @@ pub(crate) fn clip_ref(
 /// One transaction of a sync (or of a project update), as the scheduler sees it. Every
 /// method is one query; together they keep `open_slots = overlap - counted answers - live
 /// leases` only because the scheduler calls them so.
-pub trait SyncTx: super::gold_tx::GoldTx {
+pub trait SyncTx: super::gold_tx::GoldTx + TrainingTx {
     /// End every live lease that expired by `now`, giving its slot back to its task.
     fn expire_leases(&mut self, now: i64) -> Result<(), StoreError>;
 

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::client::player::{FeedNotice, Notify, Player, PlayerCommand, PlayerConfig, find_player};
-use crate::client::{self, LocalStore, SyncEngine, SyncStatus};
+use crate::client::{self, LocalStore, SyncEngine, SyncStatus, TrainingBook};
 use crate::model::Project;
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
 use crate::tui::runtime::{Executor, Session};
 use crate::tui::screen::feedback::{FEEDBACK_SHOWN, FeedbackEffect, FeedbackEvent};
+use crate::tui::screen::training::{TrainingEffect, TrainingEvent};
 
 /// Tasks loaded from the store into the App at a time.
 const PAGE: usize = 30;
@@ -33,6 +34,10 @@ pub struct LocalExecutor<'a> {
     player: Option<Player>,
     /// Where the player's feeding thread reports (the session's input channel).
     player_notify: Notify,
+    /// The training book last given to the App, to send only changes.
+    training: Option<TrainingBook>,
+    /// The sync engine's count of syncs that changed training, as last read.
+    training_syncs: u64,
 }
 
 /// What reaches the local session besides keys: the sync engine's reports and the
@@ -70,6 +75,8 @@ impl<'a> LocalExecutor<'a> {
             link: Link::Syncing,
             player: None,
             player_notify: Arc::new(|_| {}),
+            training: None,
+            training_syncs: 0,
         }
     }
 
@@ -138,6 +145,50 @@ impl<'a> LocalExecutor<'a> {
         }
     }
 
+    /// Lessons and exams from the store when they changed since last given (`always`:
+    /// even when not, as the answer to an exam answer).
+    fn training(&mut self, always: bool) -> Vec<Event> {
+        match self.store.training() {
+            Ok(book) if always || self.training.as_ref() != Some(&book) => {
+                self.training = Some(book.clone());
+                vec![Event::Training(TrainingEvent::Book(book))]
+            }
+            Ok(_) => Vec::new(),
+            Err(e) => vec![Event::Message(format!(
+                "cannot read the lessons and exams: {e}"
+            ))],
+        }
+    }
+
+    /// Save an exam answer (fsynced before the next task is drawn); the last of an
+    /// attempt is sent for grading at once.
+    fn training_effect(&mut self, effect: TrainingEffect) -> Vec<Event> {
+        match effect {
+            TrainingEffect::ExamAnswer {
+                attempt,
+                item,
+                value,
+                ..
+            } => {
+                let mut events = match self.store.record_exam_answer(attempt, item, &value) {
+                    Ok(whole) => {
+                        if whole {
+                            self.engine.kick();
+                        }
+                        Vec::new()
+                    }
+                    Err(e) => vec![Event::Message(format!(
+                        "NOT SAVED, answer this exam task again: {e}"
+                    ))],
+                };
+                // The fresh book shows the answer saved, or brings the task back.
+                events.extend(self.training(true));
+                events.extend(self.status());
+                events
+            }
+        }
+    }
+
     /// The status line's figures, fresh from the store; unknown (and why) when the
     /// store cannot be read.
     fn status(&self) -> Vec<Event> {
@@ -165,7 +216,9 @@ impl Executor for LocalExecutor<'_> {
     type Notice = LocalNotice;
 
     fn start(&mut self) -> Vec<Event> {
-        let mut events = vec![Event::Projects(self.projects.clone())];
+        // The book first: the picker decides from it whether a project opens on training.
+        let mut events = self.training(true);
+        events.push(Event::Projects(self.projects.clone()));
         events.extend(self.waiting());
         events.extend(self.status());
         events
@@ -193,6 +246,7 @@ impl Executor for LocalExecutor<'_> {
                     Err(e) => vec![Event::Message(format!("NOT KEPT, try again: {e}"))],
                 }
             }
+            Effect::Training(effect) => self.training_effect(effect),
             Effect::Refresh => {
                 self.engine.refresh();
                 Vec::new()
@@ -284,6 +338,10 @@ impl Executor for LocalExecutor<'_> {
                 Ok(_) => {}
                 Err(e) => events.push(Event::Message(format!("cannot read the projects: {e}"))),
             }
+        }
+        if status.training != self.training_syncs {
+            self.training_syncs = status.training;
+            events.extend(self.training(false));
         }
         if status.new_tasks > 0
             && let Some(project) = self.active.clone()

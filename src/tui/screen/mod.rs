@@ -8,6 +8,7 @@ pub mod entry;
 pub mod feedback;
 pub mod picker;
 mod queue;
+pub mod training;
 pub mod transcribe;
 
 pub use queue::TaskQueue;
@@ -30,6 +31,7 @@ pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
 pub use feedback::Feedback;
 pub use picker::Picker;
+pub use training::Training;
 pub use transcribe::Transcribe;
 
 /// Which screen is showing (overlays are drawn on top of any).
@@ -45,6 +47,8 @@ pub enum ScreenId {
     Feedback,
     /// Tasks of a transcription project: a clip's player above a text area.
     Transcribe,
+    /// A project's lessons and exam.
+    Training,
 }
 
 /// One screen of the worker's terminal.

@@ -1,7 +1,8 @@
 //! The project picker: the home screen, under every other. It lists the projects this
 //! worker may work on and opens one by number, or by arrows and enter; it opens the only
 //! project, or the one asked for on the command line, by itself. Beside each project:
-//! how many of its tasks wait on this computer. `projects` (f3) comes back here.
+//! how many of its tasks wait on this computer. `projects` (f3) comes back here. A
+//! project whose exam the worker must pass first says so, and opens on its training.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::{Context, Screen, ScreenHelp, ScreenId, View};
+use crate::client::TrainingBook;
 use crate::model::{Project, sanitize_line};
 use crate::tui::app::Event;
 use crate::tui::key::{Key, KeyCode};
@@ -26,6 +28,8 @@ pub struct Picker {
     preferred: Option<String>,
     /// Tasks waiting on this computer per project, once the store has said.
     waiting: Option<BTreeMap<String, u32>>,
+    /// Lessons and exam standings: which projects need training first.
+    training: TrainingBook,
 }
 
 impl Picker {
@@ -76,10 +80,23 @@ impl Picker {
         }
     }
 
+    /// Lessons and exam standings, fresh from the store.
+    pub fn set_training(&mut self, book: TrainingBook, cx: &mut Context) {
+        if book != self.training {
+            self.training = book;
+            cx.redraw();
+        }
+    }
+
     /// How many of the project's tasks wait here, if known.
     pub fn waiting(&self, project: &str) -> Option<u32> {
         let waiting = self.waiting.as_ref()?;
         Some(waiting.get(project).copied().unwrap_or(0))
+    }
+
+    /// Lessons and exam standings, as the store last said.
+    pub fn training(&self) -> &TrainingBook {
+        &self.training
     }
 
     fn open_at(&self, index: usize, cx: &mut Context) {
@@ -159,8 +176,13 @@ impl Screen for Picker {
                 Some(n) => format!(": {n} tasks waiting"),
                 None => String::new(),
             };
+            let first = if self.training.must_qualify(project) {
+                ": training and exam first"
+            } else {
+                ""
+            };
             let line = format!(
-                "{} {number}  {} ({}, {} labels){waiting}",
+                "{} {number}  {} ({}, {} labels){first}{waiting}",
                 if chosen { ">" } else { " " },
                 sanitize_line(&project.title),
                 sanitize_line(&project.name),

@@ -13,6 +13,7 @@ mod review;
 mod schema;
 mod ssh_keys;
 mod sync_tx;
+mod training;
 
 use std::time::Duration;
 
@@ -338,6 +339,14 @@ impl Store for PostgresStore {
         tasks: &mut TaskStream<'_>,
     ) -> Result<ImportCounts, StoreError> {
         self.transaction(|db| catalogue::import_tasks(db, project, tasks))
+    }
+
+    fn put_training(
+        &self,
+        project: &str,
+        tasks: &[super::training::NewTrainingTask],
+    ) -> Result<super::training::TrainingCounts, StoreError> {
+        self.transaction(|db| training::put_training(db, project, tasks))
     }
 
     fn export(

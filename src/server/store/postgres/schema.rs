@@ -215,6 +215,8 @@ CREATE TABLE clips (
 );
 ALTER TABLE tasks ADD COLUMN clip TEXT REFERENCES clips(hash);
 "#,
+    // Training: lessons and exam pools, workers' exam attempts, qualifications.
+    super::training::MIGRATION,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

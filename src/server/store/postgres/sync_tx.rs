@@ -29,6 +29,10 @@ impl<'d, 'r> PgTx<'d, 'r> {
     pub(super) fn new(db: &'d mut Db<'r>) -> PgTx<'d, 'r> {
         PgTx { db }
     }
+
+    pub(super) fn db(&mut self) -> &mut Db<'r> {
+        self.db
+    }
 }
 
 /// Tasks of project $1 that user $2 may lease, in import order, at most $3. Rows another

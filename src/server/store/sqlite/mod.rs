@@ -9,6 +9,7 @@ mod gold;
 mod review;
 mod ssh_keys;
 mod sync_tx;
+mod training;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -272,6 +273,8 @@ CREATE TABLE clips (
 );
 ALTER TABLE tasks ADD COLUMN clip TEXT REFERENCES clips(hash);
 "#,
+    // Training: lessons and exam pools, workers' exam attempts, qualifications.
+    training::MIGRATION,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
@@ -602,6 +605,16 @@ impl Store for SqliteStore {
         // move to the writer thread. SQLite's write lock keeps it one writer at a time.
         let conn = connect(&self.path)?;
         catalogue::import_tasks(&conn, project, tasks)
+    }
+
+    fn put_training(
+        &self,
+        project: &str,
+        tasks: &[super::training::NewTrainingTask],
+    ) -> Result<super::training::TrainingCounts, StoreError> {
+        let (project, tasks) = (project.to_string(), tasks.to_vec());
+        self.writer
+            .run(move |conn| training::put_training(conn, &project, &tasks))
     }
 
     fn export(

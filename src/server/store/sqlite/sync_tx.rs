@@ -27,6 +27,10 @@ impl<'c> SqliteTx<'c> {
     pub(super) fn new(conn: &'c Connection) -> SqliteTx<'c> {
         SqliteTx { conn }
     }
+
+    pub(super) fn conn(&self) -> &'c Connection {
+        self.conn
+    }
 }
 
 /// Tasks of project ?1 that user ?2 may lease, in import order, at most ?3. Walks the

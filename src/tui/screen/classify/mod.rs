@@ -400,7 +400,8 @@ impl Screen for Classify {
             | Event::Waiting(_)
             | Event::Paste(_)
             | Event::Feedback(_)
-            | Event::Player(_) => {}
+            | Event::Player(_)
+            | Event::Training(_) => {}
         }
     }
 

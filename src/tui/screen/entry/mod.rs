@@ -395,7 +395,8 @@ impl Screen for Entry {
             | Event::Waiting(_)
             | Event::Paste(_)
             | Event::Feedback(_)
-            | Event::Player(_) => {}
+            | Event::Player(_)
+            | Event::Training(_) => {}
         }
     }
 

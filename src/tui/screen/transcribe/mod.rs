@@ -426,7 +426,8 @@ impl Screen for Transcribe {
             | Event::Status(_)
             | Event::Message(_)
             | Event::Waiting(_)
-            | Event::Feedback(_) => {}
+            | Event::Feedback(_)
+            | Event::Training(_) => {}
         }
     }
 

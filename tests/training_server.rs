@@ -1,0 +1,229 @@
+//! Training on a real server, on every backend: lessons travel with their gold, an exam
+//! attempt travels without it (checked in the decoded reply bytes), the server grades a
+//! whole attempt once, a failed exam names what was missed and a retry draws new tasks
+//! after the wait (server time), and only a pass opens production leases.
+
+#[path = "support/server_harness.rs"]
+mod harness;
+
+use std::collections::BTreeMap;
+
+use harness::{PROJECT_TOML, TestServer, every_backend};
+use kazi::model::{AnswerValue, Project, Role};
+use kazi::protocol::{
+    self, Encoding, ExamAnswer, ExamAttempt, ExamState, ExamSubmission, SyncRequest,
+};
+use kazi::server::admin;
+
+/// Server-time seconds a failed exam waits in these tests.
+const RETRY_SECS: i64 = 600;
+
+fn gated_project() -> Project {
+    let text = PROJECT_TOML.replace(
+        "lease = \"1h\"",
+        "lease = \"1h\"\nrequires_qualification = true",
+    ) + "\n[exam]\nsize = 4\npass_mark = 3\nretry_after = \"10m\"\n";
+    Project::from_toml("shop.toml", &text).expect("gated project parses")
+}
+
+/// Lessons l1..l3 and exam tasks e1..e8: exam task eN's gold is "food" for odd N and
+/// "toys" for even N; its text says N, so a test can answer right or wrong on purpose.
+fn training_file(s: &TestServer) -> std::path::PathBuf {
+    let mut lines = Vec::new();
+    for i in 1..=3 {
+        lines.push(format!(
+            r#"{{"id":"l{i}","text":"lesson {i}","gold":"food","explanation":"it is eaten","hint":"think of the kitchen"}}"#
+        ));
+    }
+    for i in 1..=8 {
+        let gold = if i % 2 == 1 { "food" } else { "toys" };
+        lines.push(format!(
+            r#"{{"id":"e{i}","text":"exam {i}","gold":"{gold}","explanation":"secret reason {i}","exam":true}}"#
+        ));
+    }
+    s.write_file("shop.lessons.jsonl", &(lines.join("\n") + "\n"))
+}
+
+async fn setup(s: &TestServer) -> String {
+    s.add_project(&gated_project());
+    s.import_numbered("shop", 5);
+    let file = training_file(s);
+    let counts = s
+        .blocking(|| admin::import_lessons(&*s.store, "shop", &file))
+        .expect("training set imports");
+    assert_eq!((counts.lessons, counts.exam), (3, 8));
+    s.enrol("amina", Role::Worker).await
+}
+
+fn exam_request() -> SyncRequest {
+    SyncRequest {
+        known: BTreeMap::from([("shop".to_string(), String::new())]),
+        exams: vec!["shop".into()],
+        ..SyncRequest::default()
+    }
+}
+
+fn standing(reply: &protocol::SyncResponse) -> &ExamState {
+    reply
+        .exams
+        .iter()
+        .find(|e| e.project == "shop")
+        .expect("the exam standing is in the reply")
+}
+
+fn gold_of(text: &str) -> &'static str {
+    let n: u32 = text.trim_start_matches("exam ").parse().expect("exam N");
+    if n % 2 == 1 { "food" } else { "toys" }
+}
+
+/// Answers to an attempt: right ones for the first `right` tasks, wrong ones after.
+fn answer(attempt: &ExamAttempt, right: usize) -> ExamSubmission {
+    let answers = attempt
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let label = if i < right { gold_of(&t.text) } else { "tools" };
+            ExamAnswer {
+                item: t.item,
+                value: AnswerValue::Labels(vec![label.to_string()]),
+            }
+        })
+        .collect();
+    ExamSubmission {
+        attempt: attempt.id,
+        answers,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lessons_carry_gold_and_an_exam_attempt_does_not() {
+    for s in every_backend("training lessons", |_| {}).await {
+        let amina = setup(&s).await;
+        let mut request = exam_request();
+        request.lessons = Some(BTreeMap::new());
+        let raw = s.sync_raw(&amina, &request).await;
+        assert_eq!(raw.status, 200, "{}", s.backend());
+        let bytes = zstd::decode_all(&raw.body[..]).expect("reply decodes");
+        let text = String::from_utf8(bytes.clone()).expect("JSON");
+        let reply: protocol::SyncResponse =
+            protocol::decode(&raw.body, Encoding::Zstd, protocol::MAX_DECODED_BYTES)
+                .expect("reply");
+        let lessons = &reply.lessons[0];
+        assert_eq!(lessons.tasks.len(), 3);
+        assert_eq!(lessons.tasks[0].gold.explanation, "it is eaten");
+        assert_eq!(lessons.tasks[0].hint, "think of the kitchen");
+        let attempt = standing(&reply)
+            .attempt
+            .as_ref()
+            .expect("an attempt is drawn");
+        assert_eq!(attempt.tasks.len(), 4);
+        // No exam task's gold or explanation is anywhere in the bytes before grading.
+        assert!(!text.contains("secret reason"), "{text}");
+        for t in &attempt.tasks {
+            let n = t.text.trim_start_matches("exam ");
+            assert!(!text.contains(&format!("secret reason {n}")));
+        }
+        let exam_part = text.split("\"exams\"").nth(1).expect("exams in reply");
+        assert!(!exam_part.contains("gold"), "{exam_part}");
+
+        // Lessons held in their version are not sent again.
+        request.lessons = Some(BTreeMap::from([(
+            "shop".to_string(),
+            lessons.version.clone(),
+        )]));
+        let again = s.sync(&amina, &request).await;
+        assert!(again.lessons.is_empty(), "{}", s.backend());
+        // The same open attempt, not a new draw, until it is answered.
+        assert_eq!(
+            standing(&again).attempt.as_ref().map(|a| a.id),
+            Some(attempt.id)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_exam_keeps_production_closed_and_a_retry_draws_new_tasks() {
+    for s in every_backend("training exam fail", |_| {}).await {
+        let amina = setup(&s).await;
+        // Not qualified: the server refuses production leases, whatever a client asks.
+        assert!(
+            s.want(&amina, "shop", 5).await.leases.is_empty(),
+            "{}",
+            s.backend()
+        );
+
+        let first = s.sync(&amina, &exam_request()).await;
+        let attempt = standing(&first).attempt.clone().expect("attempt");
+        let mut submit = exam_request();
+        submit.exam_answers = vec![answer(&attempt, 2)];
+        let graded = s.sync(&amina, &submit).await;
+        let state = standing(&graded);
+        let result = state.result.as_ref().expect("graded at once");
+        assert_eq!(
+            (result.correct, result.passed),
+            (2, false),
+            "{}",
+            s.backend()
+        );
+        assert_eq!(result.missed.len(), 2);
+        let miss = &result.missed[0];
+        assert_eq!(miss.answer, AnswerValue::Labels(vec!["tools".into()]));
+        assert_eq!(
+            miss.expected.expected(),
+            AnswerValue::Labels(vec![gold_of(&miss.text).into()])
+        );
+        assert!(miss.expected.explanation.starts_with("secret reason"));
+        assert!(state.qualified.is_none() && state.attempt.is_none());
+        assert_eq!(state.retry_at, Some(result.at + RETRY_SECS));
+
+        // Sending the same attempt again (right this time) changes nothing.
+        submit.exam_answers = vec![answer(&attempt, 4)];
+        let again = s.sync(&amina, &submit).await;
+        assert_eq!(standing(&again).result.as_ref().map(|r| r.correct), Some(2));
+        assert!(s.want(&amina, "shop", 5).await.leases.is_empty());
+
+        // After the wait, by the server's clock, a new attempt of other tasks.
+        s.clock.advance(RETRY_SECS);
+        let retry = s.sync(&amina, &exam_request()).await;
+        let second = standing(&retry).attempt.clone().expect("retry drawn");
+        assert_ne!(second.id, attempt.id);
+        for t in &second.tasks {
+            assert!(
+                attempt.tasks.iter().all(|old| old.item != t.item),
+                "pool of 8, size 4: a retry shares no task ({})",
+                s.backend()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passed_exam_qualifies_on_the_server_and_opens_production() {
+    for s in every_backend("training exam pass", |_| {}).await {
+        let amina = setup(&s).await;
+        let first = s.sync(&amina, &exam_request()).await;
+        let attempt = standing(&first).attempt.clone().expect("attempt");
+        let mut submit = exam_request();
+        submit.exam_answers = vec![answer(&attempt, 3)];
+        let graded = s.sync(&amina, &submit).await;
+        let state = standing(&graded);
+        assert!(
+            state
+                .result
+                .as_ref()
+                .is_some_and(|r| r.passed && r.correct == 3)
+        );
+        assert_eq!(state.qualified, Some(graded.now), "{}", s.backend());
+        assert!(state.attempt.is_none(), "no more attempts once qualified");
+        assert_eq!(s.want(&amina, "shop", 5).await.leases.len(), 5);
+
+        // Another worker's submission of this attempt grants them nothing.
+        let baraka = s.enrol("baraka", Role::Worker).await;
+        let mut stolen = exam_request();
+        stolen.exams.clear();
+        stolen.exam_answers = vec![answer(&attempt, 4)];
+        assert!(s.sync(&baraka, &stolen).await.exams.is_empty());
+        assert!(s.want(&baraka, "shop", 5).await.leases.is_empty());
+    }
+}
