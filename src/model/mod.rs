@@ -4,6 +4,7 @@
 mod answer;
 pub mod form;
 mod project;
+mod review_policy;
 mod text;
 
 pub use answer::{AnswerError, AnswerValue, Role};
@@ -11,6 +12,7 @@ pub use project::{
     AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
     is_project_name, parse_duration_secs,
 };
+pub use review_policy::ReviewPolicy;
 pub use text::{sanitize, sanitize_line, text_width, wrap, wrap_layout};
 
 /// A task as the worker sees it: the server's id, the text to classify, and an optional

@@ -6,6 +6,7 @@ use toml::Spanned;
 
 use super::form::{FieldFile, Form, form_from_file};
 use super::line_of;
+use super::review_policy::{ReviewFile, ReviewPolicy};
 
 /// The kinds of task. Later kinds (transcribe) add variants here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,6 +106,10 @@ pub struct Project {
     /// take the whole queue. Schemas stored before the cap existed get the default.
     #[serde(default = "default_lease_cap")]
     pub lease_cap: u32,
+    /// When a decided task goes to review. Left out of the schema when it is the
+    /// default, so projects that never chose keep their schema version.
+    #[serde(default, skip_serializing_if = "ReviewPolicy::is_default")]
+    pub review: ReviewPolicy,
 }
 
 /// Tasks a client keeps cached by default (`prefetch` in its profile).
@@ -162,6 +167,8 @@ struct ProjectFile {
     date_format: Option<Spanned<String>>,
     #[serde(default)]
     fields: Vec<Spanned<FieldFile>>,
+    #[serde(default)]
+    review: Option<ReviewFile>,
 }
 
 #[derive(Deserialize)]
@@ -275,6 +282,12 @@ impl Project {
             }
         };
 
+        let review = match &raw.review {
+            Some(file) => file
+                .check()
+                .map_err(|(offset, message)| err(offset, message))?,
+            None => ReviewPolicy::default(),
+        };
         let mut project = Project {
             name: name.to_string(),
             title: raw.title.get_ref().trim().to_string(),
@@ -287,6 +300,7 @@ impl Project {
             lease_secs,
             aggregate,
             lease_cap,
+            review,
         };
         if kind == TaskKind::Entry {
             if aggregate != AggregateMethod::Majority {

@@ -97,7 +97,11 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let background = tokio::spawn(aggregator::run(store.clone(), config.aggregate_every));
+    let background = tokio::spawn(aggregator::run(
+        store.clone(),
+        config.aggregate_every,
+        config.clock.clone(),
+    ));
     let router = http::router(store, config.clone());
     let served = listen::serve(listener, router, &config, shutdown).await;
     background.abort();

@@ -310,3 +310,30 @@ fn only_assigned_reviewers_and_admins_review() {
         ));
     });
 }
+
+#[test]
+fn three_workers_disagreeing_make_a_dispute_and_agreeing_ones_none() {
+    on_every_backend(|backend, store| {
+        shop(store.as_ref(), 3, 2);
+        let names = ["amina", "baraka", "chiku"];
+        let workers: Vec<Principal> = names.iter().map(|n| worker(store.as_ref(), n)).collect();
+        let mut tasks = Vec::new();
+        for w in &workers {
+            tasks = tasks_of(&store.sync(w, want(2), NOW).unwrap().leases);
+        }
+        assert_eq!(tasks.len(), 2);
+        let split = ["food", "toys", "tools"];
+        for (i, w) in workers.iter().enumerate() {
+            let list = vec![
+                labels(1, tasks[0], &[split[i]]),
+                labels(2, tasks[1], &["food"]),
+            ];
+            send(store.as_ref(), w, list, NOW + 60);
+        }
+        let queue = store.review_list(&ReviewFilter::default()).unwrap();
+        assert_eq!(queue.len(), 1, "{}: {queue:?}", backend.url);
+        assert_eq!(queue[0].reason, ReviewReason::Dispute);
+        assert_eq!(queue[0].task, tasks[0]);
+        assert_eq!(queue[0].created, NOW + 60);
+    });
+}

@@ -3,9 +3,12 @@
 //! item a reviewer is given (one reviewer per item, by lease), and what a verdict
 //! checks and does. Each function runs inside one store transaction.
 
-use crate::model::{AnswerError, AnswerValue, Role};
+use crate::model::{AnswerError, AnswerValue, Project, Role};
+use crate::quality::Decision;
+use crate::server::scheduler::double_entry::FieldDecision;
 use crate::server::store::review::{
-    NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, ReviewState, Verdict, VerdictKind,
+    NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, ReviewReason, ReviewState, Verdict,
+    VerdictKind,
 };
 use crate::server::store::{Principal, StoreError, SyncTx};
 
@@ -213,11 +216,7 @@ pub fn decide(
     if let Err(refusal) = check_assigned(tx, who, &item.project)? {
         return Ok(Err(refusal));
     }
-    let claim = matches!(
-        item.reason,
-        crate::server::store::review::ReviewReason::Flag
-            | crate::server::store::review::ReviewReason::Contest
-    );
+    let claim = matches!(item.reason, ReviewReason::Flag | ReviewReason::Contest);
     let value = match (decision.kind, &decision.value) {
         (VerdictKind::Reject, Some(_)) => return Ok(Err(ReviewRefusal::RejectHasValue)),
         (VerdictKind::Reject, None) if !claim => return Ok(Err(ReviewRefusal::NotAClaim)),
@@ -247,4 +246,151 @@ pub fn decide(
     item.lease = None;
     item.verdict = Some(verdict);
     Ok(Ok(item))
+}
+
+/// What review a task just decided needs, by the project's policy: a field dispute for
+/// an entry task whose answers disagree on some fields (those fields only), a dispute
+/// for a task under the agreement or confidence threshold (a tie always), else perhaps a
+/// spot check. `None`: the task is accepted and not sampled. Pure.
+pub fn review_needed(project: &Project, task: i64, decision: &Decision) -> Option<NewReviewItem> {
+    let item = |reason, fields| NewReviewItem {
+        reason,
+        task,
+        fields,
+        worker: None,
+        note: None,
+    };
+    if project.form.is_some() {
+        // An entry decision that does not parse back has nothing to show field by
+        // field: the whole task goes to a reviewer instead of being accepted.
+        let fields = decision
+            .value
+            .as_deref()
+            .map(serde_json::from_str::<FieldDecision>);
+        return match fields {
+            Some(Ok(f)) if !f.disputed.is_empty() => Some(item(
+                ReviewReason::FieldDispute,
+                f.disputed.into_keys().collect(),
+            )),
+            Some(Ok(_)) => sampled(project, task).then(|| item(ReviewReason::SpotCheck, vec![])),
+            _ => Some(item(ReviewReason::Dispute, Vec::new())),
+        };
+    }
+    if decision.value.is_none()
+        || project
+            .review
+            .disputes(decision.agreement, decision.confidence)
+    {
+        return Some(item(ReviewReason::Dispute, Vec::new()));
+    }
+    sampled(project, task).then(|| item(ReviewReason::SpotCheck, Vec::new()))
+}
+
+/// Whether an accepted task is among the project's spot-check share: a fixed draw per
+/// task (the same every time it is decided again), spread evenly over task ids.
+fn sampled(project: &Project, task: i64) -> bool {
+    if project.review.spot_check <= 0.0 {
+        return false;
+    }
+    // splitmix64: consecutive ids land far apart.
+    let mut z = (task as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    let draw = (z >> 11) as f64 / (1u64 << 53) as f64;
+    draw < project.review.spot_check
+}
+
+/// Queue the review a task just decided needs (see `review_needed`); called in the
+/// transaction that recorded the decision.
+pub fn after_decision(
+    tx: &mut dyn SyncTx,
+    project: &Project,
+    task: i64,
+    decision: &Decision,
+    now: i64,
+) -> Result<(), StoreError> {
+    if let Some(item) = review_needed(project, task, decision) {
+        tx.enqueue_review(&item, now)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quality::Method;
+
+    fn project(review: &str) -> Project {
+        Project::from_toml(
+            "p.toml",
+            &format!(
+                "name = \"p\"\ntitle = \"P\"\nkind = \"classify\"\noverlap = 4\n\
+                 [[labels]]\nid = \"a\"\nname = \"A\"\nkey = \"1\"\n{review}"
+            ),
+        )
+        .expect("test project parses")
+    }
+
+    fn decision(value: Option<&str>, agreement: f64, confidence: f64) -> Decision {
+        Decision {
+            value: value.map(str::to_string),
+            agreement,
+            confidence,
+            method: Method::Majority,
+        }
+    }
+
+    #[test]
+    fn a_task_at_the_threshold_is_accepted_and_under_it_disputed() {
+        let p = project("[review]\nagreement = 0.75\nconfidence = 0.5\n");
+        assert_eq!(review_needed(&p, 1, &decision(Some("a"), 0.75, 0.75)), None);
+        let under = review_needed(&p, 1, &decision(Some("a"), 0.5, 0.9)).expect("a dispute");
+        assert_eq!((under.reason, under.task), (ReviewReason::Dispute, 1));
+        let unsure = review_needed(&p, 2, &decision(Some("a"), 1.0, 0.4));
+        assert_eq!(unsure.map(|i| i.reason), Some(ReviewReason::Dispute));
+        let tie = review_needed(&project(""), 3, &decision(None, 0.5, 0.5));
+        assert_eq!(tie.map(|i| i.reason), Some(ReviewReason::Dispute), "a tie");
+    }
+
+    #[test]
+    fn spot_checks_take_about_their_share_of_accepted_tasks_and_the_same_ones() {
+        let p = project("[review]\nspot_check = 0.1\n");
+        let accepted = decision(Some("a"), 1.0, 1.0);
+        let picked: Vec<i64> = (1..=10_000)
+            .filter(|&t| review_needed(&p, t, &accepted).is_some())
+            .collect();
+        assert!((800..=1200).contains(&picked.len()), "{}", picked.len());
+        let again: Vec<i64> = (1..=10_000)
+            .filter(|&t| review_needed(&p, t, &accepted).is_some())
+            .collect();
+        assert_eq!(picked, again);
+        assert!(
+            (1..=10_000).all(|t| review_needed(&project(""), t, &accepted).is_none()),
+            "no spot checks unless asked"
+        );
+    }
+
+    #[test]
+    fn an_entry_task_is_disputed_on_its_disagreeing_fields_only() {
+        let mut fields = FieldDecision::default();
+        fields.decided.insert("date".into(), "2026-11-02".into());
+        fields
+            .disputed
+            .insert("total".into(), vec!["1250".into(), "1520".into()]);
+        let p = Project::from_toml(
+            "r.toml",
+            "name = \"r\"\ntitle = \"R\"\nkind = \"entry\"\noverlap = 2\n\
+             [[fields]]\nid = \"date\"\nlabel = \"Date\"\ntype = \"date\"\n\
+             [[fields]]\nid = \"total\"\nlabel = \"Total\"\ntype = \"integer\"\n",
+        )
+        .expect("entry project parses");
+        let d = decision(Some(&fields.to_json()), 0.5, 0.5);
+        let item = review_needed(&p, 7, &d).expect("a field dispute");
+        assert_eq!(item.reason, ReviewReason::FieldDispute);
+        assert_eq!(item.fields, ["total"]);
+        fields.disputed.clear();
+        let agreed = decision(Some(&fields.to_json()), 1.0, 1.0);
+        assert_eq!(review_needed(&p, 7, &agreed), None);
+    }
 }

@@ -143,7 +143,7 @@ pub(super) fn put_project(
          updated = $5 WHERE id = $6",
         &[&version, &schema, &overlap, &lease_secs, &now, &id],
     )?;
-    scheduler::overlap_changed(&mut PgTx::new(db), id, project, old_overlap)?;
+    scheduler::overlap_changed(&mut PgTx::new(db), id, project, old_overlap, now)?;
     Ok(ProjectAdded::Updated)
 }
 
@@ -203,7 +203,7 @@ pub(super) fn import_tasks(
                     &[&id, &prior.annotator, &value_json(&prior.value)?, &prior.at],
                 )?;
             }
-            scheduler::prior_answers_counted(&mut PgTx::new(db), &schema, id, task.prior.len())?;
+            scheduler::prior_answers_counted(&mut PgTx::new(db), &schema, id, &task.prior)?;
             counts.added += 1;
             continue;
         }

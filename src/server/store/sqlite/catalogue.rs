@@ -135,7 +135,7 @@ pub(super) fn put_project(
                  updated = ?5 WHERE id = ?6",
                 params![version, schema, overlap, lease_secs, now, id],
             )?;
-            scheduler::overlap_changed(&mut SqliteTx::new(conn), id, project, old_overlap)?;
+            scheduler::overlap_changed(&mut SqliteTx::new(conn), id, project, old_overlap, now)?;
             Ok(ProjectAdded::Updated)
         }
     }
@@ -223,12 +223,7 @@ fn import_in_transaction(
                     prior.at
                 ])?;
             }
-            scheduler::prior_answers_counted(
-                &mut SqliteTx::new(conn),
-                &schema,
-                row,
-                task.prior.len(),
-            )?;
+            scheduler::prior_answers_counted(&mut SqliteTx::new(conn), &schema, row, &task.prior)?;
             counts.added += 1;
             continue;
         }
