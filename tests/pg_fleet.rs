@@ -222,6 +222,7 @@ fn three_instances_on_one_database_keep_every_guarantee() {
             text: format!("item {i}"),
             suggestion: None,
             gold: None,
+            gold_spec: None,
             prior: Vec::new(),
         })
     });

@@ -138,7 +138,7 @@ const FUTURE_REPLY: &str = r#"{
     "projects": [{"name": "p", "title": "P", "kind": "classify", "overlap": 1,
                   "lease_secs": 60, "exam": {"pass": 0.8},
                   "labels": [{"id": "a", "name": "A", "key": "1", "colour": "red"}]}],
-    "reply": 1, "feedback": [{"task": 3, "correct": true}]
+    "reply": 1, "badges": [{"task": 3, "earned": true}]
 }"#;
 
 #[test]

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::model::TaskKind;
-use crate::protocol::{AnswerUpload, MAX_ANSWERS_PER_SYNC, MAX_WANT_PER_SYNC, SyncRequest, Want};
+use crate::protocol::{
+    AnswerUpload, MAX_ANSWERS_PER_SYNC, MAX_WANT_PER_SYNC, Report, SyncRequest, Want,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnsentAnswer {
@@ -28,6 +30,10 @@ pub struct LocalState {
     pub synced_before: bool,
     /// The server's number of the last reply applied here (`SyncRequest::seen`).
     pub seen: u64,
+    /// The highest feedback item number stored here (`SyncRequest::feedback_seen`).
+    pub feedback_seen: u64,
+    /// Contests and flags waiting to be sent, oldest first.
+    pub reports: Vec<Report>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +81,8 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
             .active
             .as_ref()
             .is_some_and(|p| !state.known.contains_key(p));
+    // Contests and flags ride along with the next sync; alone they are not worth one
+    // (and a server without a review queue never acknowledges them).
     if answers.is_empty() && want.is_empty() && state.released.is_empty() && !needs_schemas {
         return None;
     }
@@ -85,6 +93,8 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
         known: state.known.clone(),
         seen: Some(state.seen),
         kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
+        feedback_seen: Some(state.feedback_seen),
+        reports: state.reports.clone(),
     })
 }
 
@@ -93,12 +103,11 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
 /// server is always asked (whether it can be reached, new or changed projects, new tasks).
 pub fn plan_asked(state: &LocalState, config: PlanConfig) -> SyncRequest {
     plan(state, config).unwrap_or_else(|| SyncRequest {
-        answers: Vec::new(),
-        released: Vec::new(),
-        want: Vec::new(),
         known: state.known.clone(),
         seen: Some(state.seen),
         kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
+        feedback_seen: Some(state.feedback_seen),
+        ..SyncRequest::default()
     })
 }
 

@@ -3,11 +3,13 @@
 
 mod answer;
 pub mod form;
+pub mod gold;
 mod project;
 mod review_policy;
 mod text;
 
 pub use answer::{AnswerError, AnswerValue, Role};
+pub use gold::{Gold, GoldAnswer, GoldCheck};
 pub use project::{
     AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
     is_project_name, parse_duration_secs,

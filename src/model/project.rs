@@ -110,7 +110,19 @@ pub struct Project {
     /// default, so projects that never chose keep their schema version.
     #[serde(default, skip_serializing_if = "ReviewPolicy::is_default")]
     pub review: ReviewPolicy,
+    /// Share of a worker's production leases that are gold (control) tasks, 0.0..=0.5.
+    /// 0 (the default): gold answers only anchor aggregation and their tasks are leased
+    /// like any other. Left out of the schema at 0 so old schemas keep their version.
+    #[serde(default, skip_serializing_if = "is_zero_rate")]
+    pub gold_rate: f64,
 }
+
+fn is_zero_rate(rate: &f64) -> bool {
+    *rate == 0.0
+}
+
+/// Highest `gold_rate`: more control than production would be a test, not work.
+pub const MAX_GOLD_RATE: f64 = 0.5;
 
 /// Tasks a client keeps cached by default (`prefetch` in its profile).
 pub const DEFAULT_PREFETCH: u32 = 50;
@@ -161,6 +173,8 @@ struct ProjectFile {
     aggregate: Spanned<String>,
     #[serde(default)]
     lease_cap: Option<Spanned<i64>>,
+    #[serde(default)]
+    gold_rate: Option<Spanned<f64>>,
     #[serde(default)]
     labels: Vec<Spanned<LabelFile>>,
     #[serde(default)]
@@ -281,6 +295,21 @@ impl Project {
                 n as u32
             }
         };
+        let gold_rate = match &raw.gold_rate {
+            None => 0.0,
+            Some(rate) => {
+                let r = *rate.get_ref();
+                if !(0.0..=MAX_GOLD_RATE).contains(&r) {
+                    return Err(err(
+                        rate.span().start,
+                        format!(
+                            "gold_rate is the share of leases that are gold, from 0 to {MAX_GOLD_RATE} (0.1 is one in ten), got {r}"
+                        ),
+                    ));
+                }
+                r
+            }
+        };
 
         let review = match &raw.review {
             Some(file) => file
@@ -301,6 +330,7 @@ impl Project {
             aggregate,
             lease_cap,
             review,
+            gold_rate,
         };
         if kind == TaskKind::Entry {
             if aggregate != AggregateMethod::Majority {

@@ -27,6 +27,12 @@ pub const MAX_LABELS_PER_ANSWER: usize = 64;
 pub const MAX_KINDS_ENTRIES: usize = 16;
 /// Longest schema version a client may echo back (the server's are 16 hex digits).
 pub const MAX_VERSION_LEN: usize = 64;
+/// Most feedback items one reply carries; the rest follow in the next.
+pub const MAX_FEEDBACK_PER_REPLY: usize = 50;
+/// Most contests and flags one sync may carry.
+pub const MAX_REPORTS_PER_SYNC: usize = 100;
+/// Longest note on a contest or flag, in characters.
+pub const MAX_REPORT_NOTE_CHARS: usize = 500;
 /// Most task text (bytes, before compression) one reply carries; a reply always carries
 /// at least one lease, so a single long task still travels. The rest follow next sync.
 pub const MAX_REPLY_TEXT_BYTES: usize = 512 << 10;
@@ -50,6 +56,10 @@ pub enum RequestLimit {
     KindsEntries(usize),
     #[error("answer {id} carries {count} labels; at most {MAX_LABELS_PER_ANSWER}")]
     AnswerLabels { id: u64, count: usize },
+    #[error("a sync may carry at most {MAX_REPORTS_PER_SYNC} contests and flags, got {0}")]
+    Reports(usize),
+    #[error("report {0} has a note longer than {MAX_REPORT_NOTE_CHARS} characters")]
+    ReportNote(u64),
     #[error("'{0}' cannot be a project name (1-64 letters, digits, '-' or '_')")]
     BadProjectName(String),
     #[error("the schema version held for project '{0}' is longer than {MAX_VERSION_LEN} bytes")]
@@ -78,6 +88,16 @@ impl SyncRequest {
         }
         if self.released.len() > MAX_ANSWERS_PER_SYNC {
             return Err(RequestLimit::Released(self.released.len()));
+        }
+        if self.reports.len() > MAX_REPORTS_PER_SYNC {
+            return Err(RequestLimit::Reports(self.reports.len()));
+        }
+        if let Some(r) = self
+            .reports
+            .iter()
+            .find(|r| r.note.chars().count() > MAX_REPORT_NOTE_CHARS)
+        {
+            return Err(RequestLimit::ReportNote(r.id));
         }
         if self.want.len() > MAX_WANT_ENTRIES {
             return Err(RequestLimit::WantEntries(self.want.len()));
@@ -165,6 +185,12 @@ pub(super) fn bounded_want<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Vec<super::Want>, D::Error> {
     at_most(d, MAX_WANT_ENTRIES, "projects wanted")
+}
+
+pub(super) fn bounded_reports<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<super::Report>, D::Error> {
+    at_most(d, MAX_REPORTS_PER_SYNC, "contests and flags")
 }
 
 /// A refused name as the error shows it: short, and inert on a terminal.

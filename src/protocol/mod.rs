@@ -4,13 +4,19 @@
 //! version apart keep working; sizes and counts stay strictly limited.
 
 mod codec;
+mod feedback;
 mod limits;
 mod version;
 
 pub use codec::{CodecError, Encoding, decode, encode, try_encode};
+pub use feedback::{
+    Accuracy, Confusion, FeedbackItem, FeedbackKind, FlagReason, MAX_CONFUSIONS, RECENT_GOLD,
+    Report, ReportKind,
+};
 pub use limits::{
-    MAX_ANSWERS_PER_SYNC, MAX_BODY_BYTES, MAX_DECODED_BYTES, MAX_KINDS_ENTRIES, MAX_KNOWN_ENTRIES,
-    MAX_LABELS_PER_ANSWER, MAX_LOGIN_BODY_BYTES, MAX_LOGIN_DECODED_BYTES, MAX_REPLY_TEXT_BYTES,
+    MAX_ANSWERS_PER_SYNC, MAX_BODY_BYTES, MAX_DECODED_BYTES, MAX_FEEDBACK_PER_REPLY,
+    MAX_KINDS_ENTRIES, MAX_KNOWN_ENTRIES, MAX_LABELS_PER_ANSWER, MAX_LOGIN_BODY_BYTES,
+    MAX_LOGIN_DECODED_BYTES, MAX_REPLY_TEXT_BYTES, MAX_REPORT_NOTE_CHARS, MAX_REPORTS_PER_SYNC,
     MAX_VERSION_LEN, MAX_WANT_ENTRIES, MAX_WANT_PER_SYNC, RequestLimit,
 };
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, request_version, served};
@@ -86,6 +92,17 @@ pub struct SyncRequest {
     /// could not read their schemas, and its whole sync would fail on them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<String>,
+    /// The highest feedback item number this device stored (0: none yet). The reply
+    /// carries the items after it. Absent: a client from before feedback, sent none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback_seen: Option<u64>,
+    /// Contests and flags not yet acknowledged, oldest first.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::bounded_reports"
+    )]
+    pub reports: Vec<Report>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -136,6 +153,16 @@ pub struct SyncResponse {
     /// last one it applied as `seen`. 0 when the reply carries none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub reply: u64,
+    /// Feedback items after the request's `feedback_seen`, oldest first (at most
+    /// `MAX_FEEDBACK_PER_REPLY`; the rest follow next sync).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feedback: Vec<FeedbackItem>,
+    /// The worker's accuracy in each project the feedback items concern.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accuracy: Vec<Accuracy>,
+    /// Reports (by the device's id) now in the review queue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reports_done: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

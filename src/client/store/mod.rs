@@ -2,6 +2,7 @@
 //! cache, the outbox of answers, drafts, and sync state. An answer is committed here,
 //! fsynced, before the screen moves on. The schema is versioned (schema.rs).
 
+mod feedback;
 mod outbox;
 mod reply;
 mod schema;
@@ -50,6 +51,12 @@ pub enum StoreError {
     NoTask(i64),
     #[error("{what} cannot be saved: {source}")]
     Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{what} saved here cannot be read: {source}")]
+    Unreadable {
         what: &'static str,
         #[source]
         source: serde_json::Error,

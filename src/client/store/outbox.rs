@@ -214,6 +214,8 @@ impl LocalStore {
             active: active.map(str::to_string),
             synced_before: self.meta("last_sync")?.is_some(),
             seen: self.meta("seen_reply")?.unwrap_or(0) as u64,
+            feedback_seen: self.feedback_seen()?,
+            reports: self.unsent_reports(crate::protocol::MAX_REPORTS_PER_SYNC)?,
         })
     }
 }

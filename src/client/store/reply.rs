@@ -121,6 +121,7 @@ impl LocalStore {
             )
             .map_err(db)?;
         }
+        applied.feedback = super::feedback::apply_feedback(&tx, &self.path, response)?;
         tx.commit().map_err(db)?;
         Ok(applied)
     }
@@ -133,4 +134,6 @@ pub struct Applied {
     pub refused: Vec<String>,
     pub new_tasks: usize,
     pub schemas: usize,
+    /// Feedback items this reply brought that were not here before.
+    pub feedback: Vec<crate::protocol::FeedbackItem>,
 }

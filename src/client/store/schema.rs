@@ -33,6 +33,14 @@ CREATE INDEX outbox_unsent ON outbox(sent, id);
 CREATE TABLE released (task INTEGER PRIMARY KEY);
 CREATE TABLE drafts (task INTEGER PRIMARY KEY, value TEXT NOT NULL);
 ",
+    // 2: the feedback inbox (items as the server numbered them, JSON), the worker's
+    // accuracy per project (cached for offline), and contests and flags waiting to go.
+    "
+CREATE TABLE feedback (id INTEGER PRIMARY KEY, item TEXT NOT NULL);
+CREATE TABLE accuracy (project TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, report TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0);
+",
 ];
 
 /// The schema version this build writes.

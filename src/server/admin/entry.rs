@@ -14,8 +14,8 @@ use crate::server::store::{StoreError, TaskRecord};
 
 /// Gold of an entry task as the admin writes it: `{"vendor": "Naivas", "items":
 /// [{"qty": "2", ...}]}` (numbers may be JSON numbers). Every value given must fit its
-/// field; fields left out are simply not gold. Kept as the answer's compact form.
-pub fn gold_of_json(form: &Form, value: Value) -> Result<String, String> {
+/// field; fields left out are simply not gold. In the form's normal form.
+pub fn gold_of_json(form: &Form, value: Value) -> Result<FormValues, String> {
     let Value::Object(map) = value else {
         return Err("gold of an entry task must be an object of field values".into());
     };
@@ -48,7 +48,7 @@ pub fn gold_of_json(form: &Form, value: Value) -> Result<String, String> {
     if let Some(issue) = form.given_issues(&values).into_iter().next() {
         return Err(format!("gold {}", sanitize_line(&issue.to_string())));
     }
-    Ok(AnswerValue::Form(form.normalise(&values)).to_compact())
+    Ok(form.normalise(&values))
 }
 
 fn scalar(id: &str, v: Value) -> Result<String, String> {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::interchange::{self, Leftovers};
 use super::task_check::{check_source, check_task};
+use crate::model::gold::{Gold, GoldAnswer};
 use crate::model::{Project, sanitize_line};
 use crate::server::Clock;
 use crate::server::store::{NewTask, Store, StoreError};
@@ -366,6 +367,9 @@ struct JsonTask {
     suggestion: Option<String>,
     #[serde(default)]
     gold: Option<serde_json::Value>,
+    /// Why the gold is right, shown to a worker who missed it.
+    #[serde(default)]
+    explanation: Option<String>,
 }
 
 #[derive(Debug)]
@@ -374,6 +378,7 @@ struct CsvColumns {
     text: usize,
     suggestion: Option<usize>,
     gold: Option<usize>,
+    explanation: Option<usize>,
 }
 
 enum Source {
@@ -494,7 +499,9 @@ impl<'a> TaskReader<'a> {
                 }
                 let line = *line;
                 break match serde_json::from_str::<JsonTask>(text) {
-                    Ok(t) => match gold_of_json(self.project, t.gold) {
+                    Ok(t) => match gold_of_json(self.project, t.gold)
+                        .and_then(|g| with_explanation(g, t.explanation))
+                    {
                         Ok(gold) => (line, (t.id, t.text, t.suggestion, gold)),
                         Err(message) => return Some(Err(self.error(line, message))),
                     },
@@ -519,23 +526,23 @@ impl<'a> TaskReader<'a> {
                             .filter(|s| !s.is_empty())
                     };
                     let gold = match optional(columns.gold) {
-                        // An entry task's gold cell holds the same JSON object as JSONL.
-                        Some(g) if self.project.form.is_some() => match serde_json::from_str(&g) {
-                            Ok(value) => match gold_of_json(self.project, Some(value)) {
-                                Ok(gold) => gold,
-                                Err(message) => {
-                                    return Some(Err(self.error(line, message)));
-                                }
-                            },
-                            Err(e) => {
-                                let message =
-                                    format!("gold is not a JSON object of field values: {e}");
-                                return Some(Err(self.error(line, message)));
+                        // An entry task's gold cell holds the same JSON object as JSONL, and
+                        // so does a classify cell accepting several answers ({"any": ...}).
+                        Some(g) if self.project.form.is_some() || g.starts_with('{') => {
+                            match serde_json::from_str(&g) {
+                                Ok(value) => gold_of_json(self.project, Some(value)),
+                                Err(e) => Err(format!("gold is not a JSON object: {e}")),
                             }
-                        },
-                        other => {
-                            other.map(|g| g.split('|').map(|l| l.trim().to_string()).collect())
                         }
+                        other => Ok(other.map(|g| {
+                            Gold::labels(vec![g.split('|').map(|l| l.trim().to_string()).collect()])
+                        })),
+                    };
+                    let gold = match gold
+                        .and_then(|g| with_explanation(g, optional(columns.explanation)))
+                    {
+                        Ok(gold) => gold,
+                        Err(message) => return Some(Err(self.error(line, message))),
                     };
                     (
                         line,
@@ -563,7 +570,8 @@ impl<'a> TaskReader<'a> {
 }
 
 fn csv_columns(headers: &csv::StringRecord) -> Result<CsvColumns, String> {
-    let (mut id, mut text, mut suggestion, mut gold) = (None, None, None, None);
+    let (mut id, mut text, mut suggestion, mut gold, mut explanation) =
+        (None, None, None, None, None);
     for (i, name) in headers.iter().enumerate() {
         let slot = match name
             .trim()
@@ -575,9 +583,10 @@ fn csv_columns(headers: &csv::StringRecord) -> Result<CsvColumns, String> {
             "text" => &mut text,
             "suggestion" => &mut suggestion,
             "gold" => &mut gold,
+            "explanation" => &mut explanation,
             other => {
                 return Err(format!(
-                    "unknown column '{}'; columns are id, text and optionally suggestion, gold",
+                    "unknown column '{}'; columns are id, text and optionally suggestion, gold, explanation",
                     sanitize_line(other)
                 ));
             }
@@ -592,37 +601,73 @@ fn csv_columns(headers: &csv::StringRecord) -> Result<CsvColumns, String> {
             text,
             suggestion,
             gold,
+            explanation,
         }),
         _ => Err("the header row needs columns id and text".into()),
     }
 }
 
-/// Gold in JSONL: one label id, or a list of them for multi-label projects; for an entry
-/// project an object of field values (`entry::gold_of_json`).
+/// Gold in JSONL: one label id, a list of them (one answer of a multi-label project),
+/// or `{"any": [...]}` of those when several answers are right; for an entry project an
+/// object of field values (`entry::gold_of_json`).
 fn gold_of_json(
     project: &Project,
     value: Option<serde_json::Value>,
-) -> Result<Option<Vec<String>>, String> {
+) -> Result<Option<Gold>, String> {
     use serde_json::Value;
     if let Some(form) = &project.form {
         return match value {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => super::entry::gold_of_json(form, v).map(|g| Some(vec![g])),
+            Some(v) => super::entry::gold_of_json(form, v).map(|values| {
+                Some(Gold {
+                    answer: GoldAnswer::Form(values),
+                    explanation: String::new(),
+                })
+            }),
         };
     }
-    let bad = || "gold must be a label id or a list of label ids".to_string();
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(vec![s])),
-        Some(Value::Array(items)) => items
+    let bad =
+        || "gold must be a label id, a list of label ids, or {\"any\": [...]} of those".to_string();
+    let one = |v: Value| match v {
+        Value::String(s) => Ok(vec![s]),
+        Value::Array(items) => items
             .into_iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s),
                 _ => Err(bad()),
             })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(_) => Err(bad()),
+            .collect::<Result<Vec<_>, _>>(),
+        _ => Err(bad()),
+    };
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(mut map)) => match (map.remove("any"), map.is_empty()) {
+            (Some(Value::Array(answers)), true) => answers
+                .into_iter()
+                .map(one)
+                .collect::<Result<Vec<_>, _>>()
+                .map(|sets| Some(Gold::labels(sets))),
+            _ => Err(bad()),
+        },
+        Some(v) => one(v).map(|set| Some(Gold::labels(vec![set]))),
+    }
+}
+
+/// The explanation joins the gold; one without gold has nothing to explain.
+fn with_explanation(
+    gold: Option<Gold>,
+    explanation: Option<String>,
+) -> Result<Option<Gold>, String> {
+    let explanation = explanation
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty());
+    match (gold, explanation) {
+        (Some(mut gold), Some(text)) => {
+            gold.explanation = text;
+            Ok(Some(gold))
+        }
+        (None, Some(_)) => Err("explanation without gold: give the task's gold too".into()),
+        (gold, None) => Ok(gold),
     }
 }
 

@@ -2,6 +2,7 @@
 //! suggestion and gold the project knows, and answers from another tool that fit it.
 
 use super::interchange::SourceTask;
+use crate::model::gold::{Gold, GoldAnswer};
 use crate::model::{AnswerValue, Project, sanitize_line};
 use crate::server::store::{NewTask, PriorAnswer};
 
@@ -9,6 +10,8 @@ use crate::server::store::{NewTask, PriorAnswer};
 pub const MAX_TEXT_CHARS: usize = 20_000;
 /// Longest task id accepted, in characters.
 const MAX_ID_CHARS: usize = 128;
+/// Longest explanation of a gold answer, in characters.
+const MAX_EXPLANATION_CHARS: usize = 2_000;
 /// Longest annotator name accepted from another tool, in characters.
 const MAX_ANNOTATOR_CHARS: usize = 128;
 
@@ -28,7 +31,7 @@ pub(super) fn check_source(project: &Project, source: SourceTask) -> Result<NewT
         source.id,
         source.text,
         source.suggestion,
-        source.gold,
+        source.gold.map(|labels| Gold::labels(vec![labels])),
         source.prior,
     )
 }
@@ -39,7 +42,7 @@ pub(super) fn check_task(
     id: String,
     text: String,
     suggestion: Option<String>,
-    gold: Option<Vec<String>>,
+    gold: Option<Gold>,
     prior: Vec<PriorAnswer>,
 ) -> Result<NewTask, String> {
     let id = id.trim().to_string();
@@ -72,19 +75,34 @@ pub(super) fn check_task(
             label_list(project)
         ));
     }
-    // An entry task's gold is a form, checked where it is read (`gold_of_json`).
-    if let Some(gold) = gold.as_ref().filter(|_| project.form.is_none()) {
-        if let Some(unknown) = gold.iter().find(|g| project.label(g).is_none()) {
-            return Err(format!(
-                "unknown label '{}' in gold; labels are: {}",
-                sanitize_line(unknown),
-                label_list(project)
-            ));
-        }
-        project
-            .validate(&AnswerValue::Labels(gold.clone()))
-            .map_err(|e| format!("gold does not fit the project: {e}"))?;
+    if let Some(GoldAnswer::Labels(sets)) = gold.as_ref().map(|g| &g.answer)
+        && let Some(unknown) = sets.iter().flatten().find(|g| project.label(g).is_none())
+    {
+        return Err(format!(
+            "unknown label '{}' in gold; labels are: {}",
+            sanitize_line(unknown),
+            label_list(project)
+        ));
     }
+    let (gold, gold_spec) = match gold {
+        None => (None, None),
+        Some(gold) => {
+            gold.fits(project)?;
+            if gold.explanation.chars().count() > MAX_EXPLANATION_CHARS {
+                return Err(format!(
+                    "explanation has more than {MAX_EXPLANATION_CHARS} characters"
+                ));
+            }
+            // Accepted answers in normal form, so the stored gold compares as answers do.
+            let gold = normal_gold(project, gold);
+            let spec = serde_json::to_string(&gold).map_err(|e| e.to_string())?;
+            let first = match gold.expected() {
+                AnswerValue::Labels(labels) => labels,
+                other => vec![other.to_compact()],
+            };
+            (Some(first), Some(spec))
+        }
+    };
     let prior = prior
         .into_iter()
         .map(|answer| check_prior_answer(project, &id, answer))
@@ -94,8 +112,31 @@ pub(super) fn check_task(
         text,
         suggestion,
         gold,
+        gold_spec,
         prior,
     })
+}
+
+/// Gold with each accepted answer in the project's normal form.
+fn normal_gold(project: &Project, gold: Gold) -> Gold {
+    let answer = match gold.answer {
+        GoldAnswer::Labels(sets) => GoldAnswer::Labels(
+            sets.into_iter()
+                .map(|set| match project.normalise(&AnswerValue::Labels(set)) {
+                    AnswerValue::Labels(labels) => labels,
+                    AnswerValue::Form(_) => Vec::new(),
+                })
+                .collect(),
+        ),
+        GoldAnswer::Form(values) => match &project.form {
+            Some(form) => GoldAnswer::Form(form.normalise(&values)),
+            None => GoldAnswer::Form(values),
+        },
+    };
+    Gold {
+        answer,
+        explanation: gold.explanation.trim().to_string(),
+    }
 }
 
 /// An answer from another tool: a usable annotator name and a value that fits the
@@ -163,7 +204,7 @@ mod tests {
             "a".into(),
             "x".into(),
             None,
-            Some(vec!["fod".into()]),
+            Some(Gold::labels(vec![vec!["fod".into()]])),
             vec![],
         );
         assert_eq!(
@@ -181,7 +222,7 @@ mod tests {
             vec![],
         );
         assert!(e.unwrap_err().contains("at most 20000"));
-        let two = Some(vec!["food".into(), "toys".into()]);
+        let two = Some(Gold::labels(vec![vec!["food".into(), "toys".into()]]));
         let e = check_task(&p, "a".into(), "x".into(), None, two, vec![]).unwrap_err();
         assert!(e.contains("takes one label"), "{e}");
     }

@@ -33,12 +33,17 @@ pub(super) fn store_answer(
     upload: &AnswerUpload,
     now: i64,
 ) -> Result<AckStatus, StoreError> {
+    // The wire names tasks by their public id; the store by its own.
+    let task = tx.task_by_public(upload.task)?;
     if let Some(earlier) = tx.answer_by_client_id(who.device_id, upload.id)? {
-        let same = earlier.task == upload.task
+        let same = Some(earlier.task) == task
             && same_answer(tx, projects, earlier.task, &earlier.value, &upload.value)?;
         return Ok(rules::resend_verdict(upload.id, same));
     }
-    match admit(tx, projects, who, upload, now)? {
+    let Some(task) = task else {
+        return Ok(Refusal::NoTask(upload.task).into());
+    };
+    match admit(tx, projects, who, task, upload, now)? {
         Ok(()) => Ok(AckStatus::Ok),
         Err(refusal) => Ok(refusal.into()),
     }
@@ -67,12 +72,12 @@ fn admit(
     tx: &mut dyn SyncTx,
     projects: &mut ProjectCache,
     who: &Principal,
+    task: i64,
     upload: &AnswerUpload,
     now: i64,
 ) -> Result<Result<(), Refusal>, StoreError> {
-    let task = upload.task;
     let Some(home) = tx.task_home(task)? else {
-        return Ok(Err(Refusal::NoTask(task)));
+        return Ok(Err(Refusal::NoTask(upload.task)));
     };
     let project = projects.get(tx, home.project_id)?;
     if let Err(e) = project.validate(&upload.value) {
@@ -80,7 +85,7 @@ fn admit(
     }
     let value = project.normalise(&upload.value);
     let Some(lease) = tx.lease(task, who.user_id)? else {
-        return Ok(Err(Refusal::NeverGiven(task)));
+        return Ok(Err(Refusal::NeverGiven(upload.task)));
     };
     let replaced = match upload.replaces {
         Some(old) => {
@@ -93,19 +98,30 @@ fn admit(
         None => None,
     };
     if replaced.is_none() && tx.has_counted_answer(task, who.user_id)? {
-        return Ok(Err(Refusal::AlreadyAnswered(task)));
+        return Ok(Err(Refusal::AlreadyAnswered(upload.task)));
     }
 
+    let at = rules::answer_date(now, upload.ago, lease.granted);
     let id = tx.insert_answer(&NewAnswer {
         device_id: who.device_id,
         client_id: upload.id,
         task,
         user_id: who.user_id,
         value: &value,
-        at: rules::answer_date(now, upload.ago, lease.granted),
+        at,
     })?;
+    let gold = tx.task_gold(task)?;
+    // A control task (gold mixed in by the project's rate) is no production work: its
+    // answers neither fill an overlap nor get aggregated.
+    let control = gold.is_some() && super::gold::mixes_gold(project);
     match replaced {
         Some(old) => tx.supersede(old, id)?,
+        None if control => {
+            if lease.live {
+                tx.end_lease(task, who.user_id, false)?;
+                tx.move_open_slots(task, 1)?;
+            }
+        }
         None => {
             tx.count_answer(task, rules::slot_delta_of_answer(lease.live))?;
             if lease.live {
@@ -113,7 +129,19 @@ fn admit(
             }
         }
     }
-    decide_if_complete(tx, project, task, home.overlap, now)?;
+    if !control {
+        decide_if_complete(tx, project, task, home.overlap, now)?;
+    }
+    if let Some(stored) = gold {
+        let scored = super::gold::Scored {
+            answer_id: id,
+            user_id: who.user_id,
+            task,
+            value: &value,
+            at,
+        };
+        super::gold::score(tx, project, &stored, &scored)?;
+    }
     Ok(Ok(()))
 }
 
@@ -136,7 +164,10 @@ pub(super) fn decide_if_complete(
 }
 
 /// The worker skipped the task: its slot goes back and it is not offered to them again.
-pub(super) fn release(tx: &mut dyn SyncTx, who: &Principal, task: i64) -> Result<(), StoreError> {
+pub(super) fn release(tx: &mut dyn SyncTx, who: &Principal, public: i64) -> Result<(), StoreError> {
+    let Some(task) = tx.task_by_public(public)? else {
+        return Ok(());
+    };
     let Some(lease) = tx.lease(task, who.user_id)? else {
         // Never leased to this worker: nothing to give back.
         return Ok(());

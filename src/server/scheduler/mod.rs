@@ -7,6 +7,8 @@
 pub mod aggregate;
 mod answers;
 pub mod double_entry;
+pub mod feedback;
+pub mod gold;
 pub mod review;
 pub mod rules;
 
@@ -80,7 +82,14 @@ pub fn sync(
         let held = tx.live_leases_held(entry.id, who.user_id)?;
         let resent = leases.iter().filter(|l| l.project == want.project).count();
         let count = rules::lease_allowance(want.count, resent, held, cap, budget.left());
-        let granted = grant_leases(tx, who, &want.project, entry, count, now, &mut outgoing)?;
+        let granted = grant_leases(
+            tx,
+            who,
+            (&want.project, entry, project),
+            count,
+            now,
+            &mut outgoing,
+        )?;
         budget.spend(granted.len());
         leases.extend(granted);
     }
@@ -92,6 +101,11 @@ pub fn sync(
         }
     }
     let done_today = tx.answers_since(who.user_id, rules::day_start(now))?;
+    // Feedback (gold scored in this very sync included) only for clients that keep it.
+    let (feedback, accuracy) = match request.feedback_seen {
+        Some(seen) => feedback::deliver(tx, who.user_id, seen, &catalogue)?,
+        None => (Vec::new(), Vec::new()),
+    };
 
     Ok(SyncResponse {
         now,
@@ -101,6 +115,10 @@ pub fn sync(
         projects: schemas,
         removed,
         reply,
+        feedback,
+        accuracy,
+        // Contests and flags are acknowledged once the review queue keeps them.
+        reports_done: Vec::new(),
     })
 }
 
@@ -130,13 +148,13 @@ struct OutgoingReply {
 }
 
 /// Lease up to `count` tasks in import order that this worker has not answered, holds,
-/// or skipped, and that still have an open slot; each takes one. A task whose text no
-/// longer fits the reply stays in the pool.
+/// or skipped, and that still have an open slot; each takes one. A project with a gold
+/// rate gets its gold tasks mixed in (`gold::mix`), each looking like any other lease.
+/// A task whose text no longer fits the reply stays in the pool.
 fn grant_leases(
     tx: &mut dyn SyncTx,
     who: &Principal,
-    project: &str,
-    entry: &CatalogueEntry,
+    (name, entry, schema): (&str, &CatalogueEntry, &Project),
     count: usize,
     now: i64,
     reply: &mut OutgoingReply,
@@ -145,12 +163,29 @@ fn grant_leases(
         return Ok(Vec::new());
     }
     let expires = now.saturating_add(entry.lease_secs);
-    let picked = tx.pick_open_tasks(entry.id, who.user_id, count)?;
+    let mixes = gold::mixes_gold(schema);
+    let production = tx.pick_open_tasks(entry.id, who.user_id, count, mixes)?;
+    let picked = if mixes {
+        let mut noise = gold::Noise::new(now, who.user_id);
+        gold::mix(
+            tx,
+            schema,
+            entry.id,
+            who.user_id,
+            production,
+            count,
+            &mut noise,
+        )?
+    } else {
+        production.into_iter().map(|t| (t, false)).collect()
+    };
     let mut leases = Vec::with_capacity(picked.len());
-    for task in picked {
+    let mut golds = 0u64;
+    for (task, is_gold) in picked {
         if !reply.bytes.take(task.text.len()) {
             break;
         }
+        golds += u64::from(is_gold);
         tx.hold_lease(
             task.task,
             who.user_id,
@@ -161,12 +196,15 @@ fn grant_leases(
         )?;
         tx.move_open_slots(task.task, -1)?;
         leases.push(Lease {
-            task: task.task,
-            project: project.to_string(),
+            task: task.public,
+            project: name.to_string(),
             text: task.text,
             suggestion: task.suggestion,
             expires,
         });
+    }
+    if mixes && !leases.is_empty() {
+        tx.add_gold_mix(entry.id, who.user_id, leases.len() as u64, golds)?;
     }
     Ok(leases)
 }

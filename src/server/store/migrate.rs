@@ -26,6 +26,9 @@ pub const TABLES: &[&str] = &[
     "answers",
     "review_items",
     "review_assignments",
+    "gold_mix",
+    "gold_results",
+    "feedback",
 ];
 
 /// Bind parameters in one INSERT at most (PostgreSQL allows 65,535).

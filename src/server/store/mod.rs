@@ -3,6 +3,7 @@
 //! implemented by SQLite (one centre, one file) and PostgreSQL (several instances on one
 //! database) without copying rules. The backend is chosen from the database URL.
 
+mod gold_tx;
 pub mod migrate;
 mod postgres;
 pub mod review;
@@ -17,6 +18,7 @@ use crate::quality::Decision;
 use crate::server::scheduler::review::{ReviewDecision, ReviewRefusal, ReviewTake};
 use review::{NewReviewItem, ReviewFilter, ReviewItem};
 
+pub use gold_tx::{GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold};
 pub use postgres::{PostgresStore, shown_url as postgres_url_shown};
 pub use sqlite::SqliteStore;
 pub use sync_tx::{
@@ -71,6 +73,8 @@ pub enum StoreError {
         #[source]
         source: BackendError,
     },
+    #[error("no task '{id}' in project '{project}'; see kazi admin --db URL tasks list")]
+    NoTask { project: String, id: String },
     #[error("no user '{0}'; see kazi admin --db URL user list")]
     NoUser(String),
     #[error("user '{user}' has no device {device}; see kazi admin --db URL user list")]
@@ -142,7 +146,11 @@ pub struct NewTask {
     pub id: String,
     pub text: String,
     pub suggestion: Option<String>,
+    /// The first accepted gold answer (what aggregation and export read).
     pub gold: Option<Vec<String>>,
+    /// The whole gold as JSON of `model::Gold` (every accepted answer, the explanation),
+    /// when the task has gold.
+    pub gold_spec: Option<String>,
     /// Answers given in another tool before the task came to Kazi.
     pub prior: Vec<PriorAnswer>,
 }
@@ -296,6 +304,17 @@ pub trait Store: Send + Sync {
     /// transaction. Tasks no longer complete are left alone.
     fn record_decisions(&self, decisions: &[(i64, Decision)]) -> Result<(), StoreError>;
 
+    /// Replace the gold of task `task` (the import's id) of `project`, score every
+    /// answer to it again and tell each of those workers (`scheduler::gold::correct`), in
+    /// one transaction. Gold that does not fit the project is refused (`Aborted`).
+    fn correct_gold(
+        &self,
+        project: &str,
+        task: &str,
+        gold: &crate::model::Gold,
+        now: i64,
+    ) -> Result<crate::server::scheduler::gold::Correction, StoreError>;
+
     /// Every task of a project in import order, with its answers (prior answers first,
     /// then Kazi's in arrival order), one at a time.
     fn export(
@@ -334,6 +353,20 @@ pub trait Store: Send + Sync {
     /// Assign a user to review a project (`kazi admin user assign`); false when they
     /// already were. `NoUser` / `NoProject` when either is missing.
     fn assign_reviewer(&self, user: &str, project: &str, now: i64) -> Result<bool, StoreError>;
+}
+
+/// Most tries at a fresh public id for one task (two random 53-bit ids colliding is
+/// already rare).
+pub(crate) const PUBLIC_ID_TRIES: usize = 8;
+
+/// A fresh public id for a task: random in 2^32..2^53, above every id a task kept from
+/// before public ids (those already on devices) and exact in any JSON reader. Random so
+/// the ids a worker sees tell nothing of which tasks were imported together.
+pub(crate) fn new_public_id() -> Result<i64, StoreError> {
+    const LOW: u64 = 1 << 32;
+    const SPAN: u64 = (1 << 53) - LOW;
+    let r = getrandom::u64().map_err(|e| StoreError::Backend(e.to_string().into()))?;
+    Ok((LOW + r % SPAN) as i64)
 }
 
 /// Open the store a database URL names: `sqlite:PATH` (created and migrated if needed)

@@ -62,6 +62,8 @@ pub struct NewAnswer<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenTask {
     pub task: i64,
+    /// The id the wire carries (`tasks.public_id`).
+    pub public: i64,
     pub text: String,
     pub suggestion: Option<String>,
 }
@@ -69,7 +71,7 @@ pub struct OpenTask {
 /// One transaction of a sync (or of a project update), as the scheduler sees it. Every
 /// method is one query; together they keep `open_slots = overlap - counted answers - live
 /// leases` only because the scheduler calls them so.
-pub trait SyncTx {
+pub trait SyncTx: super::gold_tx::GoldTx {
     /// End every live lease that expired by `now`, giving its slot back to its task.
     fn expire_leases(&mut self, now: i64) -> Result<(), StoreError>;
 
@@ -153,13 +155,15 @@ pub trait SyncTx {
     fn next_reply(&mut self, device_id: i64) -> Result<u64, StoreError>;
 
     /// Up to `limit` tasks of the project, in import order, with an open slot, that this
-    /// worker has not answered, holds or skipped. A backend with several writers locks
+    /// worker has not answered, holds or skipped; without gold tasks if `skip_gold` (the
+    /// project mixes them in by its gold rate). A backend with several writers locks
     /// the rows it returns and skips rows others hold.
     fn pick_open_tasks(
         &mut self,
         project_id: i64,
         user_id: i64,
         limit: usize,
+        skip_gold: bool,
     ) -> Result<Vec<OpenTask>, StoreError>;
 
     /// Give this worker (on this device) a live lease on the task, in reply `reply`.

@@ -181,19 +181,34 @@ pub(super) fn import_tasks(
     for task in tasks {
         let task = task.map_err(StoreError::Aborted)?;
         let gold = gold_text(&task.gold);
-        let inserted = db.query_opt(
-            "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, ext_id) DO NOTHING \
-             RETURNING id",
-            &[
-                &project_id,
-                &task.id,
-                &task.text,
-                &task.suggestion,
-                &gold,
-                &overlap,
-            ],
-        )?;
+        let mut inserted = None;
+        // Any conflict: the same task id (compared below) or, rarely, a public id taken.
+        for _ in 0..crate::server::store::PUBLIC_ID_TRIES {
+            inserted = db.query_opt(
+                "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots, \
+                   gold_spec, public_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
+                &[
+                    &project_id,
+                    &task.id,
+                    &task.text,
+                    &task.suggestion,
+                    &gold,
+                    &overlap,
+                    &task.gold_spec,
+                    &crate::server::store::new_public_id()?,
+                ],
+            )?;
+            let present = db
+                .query_opt(
+                    "SELECT 1 FROM tasks WHERE project_id = $1 AND ext_id = $2",
+                    &[&project_id, &task.id],
+                )?
+                .is_some();
+            if inserted.is_some() || present {
+                break;
+            }
+        }
         if let Some(row) = inserted {
             let id: i64 = get(&row, 0)?;
             for prior in &task.prior {
@@ -208,15 +223,18 @@ pub(super) fn import_tasks(
             continue;
         }
         let row = db.query_one(
-            "SELECT id, text, suggestion, gold FROM tasks WHERE project_id = $1 AND ext_id = $2",
+            "SELECT id, text, suggestion, gold, gold_spec FROM tasks \
+             WHERE project_id = $1 AND ext_id = $2",
             &[&project_id, &task.id],
         )?;
         let (id, text): (i64, String) = (get(&row, 0)?, get(&row, 1)?);
         let (suggestion, old_gold): (Option<String>, Option<String>) =
             (get(&row, 2)?, get(&row, 3)?);
+        let old_spec: Option<String> = get(&row, 4)?;
         let same = text == task.text
             && suggestion == task.suggestion
             && old_gold == gold
+            && (old_spec.is_none() || old_spec == task.gold_spec)
             && same_prior_answers(db, id, &task.prior)?;
         if same {
             counts.already_present += 1;

@@ -8,6 +8,7 @@ mod aggregation;
 mod catalogue;
 pub(super) mod db;
 mod devices;
+mod gold;
 mod review;
 mod schema;
 mod sync_tx;
@@ -274,6 +275,16 @@ impl Store for PostgresStore {
 
     fn project(&self, name: &str) -> Result<Option<Project>, StoreError> {
         self.with_db(|db| catalogue::project(db, name))
+    }
+
+    fn correct_gold(
+        &self,
+        project: &str,
+        task: &str,
+        gold: &crate::model::Gold,
+        now: i64,
+    ) -> Result<scheduler::gold::Correction, StoreError> {
+        self.transaction_retried(|db| gold::correct_gold(db, project, task, gold, now))
     }
 
     fn import_tasks(

@@ -140,6 +140,46 @@ CREATE TABLE review_assignments (
     assigned BIGINT NOT NULL,
     PRIMARY KEY (user_id, project_id)
 );
+    // Gold (issue 11): as SQLite's migration of the same name says.
+    r#"
+ALTER TABLE tasks ADD COLUMN gold_spec TEXT;
+ALTER TABLE tasks ADD COLUMN public_id BIGINT;
+UPDATE tasks SET public_id = id WHERE EXISTS (SELECT 1 FROM leases l WHERE l.task_id = tasks.id);
+UPDATE tasks SET public_id = 4294967296 + floor(random() * 9007194959773696)::BIGINT WHERE public_id IS NULL;
+CREATE UNIQUE INDEX tasks_public ON tasks(public_id);
+CREATE INDEX tasks_gold ON tasks(project_id, public_id) WHERE gold IS NOT NULL;
+CREATE TABLE gold_mix (
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    leased BIGINT NOT NULL,
+    gold BIGINT NOT NULL,
+    PRIMARY KEY (project_id, user_id)
+);
+CREATE TABLE gold_results (
+    answer_id BIGINT PRIMARY KEY REFERENCES answers(id),
+    task_id BIGINT NOT NULL REFERENCES tasks(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    correct BOOLEAN NOT NULL,
+    confusions TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX gold_results_user ON gold_results(user_id, project_id, at);
+CREATE INDEX gold_results_task ON gold_results(task_id);
+CREATE TABLE feedback (
+    id BIGSERIAL PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    project_id BIGINT NOT NULL REFERENCES projects(id),
+    task_id BIGINT NOT NULL REFERENCES tasks(id),
+    kind TEXT NOT NULL,
+    correct BOOLEAN NOT NULL,
+    answer TEXT,
+    expected TEXT,
+    note TEXT NOT NULL,
+    missed_fields TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX feedback_user ON feedback(user_id, id);
 "#,
 ];
 

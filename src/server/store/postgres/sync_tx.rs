@@ -21,7 +21,7 @@ use crate::server::store::{
 
 /// A `SyncTx` on a connection whose transaction the caller owns.
 pub(super) struct PgTx<'d, 'r> {
-    db: &'d mut Db<'r>,
+    pub(super) db: &'d mut Db<'r>,
 }
 
 impl<'d, 'r> PgTx<'d, 'r> {
@@ -33,8 +33,8 @@ impl<'d, 'r> PgTx<'d, 'r> {
 /// Tasks of project $1 that user $2 may lease, in import order, at most $3. Rows another
 /// transaction holds are skipped, not waited for; a locked row's `open_slots > 0` is
 /// checked again on its newest version, so a slot taken meanwhile is never taken twice.
-pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion FROM tasks t \
-     WHERE t.project_id = $1 AND t.open_slots > 0 \
+pub(super) const PICK_TASKS: &str = "SELECT t.id, t.public_id, t.text, t.suggestion FROM tasks t \
+     WHERE t.project_id = $1 AND t.open_slots > 0 AND (NOT $4 OR t.gold IS NULL) \
        AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = $2) \
        AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = $2 \
                        AND (l.live OR l.released)) \
@@ -249,9 +249,9 @@ impl SyncTx for PgTx<'_, '_> {
     ) -> Result<Vec<Lease>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.db.query(
-            "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
+            "SELECT t.public_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
              JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
-             WHERE l.device_id = $1 AND l.live AND l.reply > $2 ORDER BY l.task_id LIMIT $3",
+             WHERE l.device_id = $1 AND l.live AND l.reply > $2 ORDER BY t.public_id LIMIT $3",
             &[&device_id, &(seen as i64), &limit],
         )?;
         rows.iter()
@@ -333,17 +333,19 @@ impl SyncTx for PgTx<'_, '_> {
         project_id: i64,
         user_id: i64,
         limit: usize,
+        skip_gold: bool,
     ) -> Result<Vec<OpenTask>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
             .db
-            .query(PICK_TASKS, &[&project_id, &user_id, &limit])?;
+            .query(PICK_TASKS, &[&project_id, &user_id, &limit, &skip_gold])?;
         rows.iter()
             .map(|r| {
                 Ok(OpenTask {
                     task: get(r, 0)?,
-                    text: get(r, 1)?,
-                    suggestion: get(r, 2)?,
+                    public: get(r, 1)?,
+                    text: get(r, 2)?,
+                    suggestion: get(r, 3)?,
                 })
             })
             .collect()

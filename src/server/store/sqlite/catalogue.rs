@@ -191,28 +191,38 @@ fn import_in_transaction(
         .optional()?
         .ok_or_else(|| StoreError::NoProject(project.to_string()))?;
     let schema = parse_schema(&schema)?;
+    // Any conflict: the same task id (compared below) or, rarely, a public id taken.
     let mut insert = conn.prepare(
-        "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (project_id, ext_id) DO NOTHING",
+        "INSERT INTO tasks (project_id, ext_id, text, suggestion, gold, open_slots, gold_spec, public_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
     )?;
     let mut insert_prior = conn.prepare(
         "INSERT INTO prior_answers (task_id, annotator, value, at) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut existing = conn.prepare(
-        "SELECT id, text, suggestion, gold FROM tasks WHERE project_id = ?1 AND ext_id = ?2",
+        "SELECT id, text, suggestion, gold, gold_spec FROM tasks WHERE project_id = ?1 AND ext_id = ?2",
     )?;
     let mut counts = ImportCounts::default();
     for task in tasks {
         let task = task.map_err(StoreError::Aborted)?;
         let gold = gold_text(&task.gold);
-        let inserted = insert.execute(params![
-            project_id,
-            task.id,
-            task.text,
-            task.suggestion,
-            gold,
-            overlap
-        ])?;
+        let mut inserted = 0;
+        for _ in 0..crate::server::store::PUBLIC_ID_TRIES {
+            inserted = insert.execute(params![
+                project_id,
+                task.id,
+                task.text,
+                task.suggestion,
+                gold,
+                overlap,
+                task.gold_spec,
+                crate::server::store::new_public_id()?
+            ])?;
+            let present = existing.exists(params![project_id, task.id])?;
+            if inserted == 1 || present {
+                break;
+            }
+        }
         if inserted == 1 {
             let row = conn.last_insert_rowid();
             for prior in &task.prior {
@@ -227,13 +237,15 @@ fn import_in_transaction(
             counts.added += 1;
             continue;
         }
-        let (row, text, suggestion, old_gold): (i64, String, Option<String>, Option<String>) =
-            existing.query_row(params![project_id, task.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        type Stored = (i64, String, Option<String>, Option<String>, Option<String>);
+        let (row, text, suggestion, old_gold, old_spec): Stored = existing
+            .query_row(params![project_id, task.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?;
         let same = text == task.text
             && suggestion == task.suggestion
             && old_gold == gold
+            && (old_spec.is_none() || old_spec == task.gold_spec)
             && same_prior_answers(conn, row, &task.prior)?;
         if same {
             counts.already_present += 1;

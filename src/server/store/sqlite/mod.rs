@@ -5,6 +5,7 @@
 mod aggregation;
 mod catalogue;
 mod devices;
+mod gold;
 mod review;
 mod sync_tx;
 mod writer;
@@ -190,6 +191,51 @@ CREATE TABLE review_assignments (
     assigned INTEGER NOT NULL,
     PRIMARY KEY (user_id, project_id)
 ) WITHOUT ROWID;
+    // Gold (issue 11). gold_spec: every accepted answer and the explanation (JSON of
+    // model::Gold; tasks.gold keeps the first accepted one for aggregation and export).
+    // public_id: what the wire calls a task, random so ids tell nothing of import
+    // batches (gold imported apart); tasks already sent to devices keep their id. The
+    // gold mix per worker keeps the project's rate; gold results and feedback items are
+    // the worker's record, by server time.
+    r#"
+ALTER TABLE tasks ADD COLUMN gold_spec TEXT;
+ALTER TABLE tasks ADD COLUMN public_id INTEGER;
+UPDATE tasks SET public_id = id WHERE EXISTS (SELECT 1 FROM leases l WHERE l.task_id = tasks.id);
+UPDATE tasks SET public_id = 4294967296 + abs(random() % 9007194959773696) WHERE public_id IS NULL;
+CREATE UNIQUE INDEX tasks_public ON tasks(public_id);
+CREATE INDEX tasks_gold ON tasks(project_id, public_id) WHERE gold IS NOT NULL;
+CREATE TABLE gold_mix (
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    leased INTEGER NOT NULL,
+    gold INTEGER NOT NULL,
+    PRIMARY KEY (project_id, user_id)
+) WITHOUT ROWID;
+CREATE TABLE gold_results (
+    answer_id INTEGER PRIMARY KEY REFERENCES answers(id),
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    correct INTEGER NOT NULL,
+    confusions TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX gold_results_user ON gold_results(user_id, project_id, at);
+CREATE INDEX gold_results_task ON gold_results(task_id);
+CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    task_id INTEGER NOT NULL REFERENCES tasks(id),
+    kind TEXT NOT NULL,
+    correct INTEGER NOT NULL,
+    answer TEXT,
+    expected TEXT,
+    note TEXT NOT NULL,
+    missed_fields TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX feedback_user ON feedback(user_id, id);
 "#,
 ];
 
@@ -442,6 +488,18 @@ impl Store for SqliteStore {
 
     fn project(&self, name: &str) -> Result<Option<Project>, StoreError> {
         self.read(|conn| catalogue::project(conn, name))
+    }
+
+    fn correct_gold(
+        &self,
+        project: &str,
+        task: &str,
+        gold: &crate::model::Gold,
+        now: i64,
+    ) -> Result<scheduler::gold::Correction, StoreError> {
+        let (project, task, gold) = (project.to_string(), task.to_string(), gold.clone());
+        self.writer
+            .run(move |conn| gold::correct_gold(conn, &project, &task, &gold, now))
     }
 
     fn import_tasks(

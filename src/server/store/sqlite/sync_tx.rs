@@ -19,7 +19,7 @@ use crate::server::store::{
 
 /// A `SyncTx` on a connection whose transaction the caller owns.
 pub(super) struct SqliteTx<'c> {
-    conn: &'c Connection,
+    pub(super) conn: &'c Connection,
 }
 
 impl<'c> SqliteTx<'c> {
@@ -30,8 +30,8 @@ impl<'c> SqliteTx<'c> {
 
 /// Tasks of project ?1 that user ?2 may lease, in import order, at most ?3. Walks the
 /// partial index of tasks with open slots, so leased and finished tasks cost nothing.
-pub(super) const PICK_TASKS: &str = "SELECT t.id, t.text, t.suggestion FROM tasks t \
-     WHERE t.project_id = ?1 AND t.open_slots > 0 \
+pub(super) const PICK_TASKS: &str = "SELECT t.id, t.public_id, t.text, t.suggestion FROM tasks t \
+     WHERE t.project_id = ?1 AND t.open_slots > 0 AND (?4 = 0 OR t.gold IS NULL) \
        AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = ?2) \
        AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = ?2 \
                        AND (l.live = 1 OR l.released = 1)) \
@@ -248,10 +248,10 @@ impl SyncTx for SqliteTx<'_> {
         limit: usize,
     ) -> Result<Vec<Lease>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT l.task_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
+            "SELECT t.public_id, p.name, t.text, t.suggestion, l.expires FROM leases l \
              JOIN tasks t ON t.id = l.task_id JOIN projects p ON p.id = t.project_id \
              WHERE l.device_id = ?1 AND l.live = 1 AND l.reply > ?2 \
-             ORDER BY l.task_id LIMIT ?3",
+             ORDER BY t.public_id LIMIT ?3",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt.query_map(params![device_id, seen as i64, limit], |r| {
@@ -333,15 +333,17 @@ impl SyncTx for SqliteTx<'_> {
         project_id: i64,
         user_id: i64,
         limit: usize,
+        skip_gold: bool,
     ) -> Result<Vec<OpenTask>, StoreError> {
         // The writer is the only one: no row locks needed.
         let mut pick = self.conn.prepare_cached(PICK_TASKS)?;
         let picked = pick
-            .query_map(params![project_id, user_id, limit as i64], |r| {
+            .query_map(params![project_id, user_id, limit as i64, skip_gold], |r| {
                 Ok(OpenTask {
                     task: r.get(0)?,
-                    text: r.get(1)?,
-                    suggestion: r.get(2)?,
+                    public: r.get(1)?,
+                    text: r.get(2)?,
+                    suggestion: r.get(3)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -511,6 +513,7 @@ mod tests {
             text: "task 1".into(),
             suggestion: None,
             gold: None,
+            gold_spec: None,
             prior: Vec::new(),
         }));
         store.import_tasks("p", &mut tasks).unwrap();
@@ -555,7 +558,7 @@ mod tests {
         let plan: Vec<String> = store
             .read(|conn| {
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {PICK_TASKS}"))?;
-                let rows = stmt.query_map(params![1, 1, 5], |r| r.get::<_, String>(3))?;
+                let rows = stmt.query_map(params![1, 1, 5, true], |r| r.get::<_, String>(3))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
             .unwrap();
