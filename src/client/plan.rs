@@ -92,10 +92,18 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
         want,
         known: state.known.clone(),
         seen: Some(state.seen),
-        kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
+        kinds: shown_kinds(),
         feedback_seen: Some(state.feedback_seen),
         reports: state.reports.clone(),
     })
+}
+
+/// The task kinds this build's screens show. Transcribe joins when its screen does: a
+/// client is never sent projects it cannot show.
+pub const SHOWN_KINDS: [TaskKind; 2] = [TaskKind::Classify, TaskKind::Entry];
+
+fn shown_kinds() -> Vec<String> {
+    SHOWN_KINDS.map(|k| k.name().to_string()).to_vec()
 }
 
 /// The request for a sync someone asked for (`kazi sync`, the worker's `refresh`): the
@@ -105,7 +113,7 @@ pub fn plan_asked(state: &LocalState, config: PlanConfig) -> SyncRequest {
     plan(state, config).unwrap_or_else(|| SyncRequest {
         known: state.known.clone(),
         seen: Some(state.seen),
-        kinds: TaskKind::ALL.map(|k| k.name().to_string()).to_vec(),
+        kinds: shown_kinds(),
         feedback_seen: Some(state.feedback_seen),
         ..SyncRequest::default()
     })

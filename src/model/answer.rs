@@ -5,10 +5,11 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::form::{FieldIssue, FormValues};
+use super::transcript::{Transcript, TranscriptIssue};
 use super::{Project, TaskKind};
 
-/// What a worker answered. Serialised externally tagged, e.g. `{"labels":["food"]}` or
-/// `{"form":{"fields":{"vendor":"Naivas"}}}`.
+/// What a worker answered. Serialised externally tagged, e.g. `{"labels":["food"]}`,
+/// `{"form":{"fields":{"vendor":"Naivas"}}}` or `{"transcript":{"text":"habari"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum AnswerValue {
@@ -16,6 +17,8 @@ pub enum AnswerValue {
     Labels(Vec<String>),
     /// The values of an entry task's form, as typed.
     Form(FormValues),
+    /// A transcribe task's transcript, as typed.
+    Transcript(Transcript),
 }
 
 impl AnswerValue {
@@ -23,17 +26,31 @@ impl AnswerValue {
     pub fn labels(&self) -> Option<&[String]> {
         match self {
             AnswerValue::Labels(labels) => Some(labels),
-            AnswerValue::Form(_) => None,
+            AnswerValue::Form(_) | AnswerValue::Transcript(_) => None,
+        }
+    }
+
+    /// The text of a transcript answer; other answers have none.
+    pub fn transcript(&self) -> Option<&str> {
+        match self {
+            AnswerValue::Transcript(t) => Some(&t.text),
+            AnswerValue::Labels(_) | AnswerValue::Form(_) => None,
         }
     }
 
     /// The value in a stable, compact text form (for export and comparisons): labels
     /// joined by `|`; a form as JSON with its keys in order and no `|` (written
-    /// `\u007c`, the same JSON), so it can stand where label lists are `|`-joined.
+    /// `\u007c`, the same JSON), so it can stand where label lists are `|`-joined; a
+    /// transcript as its text with `|` and `\` escaped (`\|`, `\\`) and line breaks as `\n`.
     pub fn to_compact(&self) -> String {
         match self {
             AnswerValue::Labels(labels) => labels.join("|"),
             AnswerValue::Form(values) => form_compact(values),
+            AnswerValue::Transcript(t) => t
+                .text
+                .replace('\\', "\\\\")
+                .replace('|', "\\|")
+                .replace('\n', "\\n"),
         }
     }
 }
@@ -76,6 +93,8 @@ pub enum AnswerError {
     Repeated(String),
     #[error("{0}")]
     Field(FieldIssue),
+    #[error("{0}")]
+    Transcript(TranscriptIssue),
     #[error("this answer is a {given}, but the project takes a {wanted}")]
     WrongKind {
         given: &'static str,
@@ -87,6 +106,7 @@ fn kind_word(value: &AnswerValue) -> &'static str {
     match value {
         AnswerValue::Labels(_) => "label choice",
         AnswerValue::Form(_) => "filled-in form",
+        AnswerValue::Transcript(_) => "transcript",
     }
 }
 
@@ -120,6 +140,15 @@ impl Project {
                     wanted: "form it does not have",
                 }),
             },
+            (TaskKind::Transcribe, AnswerValue::Transcript(t)) => match &self.transcribe {
+                Some(rules) => rules
+                    .check(&t.normal().text)
+                    .map_err(AnswerError::Transcript),
+                None => Err(AnswerError::WrongKind {
+                    given: kind_word(value),
+                    wanted: "transcript it has no rules for",
+                }),
+            },
             (TaskKind::Classify, _) => Err(AnswerError::WrongKind {
                 given: kind_word(value),
                 wanted: "label choice",
@@ -128,11 +157,16 @@ impl Project {
                 given: kind_word(value),
                 wanted: "filled-in form",
             }),
+            (TaskKind::Transcribe, _) => Err(AnswerError::WrongKind {
+                given: kind_word(value),
+                wanted: "transcript",
+            }),
         }
     }
 
     /// The answer in its normal form, so equal answers compare and vote as one: labels
-    /// in this project's label order, each once. Labels the project does not know (an
+    /// in this project's label order, each once; a transcript without its draft cursor
+    /// or trailing white space. Labels the project does not know (an
     /// answer stored before a label was removed) follow in the order given.
     pub fn normalise(&self, value: &AnswerValue) -> AnswerValue {
         match value {
@@ -154,6 +188,7 @@ impl Project {
                 Some(form) => AnswerValue::Form(form.normalise(values)),
                 None => value.clone(),
             },
+            AnswerValue::Transcript(t) => AnswerValue::Transcript(t.normal()),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod gold;
 mod project;
 mod review_policy;
 mod text;
+pub mod transcript;
 
 pub use answer::{AnswerError, AnswerValue, Role};
 pub use gold::{Gold, GoldAnswer, GoldCheck};
@@ -17,8 +18,10 @@ pub use project::{
 pub use review_policy::ReviewPolicy;
 pub use text::{sanitize, sanitize_line, text_width, wrap, wrap_layout};
 
-/// A task as the worker sees it: the server's id, the text to classify, and an optional
-/// model suggestion (a label id) to pre-select.
+/// A task as the worker sees it: the server's id, the text to classify (for a transcribe
+/// task, a note shown above the player, often empty), and an optional model suggestion:
+/// a label id to pre-select, or for a transcribe task the machine draft the text area
+/// starts from (`Task::draft`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     pub id: i64,
@@ -26,6 +29,14 @@ pub struct Task {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+}
+
+impl Task {
+    /// The machine draft (an ASR guess) of a transcribe task: its suggestion, which is
+    /// text rather than a label id in a transcribe project.
+    pub fn draft(&self) -> Option<&str> {
+        self.suggestion.as_deref()
+    }
 }
 
 /// Line (1-based) of a byte offset in a text; used to point at the line of a bad input.

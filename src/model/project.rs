@@ -7,24 +7,29 @@ use toml::Spanned;
 use super::form::{FieldFile, Form, form_from_file};
 use super::line_of;
 use super::review_policy::{ReviewFile, ReviewPolicy};
+use super::transcript::{TranscribeFile, TranscribeRules, rules_from_file};
 
-/// The kinds of task. Later kinds (transcribe) add variants here.
+/// The kinds of task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     Classify,
     /// Data entry: a source document beside a typed form (`Project::form`).
     Entry,
+    /// Transcription: an audio clip and a text area, with the project's
+    /// `Project::transcribe` rules.
+    Transcribe,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 2] = [TaskKind::Classify, TaskKind::Entry];
+    pub const ALL: [TaskKind; 3] = [TaskKind::Classify, TaskKind::Entry, TaskKind::Transcribe];
 
     /// The name in project files and on the wire.
     pub fn name(self) -> &'static str {
         match self {
             TaskKind::Classify => "classify",
             TaskKind::Entry => "entry",
+            TaskKind::Transcribe => "transcribe",
         }
     }
 }
@@ -94,6 +99,10 @@ pub struct Project {
     /// The form of an entry project; None for other kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<Form>,
+    /// The transcript rules of a transcribe project; None for other kinds. Boxed: most
+    /// projects have none, and a `Project` is passed around by value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcribe: Option<Box<TranscribeRules>>,
     /// Answers wanted per task.
     pub overlap: u32,
     /// How long a lease lasts, in seconds of server time.
@@ -183,6 +192,8 @@ struct ProjectFile {
     fields: Vec<Spanned<FieldFile>>,
     #[serde(default)]
     review: Option<ReviewFile>,
+    #[serde(default)]
+    transcribe: Option<Spanned<TranscribeFile>>,
 }
 
 #[derive(Deserialize)]
@@ -240,11 +251,12 @@ impl Project {
         let kind = match raw.kind.get_ref().as_str() {
             "classify" => TaskKind::Classify,
             "entry" => TaskKind::Entry,
+            "transcribe" => TaskKind::Transcribe,
             other => {
                 return Err(err(
                     raw.kind.span().start,
                     format!(
-                        "kind '{}' is not known; use \"classify\" or \"entry\"",
+                        "kind '{}' is not known; use \"classify\", \"entry\" or \"transcribe\"",
                         super::sanitize_line(other)
                     ),
                 ));
@@ -325,6 +337,7 @@ impl Project {
             labels: Vec::new(),
             multi_label: raw.multi_label,
             form: None,
+            transcribe: None,
             overlap: overlap as u32,
             lease_secs,
             aggregate,
@@ -332,6 +345,19 @@ impl Project {
             review,
             gold_rate,
         };
+        if let Some(table) = raw
+            .transcribe
+            .as_ref()
+            .filter(|_| kind != TaskKind::Transcribe)
+        {
+            return Err(err(
+                table.span().start,
+                "[transcribe] belongs to transcribe projects (kind = \"transcribe\")".into(),
+            ));
+        }
+        if kind == TaskKind::Transcribe {
+            return transcribe_project(project, &raw, &err);
+        }
         if kind == TaskKind::Entry {
             if aggregate != AggregateMethod::Majority {
                 return Err(err(
@@ -459,6 +485,45 @@ impl Project {
         let digest = Sha256::digest(&json);
         digest[..6].iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// The rest of a transcribe project: its `[transcribe]` table (defaults without one), and
+/// nothing that belongs to other kinds.
+fn transcribe_project(
+    mut project: Project,
+    raw: &ProjectFile,
+    err: &dyn Fn(usize, String) -> ProjectError,
+) -> Result<Project, ProjectError> {
+    if project.aggregate != AggregateMethod::Majority {
+        return Err(err(
+            raw.aggregate.span().start,
+            "aggregate belongs to classify projects; transcripts are compared by word error rate"
+                .into(),
+        ));
+    }
+    if let Some(first) = raw.labels.first() {
+        return Err(err(
+            first.span().start,
+            "a transcribe project has a [transcribe] table, not [[labels]]".into(),
+        ));
+    }
+    if let Some(first) = raw.fields.first() {
+        return Err(err(
+            first.span().start,
+            "[[fields]] belong to entry projects (kind = \"entry\")".into(),
+        ));
+    }
+    if let Some(f) = &raw.date_format {
+        return Err(err(
+            f.span().start,
+            "date_format belongs to entry projects".into(),
+        ));
+    }
+    let table = raw.transcribe.as_ref().map(|t| t.get_ref());
+    let rules = rules_from_file(table.unwrap_or(&TranscribeFile::default()))
+        .map_err(|(offset, message)| err(offset, message))?;
+    project.transcribe = Some(Box::new(rules));
+    Ok(project)
 }
 
 /// The longest lease: long offline stretches, but never a task held from everyone for good.
@@ -671,6 +736,79 @@ key = "2"
                 "{bad}: {e}"
             );
         }
+    }
+
+    const TRANSCRIBE: &str = r#"
+name = "sauti"
+title = "Market voices"
+kind = "transcribe"
+overlap = 2
+
+[transcribe]
+style = ["Write numbers as digits"]
+tags = ["[inaudible]", "[no speech]"]
+
+[transcribe.normalise]
+ignore_tags = ["[inaudible]"]
+numbers = "digits"
+"#;
+
+    #[test]
+    fn a_transcribe_project_has_its_rules() {
+        use crate::model::transcript::{NumberForm, Transcript};
+        use crate::model::{AnswerError, AnswerValue};
+        let p = Project::from_toml("t.toml", TRANSCRIBE).unwrap();
+        assert_eq!(p.kind, TaskKind::Transcribe);
+        let rules = p.transcribe.as_ref().unwrap();
+        assert_eq!(rules.style, ["Write numbers as digits"]);
+        assert_eq!(rules.normalise.numbers, NumberForm::Digits);
+        let said = |t: &str| AnswerValue::Transcript(Transcript::new(t));
+        assert_eq!(p.validate(&said("habari [inaudible]")), Ok(()));
+        assert!(matches!(
+            p.validate(&said("[laughter]")),
+            Err(AnswerError::Transcript(_))
+        ));
+        assert!(matches!(
+            p.validate(&AnswerValue::Labels(vec!["a".into()])),
+            Err(AnswerError::WrongKind { .. })
+        ));
+        let mut draft = Transcript::new("habari  \r\n");
+        draft.cursor = Some(3);
+        assert_eq!(p.normalise(&AnswerValue::Transcript(draft)), said("habari"));
+        // Without a table: the defaults.
+        let bare = "name = \"s\"\ntitle = \"S\"\nkind = \"transcribe\"\n";
+        let p = Project::from_toml("t.toml", bare).unwrap();
+        assert!(p.transcribe.unwrap().tags.is_empty());
+    }
+
+    #[test]
+    fn a_bad_transcribe_file_is_refused_at_its_line() {
+        let line_of =
+            |text: &str, start: &str| text.lines().position(|l| l.starts_with(start)).unwrap() + 1;
+        let bad = TRANSCRIBE.replace("\"[no speech]\"]", "\"no speech\"]");
+        let e = error_of(&bad);
+        assert_eq!(e.line, line_of(&bad, "tags"), "{e}");
+        assert!(e.message.contains("must be written in brackets"), "{e}");
+        let bad = TRANSCRIBE.replace("numbers = \"digits\"", "numbers = \"words\"");
+        let e = error_of(&bad);
+        assert_eq!(e.line, line_of(&bad, "numbers"), "{e}");
+        let bad = TRANSCRIBE.replace("numbers", "numbers_as");
+        assert!(error_of(&bad).message.contains("numbers_as"));
+        let bad = GOOD.replace(
+            "lease = \"72h\"",
+            "lease = \"72h\"\n[transcribe]\nmax_chars = 9",
+        );
+        let e = error_of(&bad);
+        assert!(e.message.contains("belongs to transcribe projects"), "{e}");
+        let bad = TRANSCRIBE.replace("overlap = 2", "overlap = 2\naggregate = \"ds\"");
+        assert!(
+            error_of(&bad)
+                .message
+                .contains("aggregate belongs to classify")
+        );
+        let bad = format!("{TRANSCRIBE}\n[[labels]]\nid = \"a\"\nname = \"A\"\nkey = \"1\"\n");
+        let e = error_of(&bad);
+        assert!(e.message.contains("not [[labels]]"), "{e}");
     }
 
     #[test]

@@ -2,49 +2,13 @@
 //! and ROVER-style combination (align every transcript word by word into one network of
 //! slots, then vote per slot), each with a confidence.
 
-/// A transcript in normal form: lower case, punctuation dropped (an apostrophe inside a
-/// word stays), split on white space.
+use crate::model::transcript::Normalisation;
+pub use crate::model::transcript::{normalised_wer, word_edits};
+
+/// A transcript in the default normal form (`Normalisation::default()`): lower case,
+/// punctuation dropped (an apostrophe inside a word stays), split on white space.
 pub fn words(text: &str) -> Vec<String> {
-    let cleaned: String = text
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '\'' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    cleaned
-        .split_whitespace()
-        .map(|w| w.trim_matches('\'').to_lowercase())
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Word-level edit distance (substitutions, insertions, deletions).
-pub fn word_edits<S: PartialEq>(a: &[S], b: &[S]) -> usize {
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, wa) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, wb) in b.iter().enumerate() {
-            let substitute = diagonal + usize::from(wa != wb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
-}
-
-/// Normalised word error rate between two transcripts: edits over the longer one's word
-/// count, so it is symmetric and within 0.0..=1.0. Two empty transcripts agree.
-pub fn normalised_wer(a: &[String], b: &[String]) -> f64 {
-    let longer = a.len().max(b.len());
-    if longer == 0 {
-        return 0.0;
-    }
-    word_edits(a, b) as f64 / longer as f64
+    Normalisation::default().words(text)
 }
 
 /// What several transcripts of one clip decide.
@@ -214,32 +178,6 @@ pub fn rover(transcripts: &[(&str, &str)]) -> Option<TranscriptDecision> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn w(text: &str) -> Vec<String> {
-        words(text)
-    }
-
-    #[test]
-    fn normal_form_ignores_case_and_punctuation() {
-        assert_eq!(
-            w("Hello, World!  It's  me."),
-            ["hello", "world", "it's", "me"]
-        );
-        assert_eq!(w(" ... "), Vec::<String>::new());
-    }
-
-    #[test]
-    fn wer_by_hand() {
-        // "the cat sat" -> "the bat sat down": one substitution, one insertion, over 4.
-        assert_eq!(word_edits(&w("the cat sat"), &w("the bat sat down")), 2);
-        assert_eq!(
-            normalised_wer(&w("the cat sat"), &w("the bat sat down")),
-            0.5
-        );
-        assert_eq!(normalised_wer(&w(""), &w("")), 0.0);
-        assert_eq!(normalised_wer(&w("a b"), &w("")), 1.0);
-        assert_eq!(normalised_wer(&w("Yes."), &w("yes")), 0.0);
-    }
 
     #[test]
     fn medoid_is_the_most_central() {

@@ -245,6 +245,14 @@ impl App {
         let screen: Box<dyn Screen> = match project.kind {
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
             TaskKind::Entry => Box::new(Entry::open(project, &mut cx)),
+            // Not offered to this build (`client::plan::SHOWN_KINDS`) until its screen is.
+            TaskKind::Transcribe => {
+                cx.shared.say(format!(
+                    "project {} is a transcription project, which this build cannot show",
+                    crate::model::sanitize_line(&project.name)
+                ));
+                return;
+            }
         };
         self.screens.push(screen);
     }

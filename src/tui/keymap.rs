@@ -172,6 +172,7 @@ impl Mode {
         match kind {
             TaskKind::Classify => Mode::Classify,
             TaskKind::Entry => Mode::Entry,
+            TaskKind::Transcribe => Mode::Transcribe,
         }
     }
 }

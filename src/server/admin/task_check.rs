@@ -124,7 +124,7 @@ fn normal_gold(project: &Project, gold: Gold) -> Gold {
             sets.into_iter()
                 .map(|set| match project.normalise(&AnswerValue::Labels(set)) {
                     AnswerValue::Labels(labels) => labels,
-                    AnswerValue::Form(_) => Vec::new(),
+                    AnswerValue::Form(_) | AnswerValue::Transcript(_) => Vec::new(),
                 })
                 .collect(),
         ),

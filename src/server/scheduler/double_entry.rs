@@ -75,7 +75,7 @@ pub fn entered_fields(form: &Form, value: &AnswerValue) -> EnteredFields {
             keys: form.comparison_keys(values),
             shown: form.canonical_values(values),
         },
-        AnswerValue::Labels(_) => EnteredFields {
+        AnswerValue::Labels(_) | AnswerValue::Transcript(_) => EnteredFields {
             keys: BTreeMap::new(),
             shown: BTreeMap::new(),
         },

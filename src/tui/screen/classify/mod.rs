@@ -61,7 +61,7 @@ impl Current {
     fn mark(&mut self, project: &Project, value: &AnswerValue) {
         let ids: &[String] = match value {
             AnswerValue::Labels(ids) => ids,
-            AnswerValue::Form(_) => &[],
+            AnswerValue::Form(_) | AnswerValue::Transcript(_) => &[],
         };
         for (selected, label) in self.selected.iter_mut().zip(&project.labels) {
             *selected = ids.contains(&label.id);
