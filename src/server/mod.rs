@@ -8,6 +8,7 @@ pub mod aggregator;
 mod http;
 mod limit;
 mod listen;
+pub mod pseudonym;
 pub mod scheduler;
 mod secret;
 pub mod store;

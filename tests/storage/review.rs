@@ -146,7 +146,7 @@ fn two_reviewers_never_hold_the_same_item() {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap().expect("an item for each").id)
+                .map(|h| h.join().unwrap().expect("an item for each").item.id)
                 .collect()
         });
         let distinct: HashSet<i64> = taken.iter().copied().collect();
@@ -157,7 +157,7 @@ fn two_reviewers_never_hold_the_same_item() {
             .review_take(&reviewers[0], &next(), NOW + 1)
             .unwrap()
             .unwrap();
-        assert_eq!(again.map(|i| i.id), Some(taken[0]));
+        assert_eq!(again.map(|t| t.item.id), Some(taken[0]));
         let other = store
             .review_take(&reviewers[1], &ReviewTake::Item(taken[0]), NOW + 1)
             .unwrap();
@@ -169,7 +169,7 @@ fn two_reviewers_never_hold_the_same_item() {
             .review_take(&reviewers[1], &ReviewTake::Item(taken[0]), later)
             .unwrap()
             .unwrap();
-        assert_eq!(freed.map(|i| i.id), Some(taken[0]));
+        assert_eq!(freed.map(|t| t.item.id), Some(taken[0]));
         store
             .review_release(&reviewers[2], taken[2], later)
             .unwrap()
@@ -221,7 +221,7 @@ fn a_verdict_is_kept_with_who_when_what_and_why() {
             .review_decide(&zawadi, &pick(id, "food", "it is bread"), NOW + 30)
             .unwrap()
             .unwrap();
-        assert_eq!(decided.state, ReviewState::Decided);
+        assert_eq!(decided.item.state, ReviewState::Decided);
         let listed = store
             .review_list(&ReviewFilter {
                 state: Some(ReviewState::Decided),
@@ -296,7 +296,11 @@ fn only_assigned_reviewers_and_admins_review() {
         );
         let admin = user(store.as_ref(), "root", Role::Admin);
         let item = store.review_take(&admin, &next(), NOW).unwrap().unwrap();
-        assert_eq!(item.map(|i| i.id), Some(id), "admins review everywhere");
+        assert_eq!(
+            item.map(|t| t.item.id),
+            Some(id),
+            "admins review everywhere"
+        );
 
         assert!(store.assign_reviewer("baraka", "shop", NOW).unwrap());
         assert!(!store.assign_reviewer("baraka", "shop", NOW).unwrap());

@@ -267,3 +267,24 @@ impl ItemColumns {
         })
     }
 }
+
+/// A task as a reviewer needs it: its text and its aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskUnderReview {
+    pub project_id: i64,
+    pub text: String,
+    /// Compact form (an entry task's: its field decision as JSON).
+    pub decided: Option<String>,
+    pub agreement: Option<f64>,
+    pub confidence: Option<f64>,
+}
+
+/// One counted answer to a task under review, with when its lease was granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerUnderReview {
+    pub answer_id: i64,
+    pub user_id: i64,
+    pub value: AnswerValue,
+    pub at: i64,
+    pub granted: Option<i64>,
+}
