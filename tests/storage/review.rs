@@ -25,11 +25,11 @@ fn user(store: &dyn Store, name: &str, role: Role) -> Principal {
     store.authenticate(&token).unwrap().expect("token known")
 }
 
-/// Store ids of the first `n` tasks of "shop", by leasing them to a throwaway worker.
-fn task_ids(store: &dyn Store, n: u32) -> Vec<i64> {
-    let w = worker(store, "lister");
-    let reply = store.sync(&w, want(n), NOW).unwrap();
-    tasks_of(&reply.leases)
+/// Store ids of the first `n` tasks of "shop": a fresh database numbers imported tasks
+/// from 1 on both backends (leases carry public ids instead). The listings' `task_ext`
+/// checks hold the tests to it.
+fn task_ids(_store: &dyn Store, n: u32) -> Vec<i64> {
+    (1..=i64::from(n)).collect()
 }
 
 fn dispute(task: i64) -> NewReviewItem {
@@ -321,11 +321,14 @@ fn three_workers_disagreeing_make_a_dispute_and_agreeing_ones_none() {
         shop(store.as_ref(), 3, 2);
         let names = ["amina", "baraka", "chiku"];
         let workers: Vec<Principal> = names.iter().map(|n| worker(store.as_ref(), n)).collect();
-        let mut tasks = Vec::new();
+        let mut leases = Vec::new();
         for w in &workers {
-            tasks = tasks_of(&store.sync(w, want(2), NOW).unwrap().leases);
+            leases = store.sync(w, want(2), NOW).unwrap().leases;
         }
-        assert_eq!(tasks.len(), 2);
+        assert_eq!(leases.len(), 2);
+        let tasks = tasks_of(&leases);
+        // "item N" is task tN.
+        let split_task = format!("t{}", &leases[0].text["item ".len()..]);
         let split = ["food", "toys", "tools"];
         for (i, w) in workers.iter().enumerate() {
             let list = vec![
@@ -337,7 +340,7 @@ fn three_workers_disagreeing_make_a_dispute_and_agreeing_ones_none() {
         let queue = store.review_list(&ReviewFilter::default()).unwrap();
         assert_eq!(queue.len(), 1, "{}: {queue:?}", backend.url);
         assert_eq!(queue[0].reason, ReviewReason::Dispute);
-        assert_eq!(queue[0].task, tasks[0]);
+        assert_eq!(queue[0].task_ext, split_task);
         assert_eq!(queue[0].created, NOW + 60);
     });
 }

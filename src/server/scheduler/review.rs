@@ -153,17 +153,18 @@ pub fn take(
             }
         }
     };
-    let mut item = match held_item(tx, who, id, now)? {
-        Ok(item) => item,
-        Err(ReviewRefusal::NotHeld(_)) => match tx.review_item(id)? {
-            Some(item) => item,
-            None => return Ok(Err(ReviewRefusal::NoItem(id))),
-        },
-        Err(refusal) => return Ok(Err(refusal)),
+    // Assignment first: a reviewer outside the project learns nothing of its items.
+    let Some(found) = tx.review_item(id)? else {
+        return Ok(Err(ReviewRefusal::NoItem(id)));
     };
-    if let Err(refusal) = check_assigned(tx, who, &item.project)? {
+    if let Err(refusal) = check_assigned(tx, who, &found.project)? {
         return Ok(Err(refusal));
     }
+    let mut item = match held_item(tx, who, id, now)? {
+        Ok(item) => item,
+        Err(ReviewRefusal::NotHeld(_)) => found,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     let lease = ReviewLease {
         holder: who.user_id,
         expires: now + REVIEW_LEASE_SECS,

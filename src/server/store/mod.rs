@@ -210,6 +210,8 @@ pub struct TaskRecord {
     pub method: Option<String>,
     pub confidence: Option<f64>,
     pub answers: Vec<AnswerRecord>,
+    /// The latest verdict that gave the task a final answer, if a reviewer decided it.
+    pub review: Option<review::ReviewOutcome>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

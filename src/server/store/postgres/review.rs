@@ -2,13 +2,15 @@
 //! `FOR UPDATE SKIP LOCKED`, so two reviewers asking at once are given different items,
 //! and queueing the same item twice is stopped by the unique index, not by a read.
 
+use std::collections::HashMap;
+
 use super::Db;
 use super::db::get;
 use super::sync_tx::{parse_value, value_json};
 use crate::server::store::StoreError;
 use crate::server::store::review::{
     AnswerUnderReview, ItemColumns, NewReviewItem, ReviewFilter, ReviewItem, ReviewLease,
-    ReviewReason, ReviewState, TaskUnderReview, Verdict, fields_json,
+    ReviewOutcome, ReviewReason, ReviewState, TaskUnderReview, Verdict, fields_json,
 };
 
 const ITEM_COLUMNS: &str = "r.id, r.reason, p.name, r.task_id, t.ext_id, r.fields, r.worker_id, \
@@ -234,4 +236,22 @@ pub(super) fn answers_under_review(
             })
         })
         .collect()
+}
+
+/// Final answers reviewers gave the project's tasks (see `review::outcomes`).
+pub(super) fn outcomes(
+    db: &mut Db<'_>,
+    project_id: i64,
+) -> Result<HashMap<i64, ReviewOutcome>, StoreError> {
+    let rows = db.query(
+        "SELECT task_id, verdict_kind, verdict, decided_by, decision_note FROM review_items \
+         WHERE project_id = $1 AND state = 'decided' AND verdict IS NOT NULL \
+         ORDER BY decided_at, id",
+        &[&project_id],
+    )?;
+    let rows = rows
+        .iter()
+        .map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?, get(r, 3)?, get(r, 4)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    crate::server::store::review::outcomes(rows)
 }

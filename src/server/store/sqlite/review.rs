@@ -2,13 +2,15 @@
 //! leases and verdicts, and reviewers' project assignments. One writer means a picked
 //! item cannot be taken by anyone else before the lease is written.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::sync_tx::{parse_value, value_json};
 use crate::server::store::StoreError;
 use crate::server::store::review::{
     AnswerUnderReview, ItemColumns, NewReviewItem, ReviewFilter, ReviewItem, ReviewLease,
-    ReviewReason, ReviewState, TaskUnderReview, Verdict, fields_json,
+    ReviewOutcome, ReviewReason, ReviewState, TaskUnderReview, Verdict, fields_json,
 };
 
 const ITEM_COLUMNS: &str = "r.id, r.reason, p.name, r.task_id, t.ext_id, r.fields, r.worker_id, \
@@ -250,4 +252,22 @@ pub(super) fn answers_under_review(
         });
     }
     Ok(out)
+}
+
+/// Final answers reviewers gave the project's tasks (see `review::outcomes`).
+pub(super) fn outcomes(
+    conn: &Connection,
+    project_id: i64,
+) -> Result<HashMap<i64, ReviewOutcome>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT task_id, verdict_kind, verdict, decided_by, decision_note FROM review_items \
+         WHERE project_id = ?1 AND state = 'decided' AND verdict IS NOT NULL \
+         ORDER BY decided_at, id",
+    )?;
+    let rows = stmt
+        .query_map([project_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::server::store::review::outcomes(rows)
 }
