@@ -8,6 +8,7 @@ use std::any::Any;
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
+use super::screen::review::{Review, ReviewEffect, ReviewEvent};
 use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared};
 use super::theme::Theme;
 use super::view;
@@ -44,6 +45,8 @@ pub enum Event {
         task: i64,
         why: String,
     },
+    /// What a review effect came to (the review screen's own events).
+    Review(ReviewEvent),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -126,6 +129,8 @@ pub enum Effect {
     Refresh,
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
+    /// The review screen's requests (queue, take, decide, release).
+    Review(ReviewEffect),
 }
 
 /// The worker's terminal: screens, overlays and what they share.
@@ -156,6 +161,14 @@ impl App {
             screens: Vec::new(),
             overlays: Vec::new(),
         }
+    }
+
+    /// The reviewer's terminal (`kazi review`): the review screen over an empty picker.
+    /// The executor's `start` brings the first queue.
+    pub fn review(keymap: Keymap, theme: Theme, project: Option<String>) -> App {
+        let mut app = App::new(keymap, theme, None);
+        app.screens.push(Box::new(Review::open(project)));
+        app
     }
 
     /// Take in one event; returns what the runtime must do, in order.

@@ -7,6 +7,7 @@ pub mod classify;
 pub mod entry;
 pub mod picker;
 mod queue;
+pub mod review;
 
 pub use queue::TaskQueue;
 
@@ -37,6 +38,8 @@ pub enum ScreenId {
     Classify,
     /// Tasks of a data-entry project: a document beside its form.
     Entry,
+    /// The reviewer's queue and the item under review.
+    Review,
 }
 
 /// One screen of the worker's terminal.

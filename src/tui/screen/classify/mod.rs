@@ -393,7 +393,11 @@ impl Screen for Classify {
             Event::Draft { task, value } => self.on_draft(task, value, cx),
             Event::DraftUnreadable { task, why } => self.on_draft_unreadable(task, why, cx),
             Event::Projects(projects) => self.on_projects(projects, cx),
-            Event::Key(_) | Event::Resize(..) | Event::Status(_) | Event::Message(_) => {}
+            Event::Key(_)
+            | Event::Resize(..)
+            | Event::Status(_)
+            | Event::Message(_)
+            | Event::Review(_) => {}
         }
     }
 

@@ -388,7 +388,7 @@ impl Screen for Entry {
             Event::DraftUnreadable { task, why } => self.on_draft_unreadable(task, why, cx),
             Event::Projects(projects) => self.on_projects(projects, cx),
             Event::Resize(w, _) => self.width = w,
-            Event::Key(_) | Event::Status(_) | Event::Message(_) => {}
+            Event::Key(_) | Event::Status(_) | Event::Message(_) | Event::Review(_) => {}
         }
     }
 
