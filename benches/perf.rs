@@ -25,6 +25,8 @@ mod postgres;
 mod process;
 #[path = "perf/pty.rs"]
 mod pty;
+#[path = "perf/review.rs"]
+mod review;
 #[path = "perf/session.rs"]
 mod session;
 
@@ -45,6 +47,7 @@ const PARTS: &[(&str, Part)] = &[
     ("postgres", postgres::run),
     ("abuse", load::abuse),
     ("entry", entry::run),
+    ("review", review::run),
 ];
 
 /// A target: the figure it judges and whether a value meets it.
@@ -73,6 +76,10 @@ const TARGETS: &[Target] = &[
     Target {
         what: "terminal_bytes_per_key <= 300 (median)",
         check: |r| Some(r.get("terminal_bytes_per_key")? <= 300.0),
+    },
+    Target {
+        what: "review_terminal_bytes_per_key <= 300 (median, review screen at 80x24)",
+        check: |r| Some(r.get("review_terminal_bytes_per_key")? <= 300.0),
     },
     Target {
         what: "idle_terminal_bytes == 0",
