@@ -286,6 +286,22 @@ enum ReviewCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Correct a task's gold answer (a contest upheld): every worker scored on it is
+    /// scored again and told, and their accuracy follows.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db review correct products prod-0008 computers --explanation 'A mouse is a computer accessory'
+    Correct {
+        /// The project.
+        project: String,
+        /// The task's id as imported.
+        task: String,
+        /// The new gold: label ids joined by '|' (several labels of a multi-label
+        /// answer), or JSON as in an import file ({"any": ["a", "b"]}, a form's object).
+        gold: String,
+        /// Why the new gold is right, shown to workers who miss it.
+        #[arg(long, default_value = "")]
+        explanation: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -413,6 +429,15 @@ fn main() -> ExitCode {
                         all,
                     },
             } => cli::admin::review_list(&db, project.as_deref(), reason.as_deref(), all),
+            AdminCommand::Review {
+                what:
+                    ReviewCommand::Correct {
+                        project,
+                        task,
+                        gold,
+                        explanation,
+                    },
+            } => cli::admin::review_correct(&db, &project, &task, &gold, &explanation),
             AdminCommand::Project {
                 what: ProjectCommand::Add { file, force },
             } => cli::admin::project_add(&db, &file, force),

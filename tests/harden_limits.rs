@@ -14,8 +14,8 @@ use harness::{TestServer, answer, every_backend, project, start, want};
 use kazi::model::Role;
 use kazi::protocol::{
     self, AckStatus, AnswerUpload, Encoding, MAX_ANSWERS_PER_SYNC, MAX_KINDS_ENTRIES,
-    MAX_KNOWN_ENTRIES, MAX_REPLY_TEXT_BYTES, MAX_WANT_ENTRIES, MAX_WANT_PER_SYNC, SyncRequest,
-    Want,
+    MAX_KNOWN_ENTRIES, MAX_REPLY_TEXT_BYTES, MAX_REPORTS_PER_SYNC, MAX_WANT_ENTRIES,
+    MAX_WANT_PER_SYNC, SyncRequest, Want,
 };
 use kazi::server::admin;
 
@@ -53,7 +53,14 @@ fn worst_allowed_sync() -> SyncRequest {
             .collect(),
         seen: Some(0),
         feedback_seen: Some(0),
-        reports: Vec::new(),
+        reports: (0..MAX_REPORTS_PER_SYNC as u64)
+            .map(|i| kazi::protocol::Report {
+                id: i,
+                task: 9_000_000 + i as i64,
+                kind: kazi::protocol::ReportKind::Flag(kazi::protocol::FlagReason::Other),
+                note: "n".repeat(kazi::protocol::MAX_REPORT_NOTE_CHARS),
+            })
+            .collect(),
     }
 }
 

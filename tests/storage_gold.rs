@@ -215,7 +215,7 @@ fn gold_is_scored_on_arrival_with_feedback_and_accuracy_in_the_same_reply() {
 #[test]
 fn a_correction_scores_everyone_again_and_tells_them() {
     on_every_backend(|backend, store| {
-        shop(&*store, 0.5, 2, 1);
+        shop(&*store, 0.5, 6, 1);
         let (amina, baraka) = (worker(&*store, "amina"), worker(&*store, "baraka"));
         let mut seen = Vec::new();
         for (who, label) in [(&amina, "tools"), (&baraka, "food")] {

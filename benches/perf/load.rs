@@ -390,7 +390,15 @@ fn worst_allowed_sync() -> SyncRequest {
             .map(|i| format!("kind-{i}"))
             .collect(),
         seen: Some(0),
-        ..SyncRequest::default()
+        feedback_seen: Some(0),
+        reports: (0..kazi::protocol::MAX_REPORTS_PER_SYNC as u64)
+            .map(|i| kazi::protocol::Report {
+                id: i,
+                task: 9_000_000 + i as i64,
+                kind: kazi::protocol::ReportKind::Flag(kazi::protocol::FlagReason::Other),
+                note: "n".repeat(kazi::protocol::MAX_REPORT_NOTE_CHARS),
+            })
+            .collect(),
     }
 }
 

@@ -340,3 +340,28 @@ pub fn review_list(db: &str, project: Option<&str>, reason: Option<&str>, all: b
     }
     Ok(())
 }
+
+/// `kazi admin review correct`: replace a task's gold answer; every worker scored on it
+/// is scored again and told, their accuracy follows.
+pub fn review_correct(
+    db: &str,
+    project: &str,
+    task: &str,
+    gold: &str,
+    explanation: &str,
+) -> Result<()> {
+    let store = open(db)?;
+    let schema = store
+        .project(project)?
+        .ok_or_else(|| anyhow::anyhow!("no project '{}'", sanitize_line(project)))?;
+    let gold = admin::gold_from_text(&schema, gold, explanation).map_err(anyhow::Error::msg)?;
+    let done = store.correct_gold(project, task, &gold, Clock::system().now())?;
+    say!(
+        "Gold of task {} in {} corrected: {} answer(s) scored again, {} verdict(s) changed; each worker is told at their next sync.",
+        sanitize_line(task),
+        sanitize_line(project),
+        done.rescored,
+        done.changed
+    )?;
+    Ok(())
+}

@@ -376,13 +376,15 @@ impl SyncLoop {
                             self.exhausted_until =
                                 Some(Instant::now() + self.config.exhausted_retry);
                         }
-                        let message = (!applied.refused.is_empty()).then(|| {
-                            format!(
-                                "{} answer(s) refused by the server: {}",
-                                applied.refused.len(),
-                                applied.refused[0]
-                            )
-                        });
+                        let message = (!applied.refused.is_empty())
+                            .then(|| {
+                                format!(
+                                    "{} answer(s) refused by the server: {}",
+                                    applied.refused.len(),
+                                    applied.refused[0]
+                                )
+                            })
+                            .or_else(|| super::feedback_notice(&applied.feedback));
                         (applied.new_tasks, message)
                     }
                 };

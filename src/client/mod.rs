@@ -3,6 +3,7 @@
 //! server in one round trip per sync. Nothing here draws.
 
 mod engine;
+mod notice;
 mod plan;
 mod profile;
 mod remote;
@@ -11,6 +12,7 @@ mod store;
 pub use engine::{
     Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatus, sync_asked, sync_once,
 };
+pub use notice::feedback_notice;
 pub use plan::{LocalState, PlanConfig, UnsentAnswer, plan, plan_asked};
 pub use profile::{DEFAULT_PREFETCH, Profile, ProfileError, kazi_home, login, logout};
 pub use remote::{Remote, RemoteError};

@@ -8,8 +8,9 @@ use std::any::Any;
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
+use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
 use super::screen::review::{Review, ReviewEffect, ReviewEvent};
-use super::screen::{Classify, Context, Entry, Nav, Picker, Screen, ScreenId, Shared};
+use super::screen::{Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared};
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
@@ -47,6 +48,8 @@ pub enum Event {
     },
     /// What a review effect came to (the review screen's own events).
     Review(ReviewEvent),
+    /// For the feedback screen.
+    Feedback(FeedbackEvent),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -131,6 +134,8 @@ pub enum Effect {
     Quit,
     /// The review screen's requests (queue, take, decide, release).
     Review(ReviewEffect),
+    /// The feedback screen's reads, and contests and flags to keep.
+    Feedback(FeedbackEffect),
 }
 
 /// The worker's terminal: screens, overlays and what they share.
@@ -231,6 +236,16 @@ impl App {
                     Nav::Close(why) => {
                         self.screens.pop();
                         self.shared.say(why);
+                        self.shared.dirty = true;
+                    }
+                    Nav::Feedback => {
+                        let mut cx = Context {
+                            shared: &mut self.shared,
+                            effects,
+                            nav: &mut more,
+                        };
+                        let screen = Feedback::open(&mut cx);
+                        self.screens.push(Box::new(screen));
                         self.shared.dirty = true;
                     }
                 }
@@ -361,6 +376,14 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
                 cx.redraw();
             }
             Taken::Effect(effect) => cx.effect(effect),
+            Taken::CloseWith(effect) => {
+                overlays.pop();
+                cx.redraw();
+                if matches!(&effect, Effect::Feedback(FeedbackEffect::Report { .. })) {
+                    cx.say("flag kept: it goes to a reviewer with your next sync");
+                }
+                cx.effect(effect);
+            }
         }
         return;
     }
@@ -376,6 +399,15 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         Some(Action::Help) => {
             overlays.push(Overlay::Help { scroll: 0 });
             cx.redraw();
+        }
+        Some(Action::Feedback) if screen.id() != ScreenId::Feedback => {
+            cx.nav.push(Nav::Feedback);
+        }
+        Some(Action::Flag) if screen.current_task().is_some() => {
+            if let Some(task) = screen.current_task() {
+                overlays.push(Overlay::Flag { task });
+                cx.redraw();
+            }
         }
         _ => screen.on_key(key, action, cx),
     }

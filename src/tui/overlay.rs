@@ -6,13 +6,17 @@ use super::app::Effect;
 use super::key::{Key, KeyCode};
 use super::keymap::{Action, Keymap, Mode};
 use super::screen::ScreenHelp;
+use super::screen::feedback::FeedbackEffect;
 use super::widgets::help::HelpRow;
+use crate::protocol::{FlagReason, ReportKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
     /// Keys of the active keymap and the screen, and the project's instructions;
     /// `scroll` is the first line shown.
     Help { scroll: usize },
+    /// Why the task on screen is flagged: the worker picks a reason by its number.
+    Flag { task: i64 },
 }
 
 /// What an overlay did with a key.
@@ -23,6 +27,8 @@ pub(crate) enum Taken {
     Close,
     /// The key asks for an effect (quit works from anywhere).
     Effect(Effect),
+    /// Close this overlay, and carry out an effect.
+    CloseWith(Effect),
 }
 
 impl Overlay {
@@ -44,7 +50,31 @@ impl Overlay {
                 // Other keys do nothing while help covers the task.
                 _ => Taken::Kept,
             },
+            Overlay::Flag { task } => match (action, key.code, key.plain_char()) {
+                (Some(Action::Quit), ..) => Taken::Effect(Effect::Quit),
+                (_, KeyCode::Esc, _) | (Some(Action::Flag), ..) => Taken::Close,
+                (_, _, Some(c @ '1'..='4')) => {
+                    let reason = FlagReason::ALL[c as usize - '1' as usize];
+                    Taken::CloseWith(Effect::Feedback(FeedbackEffect::Report {
+                        task: *task,
+                        kind: ReportKind::Flag(reason),
+                        note: String::new(),
+                    }))
+                }
+                // No key reaches the task while the question is open: no blind answers.
+                _ => Taken::Kept,
+            },
         }
+    }
+
+    /// The flag question in one line: the reasons by number.
+    pub fn flag_question() -> String {
+        let reasons: Vec<String> = FlagReason::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("{} {}", i + 1, r.words()))
+            .collect();
+        format!("Flag this task as: {}; esc cancels", reasons.join(", "))
     }
 }
 

@@ -61,6 +61,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     for layer in app.overlays() {
         match layer {
             Overlay::Help { scroll } => help(app, frame, body, *scroll),
+            Overlay::Flag { .. } => flag_question(app, frame, body),
         }
     }
 }
@@ -148,4 +149,23 @@ fn help(app: &App, frame: &mut Frame, body: Rect, scroll: usize) {
     );
     let mut p = Painter::on(frame, app.theme());
     widgets::help::draw(&mut p, body, &close, &rows, &notes, scroll);
+}
+
+/// The flag question over the bottom of the body, in a frame of its own.
+fn flag_question(app: &App, frame: &mut Frame, body: Rect) {
+    if body.height < 3 {
+        return;
+    }
+    let area = Rect::new(body.x, body.bottom() - 3, body.width, 3);
+    let mut p = Painter::new(frame.buffer_mut(), area, app.theme());
+    p.fill(area, ratatui::style::Style::new());
+    p.frame(area, "flag");
+    let text = Overlay::flag_question();
+    p.put(
+        area.x + 2,
+        area.y + 1,
+        area.width.saturating_sub(4),
+        &text,
+        p.st.text,
+    );
 }

@@ -25,11 +25,21 @@ fn user(store: &dyn Store, name: &str, role: Role) -> Principal {
     store.authenticate(&token).unwrap().expect("token known")
 }
 
-/// Store ids of the first `n` tasks of "shop": a fresh database numbers imported tasks
-/// from 1 on both backends (leases carry public ids instead). The listings' `task_ext`
-/// checks hold the tests to it.
-fn task_ids(_store: &dyn Store, n: u32) -> Vec<i64> {
-    (1..=i64::from(n)).collect()
+/// Store ids of the first `n` tasks of "shop", leased to a throwaway worker. Leases
+/// carry public ids; the queue takes the store's, which the aggregator's input lists in
+/// import order (the order leases are granted in).
+fn task_ids(store: &dyn Store, n: u32) -> Vec<i64> {
+    let w = worker(store, "lister");
+    let reply = store.sync(&w, want(n), NOW).unwrap();
+    let input = store.aggregation_input("shop").unwrap();
+    let ids: Vec<i64> = input
+        .tasks
+        .iter()
+        .take(n as usize)
+        .map(|t| t.task)
+        .collect();
+    assert_eq!(ids.len(), reply.leases.len());
+    ids
 }
 
 fn dispute(task: i64) -> NewReviewItem {

@@ -656,6 +656,29 @@ fn gold_of_json(
     }
 }
 
+/// Gold as an admin types it on the command line (`kazi admin review correct`): JSON as in
+/// a JSONL file (`{"any": ["a", "b"]}`, a form's object, `["a", "b"]`), else label ids
+/// joined by `|` (a transcript for a transcribe project), with its explanation; checked
+/// against the project.
+pub fn gold_from_text(project: &Project, text: &str, explanation: &str) -> Result<Gold, String> {
+    let text = text.trim();
+    let value = if text.starts_with(['{', '[', '"']) {
+        serde_json::from_str(text).map_err(|e| format!("gold is not valid JSON: {e}"))?
+    } else if project.kind == TaskKind::Transcribe || project.form.is_some() {
+        serde_json::Value::String(text.to_string())
+    } else {
+        let labels: Vec<serde_json::Value> = text
+            .split('|')
+            .map(|l| serde_json::Value::String(l.trim().to_string()))
+            .collect();
+        serde_json::Value::Array(labels)
+    };
+    let mut gold = gold_of_json(project, Some(value))?.ok_or("gold is empty")?;
+    gold.explanation = explanation.trim().to_string();
+    gold.fits(project)?;
+    Ok(gold)
+}
+
 /// Gold of a transcribe task: the transcript, or `{"text": "...", "max_wer": 15}` with
 /// the word error rate (percent, after the project's normalisation) still counted right.
 fn transcript_gold_of_json(value: Option<serde_json::Value>) -> Result<Option<Gold>, String> {

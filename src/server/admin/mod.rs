@@ -16,7 +16,8 @@ use serde::Serialize;
 
 pub use crate::server::store::ProjectAdded;
 pub use import::{
-    ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
+    ImportError, ImportFormat, ImportReport, ImportSummary, gold_from_text, import_tasks,
+    import_tasks_as,
 };
 
 use crate::model::{Project, Role, format_utc, sanitize_line};

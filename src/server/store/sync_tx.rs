@@ -149,8 +149,9 @@ pub trait SyncTx: super::gold_tx::GoldTx {
     /// How many live leases this worker holds in the project.
     fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError>;
 
-    /// Note that this worker's lease on the task travels in reply `reply`.
-    fn tag_lease_reply(&mut self, task: i64, user_id: i64, reply: u64) -> Result<(), StoreError>;
+    /// Note that this worker's lease on the task travels in reply `reply`. The task is
+    /// named by its public id, as the resent `Lease` carries it.
+    fn tag_lease_reply(&mut self, public: i64, user_id: i64, reply: u64) -> Result<(), StoreError>;
 
     /// The device's next reply number (rising, starting at 1).
     fn next_reply(&mut self, device_id: i64) -> Result<u64, StoreError>;

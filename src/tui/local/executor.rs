@@ -6,6 +6,7 @@ use crate::client::{self, LocalStore, SyncEngine, SyncStatus};
 use crate::model::Project;
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
 use crate::tui::runtime::{Executor, Session};
+use crate::tui::screen::feedback::{FEEDBACK_SHOWN, FeedbackEffect, FeedbackEvent};
 
 /// Tasks loaded from the store into the App at a time.
 const PAGE: usize = 30;
@@ -114,6 +115,24 @@ impl Executor for LocalExecutor<'_> {
             // The worker's terminal has no review screen: `kazi review` runs its own
             // executor (`local::review`).
             Effect::Review(_) => Vec::new(),
+            Effect::Feedback(FeedbackEffect::Load) => {
+                let read = self
+                    .store
+                    .recent_feedback(FEEDBACK_SHOWN)
+                    .and_then(|items| self.store.accuracy().map(|accuracy| (items, accuracy)));
+                match read {
+                    Ok((items, accuracy)) => {
+                        vec![Event::Feedback(FeedbackEvent::Loaded { items, accuracy })]
+                    }
+                    Err(e) => vec![Event::Message(format!("cannot read your feedback: {e}"))],
+                }
+            }
+            Effect::Feedback(FeedbackEffect::Report { task, kind, note }) => {
+                match self.store.record_report(task, kind, &note) {
+                    Ok(_) => Vec::new(),
+                    Err(e) => vec![Event::Message(format!("NOT KEPT, try again: {e}"))],
+                }
+            }
             Effect::Refresh => {
                 self.engine.refresh();
                 Vec::new()

@@ -5,6 +5,7 @@
 
 pub mod classify;
 pub mod entry;
+pub mod feedback;
 pub mod picker;
 mod queue;
 pub mod review;
@@ -27,6 +28,7 @@ use crate::model::Project;
 
 pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
+pub use feedback::Feedback;
 pub use picker::Picker;
 
 /// Which screen is showing (overlays are drawn on top of any).
@@ -40,6 +42,8 @@ pub enum ScreenId {
     Entry,
     /// The reviewer's queue and the item under review.
     Review,
+    /// Feedback on the worker's answers and their accuracy, over the work screen.
+    Feedback,
 }
 
 /// One screen of the worker's terminal.
@@ -68,6 +72,10 @@ pub trait Screen: Any + Send + fmt::Debug {
     fn takes_text(&self) -> bool {
         false
     }
+    /// The task on screen, which `flag` reports; None where there is none.
+    fn current_task(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// A screen's own part of the help overlay.
@@ -92,6 +100,8 @@ pub enum Nav {
     Open(Project),
     /// Leave this screen for the one under it, saying why.
     Close(String),
+    /// Show the feedback screen over the one on top.
+    Feedback,
 }
 
 /// What every screen shares, owned by the App: keymap, theme, status, message, size and

@@ -312,10 +312,13 @@ impl SyncTx for SqliteTx<'_> {
         u64::try_from(n).map_err(corrupt("lease count"))
     }
 
-    fn tag_lease_reply(&mut self, task: i64, user_id: i64, reply: u64) -> Result<(), StoreError> {
+    fn tag_lease_reply(&mut self, public: i64, user_id: i64, reply: u64) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("UPDATE leases SET reply = ?1 WHERE task_id = ?2 AND user_id = ?3")?
-            .execute(params![reply as i64, task, user_id])?;
+            .prepare_cached(
+                "UPDATE leases SET reply = ?1 \
+                 WHERE task_id = (SELECT id FROM tasks WHERE public_id = ?2) AND user_id = ?3",
+            )?
+            .execute(params![reply as i64, public, user_id])?;
         Ok(())
     }
 

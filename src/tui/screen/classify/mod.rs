@@ -397,7 +397,8 @@ impl Screen for Classify {
             | Event::Resize(..)
             | Event::Status(_)
             | Event::Message(_)
-            | Event::Review(_) => {}
+            | Event::Review(_)
+            | Event::Feedback(_) => {}
         }
     }
 
@@ -407,6 +408,10 @@ impl Screen for Classify {
 
     fn guide(&self, keymap: &Keymap, width: usize) -> Option<String> {
         view::guide(self, keymap, width)
+    }
+
+    fn current_task(&self) -> Option<i64> {
+        self.current().map(|c| c.task.id)
     }
 
     fn help(&self) -> ScreenHelp {

@@ -388,7 +388,11 @@ impl Screen for Entry {
             Event::DraftUnreadable { task, why } => self.on_draft_unreadable(task, why, cx),
             Event::Projects(projects) => self.on_projects(projects, cx),
             Event::Resize(w, _) => self.width = w,
-            Event::Key(_) | Event::Status(_) | Event::Message(_) | Event::Review(_) => {}
+            Event::Key(_)
+            | Event::Status(_)
+            | Event::Message(_)
+            | Event::Review(_)
+            | Event::Feedback(_) => {}
         }
     }
 
@@ -398,6 +402,10 @@ impl Screen for Entry {
 
     fn guide(&self, keymap: &Keymap, width: usize) -> Option<String> {
         view::guide(self, keymap, width)
+    }
+
+    fn current_task(&self) -> Option<i64> {
+        self.current().map(|f| f.task.id)
     }
 
     fn help(&self) -> ScreenHelp {
