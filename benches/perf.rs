@@ -28,6 +28,8 @@ mod postgres;
 mod process;
 #[path = "perf/pty.rs"]
 mod pty;
+#[path = "perf/review.rs"]
+mod review;
 #[path = "perf/session.rs"]
 mod session;
 #[path = "perf/ssh.rs"]
@@ -57,6 +59,7 @@ const PARTS: &[(&str, Part)] = &[
     ("ssh", ssh::run),
     ("audio", audio::run),
     ("transcribe", transcribe::run),
+    ("review", review::run),
 ];
 
 /// A target: the figure it judges and whether a value meets it.
@@ -97,6 +100,10 @@ const TARGETS: &[Target] = &[
     Target {
         what: "ssh_bytes_per_key <= 300 (median, on the SSH channel, worker screen)",
         check: |r| Some(r.get("ssh_bytes_per_key")? <= 300.0),
+    },
+    Target {
+        what: "review_terminal_bytes_per_key <= 300 (median, review screen at 80x24)",
+        check: |r| Some(r.get("review_terminal_bytes_per_key")? <= 300.0),
     },
     Target {
         what: "idle_terminal_bytes == 0",

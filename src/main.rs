@@ -134,6 +134,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         keymap: Option<PathBuf>,
     },
+    /// The reviewer screen: disputes, spot checks, flags and contests of your projects.
+    ///
+    /// Example: kazi review --project products
+    Review {
+        /// Which login to use.
+        #[arg(long, default_value = "default", value_name = "NAME")]
+        profile: String,
+        /// Only this project's items.
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+    },
     /// Send unsent answers and fetch tasks now, without a screen; print a summary.
     ///
     /// Example: kazi sync --project products
@@ -646,6 +657,7 @@ fn main() -> ExitCode {
             project,
             keymap,
         } => cli::worker::work(&profile, project, keymap.as_deref()),
+        Command::Review { profile, project } => cli::worker::review(&profile, project),
         Command::Sync { profile, project } => cli::worker::sync(&profile, project.as_deref()),
         Command::Status { profile } => cli::worker::status(&profile),
         Command::Logout { profile } => cli::worker::logout(&profile),

@@ -7,6 +7,8 @@
 mod binary;
 #[path = "support/server_harness.rs"]
 mod harness;
+#[path = "support/ungated.rs"]
+mod ungated;
 
 use std::path::Path;
 
@@ -44,7 +46,11 @@ fn disable_enable_remove_and_the_lists_through_the_binary() {
         kazi(&all, &home)
     };
     ok(admin(&["init"]));
-    ok(admin(&["project", "add", &fixture("products.toml")]));
+    ok(admin(&[
+        "project",
+        "add",
+        ungated::products().to_str().unwrap(),
+    ]));
     ok(admin(&[
         "tasks",
         "import",

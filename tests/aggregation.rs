@@ -85,7 +85,7 @@ async fn gold_decides_on(s: &TestServer) {
     );
 
     let mut seen = Watermarks::default();
-    let written = s.blocking(|| aggregate_pass(&*s.store, &mut seen));
+    let written = s.blocking(|| aggregate_pass(&*s.store, &mut seen, &s.clock));
     assert_eq!(written.expect("pass"), 6, "{}", s.backend());
     for (i, task) in exported(s).iter().enumerate() {
         assert_eq!(task["final"], truth(i + 1), "{task}");
@@ -95,7 +95,7 @@ async fn gold_decides_on(s: &TestServer) {
         assert!(confidence > 0.5 && confidence <= 1.0, "{task}");
     }
     assert_eq!(
-        s.blocking(|| aggregate_pass(&*s.store, &mut seen))
+        s.blocking(|| aggregate_pass(&*s.store, &mut seen, &s.clock))
             .expect("pass"),
         0,
         "nothing new: nothing decided again"
@@ -111,7 +111,7 @@ async fn gold_decides_on(s: &TestServer) {
 async fn weighted_vote_follows_gold_accuracy_and_majority_projects_are_left_alone() {
     let s = start_with(|c| c.aggregate_every = Duration::from_secs(3600)).await;
     split_crowd(&s, AggregateMethod::Weighted).await;
-    aggregate_pass(&*s.store, &mut Watermarks::default()).expect("pass");
+    aggregate_pass(&*s.store, &mut Watermarks::default(), &s.clock).expect("pass");
     for (i, task) in exported(&s).iter().enumerate() {
         assert_eq!(task["final"], truth(i + 1), "{task}");
         assert_eq!(task["method"], "wmv");
@@ -120,7 +120,7 @@ async fn weighted_vote_follows_gold_accuracy_and_majority_projects_are_left_alon
     let s = start().await;
     split_crowd(&s, AggregateMethod::Majority).await;
     assert_eq!(
-        aggregate_pass(&*s.store, &mut Watermarks::default()).expect("pass"),
+        aggregate_pass(&*s.store, &mut Watermarks::default(), &s.clock).expect("pass"),
         0
     );
     assert!(exported(&s).iter().all(|t| t["method"] == "mv"));

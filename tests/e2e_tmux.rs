@@ -116,8 +116,10 @@ fn demo_in_a_real_terminal() {
     let Some(tmux) = Tmux::start(&demo_cmd(dir.path(), "")) else {
         return;
     };
+    // The lessons come with the sync after the schema's (the server answers about the
+    // projects a request names).
     let training = tmux.wait("the training", |s| {
-        s.contains("Training: Product categories")
+        s.contains("Training: Product categories") && s.contains("Lesson 1 of")
     });
     assert!(
         training.contains("Lesson 1 of"),

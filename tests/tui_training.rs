@@ -303,10 +303,8 @@ fn help_in_training_names_the_keys_of_where_the_worker_is() {
     let help = snap(&app);
     assert!(help.contains("pick: choose this answer"), "{help}");
     assert!(help.contains("next: go to the next item"), "{help}");
-    assert!(
-        !help.contains("reveal") && !help.contains("feedback"),
-        "{help}"
-    );
+    // (The feedback screen is the App's, a global key, and opens from here too.)
+    assert!(!help.contains("reveal"), "{help}");
     assert!(help.contains("Training: the lessons first"), "{help}");
 }
 

@@ -399,6 +399,25 @@ fn worst_allowed_sync() -> SyncRequest {
                 note: "n".repeat(kazi::protocol::MAX_REPORT_NOTE_CHARS),
             })
             .collect(),
+        lessons: Some(
+            (0..kazi::protocol::MAX_EXAM_ENTRIES)
+                .map(|i| (format!("gone-{i}"), "v".repeat(16)))
+                .collect(),
+        ),
+        exams: (0..kazi::protocol::MAX_EXAM_ENTRIES)
+            .map(|i| format!("nope-{i}"))
+            .collect(),
+        exam_answers: (0..kazi::protocol::MAX_EXAM_SUBMISSIONS as i64)
+            .map(|i| kazi::protocol::ExamSubmission {
+                attempt: 9_000_000 + i,
+                answers: (0..kazi::protocol::MAX_EXAM_ANSWERS as i64)
+                    .map(|item| kazi::protocol::ExamAnswer {
+                        item,
+                        value: kazi::model::AnswerValue::Labels(vec!["food".into()]),
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
 }
 

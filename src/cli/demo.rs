@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use kazi::client::{self, Profile};
-use kazi::model::Role;
+use kazi::model::{AnswerValue, Role};
+use kazi::protocol::{AnswerUpload, SyncRequest, Want};
 use kazi::server::{self, Clock, ServerConfig, Store, admin};
 
 use super::admin::read_project;
@@ -19,8 +20,8 @@ pub fn run(
     project: Option<String>,
     keymap: Option<PathBuf>,
 ) -> Result<()> {
-    if role != Role::Worker {
-        bail!("the {role} screen is not built yet; run the demo as a worker (--as worker)");
+    if role == Role::Trainer {
+        bail!("the trainer screen is not built yet; run the demo --as worker or --as reviewer");
     }
     let keymap = super::worker::keymap(keymap.as_deref())?;
     let (dir, fresh) = match data_dir {
@@ -50,7 +51,12 @@ pub fn run(
 
     let home = dir.join("client");
     let profile = demo_profile(store.as_ref(), &home, role, &url)?;
-    let result = kazi::tui::local::work(&profile, project, keymap);
+    let result = if role == Role::Worker {
+        kazi::tui::local::work(&profile, project, keymap)
+    } else {
+        seed_disputes(store.as_ref(), &rt, &url, &dir.join("seed"))
+            .and_then(|()| kazi::tui::local::review::review(&profile, project, keymap))
+    };
 
     let _ = stop_tx.send(());
     let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(3), server_task).await });
@@ -135,4 +141,67 @@ fn demo_profile(store: &dyn Store, home: &Path, role: Role, url: &str) -> Result
         return Ok(client::login(home, name, url, name, &code)?);
     }
     bail!("no demo user for role {role}")
+}
+
+/// Demo products every seeded worker answers; the first three they disagree on.
+const SEEDED_TASKS: u32 = 4;
+
+/// Disputes for the reviewer to decide: three demo workers (`demo-w1..3`, logged in
+/// over HTTP like real devices) answer the first products differently, and the
+/// reviewer is assigned every project. Once per data dir.
+fn seed_disputes(
+    store: &dyn Store,
+    rt: &tokio::runtime::Runtime,
+    url: &str,
+    home: &Path,
+) -> Result<()> {
+    for project in store.project_names()? {
+        store.assign_reviewer("reviewer", &project, Clock::system().now())?;
+    }
+    if Profile::load(home, "demo-w1").is_ok() {
+        return Ok(());
+    }
+    let Some(products) = store.project("products")? else {
+        return Ok(());
+    };
+    for w in 1..=3usize {
+        let name = format!("demo-w{w}");
+        let code = admin::add_user(store, &name, Role::Worker, &Clock::system())?;
+        let profile = client::login(home, &name, url, &name, &code)?;
+        let remote = client::Remote::new(url, &profile.token)?;
+        let want = SyncRequest {
+            want: vec![Want {
+                project: "products".into(),
+                count: SEEDED_TASKS,
+            }],
+            kinds: vec!["classify".into()],
+            ..SyncRequest::default()
+        };
+        let leases = rt.block_on(remote.sync(&want))?.leases;
+        let answers = leases
+            .iter()
+            .enumerate()
+            .map(|(j, lease)| {
+                // Three different labels on the first three: each a three-way tie.
+                let label = if j < 3 {
+                    (j + w) % products.labels.len()
+                } else {
+                    0
+                };
+                AnswerUpload {
+                    id: j as u64 + 1,
+                    task: lease.task,
+                    value: AnswerValue::Labels(vec![products.labels[label].id.clone()]),
+                    ago: 0,
+                    replaces: None,
+                }
+            })
+            .collect();
+        let send = SyncRequest {
+            answers,
+            ..SyncRequest::default()
+        };
+        rt.block_on(remote.sync(&send))?;
+    }
+    Ok(())
 }

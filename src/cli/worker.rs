@@ -22,9 +22,9 @@ pub fn login(server: &str, user: &str, code: &str, profile: &str) -> Result<()> 
         say!("Next: kazi work --profile {}", p.name)?;
     } else {
         say!(
-            "The {} role does not take tasks, so kazi work has none for you; \
-             the review screen comes in a later version of Kazi.",
-            p.role
+            "The {} role does not take tasks; review with: kazi review --profile {}",
+            p.role,
+            p.name
         )?;
     }
     Ok(())
@@ -69,6 +69,22 @@ pub fn work(profile: &str, project: Option<String>, keymap_file: Option<&Path>) 
         );
     }
     kazi::tui::local::work(&profile, project, keymap)
+}
+
+/// The reviewer's screen for `profile` (role reviewer or admin; the server enforces it).
+pub fn review(profile: &str, project: Option<String>) -> Result<()> {
+    let profile = load_profile(profile)?;
+    if !matches!(
+        profile.role,
+        kazi::model::Role::Reviewer | kazi::model::Role::Admin
+    ) {
+        anyhow::bail!(
+            "{} is a {}: only reviewers and admins review; ask your admin for the reviewer role",
+            sanitize_line(&profile.user),
+            profile.role
+        );
+    }
+    kazi::tui::local::review::review(&profile, project, kazi::tui::Keymap::default())
 }
 
 /// Headless: send everything unsent, top up the cache (for `project` if given), print a summary.

@@ -5,6 +5,7 @@ mod answer;
 pub mod form;
 pub mod gold;
 mod project;
+mod review_policy;
 mod text;
 pub mod training;
 pub mod transcript;
@@ -15,6 +16,7 @@ pub use project::{
     AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
     is_project_name, parse_duration_secs,
 };
+pub use review_policy::ReviewPolicy;
 pub use text::{
     ORPHAN_BASE, TerminalCell, clean_typed, fit, sanitize, sanitize_line, terminal_cells,
     text_width, wrap, wrap_layout,

@@ -6,6 +6,7 @@ use toml::Spanned;
 
 use super::form::{FieldFile, Form, form_from_file};
 use super::line_of;
+use super::review_policy::{ReviewFile, ReviewPolicy};
 use super::training::{ExamFile, ExamRule, exam_from_file};
 use super::transcript::{TranscribeFile, TranscribeRules, rules_from_file};
 
@@ -120,6 +121,10 @@ pub struct Project {
     /// take the whole queue. Schemas stored before the cap existed get the default.
     #[serde(default = "default_lease_cap")]
     pub lease_cap: u32,
+    /// When a decided task goes to review. Left out of the schema when it is the
+    /// default, so projects that never chose keep their schema version.
+    #[serde(default, skip_serializing_if = "ReviewPolicy::is_default")]
+    pub review: ReviewPolicy,
     /// Share of a worker's production leases that are gold (control) tasks, 0.0..=0.5.
     /// 0 (the default): gold answers only anchor aggregation and their tasks are leased
     /// like any other. Left out of the schema at 0 so old schemas keep their version.
@@ -198,6 +203,8 @@ struct ProjectFile {
     date_format: Option<Spanned<String>>,
     #[serde(default)]
     fields: Vec<Spanned<FieldFile>>,
+    #[serde(default)]
+    review: Option<ReviewFile>,
     #[serde(default)]
     transcribe: Option<Spanned<TranscribeFile>>,
     requires_qualification: Option<Spanned<bool>>,
@@ -350,6 +357,12 @@ impl Project {
             None => false,
         };
 
+        let review = match &raw.review {
+            Some(file) => file
+                .check()
+                .map_err(|(offset, message)| err(offset, message))?,
+            None => ReviewPolicy::default(),
+        };
         let mut project = Project {
             name: name.to_string(),
             title: raw.title.get_ref().trim().to_string(),
@@ -363,6 +376,7 @@ impl Project {
             lease_secs,
             aggregate,
             lease_cap,
+            review,
             gold_rate,
             exam,
             requires_qualification,

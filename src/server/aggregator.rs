@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use crate::model::AggregateMethod;
 use crate::quality::DsOptions;
+use crate::server::Clock;
 use crate::server::scheduler::aggregate::decide_project;
+use crate::server::scheduler::review::review_needed;
 use crate::server::store::{Store, StoreError};
 
 /// Decisions written per transaction: keeps the writer free for syncs in between.
@@ -23,7 +25,11 @@ pub struct Watermarks {
 
 /// One pass: every `wmv` or `ds` project with answers newer than last time is decided
 /// again. Returns how many decisions were written.
-pub fn aggregate_pass(store: &dyn Store, seen: &mut Watermarks) -> Result<u64, StoreError> {
+pub fn aggregate_pass(
+    store: &dyn Store,
+    seen: &mut Watermarks,
+    clock: &Clock,
+) -> Result<u64, StoreError> {
     let latest = store.latest_answer_id()?;
     if seen.overall == Some(latest) {
         return Ok(0);
@@ -45,6 +51,13 @@ pub fn aggregate_pass(store: &dyn Store, seen: &mut Watermarks) -> Result<u64, S
             store.record_decisions(batch)?;
             written += batch.len() as u64;
         }
+        // Before the watermark moves: a pass that fails here is run again next time.
+        let now = clock.now();
+        for (task, decision) in &decisions {
+            if let Some(item) = review_needed(&project, *task, decision) {
+                store.review_enqueue(&item, now)?;
+            }
+        }
         seen.projects.insert(name, input.latest_answer);
     }
     seen.overall = Some(latest);
@@ -53,15 +66,15 @@ pub fn aggregate_pass(store: &dyn Store, seen: &mut Watermarks) -> Result<u64, S
 
 /// Run passes every `every` until the task is dropped. A failed pass is logged and tried
 /// again next time; it never touches a sync.
-pub async fn run(store: Arc<dyn Store>, every: Duration) {
+pub async fn run(store: Arc<dyn Store>, every: Duration, clock: Clock) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut seen = Watermarks::default();
     loop {
         ticker.tick().await;
-        let store = store.clone();
+        let (store, clock) = (store.clone(), clock.clone());
         let pass = tokio::task::spawn_blocking(move || {
-            let result = aggregate_pass(store.as_ref(), &mut seen);
+            let result = aggregate_pass(store.as_ref(), &mut seen, &clock);
             (seen, result)
         })
         .await;

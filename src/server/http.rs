@@ -22,6 +22,8 @@ use crate::protocol::{
     self, CodecError, Encoding, ErrorBody, LoginRequest, LoginResponse, SyncRequest,
 };
 
+mod review;
+
 #[derive(Clone)]
 struct Api {
     store: Arc<dyn Store>,
@@ -50,6 +52,7 @@ pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig, watch: Arc<Wat
         .route(protocol::SYNC_PATH, post(sync))
         .route(METRICS_PATH, get(metrics))
         .route(&format!("{}{{hash}}", protocol::CLIPS_PATH), get(clip))
+        .route(protocol::REVIEW_PATH, post(review::review))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(api.clone(), watched))
@@ -204,14 +207,14 @@ async fn health() -> Response {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no such endpoint; the API has /v1/login, /v1/sync, /healthz and /metrics",
+        "no such endpoint; the API has /v1/login, /v1/sync, /v1/review, /v1/clips/HASH, /healthz and /metrics",
     )
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method not allowed: /v1/login and /v1/sync take POST, /healthz and /metrics take GET",
+        "method not allowed: /v1/login, /v1/sync and /v1/review take POST; /v1/clips/HASH, /healthz and /metrics take GET",
     )
 }
 

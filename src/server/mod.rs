@@ -8,6 +8,7 @@ pub mod aggregator;
 mod http;
 mod limit;
 mod listen;
+pub mod pseudonym;
 pub mod scheduler;
 mod secret;
 pub mod store;
@@ -98,7 +99,11 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let background = tokio::spawn(aggregator::run(store.clone(), config.aggregate_every));
+    let background = tokio::spawn(aggregator::run(
+        store.clone(),
+        config.aggregate_every,
+        config.clock.clone(),
+    ));
     let watch = Arc::new(watch::Watch::default());
     let minutes = tokio::spawn(watch::log_minutes(watch.clone()));
     let router = http::router(store, config.clone(), watch);

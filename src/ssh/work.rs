@@ -323,6 +323,8 @@ impl Executor for WorkExecutor {
             Effect::Training(_) => vec![Event::Message(
                 "training runs in kazi work on a centre computer, not over SSH".into(),
             )],
+            // The worker's session has no review screen to ask.
+            Effect::Review(_) => Vec::new(),
             // No sound over SSH: the session's terminal is far from any speaker.
             Effect::Player(_) => vec![Event::Message(
                 "no sound over SSH: transcribe from a centre computer".into(),

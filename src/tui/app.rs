@@ -9,6 +9,7 @@ use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
 use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
+use super::screen::review::{Review, ReviewEffect, ReviewEvent};
 use super::screen::training::{TrainingEffect, TrainingEvent};
 use super::screen::{
     Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared, Training, Transcribe,
@@ -55,6 +56,8 @@ pub enum Event {
         task: i64,
         why: String,
     },
+    /// What a review effect came to (the review screen's own events).
+    Review(ReviewEvent),
     /// For the feedback screen.
     Feedback(FeedbackEvent),
     /// What the player is doing, after a `Effect::Player` and at most once a second
@@ -147,6 +150,8 @@ pub enum Effect {
     ShowProjects,
     /// Send unsent answers (bounded wait), restore the terminal, exit.
     Quit,
+    /// The review screen's requests (queue, take, decide, release).
+    Review(ReviewEffect),
     /// The feedback screen's reads, and contests and flags to keep.
     Feedback(FeedbackEffect),
     /// Drive the audio player (load the task's clip, play/pause, jump, speed, loop);
@@ -184,6 +189,14 @@ impl App {
             screens: Vec::new(),
             overlays: Vec::new(),
         }
+    }
+
+    /// The reviewer's terminal (`kazi review`): the review screen over an empty picker.
+    /// The executor's `start` brings the first queue.
+    pub fn review(keymap: Keymap, theme: Theme, project: Option<String>) -> App {
+        let mut app = App::new(keymap, theme, None);
+        app.screens.push(Box::new(Review::open(project)));
+        app
     }
 
     /// Take in one event; returns what the runtime must do, in order.
@@ -406,6 +419,10 @@ impl App {
 fn on_paste(screen: &mut dyn Screen, overlays: &[Overlay], text: &str, cx: &mut Context) {
     if !overlays.is_empty() || !screen.takes_text() {
         cx.say("pasting works only in a text field");
+        return;
+    }
+    if screen.takes_paste() {
+        screen.on_event(Event::Paste(text.to_string()), cx);
         return;
     }
     for c in text.chars() {

@@ -156,7 +156,7 @@ fn two_reviewers_never_hold_the_same_item() {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap().expect("an item for each").id)
+                .map(|h| h.join().unwrap().expect("an item for each").item.id)
                 .collect()
         });
         let distinct: HashSet<i64> = taken.iter().copied().collect();
@@ -167,7 +167,7 @@ fn two_reviewers_never_hold_the_same_item() {
             .review_take(&reviewers[0], &next(), NOW + 1)
             .unwrap()
             .unwrap();
-        assert_eq!(again.map(|i| i.id), Some(taken[0]));
+        assert_eq!(again.map(|t| t.item.id), Some(taken[0]));
         let other = store
             .review_take(&reviewers[1], &ReviewTake::Item(taken[0]), NOW + 1)
             .unwrap();
@@ -179,7 +179,7 @@ fn two_reviewers_never_hold_the_same_item() {
             .review_take(&reviewers[1], &ReviewTake::Item(taken[0]), later)
             .unwrap()
             .unwrap();
-        assert_eq!(freed.map(|i| i.id), Some(taken[0]));
+        assert_eq!(freed.map(|t| t.item.id), Some(taken[0]));
         store
             .review_release(&reviewers[2], taken[2], later)
             .unwrap()
@@ -231,7 +231,7 @@ fn a_verdict_is_kept_with_who_when_what_and_why() {
             .review_decide(&zawadi, &pick(id, "food", "it is bread"), NOW + 30)
             .unwrap()
             .unwrap();
-        assert_eq!(decided.state, ReviewState::Decided);
+        assert_eq!(decided.item.state, ReviewState::Decided);
         let listed = store
             .review_list(&ReviewFilter {
                 state: Some(ReviewState::Decided),
@@ -306,7 +306,11 @@ fn only_assigned_reviewers_and_admins_review() {
         );
         let admin = user(store.as_ref(), "root", Role::Admin);
         let item = store.review_take(&admin, &next(), NOW).unwrap().unwrap();
-        assert_eq!(item.map(|i| i.id), Some(id), "admins review everywhere");
+        assert_eq!(
+            item.map(|t| t.item.id),
+            Some(id),
+            "admins review everywhere"
+        );
 
         assert!(store.assign_reviewer("baraka", "shop", NOW).unwrap());
         assert!(!store.assign_reviewer("baraka", "shop", NOW).unwrap());
@@ -318,5 +322,35 @@ fn only_assigned_reviewers_and_admins_review() {
             store.assign_reviewer("baraka", "nowhere", NOW),
             Err(StoreError::NoProject(_))
         ));
+    });
+}
+
+#[test]
+fn three_workers_disagreeing_make_a_dispute_and_agreeing_ones_none() {
+    on_every_backend(|backend, store| {
+        shop(store.as_ref(), 3, 2);
+        let names = ["amina", "baraka", "chiku"];
+        let workers: Vec<Principal> = names.iter().map(|n| worker(store.as_ref(), n)).collect();
+        let mut leases = Vec::new();
+        for w in &workers {
+            leases = store.sync(w, want(2), NOW).unwrap().leases;
+        }
+        assert_eq!(leases.len(), 2);
+        let tasks = tasks_of(&leases);
+        // "item N" is task tN.
+        let split_task = format!("t{}", &leases[0].text["item ".len()..]);
+        let split = ["food", "toys", "tools"];
+        for (i, w) in workers.iter().enumerate() {
+            let list = vec![
+                labels(1, tasks[0], &[split[i]]),
+                labels(2, tasks[1], &["food"]),
+            ];
+            send(store.as_ref(), w, list, NOW + 60);
+        }
+        let queue = store.review_list(&ReviewFilter::default()).unwrap();
+        assert_eq!(queue.len(), 1, "{}: {queue:?}", backend.url);
+        assert_eq!(queue[0].reason, ReviewReason::Dispute);
+        assert_eq!(queue[0].task_ext, split_task);
+        assert_eq!(queue[0].created, NOW + 60);
     });
 }

@@ -130,7 +130,7 @@ fn admit(
         }
     }
     if !control {
-        decide_if_complete(tx, project, task, home.overlap)?;
+        decide_if_complete(tx, project, task, home.overlap, now)?;
     }
     if let Some(stored) = gold {
         let scored = super::gold::Scored {
@@ -145,18 +145,22 @@ fn admit(
     Ok(Ok(()))
 }
 
-/// Once a task has all its answers, store the majority's value and agreement.
+/// Once a task has all its answers, store the majority's value and agreement, and queue
+/// it for review if the project's policy asks (a dispute, a spot check).
 pub(super) fn decide_if_complete(
     tx: &mut dyn SyncTx,
     project: &Project,
     task: i64,
     overlap: i64,
+    now: i64,
 ) -> Result<(), StoreError> {
     if !rules::is_complete(tx.counted_answers(task)?, overlap) {
         return Ok(());
     }
     let values = tx.live_answer_values(task)?;
-    tx.record_decision(task, &rules::aggregate(project, &values))
+    let decision = rules::aggregate(project, &values);
+    tx.record_decision(task, &decision)?;
+    super::review::after_decision(tx, project, task, &decision, now)
 }
 
 /// The worker skipped the task: its slot goes back and it is not offered to them again.

@@ -12,10 +12,11 @@ pub mod gold;
 pub mod review;
 pub mod rules;
 mod training;
+pub mod verdict;
 
 use crate::model::Project;
 use crate::protocol::{Ack, Lease, MAX_WANT_PER_SYNC, SyncRequest, SyncResponse};
-use crate::server::store::{CatalogueEntry, Principal, StoreError, SyncTx};
+use crate::server::store::{CatalogueEntry, Principal, PriorAnswer, StoreError, SyncTx};
 use answers::ProjectCache;
 
 /// One sync round at server time `now`: expire old leases, store answers (idempotent per
@@ -239,6 +240,7 @@ pub fn overlap_changed(
     project_id: i64,
     project: &Project,
     old: i64,
+    now: i64,
 ) -> Result<(), StoreError> {
     let overlap = i64::from(project.overlap);
     if overlap == old {
@@ -247,7 +249,7 @@ pub fn overlap_changed(
     tx.move_project_open_slots(project_id, overlap - old)?;
     tx.clear_decisions_below(project_id, overlap)?;
     for task in tx.undecided_complete_tasks(project_id, overlap)? {
-        answers::decide_if_complete(tx, project, task, overlap)?;
+        answers::decide_if_complete(tx, project, task, overlap, now)?;
     }
     Ok(())
 }
@@ -255,17 +257,18 @@ pub fn overlap_changed(
 /// A task arrived with `count` answers given in another tool: each counts towards its
 /// overlap and takes a slot as an answer given here would, so a task imported with all
 /// its answers is decided at once and never leased.
+/// A review the decision needs is dated by the newest of those answers.
 pub fn prior_answers_counted(
     tx: &mut dyn SyncTx,
     project: &Project,
     task: i64,
-    count: usize,
+    prior: &[PriorAnswer],
 ) -> Result<(), StoreError> {
-    if count == 0 {
+    let Some(newest) = prior.iter().map(|p| p.at).max() else {
         return Ok(());
-    }
-    for _ in 0..count {
+    };
+    for _ in prior {
         tx.count_answer(task, rules::slot_delta_of_answer(false))?;
     }
-    answers::decide_if_complete(tx, project, task, i64::from(project.overlap))
+    answers::decide_if_complete(tx, project, task, i64::from(project.overlap), newest)
 }

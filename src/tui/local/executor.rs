@@ -228,6 +228,9 @@ impl Executor for LocalExecutor<'_> {
         match effect {
             // The runtime ends on quit before asking; nothing to carry out.
             Effect::Quit => Vec::new(),
+            // The worker's terminal has no review screen: `kazi review` runs its own
+            // executor (`local::review`).
+            Effect::Review(_) => Vec::new(),
             Effect::Feedback(FeedbackEffect::Load) => {
                 let read = self
                     .store

@@ -4,6 +4,7 @@
 //! the terminal is restored first, then unsent answers are sent with a bounded wait.
 
 mod executor;
+pub mod review;
 
 use std::io::{self, Write};
 use std::sync::{Arc, mpsc};
@@ -122,7 +123,7 @@ pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Resul
 }
 
 /// Crossterm's events as our inputs; a terminal that cannot be read is closed input.
-fn read_keys(tx: &mpsc::Sender<Input<LocalNotice>>) {
+pub(super) fn read_keys<N>(tx: &mpsc::Sender<Input<N>>) {
     loop {
         let input = match crossterm::event::read() {
             Ok(crossterm::event::Event::Key(k)) => match Key::try_from(k) {
@@ -134,7 +135,7 @@ fn read_keys(tx: &mpsc::Sender<Input<LocalNotice>>) {
             Ok(_) => continue,
             Err(_) => Input::Closed,
         };
-        let closed = input == Input::Closed;
+        let closed = matches!(input, Input::Closed);
         if tx.send(input).is_err() || closed {
             return;
         }
@@ -143,7 +144,7 @@ fn read_keys(tx: &mpsc::Sender<Input<LocalNotice>>) {
 
 /// SIGTERM asks to stop (as quit); SIGHUP says the terminal is gone. Both are taken
 /// from the default action (die with the terminal raw) into the input channel.
-fn watch_signals(tx: mpsc::Sender<Input<LocalNotice>>) -> io::Result<()> {
+pub(super) fn watch_signals<N: Send + 'static>(tx: mpsc::Sender<Input<N>>) -> io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()

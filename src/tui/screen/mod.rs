@@ -8,6 +8,7 @@ pub mod entry;
 pub mod feedback;
 pub mod picker;
 mod queue;
+pub mod review;
 pub mod training;
 pub mod transcribe;
 
@@ -43,6 +44,8 @@ pub enum ScreenId {
     Classify,
     /// Tasks of a data-entry project: a document beside its form.
     Entry,
+    /// The reviewer's queue and the item under review.
+    Review,
     /// Feedback on the worker's answers and their accuracy, over the work screen.
     Feedback,
     /// Tasks of a transcription project: a clip's player above a text area.
@@ -75,6 +78,11 @@ pub trait Screen: Any + Send + fmt::Debug {
     /// Whether printable keys are typed into the screen (a form field) before any
     /// binding, global ones included: `?` is a character there, not help.
     fn takes_text(&self) -> bool {
+        false
+    }
+    /// Whether a paste goes to the screen whole (`Event::Paste`, one edit with its line
+    /// breaks, as in a text area) rather than typed key by key into a field.
+    fn takes_paste(&self) -> bool {
         false
     }
     /// The task on screen, which `flag` reports; None where there is none.

@@ -156,7 +156,7 @@ pub(super) fn put_project(
          updated = $5 WHERE id = $6",
         &[&version, &schema, &overlap, &lease_secs, &now, &id],
     )?;
-    scheduler::overlap_changed(&mut PgTx::new(db), id, project, old_overlap)?;
+    scheduler::overlap_changed(&mut PgTx::new(db), id, project, old_overlap, now)?;
     Ok(ProjectAdded::Updated)
 }
 
@@ -248,7 +248,7 @@ pub(super) fn import_tasks(
                     &[&id, &prior.annotator, &value_json(&prior.value)?, &prior.at],
                 )?;
             }
-            scheduler::prior_answers_counted(&mut PgTx::new(db), &schema, id, task.prior.len())?;
+            scheduler::prior_answers_counted(&mut PgTx::new(db), &schema, id, &task.prior)?;
             counts.added += 1;
             continue;
         }
@@ -331,7 +331,10 @@ pub(super) fn export(
                FROM tasks t JOIN prior_answers p ON p.task_id = t.id \
                WHERE t.project_id = $1 \
                ORDER BY 1, 11 DESC, 12";
-    let mut records = ExportRecords::default();
+    let mut records = ExportRecords {
+        verdicts: super::review::outcomes(db, project_id)?,
+        ..ExportRecords::default()
+    };
     db.with_client(|runtime, client| {
         runtime.block_on(async {
             let tx = client.transaction().await?;
@@ -357,6 +360,7 @@ pub(super) fn export(
 struct ExportRecords {
     current: Option<(i64, TaskRecord)>,
     count: u64,
+    verdicts: std::collections::HashMap<i64, crate::server::store::review::ReviewOutcome>,
 }
 
 impl ExportRecords {
@@ -384,6 +388,7 @@ impl ExportRecords {
                     method: get(row, 13)?,
                     confidence: get(row, 14)?,
                     answers: Vec::new(),
+                    review: self.verdicts.remove(&task_id),
                 },
             ));
         }

@@ -145,7 +145,7 @@ pub(super) fn put_project(
                  updated = ?5 WHERE id = ?6",
                 params![version, schema, overlap, lease_secs, now, id],
             )?;
-            scheduler::overlap_changed(&mut SqliteTx::new(conn), id, project, old_overlap)?;
+            scheduler::overlap_changed(&mut SqliteTx::new(conn), id, project, old_overlap, now)?;
             Ok(ProjectAdded::Updated)
         }
     }
@@ -261,12 +261,7 @@ fn import_in_transaction(
                     prior.at
                 ])?;
             }
-            scheduler::prior_answers_counted(
-                &mut SqliteTx::new(conn),
-                &schema,
-                row,
-                task.prior.len(),
-            )?;
+            scheduler::prior_answers_counted(&mut SqliteTx::new(conn), &schema, row, &task.prior)?;
             counts.added += 1;
             continue;
         }
@@ -361,6 +356,7 @@ pub(super) fn export(
          WHERE t.project_id = ?1 \
          ORDER BY 1, 11 DESC, 12",
     )?;
+    let mut verdicts = super::review::outcomes(conn, project_id)?;
     let mut rows = stmt.query([project_id])?;
     let mut current: Option<(i64, TaskRecord)> = None;
     let mut count = 0u64;
@@ -384,6 +380,7 @@ pub(super) fn export(
                     method: row.get(13)?,
                     confidence: row.get(14)?,
                     answers: Vec::new(),
+                    review: verdicts.remove(&task_id),
                 },
             ));
         }

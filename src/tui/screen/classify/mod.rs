@@ -401,7 +401,8 @@ impl Screen for Classify {
             | Event::Paste(_)
             | Event::Feedback(_)
             | Event::Player(_)
-            | Event::Training(_) => {}
+            | Event::Training(_)
+            | Event::Review(_) => {}
         }
     }
 

@@ -396,7 +396,8 @@ impl Screen for Entry {
             | Event::Paste(_)
             | Event::Feedback(_)
             | Event::Player(_)
-            | Event::Training(_) => {}
+            | Event::Training(_)
+            | Event::Review(_) => {}
         }
     }
 

@@ -427,8 +427,13 @@ impl Screen for Transcribe {
             | Event::Message(_)
             | Event::Waiting(_)
             | Event::Feedback(_)
-            | Event::Training(_) => {}
+            | Event::Training(_)
+            | Event::Review(_) => {}
         }
+    }
+
+    fn takes_paste(&self) -> bool {
+        true
     }
 
     /// The task on screen, for a flag (broken audio, unclear, ...).

@@ -1,0 +1,200 @@
+//! Drawing the review screen: reads state only. Every mark is a character (`>`, `*`,
+//! `[- -]`, `{+ +}`), never colour alone; task text, answers and notes go through the
+//! sanitiser.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use crate::model::{AnswerValue, format_age, sanitize_line, wrap};
+use crate::protocol::{QueueEntry, ReviewCase};
+use crate::tui::screen::View;
+use crate::tui::widgets::Painter;
+use crate::tui::widgets::diff::{field_diff, word_diff};
+
+pub(super) fn queue(
+    frame: &mut Frame,
+    body: Rect,
+    view: &View,
+    items: &[QueueEntry],
+    cursor: usize,
+) {
+    let mut p = Painter::on(frame, view.theme);
+    let (x, width) = (body.x + 1, body.width.saturating_sub(2));
+    if items.is_empty() {
+        p.put(
+            x,
+            body.y,
+            width,
+            "Nothing waits for review in your projects.",
+            p.st.text,
+        );
+        return;
+    }
+    let header = format!(
+        "  {:<13} {:<16} {:<16} {:>5}",
+        "reason", "project", "task", "age"
+    );
+    p.put(x, body.y, width, &header, p.st.text);
+    let rows = usize::from(body.height.saturating_sub(1));
+    let first = cursor.saturating_sub(rows.saturating_sub(1));
+    for (row, (i, item)) in items.iter().enumerate().skip(first).take(rows).enumerate() {
+        let chosen = i == cursor;
+        let line = format!(
+            "{} {:<13} {:<16} {:<16} {:>5}{}",
+            if chosen { ">" } else { " " },
+            item.reason,
+            clip(&sanitize_line(&item.project), 16),
+            clip(&sanitize_line(&item.task), 16),
+            format_age(item.age),
+            if item.busy { "  (open elsewhere)" } else { "" }
+        );
+        let style = if chosen { p.st.selected } else { Style::new() };
+        p.put(x, body.y + 1 + row as u16, width, &line, style);
+    }
+}
+
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// One answer's value as one line (a transcript's text, a form's compact form).
+fn shown(value: &AnswerValue) -> String {
+    match value {
+        AnswerValue::Transcript(t) => t.text.clone(),
+        other => other.to_compact(),
+    }
+}
+
+pub(super) fn case(
+    frame: &mut Frame,
+    body: Rect,
+    view: &View,
+    case: &ReviewCase,
+    marked: usize,
+    note: &str,
+    typing: bool,
+) {
+    let mut p = Painter::on(frame, view.theme);
+    let (x, width) = (body.x + 1, body.width.saturating_sub(2));
+    let mut y = body.y;
+    let bottom = body.bottom();
+    // The task: at most a third of the body, so every answer stays in view.
+    let text_rows = usize::from((body.height / 3).max(2));
+    for line in wrap(&sanitize_line(&case.text), usize::from(width))
+        .into_iter()
+        .take(text_rows)
+    {
+        p.put(x, y, width, &line, p.st.text);
+        y += 1;
+    }
+    let percent = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.0}%", v * 100.0));
+    let aggregate = match (&case.aggregate, case.project.form.is_some()) {
+        (_, true) => "field by field".to_string(),
+        (Some(a), false) => sanitize_line(a).into_owned(),
+        (None, false) => "none (a tie)".to_string(),
+    };
+    let summary = format!(
+        "Aggregate: {aggregate}  agreement {}  confidence {}",
+        percent(case.agreement),
+        percent(case.confidence)
+    );
+    if y < bottom {
+        p.put(x, y, width, &summary, p.st.text);
+        y += 1;
+    }
+    if let Some(by) = &case.raised_by
+        && y < bottom
+    {
+        let line = format!(
+            "Raised by {}: {}",
+            sanitize_line(by),
+            sanitize_line(&case.note)
+        );
+        p.put(x, y, width, &line, p.st.text);
+        y += 1;
+    }
+    let base = case.answers.get(marked).map(|a| shown(&a.value));
+    for (i, answer) in case.answers.iter().enumerate() {
+        if y >= bottom {
+            break;
+        }
+        let value = match (&answer.value, &base) {
+            (AnswerValue::Transcript(t), Some(base)) if i != marked => word_diff(base, &t.text),
+            (v, _) => shown(v),
+        };
+        let accuracy = match answer.scored_total {
+            0 => "acc -".to_string(),
+            n => format!("acc {}/{n}", answer.scored_correct),
+        };
+        let took = answer.took.map_or("-".to_string(), format_age);
+        let prefix = format!(
+            "{}{} {:<8} {:<9} {:>4} ",
+            if i == marked { ">" } else { " " },
+            i + 1,
+            sanitize_line(&answer.worker),
+            accuracy,
+            took,
+        );
+        let indent = prefix.chars().count();
+        let style = if i == marked {
+            p.st.selected
+        } else {
+            Style::new()
+        };
+        // A long answer (a transcript) wraps under itself, never off the screen.
+        let lines = wrap(
+            &sanitize_line(&value),
+            usize::from(width).saturating_sub(indent).max(8),
+        );
+        for (n, part) in lines.iter().enumerate() {
+            if y >= bottom.saturating_sub(1) {
+                break;
+            }
+            let lead = if n == 0 {
+                prefix.clone()
+            } else {
+                " ".repeat(indent)
+            };
+            p.put(x, y, width, &format!("{lead}{part}"), style);
+            y += 1;
+        }
+    }
+    if let Some(form) = &case.project.form {
+        let maps: Vec<_> = case
+            .answers
+            .iter()
+            .map(|a| match &a.value {
+                AnswerValue::Form(values) => form.canonical_values(values),
+                _ => Default::default(),
+            })
+            .collect();
+        for row in field_diff(&maps) {
+            if y >= bottom.saturating_sub(1) {
+                break;
+            }
+            if !row.differs && !case.fields.contains(&row.field) {
+                continue;
+            }
+            let line = format!(
+                "* {}: {}",
+                sanitize_line(&row.field),
+                sanitize_line(&row.values.join(" | "))
+            );
+            p.put(x, y, width, &line, p.st.text);
+            y += 1;
+        }
+    }
+    let note_line = if typing || !note.is_empty() {
+        format!(
+            "Note: {}{}",
+            sanitize_line(note),
+            if typing { "_" } else { "" }
+        )
+    } else {
+        "Note: (none; ctrl-n to write why)".to_string()
+    };
+    if bottom > body.y {
+        p.put(x, bottom - 1, width, &note_line, p.st.text);
+    }
+}
