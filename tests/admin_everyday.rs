@@ -82,7 +82,7 @@ fn disable_enable_remove_and_the_lists_through_the_binary() {
         products[4].parse().unwrap(),
     );
     assert!(leased > 0 && tasks >= waiting, "{list}");
-    assert_eq!(&products[5..], ["0", "0", "—", "—", "—"], "{list}");
+    assert_eq!(&products[5..], ["0", "0", "0", "—", "—"], "{list}");
     assert!(list.lines().all(|l| l.chars().count() <= 80), "{list}");
 
     let leased_list = ok(admin(&[

@@ -512,14 +512,14 @@ pub fn project_list(db: &str) -> Result<()> {
             c.leased,
             c.done,
             c.decided,
-            "—",
+            c.disputes,
             figure(p.alpha),
             figure(p.kappa)
         )?;
     }
     for line in [
         "waiting: a slot free for the next worker; done: all answers in;",
-        "decided: a final answer; dispute: — until the review queue exists.",
+        "decided: a final answer; dispute: in the review queue, answers too far apart.",
         "alpha, kappa: Krippendorff's alpha, Fleiss' kappa over the workers' answers",
         "(— until defined; entry projects agree field by field: see their export).",
     ] {

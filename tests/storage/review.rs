@@ -352,5 +352,9 @@ fn three_workers_disagreeing_make_a_dispute_and_agreeing_ones_none() {
         assert_eq!(queue[0].reason, ReviewReason::Dispute);
         assert_eq!(queue[0].task_ext, split_task);
         assert_eq!(queue[0].created, NOW + 60);
+        // `kazi admin project list` counts it in the project's disputes.
+        let counts = store.project_counts().unwrap();
+        let shop = counts.iter().find(|c| c.project.name == "shop").unwrap();
+        assert_eq!(shop.disputes, 1, "{}", backend.url);
     });
 }

@@ -174,6 +174,8 @@ pub struct ProjectCounts {
     pub done: u64,
     /// With a final answer (a subset of done: a tie is done but not decided).
     pub decided: u64,
+    /// In the review queue as a dispute (answers too far apart), not yet decided.
+    pub disputes: u64,
 }
 
 /// Which tasks `task_list` shows; the same task may be in several (a task of overlap 3
@@ -209,7 +211,9 @@ SELECT p.schema, COUNT(t.id), \
        COUNT(t.id) FILTER (WHERE t.open_slots > 0), \
        COUNT(l.task_id), \
        COUNT(t.id) FILTER (WHERE t.counted >= p.overlap), \
-       COUNT(t.id) FILTER (WHERE t.decided IS NOT NULL) \
+       COUNT(t.id) FILTER (WHERE t.decided IS NOT NULL), \
+       (SELECT COUNT(DISTINCT r.task_id) FROM review_items r WHERE r.project_id = p.id \
+          AND r.state = 'open' AND r.reason IN ('dispute', 'field_dispute')) \
 FROM projects p \
 LEFT JOIN tasks t ON t.project_id = p.id \
 LEFT JOIN (SELECT DISTINCT task_id FROM leases WHERE live) l ON l.task_id = t.id \

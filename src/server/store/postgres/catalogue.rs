@@ -429,6 +429,7 @@ pub(super) fn project_counts(db: &mut Db<'_>) -> Result<Vec<ProjectCounts>, Stor
                 leased: count(row, 3)?,
                 done: count(row, 4)?,
                 decided: count(row, 5)?,
+                disputes: count(row, 6)?,
             })
         })
         .collect()

@@ -415,12 +415,13 @@ pub(super) fn project_counts(conn: &Connection) -> Result<Vec<ProjectCounts>, St
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get(6)?,
             ],
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (schema, [total, waiting, leased, done, decided]) = row?;
+        let (schema, [total, waiting, leased, done, decided, disputes]) = row?;
         out.push(ProjectCounts {
             project: parse_schema(&schema)?,
             total: total as u64,
@@ -428,6 +429,7 @@ pub(super) fn project_counts(conn: &Connection) -> Result<Vec<ProjectCounts>, St
             leased: leased as u64,
             done: done as u64,
             decided: decided as u64,
+            disputes: disputes as u64,
         });
     }
     Ok(out)
