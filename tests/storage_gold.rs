@@ -14,8 +14,9 @@ use backends::on_every_backend;
 use harness::{answer, project};
 use kazi::model::gold::{Gold, GoldAnswer};
 use kazi::model::{AnswerValue, Role};
-use kazi::protocol::{FeedbackKind, Lease, SyncRequest};
+use kazi::protocol::{FeedbackKind, FlagReason, Lease, Report, ReportKind, SyncRequest};
 use kazi::server::Store;
+use kazi::server::store::review::{ReviewFilter, ReviewReason};
 use kazi::server::store::{NewTask, Principal, SecretHash};
 
 const NOW: i64 = 1_800_000_000;
@@ -278,5 +279,52 @@ fn without_a_gold_rate_gold_tasks_are_leased_like_any_other() {
         req.answers = vec![answer(1, leases[2].task, "food")];
         let reply = store.sync(&amina, req, NOW).unwrap();
         assert!(reply.feedback[0].correct);
+    });
+}
+
+#[test]
+fn contests_and_flags_go_to_the_review_queue_once() {
+    on_every_backend(|backend, store| {
+        shop(&*store, 0.5, 2, 2);
+        let amina = worker(&*store, "amina");
+        let leases = store.sync(&amina, want(4), NOW).unwrap().leases;
+        let gold = leases.iter().find(|l| is_gold(l)).unwrap();
+        let plain = leases.iter().find(|l| !is_gold(l)).unwrap();
+        let mut req = want(0);
+        req.answers = vec![answer(1, gold.task, "tools")];
+        store.sync(&amina, req, NOW).unwrap();
+        let report = |id, task, kind, note: &str| Report {
+            id,
+            task,
+            kind,
+            note: note.into(),
+        };
+        let mut req = want(0);
+        req.reports = vec![
+            report(1, gold.task, ReportKind::Contest, "it is a hammer"),
+            report(2, plain.task, ReportKind::Flag(FlagReason::Unclear), ""),
+            // Not scored on this one as gold: acknowledged, not queued.
+            report(3, plain.task, ReportKind::Contest, "why"),
+            // Never given to this worker.
+            report(4, 12_345, ReportKind::Flag(FlagReason::Other), "x"),
+        ];
+        let reply = store.sync(&amina, req.clone(), NOW).unwrap();
+        assert_eq!(reply.reports_done, [1, 2, 3, 4]);
+        // Sent again (a lost reply): still one item each.
+        store.sync(&amina, req, NOW + 5).unwrap();
+        let items = store.review_list(&ReviewFilter::default()).unwrap();
+        let mut got: Vec<(ReviewReason, Option<String>)> =
+            items.iter().map(|i| (i.reason, i.note.clone())).collect();
+        got.sort_by_key(|(r, _)| r.as_str());
+        assert_eq!(
+            got,
+            [
+                (ReviewReason::Contest, Some("it is a hammer".into())),
+                (ReviewReason::Flag, Some("unclear".into())),
+            ],
+            "{}",
+            backend.url
+        );
+        assert!(items.iter().all(|i| i.worker == Some(amina.user_id)));
     });
 }

@@ -6,8 +6,11 @@
 use crate::model::form::FormValues;
 use crate::model::gold::{self, Gold, GoldAnswer};
 use crate::model::{AnswerValue, Project};
-use crate::protocol::FeedbackKind;
-use crate::server::store::{GoldResult, NewFeedback, OpenTask, StoreError, StoredGold, SyncTx};
+use crate::protocol::{FeedbackKind, Report, ReportKind};
+use crate::server::store::review::{NewReviewItem, ReviewReason};
+use crate::server::store::{
+    GoldResult, NewFeedback, OpenTask, Principal, StoreError, StoredGold, SyncTx,
+};
 
 use super::feedback;
 
@@ -244,6 +247,52 @@ pub fn correct(
         )?;
         done.rescored += 1;
         done.changed += u64::from(was != is);
+    }
+    Ok(done)
+}
+
+/// Put a worker's contests and flags in the review queue; the device's ids of those
+/// now kept. A report on a task the worker was never given, or a contest of a task they
+/// were not scored on as gold, is acknowledged and dropped: sending it again would not
+/// change that. The queue keeps one item per task, reason and worker.
+pub(super) fn file_reports(
+    tx: &mut dyn SyncTx,
+    who: &Principal,
+    reports: &[Report],
+    now: i64,
+) -> Result<Vec<u64>, StoreError> {
+    let mut done = Vec::with_capacity(reports.len());
+    for report in reports {
+        done.push(report.id);
+        let Some(task) = tx.task_by_public(report.task)? else {
+            continue;
+        };
+        if tx.lease(task, who.user_id)?.is_none() {
+            continue;
+        }
+        let (reason, note) = match report.kind {
+            ReportKind::Contest => {
+                if tx.task_gold(task)?.is_none() || !tx.has_counted_answer(task, who.user_id)? {
+                    continue;
+                }
+                (ReviewReason::Contest, report.note.clone())
+            }
+            ReportKind::Flag(why) => (
+                ReviewReason::Flag,
+                match report.note.trim() {
+                    "" => why.words().to_string(),
+                    note => format!("{}: {note}", why.words()),
+                },
+            ),
+        };
+        let item = NewReviewItem {
+            reason,
+            task,
+            fields: Vec::new(),
+            worker: Some(who.user_id),
+            note: Some(note).filter(|n| !n.is_empty()),
+        };
+        super::review::enqueue(tx, &item, now)?;
     }
     Ok(done)
 }

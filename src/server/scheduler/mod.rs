@@ -41,6 +41,7 @@ pub fn sync(
     for &task in &request.released {
         answers::release(tx, who, task)?;
     }
+    let reports_done = gold::file_reports(tx, who, &request.reports, now)?;
 
     let catalogue = tx.catalogue()?;
     let removed = rules::removed_projects(&request.known, &request.want, &catalogue);
@@ -117,8 +118,7 @@ pub fn sync(
         reply,
         feedback,
         accuracy,
-        // Contests and flags are acknowledged once the review queue keeps them.
-        reports_done: Vec::new(),
+        reports_done,
     })
 }
 

@@ -140,6 +140,7 @@ CREATE TABLE review_assignments (
     assigned BIGINT NOT NULL,
     PRIMARY KEY (user_id, project_id)
 );
+"#,
     // Gold (issue 11): as SQLite's migration of the same name says.
     r#"
 ALTER TABLE tasks ADD COLUMN gold_spec TEXT;

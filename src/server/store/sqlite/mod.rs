@@ -191,6 +191,7 @@ CREATE TABLE review_assignments (
     assigned INTEGER NOT NULL,
     PRIMARY KEY (user_id, project_id)
 ) WITHOUT ROWID;
+"#,
     // Gold (issue 11). gold_spec: every accepted answer and the explanation (JSON of
     // model::Gold; tasks.gold keeps the first accepted one for aggregation and export).
     // public_id: what the wire calls a task, random so ids tell nothing of import
