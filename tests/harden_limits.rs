@@ -52,6 +52,7 @@ fn worst_allowed_sync() -> SyncRequest {
             .map(|i| format!("kind-{i}"))
             .collect(),
         seen: Some(0),
+        ..SyncRequest::default()
     }
 }
 

@@ -124,6 +124,7 @@ impl SimClient {
             known: self.known.clone(),
             seen: Some(self.seen),
             kinds: Vec::new(),
+            ..SyncRequest::default()
         };
         let start = Instant::now();
         let reply = self.remote.sync(&request).await;
@@ -389,6 +390,7 @@ fn worst_allowed_sync() -> SyncRequest {
             .map(|i| format!("kind-{i}"))
             .collect(),
         seen: Some(0),
+        ..SyncRequest::default()
     }
 }
 

@@ -45,8 +45,10 @@ pub fn serve(db: &str, listen: &str) -> Result<()> {
     })
 }
 
-pub fn user_add(db: &str, name: &str, role: Role) -> Result<()> {
+pub fn user_add(db: &str, name: &str, role: Role, intake: &[String]) -> Result<()> {
     let store = open(db)?;
+    // A bad intake setting adds nothing.
+    super::impact::check_intake(store.as_ref(), name, intake)?;
     let code = admin::add_user(store.as_ref(), name, role, &Clock::system())?;
     say!(
         "User {} ({role}) ready. One-time enrolment code: {code}",
@@ -56,6 +58,7 @@ pub fn user_add(db: &str, name: &str, role: Role) -> Result<()> {
         "On the worker's machine: kazi login --server URL --user {} --code {code}",
         sanitize_line(name)
     )?;
+    super::impact::store_intake(store.as_ref(), name, intake)?;
     Ok(())
 }
 

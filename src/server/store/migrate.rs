@@ -29,6 +29,8 @@ pub const TABLES: &[&str] = &[
     "gold_mix",
     "gold_results",
     "feedback",
+    "centre_settings",
+    "intakes",
 ];
 
 /// Bind parameters in one INSERT at most (PostgreSQL allows 65,535).

@@ -11,7 +11,7 @@ use crate::server::store::{
 };
 
 /// Export rows fetched per round trip: bounds memory on projects of any size.
-const EXPORT_BATCH: i32 = 1000;
+pub(super) const EXPORT_BATCH: i32 = 1000;
 
 pub(super) fn put_user(
     db: &mut Db<'_>,

@@ -6,6 +6,7 @@ mod aggregation;
 mod catalogue;
 mod devices;
 mod gold;
+mod impact;
 mod review;
 mod sync_tx;
 mod writer;
@@ -19,8 +20,9 @@ use rusqlite::{Connection, OptionalExtension};
 use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, Principal, ProjectAdded, Reviewed, SecretHash,
-    Store, StoreError, TaskRecord, TaskStream, UserPut, UserSummary,
+    Store, StoreError, TaskRecord, TaskStream, UserPut, UserSummary, WorkItem,
 };
+use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
@@ -237,6 +239,20 @@ CREATE TABLE feedback (
     at INTEGER NOT NULL
 );
 CREATE INDEX feedback_user ON feedback(user_id, id);
+"#,
+    // Impact: the centre's settings (its intake form), and each worker's intake record
+    // (cohort, self-reported fields) in a table of its own, apart from task data.
+    r#"
+CREATE TABLE centre_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE intakes (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id),
+    record TEXT NOT NULL,
+    updated INTEGER NOT NULL
+);
+CREATE INDEX answers_at ON answers(at);
 "#,
 ];
 
@@ -583,6 +599,37 @@ impl Store for SqliteStore {
         let (user, project) = (user.to_string(), project.to_string());
         self.writer
             .run(move |conn| review::assign(conn, &user, &project, now))
+    }
+
+    fn put_intake_form(&self, form: &IntakeForm) -> Result<(), StoreError> {
+        let form = form.clone();
+        self.writer
+            .run(move |conn| impact::put_intake_form(conn, &form))
+    }
+
+    fn intake_form(&self) -> Result<IntakeForm, StoreError> {
+        self.read(impact::intake_form)
+    }
+
+    fn put_intake(&self, user: &str, intake: &Intake) -> Result<(), StoreError> {
+        let (user, intake) = (user.to_string(), intake.clone());
+        let now = crate::server::Clock::system().now();
+        self.writer
+            .run(move |conn| impact::put_intake(conn, &user, &intake, now))
+    }
+
+    fn intakes(&self) -> Result<Vec<(String, Intake)>, StoreError> {
+        self.read(impact::intakes)
+    }
+
+    fn work_history(
+        &self,
+        user: Option<&str>,
+        from: i64,
+        to: i64,
+        each: &mut dyn FnMut(WorkItem) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.read(|conn| impact::work_history(conn, user, from, to, each))
     }
 }
 
