@@ -52,7 +52,8 @@ fn worst_allowed_sync() -> SyncRequest {
             .map(|i| format!("kind-{i}"))
             .collect(),
         seen: Some(0),
-        ..SyncRequest::default()
+        feedback_seen: Some(0),
+        reports: Vec::new(),
     }
 }
 

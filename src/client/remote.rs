@@ -9,7 +9,8 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::protocol::{
     self, Encoding, ErrorBody, LOGIN_PATH, LoginRequest, LoginResponse, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, SYNC_PATH, SyncRequest, SyncResponse,
+    PROTOCOL_VERSION, REVIEW_PATH, ReviewRequest, ReviewResponse, SYNC_PATH, SyncRequest,
+    SyncResponse,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -67,6 +68,11 @@ impl Remote {
 
     pub async fn sync(&self, request: &SyncRequest) -> Result<SyncResponse, RemoteError> {
         self.post(SYNC_PATH, request, true).await
+    }
+
+    /// One reviewer action (`kazi review`): list, take, decide or put back an item.
+    pub async fn review(&self, request: &ReviewRequest) -> Result<ReviewResponse, RemoteError> {
+        self.post(REVIEW_PATH, request, true).await
     }
 
     async fn post<Req: Serialize, Resp: DeserializeOwned>(

@@ -6,7 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::form::FormValues;
-use super::{AnswerValue, Project};
+use super::transcript::Transcript;
+use super::{AnswerValue, Project, TaskKind};
 
 /// A task's gold: what is accepted, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,8 +20,6 @@ pub struct Gold {
 }
 
 /// What a gold task accepts, per task kind. Externally tagged like `AnswerValue`.
-// A transcribe arm (a transcript with a word-error-rate tolerance after the project's
-// normalisation) joins here when `TaskKind::Transcribe` exists in the model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum GoldAnswer {
@@ -31,7 +30,13 @@ pub enum GoldAnswer {
     /// same field in the form's normal form (`Form::comparison_key`). Fields not given
     /// are not gold.
     Form(FormValues),
+    /// Transcribe: a transcript, and the word error rate (in percent, after the
+    /// project's normalisation) up to which an answer still counts as right.
+    Transcript { text: String, max_wer_percent: u32 },
 }
+
+/// The word error rate a transcript gold allows when its file names none, in percent.
+pub const DEFAULT_MAX_WER_PERCENT: u32 = 10;
 
 /// The outcome of checking one answer against gold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,13 +68,31 @@ impl Gold {
                 AnswerValue::Labels(sets.first().cloned().unwrap_or_default())
             }
             GoldAnswer::Form(values) => AnswerValue::Form(values.clone()),
+            GoldAnswer::Transcript { text, .. } => {
+                AnswerValue::Transcript(Transcript::new(text.clone()))
+            }
         }
     }
 
     /// Whether this gold fits `project`: each accepted answer is one the project could
     /// take (labels it has; form values that fit their fields). The reason when not.
     pub fn fits(&self, project: &Project) -> Result<(), String> {
+        if let GoldAnswer::Transcript {
+            text,
+            max_wer_percent,
+        } = &self.answer
+        {
+            if *max_wer_percent > 100 {
+                return Err("a transcript's gold word error rate is a percentage, 0 to 100".into());
+            }
+            return project
+                .validate(&AnswerValue::Transcript(Transcript::new(text.clone())))
+                .map_err(|e| format!("gold does not fit the project: {e}"));
+        }
         match (&self.answer, &project.form) {
+            (GoldAnswer::Labels(_), _) if project.kind == TaskKind::Transcribe => {
+                Err("gold of a transcribe task is a transcript".into())
+            }
             (GoldAnswer::Labels(sets), None) => {
                 if sets.is_empty() {
                     return Err("gold accepts no answer: give at least one".into());
@@ -91,6 +114,7 @@ impl Gold {
             (GoldAnswer::Form(_), None) => {
                 Err("gold of a classify task must be a label id or a list of label ids".into())
             }
+            (GoldAnswer::Transcript { .. }, _) => Ok(()),
         }
     }
 }
@@ -127,6 +151,25 @@ pub fn check(project: &Project, gold: &Gold, answer: &AnswerValue) -> GoldCheck 
                 correct: missed_fields.is_empty(),
                 expected,
                 missed_fields,
+            }
+        }
+        (
+            GoldAnswer::Transcript {
+                text,
+                max_wer_percent,
+            },
+            AnswerValue::Transcript(given),
+        ) => {
+            let normalise = project
+                .transcribe
+                .as_ref()
+                .map(|rules| rules.normalise.clone())
+                .unwrap_or_default();
+            let wer = normalise.wer(text, &given.text);
+            GoldCheck {
+                correct: wer * 100.0 <= f64::from(*max_wer_percent) + 1e-9,
+                expected,
+                missed_fields: Vec::new(),
             }
         }
         _ => miss(expected),
@@ -301,6 +344,31 @@ mod tests {
             explanation: String::new(),
         };
         assert!(!check(&entry(), &form_gold, &labels(&["a"])).correct);
+    }
+
+    #[test]
+    fn a_transcript_is_right_within_its_word_error_rate() {
+        let p = Project::from_toml(
+            "t.toml",
+            "name = \"t\"\ntitle = \"T\"\nkind = \"transcribe\"\n",
+        )
+        .expect("transcribe project parses");
+        let gold = Gold {
+            answer: GoldAnswer::Transcript {
+                text: "the red ball is on the table today".into(),
+                max_wer_percent: 15,
+            },
+            explanation: String::new(),
+        };
+        let said = |t: &str| AnswerValue::Transcript(Transcript::new(t));
+        // Case and punctuation do not count; one word wrong of eight is 12.5%.
+        assert!(check(&p, &gold, &said("The red ball, is on the table today.")).correct);
+        assert!(check(&p, &gold, &said("the red ball is on a table today")).correct);
+        let miss = check(&p, &gold, &said("a red bowl is on a table today"));
+        assert!(!miss.correct, "three of eight wrong");
+        assert_eq!(miss.expected, said("the red ball is on the table today"));
+        assert!(gold.fits(&p).is_ok());
+        assert!(sets(&[&["a"]]).fits(&p).is_err());
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub const MAX_VERSION_LEN: usize = 64;
 pub const MAX_FEEDBACK_PER_REPLY: usize = 50;
 /// Most contests and flags one sync may carry.
 pub const MAX_REPORTS_PER_SYNC: usize = 100;
+/// Longest note a reviewer writes with a verdict, in characters.
+pub const MAX_REVIEW_NOTE_CHARS: usize = 1000;
+/// Most queue entries one review listing returns.
+pub const MAX_QUEUE_ENTRIES: usize = 500;
 /// Longest note on a contest or flag, in characters.
 pub const MAX_REPORT_NOTE_CHARS: usize = 500;
 /// Most task text (bytes, before compression) one reply carries; a reply always carries

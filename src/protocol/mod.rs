@@ -6,6 +6,7 @@
 mod codec;
 mod feedback;
 mod limits;
+mod review;
 mod version;
 
 pub use codec::{CodecError, Encoding, decode, encode, try_encode};
@@ -16,9 +17,11 @@ pub use feedback::{
 pub use limits::{
     MAX_ANSWERS_PER_SYNC, MAX_BODY_BYTES, MAX_DECODED_BYTES, MAX_FEEDBACK_PER_REPLY,
     MAX_KINDS_ENTRIES, MAX_KNOWN_ENTRIES, MAX_LABELS_PER_ANSWER, MAX_LOGIN_BODY_BYTES,
-    MAX_LOGIN_DECODED_BYTES, MAX_REPLY_TEXT_BYTES, MAX_REPORT_NOTE_CHARS, MAX_REPORTS_PER_SYNC,
-    MAX_VERSION_LEN, MAX_WANT_ENTRIES, MAX_WANT_PER_SYNC, RequestLimit,
+    MAX_LOGIN_DECODED_BYTES, MAX_QUEUE_ENTRIES, MAX_REPLY_TEXT_BYTES, MAX_REPORT_NOTE_CHARS,
+    MAX_REPORTS_PER_SYNC, MAX_REVIEW_NOTE_CHARS, MAX_VERSION_LEN, MAX_WANT_ENTRIES,
+    MAX_WANT_PER_SYNC, RequestLimit,
 };
+pub use review::{CaseAnswer, QueueEntry, REVIEW_PATH, ReviewCase, ReviewRequest, ReviewResponse};
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, request_version, served};
 
 use std::collections::BTreeMap;

@@ -21,6 +21,8 @@ use crate::protocol::{
     self, CodecError, Encoding, ErrorBody, LoginRequest, LoginResponse, SyncRequest,
 };
 
+mod review;
+
 #[derive(Clone)]
 struct Api {
     store: Arc<dyn Store>,
@@ -45,6 +47,7 @@ pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig) -> Router {
         .route(protocol::HEALTH_PATH, get(health))
         .route(protocol::LOGIN_PATH, post(login))
         .route(protocol::SYNC_PATH, post(sync))
+        .route(protocol::REVIEW_PATH, post(review::review))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(api)
@@ -156,14 +159,14 @@ async fn health() -> Response {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no such endpoint; the API has /v1/login, /v1/sync and /healthz",
+        "no such endpoint; the API has /v1/login, /v1/sync, /v1/review and /healthz",
     )
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method not allowed: /v1/login and /v1/sync take POST, /healthz takes GET",
+        "method not allowed: /v1/login, /v1/sync and /v1/review take POST, /healthz takes GET",
     )
 }
 

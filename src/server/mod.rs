@@ -9,6 +9,7 @@ mod http;
 pub mod impact;
 mod limit;
 mod listen;
+pub mod pseudonym;
 pub mod scheduler;
 mod secret;
 pub mod store;

@@ -25,11 +25,11 @@ fn user(store: &dyn Store, name: &str, role: Role) -> Principal {
     store.authenticate(&token).unwrap().expect("token known")
 }
 
-/// Store ids of the first `n` tasks of "shop", by leasing them to a throwaway worker.
-fn task_ids(store: &dyn Store, n: u32) -> Vec<i64> {
-    let w = worker(store, "lister");
-    let reply = store.sync(&w, want(n), NOW).unwrap();
-    tasks_of(&reply.leases)
+/// Store ids of the first `n` tasks of "shop": a fresh database numbers imported tasks
+/// from 1 on both backends (leases carry public ids instead). The listings' `task_ext`
+/// checks hold the tests to it.
+fn task_ids(_store: &dyn Store, n: u32) -> Vec<i64> {
+    (1..=i64::from(n)).collect()
 }
 
 fn dispute(task: i64) -> NewReviewItem {
@@ -146,7 +146,7 @@ fn two_reviewers_never_hold_the_same_item() {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap().expect("an item for each").id)
+                .map(|h| h.join().unwrap().expect("an item for each").item.id)
                 .collect()
         });
         let distinct: HashSet<i64> = taken.iter().copied().collect();
@@ -157,7 +157,7 @@ fn two_reviewers_never_hold_the_same_item() {
             .review_take(&reviewers[0], &next(), NOW + 1)
             .unwrap()
             .unwrap();
-        assert_eq!(again.map(|i| i.id), Some(taken[0]));
+        assert_eq!(again.map(|t| t.item.id), Some(taken[0]));
         let other = store
             .review_take(&reviewers[1], &ReviewTake::Item(taken[0]), NOW + 1)
             .unwrap();
@@ -169,7 +169,7 @@ fn two_reviewers_never_hold_the_same_item() {
             .review_take(&reviewers[1], &ReviewTake::Item(taken[0]), later)
             .unwrap()
             .unwrap();
-        assert_eq!(freed.map(|i| i.id), Some(taken[0]));
+        assert_eq!(freed.map(|t| t.item.id), Some(taken[0]));
         store
             .review_release(&reviewers[2], taken[2], later)
             .unwrap()
@@ -221,7 +221,7 @@ fn a_verdict_is_kept_with_who_when_what_and_why() {
             .review_decide(&zawadi, &pick(id, "food", "it is bread"), NOW + 30)
             .unwrap()
             .unwrap();
-        assert_eq!(decided.state, ReviewState::Decided);
+        assert_eq!(decided.item.state, ReviewState::Decided);
         let listed = store
             .review_list(&ReviewFilter {
                 state: Some(ReviewState::Decided),
@@ -296,7 +296,11 @@ fn only_assigned_reviewers_and_admins_review() {
         );
         let admin = user(store.as_ref(), "root", Role::Admin);
         let item = store.review_take(&admin, &next(), NOW).unwrap().unwrap();
-        assert_eq!(item.map(|i| i.id), Some(id), "admins review everywhere");
+        assert_eq!(
+            item.map(|t| t.item.id),
+            Some(id),
+            "admins review everywhere"
+        );
 
         assert!(store.assign_reviewer("baraka", "shop", NOW).unwrap());
         assert!(!store.assign_reviewer("baraka", "shop", NOW).unwrap());
@@ -317,11 +321,14 @@ fn three_workers_disagreeing_make_a_dispute_and_agreeing_ones_none() {
         shop(store.as_ref(), 3, 2);
         let names = ["amina", "baraka", "chiku"];
         let workers: Vec<Principal> = names.iter().map(|n| worker(store.as_ref(), n)).collect();
-        let mut tasks = Vec::new();
+        let mut leases = Vec::new();
         for w in &workers {
-            tasks = tasks_of(&store.sync(w, want(2), NOW).unwrap().leases);
+            leases = store.sync(w, want(2), NOW).unwrap().leases;
         }
-        assert_eq!(tasks.len(), 2);
+        assert_eq!(leases.len(), 2);
+        let tasks = tasks_of(&leases);
+        // "item N" is task tN.
+        let split_task = format!("t{}", &leases[0].text["item ".len()..]);
         let split = ["food", "toys", "tools"];
         for (i, w) in workers.iter().enumerate() {
             let list = vec![
@@ -333,7 +340,7 @@ fn three_workers_disagreeing_make_a_dispute_and_agreeing_ones_none() {
         let queue = store.review_list(&ReviewFilter::default()).unwrap();
         assert_eq!(queue.len(), 1, "{}: {queue:?}", backend.url);
         assert_eq!(queue[0].reason, ReviewReason::Dispute);
-        assert_eq!(queue[0].task, tasks[0]);
+        assert_eq!(queue[0].task_ext, split_task);
         assert_eq!(queue[0].created, NOW + 60);
     });
 }

@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use super::interchange::{self, Leftovers};
 use super::task_check::{check_source, check_task};
-use crate::model::gold::{Gold, GoldAnswer};
-use crate::model::{Project, sanitize_line};
+use crate::model::gold::{DEFAULT_MAX_WER_PERCENT, Gold, GoldAnswer};
+use crate::model::{Project, TaskKind, sanitize_line};
 use crate::server::Clock;
 use crate::server::store::{NewTask, Store, StoreError};
 
@@ -626,6 +626,9 @@ fn gold_of_json(
             }),
         };
     }
+    if project.kind == TaskKind::Transcribe {
+        return transcript_gold_of_json(value);
+    }
     let bad =
         || "gold must be a label id, a list of label ids, or {\"any\": [...]} of those".to_string();
     let one = |v: Value| match v {
@@ -651,6 +654,45 @@ fn gold_of_json(
         },
         Some(v) => one(v).map(|set| Some(Gold::labels(vec![set]))),
     }
+}
+
+/// Gold of a transcribe task: the transcript, or `{"text": "...", "max_wer": 15}` with
+/// the word error rate (percent, after the project's normalisation) still counted right.
+fn transcript_gold_of_json(value: Option<serde_json::Value>) -> Result<Option<Gold>, String> {
+    use serde_json::Value;
+    let bad = || {
+        "gold of a transcribe task must be its transcript, or {\"text\": \"...\", \"max_wer\": 15}"
+            .to_string()
+    };
+    let (text, max_wer_percent) = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(text)) => (text, DEFAULT_MAX_WER_PERCENT),
+        Some(Value::Object(mut map)) => {
+            let text = match map.remove("text") {
+                Some(Value::String(text)) => text,
+                _ => return Err(bad()),
+            };
+            let max = match map.remove("max_wer") {
+                None => DEFAULT_MAX_WER_PERCENT,
+                Some(v) => v
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(bad)?,
+            };
+            if !map.is_empty() {
+                return Err(bad());
+            }
+            (text, max)
+        }
+        Some(_) => return Err(bad()),
+    };
+    Ok(Some(Gold {
+        answer: GoldAnswer::Transcript {
+            text,
+            max_wer_percent,
+        },
+        explanation: String::new(),
+    }))
 }
 
 /// The explanation joins the gold; one without gold has nothing to explain.

@@ -151,6 +151,17 @@ struct ExportLine<'a> {
     /// The method that decided (`mv`, `wmv`, `ds`) and its confidence.
     method: Option<&'a str>,
     confidence: Option<f64>,
+    /// Where the final answer comes from: `aggregate` or `review` (absent while the task
+    /// has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<&'static str>,
+    /// A reviewer's verdict (`pick`, `edit`, `uphold`), their pseudonym and note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decided_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
     answers: Vec<ExportAnswer>,
 }
 
@@ -268,8 +279,27 @@ pub fn export_to(
                     .map(|label| target.show(label).into_owned())
                     .collect()
             });
-            let decided = task.decided.as_deref().map(|d| target.show(d));
+            let reviewed = task.review.as_ref().map(|r| r.value.to_compact());
+            let decided = reviewed
+                .as_deref()
+                .or(task.decided.as_deref())
+                .map(|d| target.show(d));
+            let provenance = match (&task.review, &decided) {
+                (Some(_), _) => Some("review"),
+                (None, Some(_)) => Some("aggregate"),
+                (None, None) => None,
+            };
             let line = ExportLine {
+                provenance,
+                verdict: task.review.as_ref().map(|r| r.kind.as_str()),
+                decided_by: task
+                    .review
+                    .as_ref()
+                    .map(|r| crate::server::pseudonym::pseudonym(project, r.by)),
+                note: task
+                    .review
+                    .as_ref()
+                    .map(|r| target.show(&r.note).into_owned()),
                 id: &target.show(&task.id),
                 text: &target.show(&task.text),
                 gold: gold_shown.as_deref().map(|g| match g {

@@ -122,9 +122,9 @@ fn normal_gold(project: &Project, gold: Gold) -> Gold {
     let answer = match gold.answer {
         GoldAnswer::Labels(sets) => GoldAnswer::Labels(
             sets.into_iter()
-                .map(|set| match project.normalise(&AnswerValue::Labels(set)) {
-                    AnswerValue::Labels(labels) => labels,
-                    AnswerValue::Form(_) | AnswerValue::Transcript(_) => Vec::new(),
+                .map(|set| {
+                    let normal = project.normalise(&AnswerValue::Labels(set.clone()));
+                    normal.labels().map_or(set, <[String]>::to_vec)
                 })
                 .collect(),
         ),
@@ -132,6 +132,7 @@ fn normal_gold(project: &Project, gold: Gold) -> Gold {
             Some(form) => GoldAnswer::Form(form.normalise(&values)),
             None => GoldAnswer::Form(values),
         },
+        transcript @ GoldAnswer::Transcript { .. } => transcript,
     };
     Gold {
         answer,

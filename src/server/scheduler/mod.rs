@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod gold;
 pub mod review;
 pub mod rules;
+pub mod verdict;
 
 use crate::model::Project;
 use crate::protocol::{Ack, Lease, MAX_WANT_PER_SYNC, SyncRequest, SyncResponse};

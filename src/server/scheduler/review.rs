@@ -4,13 +4,15 @@
 //! checks and does. Each function runs inside one store transaction.
 
 use crate::model::{AnswerError, AnswerValue, Project, Role};
+use crate::protocol::{CaseAnswer, MAX_QUEUE_ENTRIES, QueueEntry, ReviewCase};
 use crate::quality::Decision;
+use crate::server::pseudonym::pseudonym;
 use crate::server::scheduler::double_entry::FieldDecision;
 use crate::server::store::review::{
     NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, ReviewReason, ReviewState, Verdict,
     VerdictKind,
 };
-use crate::server::store::{Principal, StoreError, SyncTx};
+use crate::server::store::{Principal, Store, StoreError, SyncTx};
 
 /// How long a reviewer holds an item they took: long enough to read every answer and
 /// write a note, short enough that an item left open goes back to the queue soon.
@@ -42,6 +44,22 @@ pub enum ReviewRefusal {
     Invalid(AnswerError),
     #[error("only a flag or a contest can be upheld or rejected")]
     NotAClaim,
+    #[error("the gold of this kind of task cannot be corrected from the review screen yet")]
+    CannotCorrect,
+}
+
+/// An item a reviewer now holds, with everything needed to decide it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    pub item: ReviewItem,
+    pub case: ReviewCase,
+}
+
+/// A decided item and how many workers were told.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decided {
+    pub item: ReviewItem,
+    pub feedback_given: u64,
 }
 
 /// Which item a reviewer asks for.
@@ -115,7 +133,7 @@ pub fn take(
     who: &Principal,
     which: &ReviewTake,
     now: i64,
-) -> Result<Result<Option<ReviewItem>, ReviewRefusal>, StoreError> {
+) -> Result<Result<Option<Taken>, ReviewRefusal>, StoreError> {
     if let Err(refusal) = check_role(who) {
         return Ok(Err(refusal));
     }
@@ -135,24 +153,93 @@ pub fn take(
             }
         }
     };
-    let mut item = match held_item(tx, who, id, now)? {
-        Ok(item) => item,
-        Err(ReviewRefusal::NotHeld(_)) => match tx.review_item(id)? {
-            Some(item) => item,
-            None => return Ok(Err(ReviewRefusal::NoItem(id))),
-        },
-        Err(refusal) => return Ok(Err(refusal)),
+    // Assignment first: a reviewer outside the project learns nothing of its items.
+    let Some(found) = tx.review_item(id)? else {
+        return Ok(Err(ReviewRefusal::NoItem(id)));
     };
-    if let Err(refusal) = check_assigned(tx, who, &item.project)? {
+    if let Err(refusal) = check_assigned(tx, who, &found.project)? {
         return Ok(Err(refusal));
     }
+    let mut item = match held_item(tx, who, id, now)? {
+        Ok(item) => item,
+        Err(ReviewRefusal::NotHeld(_)) => found,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     let lease = ReviewLease {
         holder: who.user_id,
         expires: now + REVIEW_LEASE_SECS,
     };
     tx.lease_review_item(id, Some(lease))?;
     item.lease = Some(lease);
-    Ok(Ok(Some(item)))
+    let case = case_of(tx, &item, now)?;
+    Ok(Ok(Some(Taken { item, case })))
+}
+
+/// What the reviewer is shown of an item: the task, every counted answer beside its
+/// worker's pseudonym, accuracy (gold and reviewed) and time taken, and the aggregate.
+pub fn case_of(tx: &mut dyn SyncTx, item: &ReviewItem, now: i64) -> Result<ReviewCase, StoreError> {
+    let task = tx
+        .task_under_review(item.task)?
+        .ok_or_else(|| StoreError::Aborted(format!("review item {} lost its task", item.id)))?;
+    let project = tx.project_schema(task.project_id)?;
+    let mut answers = Vec::new();
+    for a in tx.answers_under_review(item.task)? {
+        let accuracy = super::feedback::accuracy_of(tx, a.user_id, task.project_id, &item.project)?;
+        answers.push(CaseAnswer {
+            worker: pseudonym(&item.project, a.user_id),
+            took: a.granted.map(|g| (a.at - g).max(0)),
+            value: a.value,
+            at: a.at,
+            scored_correct: accuracy.all_correct,
+            scored_total: accuracy.all_total,
+        });
+    }
+    Ok(ReviewCase {
+        item: item.id,
+        reason: item.reason.as_str().to_string(),
+        project,
+        task: item.task_ext.clone(),
+        text: task.text,
+        fields: item.fields.clone(),
+        raised_by: item.worker.map(|w| pseudonym(&item.project, w)),
+        note: item.note.clone().unwrap_or_default(),
+        answers,
+        aggregate: task.decided,
+        agreement: task.agreement,
+        confidence: task.confidence,
+        held_until: item.lease.map_or(now, |l| l.expires),
+    })
+}
+
+/// The reviewer's queue: open items of their projects (every project for an admin), the
+/// ones another reviewer holds marked busy.
+pub fn queue(
+    store: &dyn Store,
+    who: &Principal,
+    filter: ReviewFilter,
+    now: i64,
+) -> Result<Result<Vec<QueueEntry>, ReviewRefusal>, StoreError> {
+    if let Err(refusal) = check_role(who) {
+        return Ok(Err(refusal));
+    }
+    let mut filter = scoped_filter(who, filter);
+    filter.state = Some(ReviewState::Open);
+    filter.limit = Some(MAX_QUEUE_ENTRIES);
+    let items = store.review_list(&filter)?;
+    Ok(Ok(items
+        .into_iter()
+        .map(|item| QueueEntry {
+            busy: item
+                .lease
+                .is_some_and(|l| l.expires > now && l.holder != who.user_id),
+            item: item.id,
+            reason: item.reason.as_str().to_string(),
+            project: item.project,
+            task: item.task_ext,
+            age: (now - item.created).max(0),
+            fields: item.fields,
+        })
+        .collect()))
 }
 
 /// The item, if it is open and nobody but `who` holds it; `NotHeld` when it is free.
@@ -204,7 +291,7 @@ pub fn decide(
     who: &Principal,
     decision: &ReviewDecision,
     now: i64,
-) -> Result<Result<ReviewItem, ReviewRefusal>, StoreError> {
+) -> Result<Result<Decided, ReviewRefusal>, StoreError> {
     if let Err(refusal) = check_role(who) {
         return Ok(Err(refusal));
     }
@@ -217,6 +304,10 @@ pub fn decide(
         return Ok(Err(refusal));
     }
     let claim = matches!(item.reason, ReviewReason::Flag | ReviewReason::Contest);
+    let Some(home) = tx.task_home(item.task)? else {
+        return Ok(Err(ReviewRefusal::NoItem(id)));
+    };
+    let project = tx.project_schema(home.project_id)?;
     let value = match (decision.kind, &decision.value) {
         (VerdictKind::Reject, Some(_)) => return Ok(Err(ReviewRefusal::RejectHasValue)),
         (VerdictKind::Reject, None) if !claim => return Ok(Err(ReviewRefusal::NotAClaim)),
@@ -224,16 +315,19 @@ pub fn decide(
         (VerdictKind::Uphold, _) if !claim => return Ok(Err(ReviewRefusal::NotAClaim)),
         (kind, None) => return Ok(Err(ReviewRefusal::NeedsValue(kind.as_str()))),
         (_, Some(value)) => {
-            let Some(home) = tx.task_home(item.task)? else {
-                return Ok(Err(ReviewRefusal::NoItem(id)));
-            };
-            let project = tx.project_schema(home.project_id)?;
             if let Err(e) = project.validate(value) {
                 return Ok(Err(ReviewRefusal::Invalid(e)));
             }
             Some(project.normalise(value))
         }
     };
+    if decision.kind == VerdictKind::Uphold
+        && item.reason == ReviewReason::Contest
+        && let Some(v) = &value
+        && super::verdict::gold_of_verdict(v, &decision.note).is_err()
+    {
+        return Ok(Err(ReviewRefusal::CannotCorrect));
+    }
     let verdict = Verdict {
         kind: decision.kind,
         value,
@@ -242,10 +336,15 @@ pub fn decide(
         note: decision.note.clone(),
     };
     tx.decide_review_item(id, &verdict)?;
+    let feedback_given =
+        super::verdict::apply(tx, &project, home.project_id, &item, &verdict, now)?;
     item.state = ReviewState::Decided;
     item.lease = None;
     item.verdict = Some(verdict);
-    Ok(Ok(item))
+    Ok(Ok(Decided {
+        item,
+        feedback_given,
+    }))
 }
 
 /// What review a task just decided needs, by the project's policy: a field dispute for

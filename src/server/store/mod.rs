@@ -16,7 +16,7 @@ use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
-use crate::server::scheduler::review::{ReviewDecision, ReviewRefusal, ReviewTake};
+use crate::server::scheduler::review::{Decided, ReviewDecision, ReviewRefusal, ReviewTake, Taken};
 use review::{NewReviewItem, ReviewFilter, ReviewItem};
 
 pub use gold_tx::{GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold};
@@ -211,6 +211,8 @@ pub struct TaskRecord {
     pub method: Option<String>,
     pub confidence: Option<f64>,
     pub answers: Vec<AnswerRecord>,
+    /// The latest verdict that gave the task a final answer, if a reviewer decided it.
+    pub review: Option<review::ReviewOutcome>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -347,12 +349,8 @@ pub trait Store: Send + Sync {
     fn review_list(&self, filter: &ReviewFilter) -> Result<Vec<ReviewItem>, StoreError>;
 
     /// `scheduler::review::take` in one transaction: the item is leased to `who`.
-    fn review_take(
-        &self,
-        who: &Principal,
-        which: &ReviewTake,
-        now: i64,
-    ) -> Reviewed<Option<ReviewItem>>;
+    fn review_take(&self, who: &Principal, which: &ReviewTake, now: i64)
+    -> Reviewed<Option<Taken>>;
 
     /// `scheduler::review::release` in one transaction.
     fn review_release(&self, who: &Principal, item: i64, now: i64) -> Reviewed<()>;
@@ -363,7 +361,7 @@ pub trait Store: Send + Sync {
         who: &Principal,
         decision: &ReviewDecision,
         now: i64,
-    ) -> Reviewed<ReviewItem>;
+    ) -> Reviewed<Decided>;
 
     /// Assign a user to review a project (`kazi admin user assign`); false when they
     /// already were. `NoUser` / `NoProject` when either is missing.

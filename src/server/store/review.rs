@@ -267,3 +267,59 @@ impl ItemColumns {
         })
     }
 }
+
+/// A task as a reviewer needs it: its text and its aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskUnderReview {
+    pub project_id: i64,
+    pub text: String,
+    /// Compact form (an entry task's: its field decision as JSON).
+    pub decided: Option<String>,
+    pub agreement: Option<f64>,
+    pub confidence: Option<f64>,
+}
+
+/// One counted answer to a task under review, with when its lease was granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerUnderReview {
+    pub answer_id: i64,
+    pub user_id: i64,
+    pub value: AnswerValue,
+    pub at: i64,
+    pub granted: Option<i64>,
+}
+
+/// A verdict as an export shows it: the final answer and who decided, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewOutcome {
+    pub kind: VerdictKind,
+    pub value: AnswerValue,
+    /// The reviewer (user id) and the project, for the pseudonym.
+    pub by: i64,
+    pub note: String,
+}
+
+/// The verdicts of a project's tasks, by task: the latest with a final answer wins.
+/// Built from rows `(task, kind, value JSON, by, note)` oldest first.
+pub(super) fn outcomes(
+    rows: Vec<(i64, String, String, i64, Option<String>)>,
+) -> Result<std::collections::HashMap<i64, ReviewOutcome>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    for (task, kind, value, by, note) in rows {
+        let kind = VerdictKind::parse(&kind).ok_or_else(|| bad("verdict", &kind))?;
+        let value = serde_json::from_str(&value).map_err(|e| StoreError::Corrupt {
+            what: "verdict answer",
+            source: Box::new(e),
+        })?;
+        out.insert(
+            task,
+            ReviewOutcome {
+                kind,
+                value,
+                by,
+                note: note.unwrap_or_default(),
+            },
+        );
+    }
+    Ok(out)
+}

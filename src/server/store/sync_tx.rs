@@ -9,6 +9,7 @@ use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
 use crate::server::store::StoreError;
+use crate::server::store::review::{AnswerUnderReview, TaskUnderReview};
 use crate::server::store::review::{NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, Verdict};
 
 /// A project as the scheduler needs it on every sync.
@@ -220,4 +221,10 @@ pub trait SyncTx: super::gold_tx::GoldTx {
 
     /// Whether the user is assigned to review the project.
     fn is_assigned_reviewer(&mut self, user_id: i64, project_id: i64) -> Result<bool, StoreError>;
+
+    /// The task's text and aggregate, for a reviewer.
+    fn task_under_review(&mut self, task: i64) -> Result<Option<TaskUnderReview>, StoreError>;
+
+    /// The task's counted (not superseded) answers, oldest first, with their lease times.
+    fn answers_under_review(&mut self, task: i64) -> Result<Vec<AnswerUnderReview>, StoreError>;
 }

@@ -299,7 +299,10 @@ pub(super) fn export(
                FROM tasks t JOIN prior_answers p ON p.task_id = t.id \
                WHERE t.project_id = $1 \
                ORDER BY 1, 11 DESC, 12";
-    let mut records = ExportRecords::default();
+    let mut records = ExportRecords {
+        verdicts: super::review::outcomes(db, project_id)?,
+        ..ExportRecords::default()
+    };
     db.with_client(|runtime, client| {
         runtime.block_on(async {
             let tx = client.transaction().await?;
@@ -325,6 +328,7 @@ pub(super) fn export(
 struct ExportRecords {
     current: Option<(i64, TaskRecord)>,
     count: u64,
+    verdicts: std::collections::HashMap<i64, crate::server::store::review::ReviewOutcome>,
 }
 
 impl ExportRecords {
@@ -352,6 +356,7 @@ impl ExportRecords {
                     method: get(row, 13)?,
                     confidence: get(row, 14)?,
                     answers: Vec::new(),
+                    review: self.verdicts.remove(&task_id),
                 },
             ));
         }

@@ -29,7 +29,7 @@ use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
 use crate::server::scheduler;
-use crate::server::scheduler::review::{ReviewDecision, ReviewTake};
+use crate::server::scheduler::review::{Decided, ReviewDecision, ReviewTake, Taken};
 pub(super) use db::Db;
 use sync_tx::PgTx;
 
@@ -339,7 +339,7 @@ impl Store for PostgresStore {
         who: &Principal,
         which: &ReviewTake,
         now: i64,
-    ) -> Reviewed<Option<ReviewItem>> {
+    ) -> Reviewed<Option<Taken>> {
         self.transaction_retried(|db| scheduler::review::take(&mut PgTx::new(db), who, which, now))
     }
 
@@ -354,7 +354,7 @@ impl Store for PostgresStore {
         who: &Principal,
         decision: &ReviewDecision,
         now: i64,
-    ) -> Reviewed<ReviewItem> {
+    ) -> Reviewed<Decided> {
         self.transaction_retried(|db| {
             scheduler::review::decide(&mut PgTx::new(db), who, decision, now)
         })

@@ -2,13 +2,15 @@
 //! `FOR UPDATE SKIP LOCKED`, so two reviewers asking at once are given different items,
 //! and queueing the same item twice is stopped by the unique index, not by a read.
 
+use std::collections::HashMap;
+
 use super::Db;
 use super::db::get;
-use super::sync_tx::value_json;
+use super::sync_tx::{parse_value, value_json};
 use crate::server::store::StoreError;
 use crate::server::store::review::{
-    ItemColumns, NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, ReviewReason, ReviewState,
-    Verdict, fields_json,
+    AnswerUnderReview, ItemColumns, NewReviewItem, ReviewFilter, ReviewItem, ReviewLease,
+    ReviewOutcome, ReviewReason, ReviewState, TaskUnderReview, Verdict, fields_json,
 };
 
 const ITEM_COLUMNS: &str = "r.id, r.reason, p.name, r.task_id, t.ext_id, r.fields, r.worker_id, \
@@ -191,4 +193,65 @@ fn columns(r: &tokio_postgres::Row) -> Result<ItemColumns, StoreError> {
         at: get(r, 15)?,
         why: get(r, 16)?,
     })
+}
+
+pub(super) fn task_under_review(
+    db: &mut Db<'_>,
+    task: i64,
+) -> Result<Option<TaskUnderReview>, StoreError> {
+    let row = db.query_opt(
+        "SELECT project_id, text, decided, agreement, confidence FROM tasks WHERE id = $1",
+        &[&task],
+    )?;
+    row.map(|r| {
+        Ok(TaskUnderReview {
+            project_id: get(&r, 0)?,
+            text: get(&r, 1)?,
+            decided: get(&r, 2)?,
+            agreement: get(&r, 3)?,
+            confidence: get(&r, 4)?,
+        })
+    })
+    .transpose()
+}
+
+pub(super) fn answers_under_review(
+    db: &mut Db<'_>,
+    task: i64,
+) -> Result<Vec<AnswerUnderReview>, StoreError> {
+    let rows = db.query(
+        "SELECT a.id, a.user_id, a.value, a.at, l.granted FROM answers a \
+         LEFT JOIN leases l ON l.task_id = a.task_id AND l.user_id = a.user_id \
+         WHERE a.task_id = $1 AND a.superseded_by IS NULL ORDER BY a.id",
+        &[&task],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(AnswerUnderReview {
+                answer_id: get(r, 0)?,
+                user_id: get(r, 1)?,
+                value: parse_value(&get::<String>(r, 2)?)?,
+                at: get(r, 3)?,
+                granted: get(r, 4)?,
+            })
+        })
+        .collect()
+}
+
+/// Final answers reviewers gave the project's tasks (see `review::outcomes`).
+pub(super) fn outcomes(
+    db: &mut Db<'_>,
+    project_id: i64,
+) -> Result<HashMap<i64, ReviewOutcome>, StoreError> {
+    let rows = db.query(
+        "SELECT task_id, verdict_kind, verdict, decided_by, decision_note FROM review_items \
+         WHERE project_id = $1 AND state = 'decided' AND verdict IS NOT NULL \
+         ORDER BY decided_at, id",
+        &[&project_id],
+    )?;
+    let rows = rows
+        .iter()
+        .map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?, get(r, 3)?, get(r, 4)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    crate::server::store::review::outcomes(rows)
 }

@@ -14,6 +14,7 @@ use super::review;
 use crate::model::{AnswerValue, Project};
 use crate::protocol::Lease;
 use crate::quality::Decision;
+use crate::server::store::review::{AnswerUnderReview, TaskUnderReview};
 use crate::server::store::review::{NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, Verdict};
 use crate::server::store::{
     CatalogueEntry, EarlierAnswer, LeaseState, NewAnswer, OpenTask, StoreError, SyncTx, TaskHome,
@@ -448,5 +449,13 @@ impl SyncTx for PgTx<'_, '_> {
 
     fn is_assigned_reviewer(&mut self, user_id: i64, project_id: i64) -> Result<bool, StoreError> {
         review::is_assigned(self.db, user_id, project_id)
+    }
+
+    fn task_under_review(&mut self, task: i64) -> Result<Option<TaskUnderReview>, StoreError> {
+        review::task_under_review(self.db, task)
+    }
+
+    fn answers_under_review(&mut self, task: i64) -> Result<Vec<AnswerUnderReview>, StoreError> {
+        review::answers_under_review(self.db, task)
     }
 }

@@ -313,6 +313,7 @@ pub(super) fn export(
          WHERE t.project_id = ?1 \
          ORDER BY 1, 11 DESC, 12",
     )?;
+    let mut verdicts = super::review::outcomes(conn, project_id)?;
     let mut rows = stmt.query([project_id])?;
     let mut current: Option<(i64, TaskRecord)> = None;
     let mut count = 0u64;
@@ -336,6 +337,7 @@ pub(super) fn export(
                     method: row.get(13)?,
                     confidence: row.get(14)?,
                     answers: Vec::new(),
+                    review: verdicts.remove(&task_id),
                 },
             ));
         }

@@ -27,7 +27,7 @@ use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
 use crate::server::scheduler;
-use crate::server::scheduler::review::{ReviewDecision, ReviewTake};
+use crate::server::scheduler::review::{Decided, ReviewDecision, ReviewTake, Taken};
 use sync_tx::SqliteTx;
 use writer::Writer;
 
@@ -571,7 +571,7 @@ impl Store for SqliteStore {
         who: &Principal,
         which: &ReviewTake,
         now: i64,
-    ) -> Reviewed<Option<ReviewItem>> {
+    ) -> Reviewed<Option<Taken>> {
         let (who, which) = (who.clone(), which.clone());
         self.writer
             .run(move |conn| scheduler::review::take(&mut SqliteTx::new(conn), &who, &which, now))
@@ -588,7 +588,7 @@ impl Store for SqliteStore {
         who: &Principal,
         decision: &ReviewDecision,
         now: i64,
-    ) -> Reviewed<ReviewItem> {
+    ) -> Reviewed<Decided> {
         let (who, decision) = (who.clone(), decision.clone());
         self.writer.run(move |conn| {
             scheduler::review::decide(&mut SqliteTx::new(conn), &who, &decision, now)

@@ -2,13 +2,15 @@
 //! leases and verdicts, and reviewers' project assignments. One writer means a picked
 //! item cannot be taken by anyone else before the lease is written.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::sync_tx::value_json;
+use super::sync_tx::{parse_value, value_json};
 use crate::server::store::StoreError;
 use crate::server::store::review::{
-    ItemColumns, NewReviewItem, ReviewFilter, ReviewItem, ReviewLease, ReviewReason, ReviewState,
-    Verdict, fields_json,
+    AnswerUnderReview, ItemColumns, NewReviewItem, ReviewFilter, ReviewItem, ReviewLease,
+    ReviewOutcome, ReviewReason, ReviewState, TaskUnderReview, Verdict, fields_json,
 };
 
 const ITEM_COLUMNS: &str = "r.id, r.reason, p.name, r.task_id, t.ext_id, r.fields, r.worker_id, \
@@ -198,4 +200,74 @@ fn raw_item(r: &Row<'_>) -> rusqlite::Result<ItemColumns> {
         at: r.get(15)?,
         why: r.get(16)?,
     })
+}
+
+pub(super) fn task_under_review(
+    conn: &Connection,
+    task: i64,
+) -> Result<Option<TaskUnderReview>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT project_id, text, decided, agreement, confidence FROM tasks WHERE id = ?1",
+        )?
+        .query_row([task], |r| {
+            Ok(TaskUnderReview {
+                project_id: r.get(0)?,
+                text: r.get(1)?,
+                decided: r.get(2)?,
+                agreement: r.get(3)?,
+                confidence: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+pub(super) fn answers_under_review(
+    conn: &Connection,
+    task: i64,
+) -> Result<Vec<AnswerUnderReview>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.user_id, a.value, a.at, l.granted FROM answers a \
+         LEFT JOIN leases l ON l.task_id = a.task_id AND l.user_id = a.user_id \
+         WHERE a.task_id = ?1 AND a.superseded_by IS NULL ORDER BY a.id",
+    )?;
+    let rows = stmt.query_map([task], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, Option<i64>>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (answer_id, user_id, value, at, granted) = row?;
+        out.push(AnswerUnderReview {
+            answer_id,
+            user_id,
+            value: parse_value(&value)?,
+            at,
+            granted,
+        });
+    }
+    Ok(out)
+}
+
+/// Final answers reviewers gave the project's tasks (see `review::outcomes`).
+pub(super) fn outcomes(
+    conn: &Connection,
+    project_id: i64,
+) -> Result<HashMap<i64, ReviewOutcome>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT task_id, verdict_kind, verdict, decided_by, decision_note FROM review_items \
+         WHERE project_id = ?1 AND state = 'decided' AND verdict IS NOT NULL \
+         ORDER BY decided_at, id",
+    )?;
+    let rows = stmt
+        .query_map([project_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::server::store::review::outcomes(rows)
 }

@@ -1,0 +1,181 @@
+//! The review loop over real HTTP on every backend: three workers disagree, the task is
+//! a dispute, a reviewer (through the client's `Remote`) takes it, sees every answer by
+//! pseudonym, picks one with a note; the overturned workers get the note in their next
+//! sync, accuracy counts the verdict, and the export shows it. Two reviewers never get
+//! the same item; workers and unassigned reviewers are refused by the server.
+
+#[path = "support/server_harness.rs"]
+mod harness;
+
+use harness::{TestServer, answer, every_backend, project};
+use kazi::client::Remote;
+use kazi::client::RemoteError;
+use kazi::model::{AnswerValue, Role};
+use kazi::protocol::{FeedbackKind, ReviewRequest, ReviewResponse, SyncRequest};
+
+async fn take(remote: &Remote) -> Result<ReviewResponse, RemoteError> {
+    remote
+        .review(&ReviewRequest::Take {
+            item: None,
+            project: None,
+            reason: None,
+        })
+        .await
+}
+
+async fn loop_on(s: &TestServer) {
+    let b = s.backend();
+    s.add_project(&project(3));
+    s.import_numbered("shop", 2);
+    let names = ["amina", "baraka", "chiku"];
+    let mut tokens = Vec::new();
+    for n in names {
+        tokens.push(s.enrol(n, Role::Worker).await);
+    }
+    let zawadi = s.enrol("zawadi", Role::Reviewer).await;
+    let outsider = s.enrol("juma", Role::Reviewer).await;
+    s.blocking(|| s.store.assign_reviewer("zawadi", "shop", s.clock.now()))
+        .expect("assigned");
+
+    let split = ["food", "toys", "tools"];
+    for (i, token) in tokens.iter().enumerate() {
+        let leases = s.want(token, "shop", 2).await.leases;
+        assert_eq!(leases.len(), 2, "{b}");
+        let disputed = leases.iter().find(|l| l.text == "item 1").expect("t1").task;
+        let agreed = leases.iter().find(|l| l.text == "item 2").expect("t2").task;
+        let sent = harness::answers(vec![
+            answer(1, disputed, split[i]),
+            answer(2, agreed, "food"),
+        ]);
+        s.sync(token, &sent).await;
+    }
+
+    let remote = Remote::new(&s.base, &zawadi).unwrap();
+    let ReviewResponse::Queue { items } = remote
+        .review(&ReviewRequest::Queue {
+            project: None,
+            reason: None,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("{b}: not a queue");
+    };
+    assert_eq!(items.len(), 1, "{b}: {items:?}");
+    assert_eq!(
+        (items[0].reason.as_str(), items[0].task.as_str()),
+        ("dispute", "t1")
+    );
+
+    let ReviewResponse::Take { case: Some(case) } = take(&remote).await.unwrap() else {
+        panic!("{b}: nothing to take");
+    };
+    assert_eq!(case.text, "item 1");
+    assert_eq!(case.answers.len(), 3);
+    assert_eq!(case.aggregate, None, "a three-way tie decides nothing");
+    for a in &case.answers {
+        assert!(a.worker.starts_with("w-"), "{}", a.worker);
+        assert!(
+            !names.iter().any(|n| a.worker.contains(n)),
+            "never the name"
+        );
+        assert_eq!((a.scored_correct, a.scored_total), (0, 0));
+    }
+    let other = Remote::new(&s.base, &outsider).unwrap();
+    let refused = other
+        .review(&ReviewRequest::Take {
+            item: Some(case.item),
+            project: None,
+            reason: None,
+        })
+        .await;
+    assert!(
+        matches!(&refused, Err(RemoteError::Refused(m)) if m.contains("not assigned")),
+        "{b}: {refused:?}"
+    );
+    let worker = Remote::new(&s.base, &tokens[0]).unwrap();
+    let refused = take(&worker).await;
+    assert!(
+        matches!(&refused, Err(RemoteError::Refused(m)) if m.contains("reviewers")),
+        "{b}: {refused:?}"
+    );
+    // A second assigned reviewer finds nothing free while zawadi holds the item.
+    let second = s.enrol("neema", Role::Reviewer).await;
+    s.blocking(|| s.store.assign_reviewer("neema", "shop", s.clock.now()))
+        .unwrap();
+    let neema = Remote::new(&s.base, &second).unwrap();
+    assert_eq!(
+        take(&neema).await.unwrap(),
+        ReviewResponse::Take { case: None },
+        "{b}"
+    );
+
+    let decided = remote
+        .review(&ReviewRequest::Decide {
+            item: case.item,
+            verdict: "pick".into(),
+            value: Some(AnswerValue::Labels(vec!["toys".into()])),
+            note: "a wooden train is a toy".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        decided,
+        ReviewResponse::Decide {
+            item: case.item,
+            feedback_given: 2
+        },
+        "{b}"
+    );
+
+    for (i, token) in tokens.iter().enumerate() {
+        let reply = s
+            .sync(
+                token,
+                &SyncRequest {
+                    feedback_seen: Some(0),
+                    ..SyncRequest::default()
+                },
+            )
+            .await;
+        let reviews: Vec<_> = reply
+            .feedback
+            .iter()
+            .filter(|f| f.kind == FeedbackKind::Review)
+            .collect();
+        if split[i] == "toys" {
+            assert!(reviews.is_empty(), "{b}: {} was upheld", names[i]);
+            continue;
+        }
+        assert_eq!(reviews.len(), 1, "{b}: {}: {:?}", names[i], reply.feedback);
+        let f = reviews[0];
+        assert_eq!(f.note, "a wooden train is a toy");
+        assert!(!f.correct);
+        assert_eq!(f.expected, Some(AnswerValue::Labels(vec!["toys".into()])));
+        assert_eq!(f.answer, Some(AnswerValue::Labels(vec![split[i].into()])));
+        let accuracy = reply
+            .accuracy
+            .iter()
+            .find(|a| a.project == "shop")
+            .expect("accuracy with the feedback");
+        assert_eq!((accuracy.all_correct, accuracy.all_total), (0, 1), "{b}");
+    }
+
+    let export = s.export("shop", kazi::server::admin::ExportFormat::Jsonl);
+    let t1: serde_json::Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    assert_eq!(t1["final"], "toys", "{b}: {t1}");
+    assert_eq!(t1["provenance"], "review", "{b}: {t1}");
+    assert_eq!(t1["verdict"], "pick");
+    assert_eq!(t1["note"], "a wooden train is a toy");
+    assert!(t1["decided_by"].as_str().unwrap().starts_with("w-"), "{t1}");
+    let t2: serde_json::Value = serde_json::from_str(export.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(t2["final"], "food");
+    assert_eq!(t2["provenance"], "aggregate", "{b}: {t2}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispute_is_decided_and_the_verdict_reaches_workers_accuracy_and_export() {
+    for s in every_backend("the review loop", |_| {}).await {
+        loop_on(&s).await;
+    }
+}
