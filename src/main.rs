@@ -78,6 +78,10 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Name workers by user name instead of their per-project pseudonym (for the
+        /// centre's admins only: never send such a file to a client).
+        #[arg(long)]
+        with_names: bool,
     },
     /// Final answers from crowd answers in a CSV file: `task,worker,label` rows (or
     /// `task,worker,text` with --kind transcript) -> `task,label,confidence` per task.
@@ -537,6 +541,7 @@ fn main() -> ExitCode {
             project,
             format,
             out,
+            with_names,
         } => {
             let format = match format {
                 Format::Jsonl => kazi::server::admin::ExportFormat::Jsonl,
@@ -544,7 +549,12 @@ fn main() -> ExitCode {
                 Format::Ls => kazi::server::admin::ExportFormat::LabelStudio,
                 Format::Prodigy => kazi::server::admin::ExportFormat::Prodigy,
             };
-            cli::admin::export(&db, &project, format, out.as_deref())
+            let naming = if with_names {
+                kazi::server::admin::Naming::UserNames
+            } else {
+                kazi::server::admin::Naming::Pseudonyms
+            };
+            cli::admin::export(&db, &project, format, naming, out.as_deref())
         }
         Command::Aggregate {
             method,

@@ -564,3 +564,100 @@ fn a_work_record_verifies_and_is_refused_after_any_byte_changes() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn exports_name_workers_by_pseudonyms_stable_per_project_and_different_across_projects() {
+    use kazi::server::admin::{self, ExportFormat, ExportTarget, Naming};
+    let backend = &backends()[0];
+    let seeded = seed(&backend.url);
+    let store = seeded.store.as_ref();
+    // A second project the same workers answer.
+    let mut other = project(7);
+    other.name = "shop2".into();
+    store.put_project(&other, BASE).unwrap();
+    let mut tasks = (1..=3).map(|i| {
+        Ok(NewTask {
+            id: format!("u{i}"),
+            text: format!("thing {i}"),
+            suggestion: None,
+            gold: None,
+            gold_spec: None,
+            prior: Vec::new(),
+        })
+    });
+    store.import_tasks("shop2", &mut tasks).unwrap();
+    let token = hash("w1", 2);
+    let who = store.authenticate(&token).unwrap().unwrap();
+    let leased = store
+        .sync(&who, harness::want("shop2", 1), BASE + 40 * DAY)
+        .unwrap();
+    let answer = AnswerUpload {
+        id: 10_000,
+        task: leased.leases[0].task,
+        value: AnswerValue::Labels(vec!["food".into()]),
+        ago: 0,
+        replaces: None,
+    };
+    store
+        .sync(&who, harness::answers(vec![answer]), BASE + 40 * DAY)
+        .unwrap();
+
+    let export = |project: &str, format: ExportFormat, naming: Naming| {
+        let mut out = Vec::new();
+        admin::export_named(store, project, format, ExportTarget::File, naming, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    for format in [
+        ExportFormat::Jsonl,
+        ExportFormat::Csv,
+        ExportFormat::LabelStudio,
+        ExportFormat::Prodigy,
+    ] {
+        let first = export("shop", format, Naming::Pseudonyms);
+        assert_eq!(first, export("shop", format, Naming::Pseudonyms), "stable");
+        for w in 1..=7 {
+            let name = format!("w{w}");
+            for quoted in [
+                format!("\"{name}\""),
+                format!("{name}="),
+                format!("shop-{name}\""),
+            ] {
+                assert!(!first.contains(&quoted), "{format:?} names {name}");
+            }
+        }
+        assert!(first.contains("w-"), "{format:?} carries pseudonyms");
+        let named = export("shop", format, Naming::UserNames);
+        assert!(
+            named.contains("w1"),
+            "{format:?} --with-names names workers"
+        );
+    }
+    // w1's pseudonym in shop2 is not their pseudonym in shop.
+    let in_shop2 = export("shop2", ExportFormat::Csv, Naming::Pseudonyms);
+    let alias2 = in_shop2
+        .lines()
+        .nth(1)
+        .and_then(|l| l.rsplit(',').next())
+        .and_then(|a| a.split('=').next())
+        .unwrap()
+        .to_string();
+    assert!(alias2.starts_with("w-"), "{in_shop2}");
+    let shop_named = export("shop", ExportFormat::Jsonl, Naming::UserNames);
+    let shop_pseudo = export("shop", ExportFormat::Jsonl, Naming::Pseudonyms);
+    // The line of task t1 lists the same answers in the same order in both.
+    let workers = |line: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        v["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["worker"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let names = workers(shop_named.lines().next().unwrap());
+    let aliases = workers(shop_pseudo.lines().next().unwrap());
+    let w1_in_shop = &aliases[names.iter().position(|n| n == "w1").unwrap()];
+    assert_ne!(w1_in_shop, &alias2, "different across projects");
+    let distinct: BTreeSet<&String> = aliases.iter().collect();
+    assert_eq!(distinct.len(), aliases.len(), "one pseudonym per worker");
+}

@@ -212,6 +212,7 @@ pub fn export(
     db: &str,
     project: &str,
     format: admin::ExportFormat,
+    naming: admin::Naming,
     out: Option<&Path>,
 ) -> Result<()> {
     let store = open(db)?;
@@ -221,7 +222,14 @@ pub fn export(
                 fs::File::create(path)
                     .with_context(|| format!("cannot write {}", path.display()))?,
             );
-            let n = admin::export(store.as_ref(), project, format, &mut file)?;
+            let n = admin::export_named(
+                store.as_ref(),
+                project,
+                format,
+                admin::ExportTarget::File,
+                naming,
+                &mut file,
+            )?;
             file.flush()?;
             eprintln!("Exported {n} tasks to {}.", path.display());
         }
@@ -234,7 +242,7 @@ pub fn export(
                 admin::ExportTarget::File
             };
             let mut lock = std::io::BufWriter::new(stdout.lock());
-            admin::export_to(store.as_ref(), project, format, target, &mut lock)?;
+            admin::export_named(store.as_ref(), project, format, target, naming, &mut lock)?;
             lock.flush()?;
         }
     }

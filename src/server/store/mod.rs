@@ -218,6 +218,9 @@ pub struct TaskRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnswerRecord {
     pub worker: String,
+    /// The Kazi user who gave it (None for an answer imported from another tool): what
+    /// the worker's per-project pseudonym is made from.
+    pub user_id: Option<i64>,
     pub value: AnswerValue,
     /// Server time, unix seconds.
     pub at: i64,
@@ -375,6 +378,9 @@ pub trait Store: Send + Sync {
 
     /// Replace a user's intake record; `NoUser` when there is no such user.
     fn put_intake(&self, user: &str, intake: &Intake) -> Result<(), StoreError>;
+
+    /// The centre's secret key for per-project pseudonyms, made on first use.
+    fn pseudonym_key(&self) -> Result<crate::server::pseudonym::PseudonymKey, StoreError>;
 
     /// Every user's intake record, by user name (users without one are absent).
     fn intakes(&self) -> Result<Vec<(String, Intake)>, StoreError>;

@@ -6,6 +6,7 @@ use super::catalogue::EXPORT_BATCH;
 use super::db::get;
 use super::{Db, corrupt};
 use crate::model::intake::{Intake, IntakeForm};
+use crate::server::pseudonym::PseudonymKey;
 use crate::server::store::{StoreError, WorkItem};
 
 const INTAKE_FORM: &str = "intake_form";
@@ -108,4 +109,22 @@ pub(super) fn work_history(
         })
     })??;
     Ok(count)
+}
+
+const PSEUDONYM_KEY: &str = "pseudonym_key";
+
+pub(super) fn pseudonym_key(db: &mut Db<'_>) -> Result<PseudonymKey, StoreError> {
+    let fresh = PseudonymKey::random().map_err(|e| StoreError::Backend(e.to_string().into()))?;
+    db.execute(
+        "INSERT INTO centre_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        &[&PSEUDONYM_KEY, &fresh.to_hex()],
+    )?;
+    let row = db.query_one(
+        "SELECT value FROM centre_settings WHERE name = $1",
+        &[&PSEUDONYM_KEY],
+    )?;
+    PseudonymKey::from_hex(&get::<String>(&row, 0)?).ok_or_else(|| StoreError::Corrupt {
+        what: "pseudonym key",
+        source: "not 64 hex digits".into(),
+    })
 }

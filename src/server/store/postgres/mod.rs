@@ -381,6 +381,10 @@ impl Store for PostgresStore {
         self.with_db(impact::intakes)
     }
 
+    fn pseudonym_key(&self) -> Result<crate::server::pseudonym::PseudonymKey, StoreError> {
+        self.transaction_retried(impact::pseudonym_key)
+    }
+
     fn work_history(
         &self,
         user: Option<&str>,

@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::corrupt;
 use crate::model::intake::{Intake, IntakeForm};
+use crate::server::pseudonym::PseudonymKey;
 use crate::server::store::{StoreError, WorkItem};
 
 const INTAKE_FORM: &str = "intake_form";
@@ -99,4 +100,23 @@ pub(super) fn work_history(
         count += 1;
     }
     Ok(count)
+}
+
+const PSEUDONYM_KEY: &str = "pseudonym_key";
+
+pub(super) fn pseudonym_key(conn: &Connection) -> Result<PseudonymKey, StoreError> {
+    let fresh = PseudonymKey::random().map_err(|e| StoreError::Backend(e.to_string().into()))?;
+    conn.execute(
+        "INSERT INTO centre_settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        params![PSEUDONYM_KEY, fresh.to_hex()],
+    )?;
+    let stored: String = conn.query_row(
+        "SELECT value FROM centre_settings WHERE name = ?1",
+        [PSEUDONYM_KEY],
+        |r| r.get(0),
+    )?;
+    PseudonymKey::from_hex(&stored).ok_or_else(|| StoreError::Corrupt {
+        what: "pseudonym key",
+        source: "not 64 hex digits".into(),
+    })
 }

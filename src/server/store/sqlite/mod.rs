@@ -622,6 +622,10 @@ impl Store for SqliteStore {
         self.read(impact::intakes)
     }
 
+    fn pseudonym_key(&self) -> Result<crate::server::pseudonym::PseudonymKey, StoreError> {
+        self.writer.run(impact::pseudonym_key)
+    }
+
     fn work_history(
         &self,
         user: Option<&str>,
