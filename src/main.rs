@@ -84,6 +84,10 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Name workers by user name instead of their per-project pseudonym (for the
+        /// centre's admins only: never send such a file to a client).
+        #[arg(long)]
+        with_names: bool,
     },
     /// Final answers from crowd answers in a CSV file: `task,worker,label` rows (or
     /// `task,worker,text` with --kind transcript) -> `task,label,confidence` per task.
@@ -173,6 +177,42 @@ enum Command {
         #[arg(long, default_value = "default", value_name = "NAME")]
         profile: String,
     },
+    /// The centre's impact figures per group and week: output, accuracy on gold, speed,
+    /// hours, retention. Groups of fewer than 5 people are shown as suppressed.
+    ///
+    /// Example: kazi report --db sqlite:centre.db --from 2026-09-01 --by cohort --format html --out report.html
+    Report {
+        /// The centre's database: sqlite:PATH or postgres://...
+        #[arg(long, value_name = "URL")]
+        db: String,
+        /// First day included (YYYY-MM-DD, UTC; default: the first answer).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day included (YYYY-MM-DD, UTC; default: today).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Rows per: week (the whole centre), worker, project, cohort, or an intake
+        /// field the centre set (gender, age_band, ...).
+        #[arg(long, default_value = "week", value_name = "BY")]
+        by: String,
+        /// table, csv or html (one self-contained file with charts; needs --out).
+        #[arg(long, value_enum, default_value = "table")]
+        format: ReportFormatArg,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check a signed work record (text or JSON) offline against the centre's public key;
+    /// says what was altered if it does not hold.
+    ///
+    /// Example: kazi verify amina-record.json --key centre.key.pub
+    Verify {
+        /// The record file (NAME-record.txt or NAME-record.json).
+        file: PathBuf,
+        /// The centre's public key file (centre.key.pub).
+        #[arg(long, value_name = "CENTRE.pub")]
+        key: PathBuf,
+    },
     /// Print a shell completion script.
     ///
     /// Example: kazi completions bash > /etc/bash_completion.d/kazi
@@ -228,6 +268,28 @@ enum AdminCommand {
         #[command(subcommand)]
         what: LessonsCommand,
     },
+    /// Write a worker's work record (text and JSON) signed with the centre's key, made on
+    /// first use beside a SQLite database (centre.key, mode 0600; centre.key.pub to share).
+    ///
+    /// Example: kazi admin --db sqlite:centre.db record amina --out-dir records
+    Record {
+        /// The worker's user name.
+        name: String,
+        /// Folder to write NAME-record.txt and NAME-record.json in (default: here).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// The centre's signing key file (needed for PostgreSQL; default beside the
+        /// SQLite file).
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+    /// Intake: the self-reported fields the centre asks (from a TOML file), and the records.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db intake form intake.toml
+    Intake {
+        #[command(subcommand)]
+        what: IntakeCommand,
+    },
     /// Move a centre from its SQLite file to PostgreSQL, verified by counts and checksums
     /// (stop kazi serve first).
     ///
@@ -256,6 +318,20 @@ enum UserCommand {
         /// What the user may do.
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// Intake record settings, ID=VALUE, repeatable: date=2026-09-01, cohort=2026-sep,
+        /// or a field of the centre's intake form (gender=prefer_not_to_say).
+        #[arg(long, value_name = "ID=VALUE")]
+        intake: Vec<String>,
+    },
+    /// Set a user's intake record: date, cohort and the centre's self-reported fields.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db user intake amina date=2026-09-01 cohort=2026-sep gender=woman
+    Intake {
+        /// The user's name.
+        name: String,
+        /// ID=VALUE settings; each field also takes prefer_not_to_say.
+        #[arg(value_name = "ID=VALUE")]
+        settings: Vec<String>,
     },
     /// Every user with role, devices and last sync.
     ///
@@ -375,6 +451,21 @@ enum KeyCommand {
 }
 
 #[derive(Subcommand)]
+enum IntakeCommand {
+    /// Set the self-reported fields asked at intake, from a TOML file.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db intake form intake.toml
+    Form {
+        /// The intake form (TOML: [[fields]] with id, label, options).
+        file: PathBuf,
+    },
+    /// Every user's intake record.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db intake list
+    List,
+}
+
+#[derive(Subcommand)]
 enum ProjectCommand {
     /// Add a project from its TOML file, or update the one with the same name.
     ///
@@ -467,6 +558,13 @@ enum RoleArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ReportFormatArg {
+    Table,
+    Csv,
+    Html,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum AggregateKind {
     Label,
     Transcript,
@@ -519,7 +617,7 @@ fn main() -> ExitCode {
         Command::Admin { db: Some(db), what } => match what {
             AdminCommand::Init => cli::admin::init(&db),
             AdminCommand::User {
-                what: UserCommand::Add { name, role },
+                what: UserCommand::Add { name, role, intake },
             } => {
                 let role = match role {
                     RoleArg::Worker => kazi::model::Role::Worker,
@@ -527,7 +625,19 @@ fn main() -> ExitCode {
                     RoleArg::Reviewer => kazi::model::Role::Reviewer,
                     RoleArg::Admin => kazi::model::Role::Admin,
                 };
-                cli::admin::user_add(&db, &name, role)
+                cli::admin::user_add(&db, &name, role, &intake)
+            }
+            AdminCommand::User {
+                what: UserCommand::Intake { name, settings },
+            } => cli::impact::user_intake(&db, &name, &settings),
+            AdminCommand::Intake {
+                what: IntakeCommand::Form { file },
+            } => cli::impact::intake_form(&db, &file),
+            AdminCommand::Intake {
+                what: IntakeCommand::List,
+            } => cli::impact::intake_list(&db),
+            AdminCommand::Record { name, out_dir, key } => {
+                cli::impact::record(&db, &name, out_dir.as_deref(), key.as_deref())
             }
             AdminCommand::User {
                 what: UserCommand::List,
@@ -625,6 +735,7 @@ fn main() -> ExitCode {
             project,
             format,
             out,
+            with_names,
         } => {
             let format = match format {
                 Format::Jsonl => kazi::server::admin::ExportFormat::Jsonl,
@@ -632,7 +743,12 @@ fn main() -> ExitCode {
                 Format::Ls => kazi::server::admin::ExportFormat::LabelStudio,
                 Format::Prodigy => kazi::server::admin::ExportFormat::Prodigy,
             };
-            cli::admin::export(&db, &project, format, out.as_deref())
+            let naming = if with_names {
+                kazi::server::admin::Naming::UserNames
+            } else {
+                kazi::server::admin::Naming::Pseudonyms
+            };
+            cli::admin::export(&db, &project, format, naming, out.as_deref())
         }
         Command::Aggregate {
             method,
@@ -646,6 +762,29 @@ fn main() -> ExitCode {
             };
             cli::aggregate::run(kind, method.as_deref(), &file, gold.as_deref())
         }
+        Command::Report {
+            db,
+            from,
+            to,
+            by,
+            format,
+            out,
+        } => {
+            let format = match format {
+                ReportFormatArg::Table => cli::impact::ReportFormat::Table,
+                ReportFormatArg::Csv => cli::impact::ReportFormat::Csv,
+                ReportFormatArg::Html => cli::impact::ReportFormat::Html,
+            };
+            cli::impact::report(
+                &db,
+                from.as_deref(),
+                to.as_deref(),
+                &by,
+                format,
+                out.as_deref(),
+            )
+        }
+        Command::Verify { file, key } => cli::impact::verify(&file, &key),
         Command::Login {
             server,
             user,

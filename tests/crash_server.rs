@@ -205,7 +205,18 @@ fn acknowledged_answers_survive_server_sigkill() {
         .collect();
     kit::sigkill(&mut server);
 
-    let export = kit::kazi(&["export", "--db", &db, "shop", "--format", "jsonl"], None);
+    let export = kit::kazi(
+        &[
+            "export",
+            "--db",
+            &db,
+            "shop",
+            "--format",
+            "jsonl",
+            "--with-names",
+        ],
+        None,
+    );
     let export = kit::parse_export(&export);
     let (mut acked, mut saved, mut failed, mut dups) = (0, 0, 0, 0);
     for w in &worked {

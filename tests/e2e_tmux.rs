@@ -80,6 +80,7 @@ fn export(dir: &Path) -> Vec<serde_json::Value> {
             "--db",
             &format!("sqlite:{}", dir.join("server.db").display()),
             "products",
+            "--with-names",
         ])
         .output()
         .unwrap();

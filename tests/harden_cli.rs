@@ -177,7 +177,15 @@ fn signed_out_on(dir: &tempfile::TempDir, db: &str) {
     let out = ok(kazi(&["sync"], &home));
     assert!(out.contains("1 answers sent, 0 refused"), "{out}");
     let csv = ok(kazi(
-        &["export", "--db", db, "products", "--format", "csv"],
+        &[
+            "export",
+            "--db",
+            db,
+            "products",
+            "--format",
+            "csv",
+            "--with-names",
+        ],
         &home,
     ));
     assert_eq!(csv.matches("amina=").count(), 1, "{csv}");
@@ -192,11 +200,22 @@ fn signed_out_on(dir: &tempfile::TempDir, db: &str) {
 
     // Into a pipe the export is the data byte for byte, hostile bytes and all.
     let raw = ok(kazi(
-        &["export", "--db", db, "products", "--format", "csv"],
+        &[
+            "export",
+            "--db",
+            db,
+            "products",
+            "--format",
+            "csv",
+            "--with-names",
+        ],
         &home,
     ));
     assert!(raw.contains(HOSTILE), "{raw:?}");
-    let jsonl = ok(kazi(&["export", "--db", db, "products"], &home));
+    let jsonl = ok(kazi(
+        &["export", "--db", db, "products", "--with-names"],
+        &home,
+    ));
     let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
     assert_eq!(first["text"], HOSTILE);
 }

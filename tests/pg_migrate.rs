@@ -84,6 +84,22 @@ fn export(db: &str) -> String {
     kit::kazi(&["export", "--db", db, "shop", "--format", "jsonl"], None)
 }
 
+/// The export with user names, to count one worker's answers.
+fn export_with_names(db: &str) -> String {
+    kit::kazi(
+        &[
+            "export",
+            "--db",
+            db,
+            "shop",
+            "--format",
+            "jsonl",
+            "--with-names",
+        ],
+        None,
+    )
+}
+
 #[test]
 fn a_centre_moves_to_postgres_and_its_devices_keep_working() {
     let Some(base) = pg::test_database("kazi admin migrate") else {
@@ -186,6 +202,9 @@ fn a_centre_moves_to_postgres_and_its_devices_keep_working() {
         ],
         None,
     );
+    // An export before the move makes the centre's pseudonym key, which moves with the
+    // centre: the same workers keep the same pseudonyms after.
+    let before = export(&sqlite);
 
     let out = kazi_output(&["admin", "migrate", "--from", &sqlite, "--to", &schema.url]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -199,6 +218,7 @@ fn a_centre_moves_to_postgres_and_its_devices_keep_working() {
         stdout.contains("answers") && stdout.contains("devices"),
         "{stdout}"
     );
+    assert_eq!(before, export(&sqlite), "exports are stable");
     assert_eq!(
         export(&schema.url),
         export(&sqlite),
@@ -262,7 +282,7 @@ fn a_centre_moves_to_postgres_and_its_devices_keep_working() {
     );
     assert!(out.contains("Synced"), "{out}");
     stop(server);
-    let answers = kit::parse_export(&export(&schema.url));
+    let answers = kit::parse_export(&export_with_names(&schema.url));
     let amina: usize = answers
         .values()
         .map(|a| a.iter().filter(|a| a.worker == "amina").count())

@@ -102,8 +102,10 @@ pub fn serve(db: &str, listen: &str, ssh: Option<(String, std::path::PathBuf)>) 
     })
 }
 
-pub fn user_add(db: &str, name: &str, role: Role) -> Result<()> {
+pub fn user_add(db: &str, name: &str, role: Role, intake: &[String]) -> Result<()> {
     let store = open(db)?;
+    // A bad intake setting adds nothing.
+    super::impact::check_intake(store.as_ref(), name, intake)?;
     let code = admin::add_user(store.as_ref(), name, role, &Clock::system())?;
     say!(
         "User {} ({role}) ready. One-time enrolment code: {code}",
@@ -113,6 +115,7 @@ pub fn user_add(db: &str, name: &str, role: Role) -> Result<()> {
         "On the worker's machine: kazi login --server URL --user {} --code {code}",
         sanitize_line(name)
     )?;
+    super::impact::store_intake(store.as_ref(), name, intake)?;
     Ok(())
 }
 
@@ -353,6 +356,7 @@ pub fn export(
     db: &str,
     project: &str,
     format: admin::ExportFormat,
+    naming: admin::Naming,
     out: Option<&Path>,
 ) -> Result<()> {
     let store = open(db)?;
@@ -362,7 +366,14 @@ pub fn export(
                 fs::File::create(path)
                     .with_context(|| format!("cannot write {}", path.display()))?,
             );
-            let n = admin::export(store.as_ref(), project, format, &mut file)?;
+            let n = admin::export_named(
+                store.as_ref(),
+                project,
+                format,
+                admin::ExportTarget::File,
+                naming,
+                &mut file,
+            )?;
             file.flush()?;
             eprintln!("Exported {n} tasks to {}.", path.display());
         }
@@ -375,7 +386,7 @@ pub fn export(
                 admin::ExportTarget::File
             };
             let mut lock = std::io::BufWriter::new(stdout.lock());
-            admin::export_to(store.as_ref(), project, format, target, &mut lock)?;
+            admin::export_named(store.as_ref(), project, format, target, naming, &mut lock)?;
             lock.flush()?;
         }
     }

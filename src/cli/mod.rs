@@ -14,4 +14,5 @@ pub mod admin;
 pub mod aggregate;
 pub mod demo;
 pub mod help;
+pub mod impact;
 pub mod worker;

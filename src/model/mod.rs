@@ -4,6 +4,7 @@
 mod answer;
 pub mod form;
 pub mod gold;
+pub mod intake;
 mod project;
 mod review_policy;
 mod text;

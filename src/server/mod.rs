@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod aggregator;
 mod http;
+pub mod impact;
 mod limit;
 mod listen;
 pub mod pseudonym;

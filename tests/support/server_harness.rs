@@ -275,10 +275,20 @@ impl TestServer {
         self.sync(token, &want(project, count)).await
     }
 
+    /// An export naming workers by user name (`--with-names`), as the tests check them.
     pub fn export(&self, project: &str, format: admin::ExportFormat) -> String {
         let mut out = Vec::new();
-        self.blocking(|| admin::export(&*self.store, project, format, &mut out))
-            .expect("export");
+        self.blocking(|| {
+            admin::export_named(
+                &*self.store,
+                project,
+                format,
+                admin::ExportTarget::File,
+                admin::Naming::UserNames,
+                &mut out,
+            )
+        })
+        .expect("export");
         String::from_utf8(out).expect("export is UTF-8")
     }
 }

@@ -152,10 +152,64 @@ pub enum ExportFormat {
 }
 
 /// How an export names who gave an answer: the one place that writes it, in every
-/// format. Today the Kazi user name (or the other tool's annotator for an imported
-/// answer); per-project pseudonyms replace it here.
+/// format. `Named` has already put the worker's per-project pseudonym (or, with
+/// `--with-names`, the user name) in `worker`; an imported answer keeps the other tool's
+/// annotator.
 pub fn answer_author(answer: &AnswerRecord) -> String {
     answer.worker.clone()
+}
+
+/// Who an export names: workers by their per-project pseudonym (the default, what a
+/// client receives), or by user name (`--with-names`, for the centre's admins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    Pseudonyms,
+    UserNames,
+}
+
+/// The store as an export reads it: every Kazi answer's `worker` is the name `Naming`
+/// says, before any format writer sees it.
+struct Named<'s> {
+    store: &'s dyn Store,
+    key: crate::server::pseudonym::PseudonymKey,
+    naming: Naming,
+}
+
+impl<'s> Named<'s> {
+    fn new(store: &'s dyn Store, naming: Naming) -> Result<Named<'s>, StoreError> {
+        Ok(Named {
+            store,
+            key: store.pseudonym_key()?,
+            naming,
+        })
+    }
+
+    fn project(&self, name: &str) -> Result<Option<Project>, StoreError> {
+        self.store.project(name)
+    }
+
+    fn export(
+        &self,
+        project: &str,
+        each: &mut dyn FnMut(TaskRecord) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        if self.naming == Naming::UserNames {
+            return self.store.export(project, each);
+        }
+        self.store.export(project, &mut |mut task: TaskRecord| {
+            for answer in &mut task.answers {
+                if let Some(user) = answer.user_id {
+                    answer.worker = self.pseudonym(project, user);
+                }
+            }
+            each(task)
+        })
+    }
+
+    /// A user's pseudonym in `project` (reviewers are always named so).
+    fn pseudonym(&self, project: &str, user: i64) -> String {
+        crate::server::pseudonym::pseudonym(&self.key, project, user)
+    }
 }
 
 #[derive(Serialize)]
@@ -281,6 +335,19 @@ pub fn export_to(
     target: ExportTarget,
     out: &mut dyn Write,
 ) -> Result<u64, AdminError> {
+    export_named(store, project, format, target, Naming::Pseudonyms, out)
+}
+
+/// `export_to`, naming workers as `naming` says.
+pub fn export_named(
+    store: &dyn Store,
+    project: &str,
+    format: ExportFormat,
+    target: ExportTarget,
+    naming: Naming,
+    out: &mut dyn Write,
+) -> Result<u64, AdminError> {
+    let store = &Named::new(store, naming)?;
     if let Some(form) = store.project(project)?.and_then(|p| p.form) {
         return export_entry(store, project, &form, format, target, out);
     }
@@ -311,10 +378,7 @@ pub fn export_to(
             let line = ExportLine {
                 provenance,
                 verdict: task.review.as_ref().map(|r| r.kind.as_str()),
-                decided_by: task
-                    .review
-                    .as_ref()
-                    .map(|r| crate::server::pseudonym::pseudonym(project, r.by)),
+                decided_by: task.review.as_ref().map(|r| store.pseudonym(project, r.by)),
                 note: task
                     .review
                     .as_ref()
@@ -393,7 +457,7 @@ pub fn export_to(
             walked
         }
         ExportFormat::LabelStudio => {
-            let schema = project_schema(store, project)?;
+            let schema = project_schema(store.store, project)?;
             let mut writer =
                 interchange::label_studio::Writer::start(&mut *out).map_err(AdminError::Write)?;
             let walked = store.export(project, &mut |task: TaskRecord| {
@@ -408,7 +472,7 @@ pub fn export_to(
             walked
         }
         ExportFormat::Prodigy => {
-            let schema = project_schema(store, project)?;
+            let schema = project_schema(store.store, project)?;
             store.export(project, &mut |task: TaskRecord| {
                 let task = target.task(task);
                 interchange::prodigy::write_task(&mut *out, &schema, &task, |a| target.author(a))
@@ -428,7 +492,7 @@ pub fn export_to(
 /// with one column per field (two walks: the first finds how many rows each group
 /// needs, so the header is right before the first record).
 fn export_entry(
-    store: &dyn Store,
+    store: &Named<'_>,
     project: &str,
     form: &crate::model::form::Form,
     format: ExportFormat,

@@ -182,11 +182,12 @@ pub fn case_of(tx: &mut dyn SyncTx, item: &ReviewItem, now: i64) -> Result<Revie
         .task_under_review(item.task)?
         .ok_or_else(|| StoreError::Aborted(format!("review item {} lost its task", item.id)))?;
     let project = tx.project_schema(task.project_id)?;
+    let key = tx.pseudonym_key()?;
     let mut answers = Vec::new();
     for a in tx.answers_under_review(item.task)? {
         let accuracy = super::feedback::accuracy_of(tx, a.user_id, task.project_id, &item.project)?;
         answers.push(CaseAnswer {
-            worker: pseudonym(&item.project, a.user_id),
+            worker: pseudonym(&key, &item.project, a.user_id),
             took: a.granted.map(|g| (a.at - g).max(0)),
             value: a.value,
             at: a.at,
@@ -201,7 +202,7 @@ pub fn case_of(tx: &mut dyn SyncTx, item: &ReviewItem, now: i64) -> Result<Revie
         task: item.task_ext.clone(),
         text: task.text,
         fields: item.fields.clone(),
-        raised_by: item.worker.map(|w| pseudonym(&item.project, w)),
+        raised_by: item.worker.map(|w| pseudonym(&key, &item.project, w)),
         note: item.note.clone().unwrap_or_default(),
         answers,
         aggregate: task.decided,

@@ -34,6 +34,8 @@ pub const TABLES: &[&str] = &[
     "training_tasks",
     "exam_attempts",
     "qualifications",
+    "centre_settings",
+    "intakes",
 ];
 
 /// Bind parameters in one INSERT at most (PostgreSQL allows 65,535).

@@ -14,6 +14,7 @@ pub mod training;
 
 use std::sync::Arc;
 
+use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
@@ -347,6 +348,9 @@ pub struct TaskRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnswerRecord {
     pub worker: String,
+    /// The Kazi user who gave it (None for an answer imported from another tool): what
+    /// the worker's per-project pseudonym is made from.
+    pub user_id: Option<i64>,
     pub value: AnswerValue,
     /// Server time, unix seconds.
     pub at: i64,
@@ -354,6 +358,20 @@ pub struct AnswerRecord {
     pub superseded: bool,
     /// Brought in with the task from another tool (`worker` is that tool's annotator).
     pub imported: bool,
+}
+
+/// One counted answer (not superseded, not imported) with what impact figures need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkItem {
+    pub user: String,
+    pub project: String,
+    /// The task's row id (a task answered twice by one worker is one task).
+    pub task: i64,
+    /// Server time, unix seconds.
+    pub at: i64,
+    /// The gold result recorded when the answer arrived (`gold_results`, rescored on a
+    /// gold correction): Some(correct) on a gold task.
+    pub gold_correct: Option<bool>,
 }
 
 /// The tasks of an import, streamed; an `Err` aborts the import with that message and
@@ -535,6 +553,31 @@ pub trait Store: Send + Sync {
     /// Assign a user to review a project (`kazi admin user assign`); false when they
     /// already were. `NoUser` / `NoProject` when either is missing.
     fn assign_reviewer(&self, user: &str, project: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// Set the self-reported fields the centre asks at intake.
+    fn put_intake_form(&self, form: &IntakeForm) -> Result<(), StoreError>;
+
+    /// The centre's intake form (no fields until one is set).
+    fn intake_form(&self) -> Result<IntakeForm, StoreError>;
+
+    /// Replace a user's intake record; `NoUser` when there is no such user.
+    fn put_intake(&self, user: &str, intake: &Intake) -> Result<(), StoreError>;
+
+    /// The centre's secret key for per-project pseudonyms, made on first use.
+    fn pseudonym_key(&self) -> Result<crate::server::pseudonym::PseudonymKey, StoreError>;
+
+    /// Every user's intake record, by user name (users without one are absent).
+    fn intakes(&self) -> Result<Vec<(String, Intake)>, StoreError>;
+
+    /// Counted answers given at server times `from <= at < to`, of one user or everyone,
+    /// ordered by user and time, one at a time from one snapshot.
+    fn work_history(
+        &self,
+        user: Option<&str>,
+        from: i64,
+        to: i64,
+        each: &mut dyn FnMut(WorkItem) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Most tries at a fresh public id for one task (two random 53-bit ids colliding is

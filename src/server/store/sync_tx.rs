@@ -242,6 +242,10 @@ pub trait SyncTx: super::gold_tx::GoldTx + TrainingTx {
     /// Whether the user is assigned to review the project.
     fn is_assigned_reviewer(&mut self, user_id: i64, project_id: i64) -> Result<bool, StoreError>;
 
+    /// The centre's pseudonym key, made (and kept) on first use: whichever transaction
+    /// makes it first wins, every other one reads that.
+    fn pseudonym_key(&mut self) -> Result<crate::server::pseudonym::PseudonymKey, StoreError>;
+
     /// The task's text and aggregate, for a reviewer.
     fn task_under_review(&mut self, task: i64) -> Result<Option<TaskUnderReview>, StoreError>;
 

@@ -12,7 +12,7 @@ use crate::server::store::{
 };
 
 /// Export rows fetched per round trip: bounds memory on projects of any size.
-const EXPORT_BATCH: i32 = 1000;
+pub(super) const EXPORT_BATCH: i32 = 1000;
 
 pub(super) fn put_user(
     db: &mut Db<'_>,
@@ -319,7 +319,7 @@ pub(super) fn export(
     // Prior answers (imported) come before Kazi's on each task.
     let sql = "SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
                       u.name, a.value, a.at, a.superseded_by IS NOT NULL, FALSE AS imported, \
-                      a.id, t.suggestion, t.method, t.confidence \
+                      a.id, t.suggestion, t.method, t.confidence, u.id \
                FROM tasks t \
                LEFT JOIN answers a ON a.task_id = t.id \
                LEFT JOIN users u ON u.id = a.user_id \
@@ -327,7 +327,7 @@ pub(super) fn export(
                UNION ALL \
                SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
                       p.annotator, p.value, p.at, FALSE, TRUE, p.id, \
-                      t.suggestion, t.method, t.confidence \
+                      t.suggestion, t.method, t.confidence, NULL::BIGINT \
                FROM tasks t JOIN prior_answers p ON p.task_id = t.id \
                WHERE t.project_id = $1 \
                ORDER BY 1, 11 DESC, 12";
@@ -396,6 +396,7 @@ impl ExportRecords {
         if let (Some(worker), Some((_, record))) = (worker, self.current.as_mut()) {
             record.answers.push(AnswerRecord {
                 worker,
+                user_id: get(row, 15)?,
                 value: parse_value(&get::<String>(row, 7)?)?,
                 at: get(row, 8)?,
                 superseded: get(row, 9)?,

@@ -9,6 +9,7 @@ mod catalogue;
 pub(super) mod db;
 mod devices;
 mod gold;
+mod impact;
 mod review;
 mod schema;
 mod ssh_keys;
@@ -24,8 +25,9 @@ use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded,
     ProjectCounts, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError, TaskList,
-    TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary,
+    TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary, WorkItem,
 };
+use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
@@ -433,6 +435,37 @@ impl Store for PostgresStore {
 
     fn assign_reviewer(&self, user: &str, project: &str, now: i64) -> Result<bool, StoreError> {
         self.transaction_retried(|db| review::assign(db, user, project, now))
+    }
+
+    fn put_intake_form(&self, form: &IntakeForm) -> Result<(), StoreError> {
+        self.transaction(|db| impact::put_intake_form(db, form))
+    }
+
+    fn intake_form(&self) -> Result<IntakeForm, StoreError> {
+        self.with_db(impact::intake_form)
+    }
+
+    fn put_intake(&self, user: &str, intake: &Intake) -> Result<(), StoreError> {
+        let now = crate::server::Clock::system().now();
+        self.transaction(|db| impact::put_intake(db, user, intake, now))
+    }
+
+    fn intakes(&self) -> Result<Vec<(String, Intake)>, StoreError> {
+        self.with_db(impact::intakes)
+    }
+
+    fn pseudonym_key(&self) -> Result<crate::server::pseudonym::PseudonymKey, StoreError> {
+        self.transaction_retried(impact::pseudonym_key)
+    }
+
+    fn work_history(
+        &self,
+        user: Option<&str>,
+        from: i64,
+        to: i64,
+        each: &mut dyn FnMut(WorkItem) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.with_db(|db| impact::work_history(db, user, from, to, each))
     }
 }
 

@@ -217,6 +217,20 @@ ALTER TABLE tasks ADD COLUMN clip TEXT REFERENCES clips(hash);
 "#,
     // Training: lessons and exam pools, workers' exam attempts, qualifications.
     super::training::MIGRATION,
+    // Impact: the centre's settings (its intake form), and each worker's intake record
+    // (cohort, self-reported fields) in a table of its own, apart from task data.
+    r#"
+CREATE TABLE centre_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE intakes (
+    user_id BIGINT PRIMARY KEY REFERENCES users(id),
+    record TEXT NOT NULL,
+    updated BIGINT NOT NULL
+);
+CREATE INDEX answers_at ON answers(at);
+"#,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

@@ -463,6 +463,10 @@ impl SyncTx for PgTx<'_, '_> {
         review::is_assigned(self.db, user_id, project_id)
     }
 
+    fn pseudonym_key(&mut self) -> Result<crate::server::pseudonym::PseudonymKey, StoreError> {
+        super::impact::pseudonym_key(self.db)
+    }
+
     fn task_under_review(&mut self, task: i64) -> Result<Option<TaskUnderReview>, StoreError> {
         review::task_under_review(self.db, task)
     }

@@ -344,14 +344,15 @@ pub(super) fn export(
     let mut stmt = conn.prepare(
         "SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
                 u.name, a.value, a.at, a.superseded_by IS NOT NULL, 0 AS imported, a.id, \
-                t.suggestion, t.method, t.confidence \
+                t.suggestion, t.method, t.confidence, u.id \
          FROM tasks t \
          LEFT JOIN answers a ON a.task_id = t.id \
          LEFT JOIN users u ON u.id = a.user_id \
          WHERE t.project_id = ?1 \
          UNION ALL \
          SELECT t.id, t.ext_id, t.text, t.gold, t.decided, t.agreement, \
-                p.annotator, p.value, p.at, 0, 1, p.id, t.suggestion, t.method, t.confidence \
+                p.annotator, p.value, p.at, 0, 1, p.id, t.suggestion, t.method, t.confidence, \
+                NULL \
          FROM tasks t JOIN prior_answers p ON p.task_id = t.id \
          WHERE t.project_id = ?1 \
          ORDER BY 1, 11 DESC, 12",
@@ -390,6 +391,7 @@ pub(super) fn export(
             let value = parse_value(&value)?;
             record.answers.push(AnswerRecord {
                 worker,
+                user_id: row.get(15)?,
                 value,
                 at: row.get(8)?,
                 superseded: row.get(9)?,

@@ -6,6 +6,7 @@ mod aggregation;
 mod catalogue;
 mod devices;
 mod gold;
+mod impact;
 mod review;
 mod ssh_keys;
 mod sync_tx;
@@ -22,8 +23,9 @@ use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded,
     ProjectCounts, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError, TaskList,
-    TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary,
+    TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary, WorkItem,
 };
+use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{Project, Role};
 use crate::protocol::{SyncRequest, SyncResponse};
 use crate::quality::Decision;
@@ -275,6 +277,20 @@ ALTER TABLE tasks ADD COLUMN clip TEXT REFERENCES clips(hash);
 "#,
     // Training: lessons and exam pools, workers' exam attempts, qualifications.
     training::MIGRATION,
+    // Impact: the centre's settings (its intake form), and each worker's intake record
+    // (cohort, self-reported fields) in a table of its own, apart from task data.
+    r#"
+CREATE TABLE centre_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE intakes (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id),
+    record TEXT NOT NULL,
+    updated INTEGER NOT NULL
+);
+CREATE INDEX answers_at ON answers(at);
+"#,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
@@ -704,6 +720,41 @@ impl Store for SqliteStore {
         let (user, project) = (user.to_string(), project.to_string());
         self.writer
             .run(move |conn| review::assign(conn, &user, &project, now))
+    }
+
+    fn put_intake_form(&self, form: &IntakeForm) -> Result<(), StoreError> {
+        let form = form.clone();
+        self.writer
+            .run(move |conn| impact::put_intake_form(conn, &form))
+    }
+
+    fn intake_form(&self) -> Result<IntakeForm, StoreError> {
+        self.read(impact::intake_form)
+    }
+
+    fn put_intake(&self, user: &str, intake: &Intake) -> Result<(), StoreError> {
+        let (user, intake) = (user.to_string(), intake.clone());
+        let now = crate::server::Clock::system().now();
+        self.writer
+            .run(move |conn| impact::put_intake(conn, &user, &intake, now))
+    }
+
+    fn intakes(&self) -> Result<Vec<(String, Intake)>, StoreError> {
+        self.read(impact::intakes)
+    }
+
+    fn pseudonym_key(&self) -> Result<crate::server::pseudonym::PseudonymKey, StoreError> {
+        self.writer.run(impact::pseudonym_key)
+    }
+
+    fn work_history(
+        &self,
+        user: Option<&str>,
+        from: i64,
+        to: i64,
+        each: &mut dyn FnMut(WorkItem) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        self.read(|conn| impact::work_history(conn, user, from, to, each))
     }
 }
 

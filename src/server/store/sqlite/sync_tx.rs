@@ -468,6 +468,10 @@ impl SyncTx for SqliteTx<'_> {
         review::is_assigned(self.conn, user_id, project_id)
     }
 
+    fn pseudonym_key(&mut self) -> Result<crate::server::pseudonym::PseudonymKey, StoreError> {
+        super::impact::pseudonym_key(self.conn)
+    }
+
     fn task_under_review(&mut self, task: i64) -> Result<Option<TaskUnderReview>, StoreError> {
         review::task_under_review(self.conn, task)
     }
