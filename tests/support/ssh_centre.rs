@@ -188,7 +188,7 @@ impl Centre {
 
     /// (task text, label) of every answer `user` gave, from the export.
     pub fn answers_of(&self, user: &str) -> Vec<(String, String)> {
-        let out = kazi(&["export", "--db", &self.db, "products"]);
+        let out = kazi(&["export", "--db", &self.db, "products", "--with-names"]);
         let mut found = Vec::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             let rec: serde_json::Value = serde_json::from_str(line).unwrap();
