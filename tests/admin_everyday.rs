@@ -107,7 +107,10 @@ fn disable_enable_remove_and_the_lists_through_the_binary() {
     let said = ok(admin(&["user", "disable", "amina"]));
     assert!(said.contains("amina is disabled"), "{said}");
     assert!(ok(admin(&["user", "disable", "amina"])).contains("already disabled"));
-    refused(kazi(&["sync"], &home));
+    // The worker is told they are paused, not signed out: the same login works again.
+    let paused = refused(kazi(&["sync"], &home));
+    assert!(paused.contains(kazi::protocol::ACCOUNT_PAUSED), "{paused}");
+    assert!(!paused.contains("signed out"), "{paused}");
     assert!(ok(admin(&["user", "list"])).contains("disabled since"));
     assert_eq!(row(&ok(admin(&["project", "list"])), "products")[4], "0");
     // Enabled: the same device syncs again, no new code.
@@ -118,7 +121,8 @@ fn disable_enable_remove_and_the_lists_through_the_binary() {
     // Removed without answers: gone, and the name is free again.
     assert!(ok(admin(&["user", "remove", "amina"])).contains("nothing of them is kept"));
     assert!(!ok(admin(&["user", "list"])).contains("amina"));
-    refused(kazi(&["sync"], &home));
+    let removed = refused(kazi(&["sync"], &home));
+    assert!(removed.contains("signed out"), "{removed}");
     ok(admin(&["user", "add", "amina", "--role", "worker"]));
 
     for (args, says) in [

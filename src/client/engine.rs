@@ -440,9 +440,11 @@ impl SyncLoop {
                 // out, answers the same until someone acts: ask again only at the
                 // longest backoff. Unsent answers stay in the outbox meanwhile.
                 let wait = match &e {
-                    SyncError::Remote(RemoteError::Incompatible(_) | RemoteError::SignedOut) => {
-                        self.config.backoff_max
-                    }
+                    SyncError::Remote(
+                        RemoteError::Incompatible(_)
+                        | RemoteError::SignedOut
+                        | RemoteError::Paused(_),
+                    ) => self.config.backoff_max,
                     _ => self.backoff(),
                 };
                 self.retry_at = Some(Instant::now() + wait);

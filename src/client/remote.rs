@@ -22,6 +22,10 @@ pub enum RemoteError {
     /// in again with a new code. Unsent answers stay in the outbox for that login.
     #[error("{}", protocol::SIGNED_OUT)]
     SignedOut,
+    /// The user is disabled for now (HTTP 423): keep everything, ask again later; the
+    /// text is the server's.
+    #[error("{0}")]
+    Paused(String),
     /// The server answered with an error.
     #[error("the server refused the request: {0}")]
     Refused(String),
@@ -99,6 +103,7 @@ impl Remote {
                 .unwrap_or_else(|_| format!("HTTP {status}"));
             return Err(match status.as_u16() {
                 401 => RemoteError::SignedOut,
+                423 => RemoteError::Paused(reason),
                 502..=504 => RemoteError::Offline(reason),
                 _ => RemoteError::Refused(reason),
             });
@@ -165,6 +170,7 @@ impl Remote {
             .unwrap_or_else(|_| format!("HTTP {status}"));
         Err(match status.as_u16() {
             401 if auth => RemoteError::SignedOut,
+            423 if auth => RemoteError::Paused(reason),
             426 => RemoteError::Incompatible(reason),
             // A proxy or an overloaded server: the link is as good as down.
             502..=504 => RemoteError::Offline(reason),

@@ -43,6 +43,9 @@ pub const HEALTH_PATH: &str = "/healthz";
 
 /// What the client shows when the server no longer accepts its token (revoked by an
 /// admin, or never known).
+/// A disabled user's device (HTTP 423): nothing is lost, and it works again once enabled.
+pub const ACCOUNT_PAUSED: &str =
+    "paused by the centre's admin: answers are kept and sent once you are enabled";
 pub const SIGNED_OUT: &str = "this device was signed out \u{2014} ask your admin for a new code";
 
 /// `POST /v1/login`: exchange a one-time enrolment code for a device token.

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use super::ServerConfig;
 use super::limit::{OneAtATime, RateLimiter, Take};
 use super::secret;
-use super::store::{Principal, Store, StoreError};
+use super::store::{Principal, Store, StoreError, TokenStanding};
 use super::watch::{ErrorKind, Watch};
 use crate::protocol::{
     self, CodecError, Encoding, ErrorBody, LoginRequest, LoginResponse, SyncRequest,
@@ -329,17 +329,29 @@ async fn authenticate(api: &Api, headers: &HeaderMap) -> Result<Principal, ApiEr
     let hash = secret::hash_token(token);
     let store = api.store.clone();
     blocking(move || {
-        store
+        if let Some(who) = store
             .authenticate(&hash)
-            .map_err(|e| ApiError::store("authenticate", e))
+            .map_err(|e| ApiError::store("authenticate", e))?
+        {
+            return Ok(who);
+        }
+        // Refused: say why, so a paused worker is not told to log in again.
+        let standing = store
+            .token_standing(&hash)
+            .map_err(|e| ApiError::store("authenticate", e))?;
+        Err(match standing {
+            TokenStanding::Disabled => ApiError::new(StatusCode::LOCKED, protocol::ACCOUNT_PAUSED),
+            TokenStanding::Removed => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "this user was removed by the centre's admin; ask your admin",
+            ),
+            TokenStanding::Unknown | TokenStanding::Revoked => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "device token is not known or was signed out; ask your admin for a new code",
+            ),
+        })
     })
-    .await?
-    .ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "device token is not known or was signed out; ask your admin for a new code",
-        )
-    })
+    .await
 }
 
 async fn login(

@@ -3,7 +3,7 @@
 //! and projects and tasks are counted and listed by state.
 
 use super::*;
-use kazi::server::store::{TaskState, UserRemoved};
+use kazi::server::store::{TaskState, TokenStanding, UserRemoved};
 
 #[test]
 fn a_disabled_user_is_shut_out_until_enabled_and_keeps_their_devices() {
@@ -18,6 +18,15 @@ fn a_disabled_user_is_shut_out_until_enabled_and_keeps_their_devices() {
             "already"
         );
         assert_eq!(store.authenticate(&hash("amina", 2)).unwrap(), None);
+        assert_eq!(
+            store.token_standing(&hash("amina", 2)).unwrap(),
+            TokenStanding::Disabled,
+            "told apart from a signed-out device"
+        );
+        assert_eq!(
+            store.token_standing(&hash("nobody", 2)).unwrap(),
+            TokenStanding::Unknown
+        );
         assert_eq!(store.users().unwrap()[0].disabled, Some(NOW + 1));
         assert_books(backend);
         let baraka = worker(&*store, "baraka");
@@ -56,6 +65,11 @@ fn a_disabled_user_is_shut_out_until_enabled_and_keeps_their_devices() {
         store
             .redeem_enrolment("amina", &code, "d2", &hash("amina-again", 2), NOW + 7)
             .unwrap();
+        store.revoke_devices("amina", None, NOW + 8).unwrap();
+        assert_eq!(
+            store.token_standing(&hash("amina", 2)).unwrap(),
+            TokenStanding::Revoked
+        );
         let err = store.set_user_disabled("nobody", true, NOW).unwrap_err();
         assert!(matches!(err, StoreError::NoUser(_)), "{err:?}");
     });
@@ -93,6 +107,11 @@ fn a_removed_user_is_gone_or_kept_only_for_their_answers() {
             UserRemoved::Retired { answers: 1 }
         );
         assert_eq!(store.authenticate(&hash("amina", 2)).unwrap(), None);
+        assert_eq!(
+            store.token_standing(&hash("amina", 2)).unwrap(),
+            TokenStanding::Removed,
+            "removed, though the device was revoked too"
+        );
         assert_books(backend);
         let users = store.users().unwrap();
         assert_eq!(users[0].removed, Some(NOW + 2));

@@ -117,6 +117,33 @@ pub struct Principal {
     pub role: Role,
 }
 
+/// Why a token does not sign in, told apart so the worker's screen says the right thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStanding {
+    /// No device has this token.
+    Unknown,
+    /// An admin signed the device out (`user revoke`): log in again with a new code.
+    Revoked,
+    /// The user is disabled (`user disable`) until an admin enables them again; the device
+    /// works again then, with nothing lost.
+    Disabled,
+    /// The user was removed (`user remove`).
+    Removed,
+}
+
+impl TokenStanding {
+    /// The standing of a token's row: device revoked, user disabled, user removed (each
+    /// the time it happened, if it did); None: no such token.
+    pub fn of(row: Option<(Option<i64>, Option<i64>, Option<i64>)>) -> TokenStanding {
+        match row {
+            None => TokenStanding::Unknown,
+            Some((_, _, Some(_))) => TokenStanding::Removed,
+            Some((_, Some(_), None)) => TokenStanding::Disabled,
+            Some((_, None, None)) => TokenStanding::Revoked,
+        }
+    }
+}
+
 /// What `put_user` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserPut {
@@ -407,6 +434,10 @@ pub trait Store: Send + Sync {
 
     /// The user and device of a token, if the token is known and not revoked.
     fn authenticate(&self, token_hash: &SecretHash) -> Result<Option<Principal>, StoreError>;
+
+    /// Why a token that `authenticate` refused does not sign in (a removed user first,
+    /// then a disabled one, then a revoked device).
+    fn token_standing(&self, token_hash: &SecretHash) -> Result<TokenStanding, StoreError>;
 
     /// One sync round: store answers, release skipped tasks, grant leases, and report
     /// schemas, all at server time `now`. Answers acknowledged are committed on return.

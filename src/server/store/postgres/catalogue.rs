@@ -8,7 +8,7 @@ use crate::server::scheduler;
 use crate::server::store::{
     AnswerRecord, ImportCounts, PROJECT_COUNTS_SQL, Principal, PriorAnswer, ProjectAdded,
     ProjectCounts, SecretHash, StoreError, TaskList, TaskRecord, TaskRow, TaskState, TaskStream,
-    UserPut, task_count_sql, task_list_sql,
+    TokenStanding, UserPut, task_count_sql, task_list_sql,
 };
 
 /// Export rows fetched per round trip: bounds memory on projects of any size.
@@ -105,6 +105,22 @@ pub(super) fn authenticate(
         &[&&token_hash[..]],
     )?;
     row.as_ref().map(principal_of).transpose()
+}
+
+pub(super) fn token_standing(
+    db: &mut Db<'_>,
+    token_hash: &SecretHash,
+) -> Result<TokenStanding, StoreError> {
+    let row = db.query_opt(
+        "SELECT d.revoked, u.disabled, u.removed FROM devices d \
+         JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1",
+        &[&&token_hash[..]],
+    )?;
+    let row = match row {
+        Some(r) => Some((get(&r, 0)?, get(&r, 1)?, get(&r, 2)?)),
+        None => None,
+    };
+    Ok(TokenStanding::of(row))
 }
 
 /// A principal from a row of device id, user id, user name and role, in that order.

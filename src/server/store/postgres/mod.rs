@@ -25,7 +25,7 @@ use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded,
     ProjectCounts, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError, TaskList,
-    TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary, WorkItem,
+    TaskRecord, TaskState, TaskStream, TokenStanding, UserPut, UserRemoved, UserSummary, WorkItem,
 };
 use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{Project, Role};
@@ -248,6 +248,10 @@ impl Store for PostgresStore {
 
     fn authenticate(&self, token_hash: &SecretHash) -> Result<Option<Principal>, StoreError> {
         self.with_db(|db| catalogue::authenticate(db, token_hash))
+    }
+
+    fn token_standing(&self, token_hash: &SecretHash) -> Result<TokenStanding, StoreError> {
+        self.with_db(|db| catalogue::token_standing(db, token_hash))
     }
 
     fn sync(

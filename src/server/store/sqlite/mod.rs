@@ -23,7 +23,7 @@ use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded,
     ProjectCounts, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError, TaskList,
-    TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary, WorkItem,
+    TaskRecord, TaskState, TaskStream, TokenStanding, UserPut, UserRemoved, UserSummary, WorkItem,
 };
 use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{Project, Role};
@@ -515,6 +515,19 @@ impl Store for SqliteStore {
                 })
                 .optional()?;
             row.map(principal_of).transpose()
+        })
+    }
+
+    fn token_standing(&self, token_hash: &SecretHash) -> Result<TokenStanding, StoreError> {
+        self.read(|conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT d.revoked, u.disabled, u.removed FROM devices d \
+                     JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1",
+                )?
+                .query_row([&token_hash[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            Ok(TokenStanding::of(row))
         })
     }
 
