@@ -586,3 +586,55 @@ fn waiting_tasks_are_counted_per_project() {
         [("p".to_string(), 2)].into_iter().collect()
     );
 }
+
+/// The server's count of tasks waiting for this worker is added to those cached here; a
+/// lease that arrives before the server counts again moves one from there to here.
+#[test]
+fn the_servers_waiting_count_adds_to_the_cached_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_tasks(dir.path(), 2);
+    let counted = |store: &LocalStore| store.waiting_by_project().unwrap();
+    let reply = |waiting: Vec<kazi::protocol::Waiting>, leases: Vec<Lease>| SyncResponse {
+        now: 1_000_100,
+        waiting,
+        leases,
+        ..SyncResponse::default()
+    };
+    let request = kazi::client::plan_asked(&store.local_state(None).unwrap(), Default::default());
+    assert!(request.counts, "the picker is on top: ask the server");
+    let told = vec![kazi::protocol::Waiting {
+        project: "p".into(),
+        tasks: 30,
+    }];
+    store.apply(&request, &reply(told, Vec::new())).unwrap();
+    assert_eq!(
+        counted(&store),
+        [("p".to_string(), 32)].into_iter().collect()
+    );
+
+    let lease = Lease {
+        task: 3,
+        project: "p".into(),
+        text: "task 3".into(),
+        suggestion: None,
+        expires: 2_000_000,
+        clip: None,
+    };
+    let request =
+        kazi::client::plan_asked(&store.local_state(Some("p")).unwrap(), Default::default());
+    assert!(!request.counts, "working on a project: not asked");
+    store
+        .apply(&request, &reply(Vec::new(), vec![lease]))
+        .unwrap();
+    assert_eq!(
+        counted(&store),
+        [("p".to_string(), 32)].into_iter().collect(),
+        "one more here, one fewer on the server"
+    );
+    let t1 = task(&store, 0);
+    store.record_answer(&t1, &labels("a")).unwrap();
+    assert_eq!(
+        counted(&store),
+        [("p".to_string(), 31)].into_iter().collect()
+    );
+}

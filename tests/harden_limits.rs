@@ -39,6 +39,7 @@ fn worst_allowed_sync() -> SyncRequest {
             .map(|i| answer(1_000_000 + i, 9_000_000 + i as i64, "food"))
             .collect(),
         released: (0..MAX_ANSWERS_PER_SYNC as i64).collect(),
+        counts: true,
         want: (0..MAX_WANT_ENTRIES)
             .map(|i| Want {
                 project: format!("nope-{i}"),

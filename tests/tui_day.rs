@@ -209,7 +209,7 @@ fn a_message_too_long_for_its_line_takes_a_second_one_and_is_never_cut() {
     );
 }
 
-/// The picker says how many tasks of each project wait on this computer, and `projects`
+/// The picker says how many tasks of each project wait for the worker, and `projects`
 /// (f3) goes back to it from a project, which opens again by its number.
 #[test]
 fn the_picker_shows_waiting_tasks_and_a_project_goes_back_to_it() {
@@ -227,11 +227,11 @@ fn the_picker_shows_waiting_tasks_and_a_project_goes_back_to_it() {
     app.handle(Event::Waiting(waiting));
     let picker = screen(&mut app, 80, 24);
     assert!(
-        picker.contains("(products, 10 labels): 42 tasks waiting"),
+        picker.contains("(products, 10 labels) · 42 waiting"),
         "{picker}"
     );
     assert!(
-        picker.contains("(reviews, 10 labels): 0 tasks waiting"),
+        picker.contains("(reviews, 10 labels) · 0 waiting"),
         "{picker}"
     );
 
@@ -252,7 +252,7 @@ fn the_picker_shows_waiting_tasks_and_a_project_goes_back_to_it() {
     assert_eq!(fx, vec![kazi::tui::Effect::ShowProjects]);
     assert_eq!(app.screen(), kazi::tui::ScreenId::Picker);
     let back = screen(&mut app, 80, 24);
-    assert!(back.contains("42 tasks waiting"), "{back}");
+    assert!(back.contains("42 waiting"), "{back}");
     let fx = press(&mut app, "2");
     assert_eq!(fx[0], kazi::tui::Effect::ChooseProject("reviews".into()));
 }

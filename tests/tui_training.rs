@@ -149,7 +149,7 @@ fn the_picker_says_training_comes_first_and_opens_it() {
     assert_eq!(app.screen(), ScreenId::Picker);
     let screen = snap(&app);
     assert!(
-        screen.contains("(products, 10 labels): training and exam first"),
+        screen.contains("(products, 10 labels) · exam first"),
         "{screen}"
     );
     assert!(!screen.contains("(tags, 10 labels): training"), "{screen}");

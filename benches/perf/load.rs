@@ -391,6 +391,7 @@ fn worst_allowed_sync() -> SyncRequest {
             .collect(),
         seen: Some(0),
         feedback_seen: Some(0),
+        counts: true,
         reports: (0..kazi::protocol::MAX_REPORTS_PER_SYNC as u64)
             .map(|i| kazi::protocol::Report {
                 id: i,

@@ -113,6 +113,8 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
 /// exam standings and answered exams.
 fn plan_asked_only(state: &LocalState) -> SyncRequest {
     SyncRequest {
+        // The picker is on top: it shows what waits on the server.
+        counts: state.active.is_none(),
         known: state.known.clone(),
         seen: Some(state.seen),
         kinds: shown_kinds(),

@@ -136,6 +136,10 @@ pub struct SyncRequest {
         deserialize_with = "limits::bounded_exam_answers"
     )]
     pub exam_answers: Vec<ExamSubmission>,
+    /// Ask how many tasks wait on the server for this worker in each project the
+    /// client knows (the project picker shows them). Absent: not asked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counts: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -202,7 +206,22 @@ pub struct SyncResponse {
     /// The worker's exam standing in each project the request asked about.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exams: Vec<ExamState>,
+    /// Tasks waiting on the server for this worker (not answered by them nor held),
+    /// per project, when the request asked (`counts`); each at most `MAX_WAITING_COUNT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<Waiting>,
 }
+
+/// How many tasks of a project wait on the server for the worker who asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub project: String,
+    pub tasks: u32,
+}
+
+/// The server counts waiting tasks up to this many per project (a count walks the open
+/// tasks; beyond this the picker says "1000+").
+pub const MAX_WAITING_COUNT: u32 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ack {

@@ -187,3 +187,54 @@ fn projects_and_tasks_are_counted_and_listed_by_state() {
         assert!(matches!(err, StoreError::NoProject(_)), "{err:?}");
     });
 }
+
+/// What the picker shows: the tasks a worker could still be given, counted by the
+/// server when asked — neither those they hold or answered, nor gold.
+#[test]
+fn the_server_counts_the_tasks_waiting_for_each_worker_when_asked() {
+    on_every_backend(|_, store| {
+        shop(&*store, 2, 5);
+        let waiting = |who: &Principal, mut request: SyncRequest| {
+            request.counts = true;
+            let reply = store.sync(who, request, NOW).unwrap();
+            (reply.waiting, reply.leases)
+        };
+        let amina = worker(&*store, "amina");
+        let (counted, _) = waiting(&amina, SyncRequest::default());
+        let shop_waits = |tasks| {
+            vec![kazi::protocol::Waiting {
+                project: "shop".into(),
+                tasks,
+            }]
+        };
+        assert_eq!(counted, shop_waits(5), "the schema sent now is counted");
+        let (counted, leases) = waiting(&amina, want(2));
+        assert_eq!(
+            counted,
+            [kazi::protocol::Waiting {
+                project: "shop".into(),
+                tasks: 3
+            }]
+        );
+        send(
+            &*store,
+            &amina,
+            vec![answer(1, leases[0].task, "food")],
+            NOW,
+        );
+        let known = SyncRequest {
+            known: [("shop".to_string(), project(2).version())].into(),
+            ..SyncRequest::default()
+        };
+        assert_eq!(
+            waiting(&amina, known.clone()).0[0].tasks,
+            3,
+            "held or answered"
+        );
+        let baraka = worker(&*store, "baraka");
+        assert_eq!(waiting(&baraka, known.clone()).0[0].tasks, 5, "overlap 2");
+        // Not asked: not counted (the count is work the server does only for the picker).
+        let reply = store.sync(&baraka, known, NOW).unwrap();
+        assert!(reply.waiting.is_empty());
+    });
+}

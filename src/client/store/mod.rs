@@ -345,14 +345,21 @@ impl LocalStore {
         .transpose()
     }
 
-    /// Tasks cached and not yet answered or skipped, per project (projects without any
-    /// are left out).
+    /// Tasks waiting for this worker per project: cached here and not yet answered or
+    /// skipped, plus those the server last said it holds for them (projects with neither
+    /// known are left out).
     pub fn waiting_by_project(
         &self,
     ) -> Result<std::collections::BTreeMap<String, u32>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT project, count(*) FROM tasks WHERE state = 0 GROUP BY project")
+            .prepare_cached(
+                "SELECT name, coalesce(waiting, 0) + \
+                   (SELECT count(*) FROM tasks t WHERE t.project = p.name AND t.state = 0) \
+                 FROM projects p \
+                 WHERE waiting IS NOT NULL \
+                    OR EXISTS (SELECT 1 FROM tasks t WHERE t.project = p.name AND t.state = 0)",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {

@@ -52,6 +52,13 @@ impl LocalStore {
             .map_err(db)?;
             applied.schemas += 1;
         }
+        for w in &response.waiting {
+            tx.execute(
+                "UPDATE projects SET waiting = ?2 WHERE name = ?1",
+                params![w.project, w.tasks],
+            )
+            .map_err(db)?;
+        }
         applied.training = super::training::apply(&tx, &self.path, request, response)?;
         for name in &response.removed {
             tx.execute("DELETE FROM projects WHERE name = ?1", [name])
@@ -91,6 +98,15 @@ impl LocalStore {
                 )
                 .map_err(db)?;
             applied.new_tasks += n;
+            // The server's count included this task; until it counts again, it is here.
+            if n > 0 && !response.waiting.iter().any(|w| w.project == lease.project) {
+                tx.execute(
+                    "UPDATE projects SET waiting = max(waiting - 1, 0)
+                     WHERE name = ?1 AND waiting IS NOT NULL",
+                    [&lease.project],
+                )
+                .map_err(db)?;
+            }
         }
         // Prune old answered tasks whose answers the server holds; keep some for undo.
         tx.execute(

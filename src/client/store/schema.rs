@@ -58,6 +58,11 @@ CREATE TABLE exam_answers (
     attempt INTEGER NOT NULL, item INTEGER NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (attempt, item));
 ",
+    // 5: tasks waiting on the server for this worker per project, as the server last
+    // said (NULL: not said yet); the picker adds them to the tasks cached here.
+    "
+ALTER TABLE projects ADD COLUMN waiting INTEGER;
+",
 ];
 
 /// The schema version this build writes.

@@ -14,8 +14,12 @@ pub mod rules;
 mod training;
 pub mod verdict;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::model::Project;
-use crate::protocol::{Ack, Lease, MAX_WANT_PER_SYNC, SyncRequest, SyncResponse};
+use crate::protocol::{
+    Ack, Lease, MAX_WAITING_COUNT, MAX_WANT_PER_SYNC, SyncRequest, SyncResponse, Waiting,
+};
 use crate::server::store::{CatalogueEntry, Principal, PriorAnswer, StoreError, SyncTx};
 use answers::ProjectCache;
 
@@ -115,6 +119,11 @@ pub fn sync(
         None => (Vec::new(), Vec::new()),
     };
     let trained = training::sync(tx, &mut projects, who, request, &catalogue, now)?;
+    let waiting = if request.counts {
+        waiting_for(tx, who, request, (&schemas, &removed), &catalogue)?
+    } else {
+        Vec::new()
+    };
 
     Ok(SyncResponse {
         now,
@@ -129,7 +138,36 @@ pub fn sync(
         reports_done,
         lessons: trained.lessons,
         exams: trained.exams,
+        waiting,
     })
+}
+
+/// Tasks waiting for this worker in each project the client holds or is sent now.
+fn waiting_for(
+    tx: &mut dyn SyncTx,
+    who: &Principal,
+    request: &SyncRequest,
+    (schemas, removed): (&[Project], &[String]),
+    catalogue: &BTreeMap<String, CatalogueEntry>,
+) -> Result<Vec<Waiting>, StoreError> {
+    let names: BTreeSet<&str> = request
+        .known
+        .keys()
+        .map(String::as_str)
+        .filter(|name| !removed.iter().any(|r| r == name))
+        .chain(schemas.iter().map(|p| p.name.as_str()))
+        .collect();
+    let mut waiting = Vec::with_capacity(names.len());
+    for name in names {
+        if let Some(entry) = catalogue.get(name) {
+            let tasks = tx.open_tasks_for(entry.id, who.user_id, MAX_WAITING_COUNT)?;
+            waiting.push(Waiting {
+                project: name.to_string(),
+                tasks,
+            });
+        }
+    }
+    Ok(waiting)
 }
 
 /// The device's live leases in replies after `seen`, as many as one reply carries, and

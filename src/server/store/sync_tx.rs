@@ -168,6 +168,15 @@ pub trait SyncTx: super::gold_tx::GoldTx + TrainingTx {
     /// How many live leases this worker holds in the project.
     fn live_leases_held(&mut self, project_id: i64, user_id: i64) -> Result<u64, StoreError>;
 
+    /// How many production tasks of the project this worker could still be given (open
+    /// slots, not answered nor held nor handed back by them), counting at most `cap`.
+    fn open_tasks_for(
+        &mut self,
+        project_id: i64,
+        user_id: i64,
+        cap: u32,
+    ) -> Result<u32, StoreError>;
+
     /// Note that this worker's lease on the task travels in reply `reply`. The task is
     /// named by its public id, as the resent `Lease` carries it.
     fn tag_lease_reply(&mut self, public: i64, user_id: i64, reply: u64) -> Result<(), StoreError>;

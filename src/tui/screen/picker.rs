@@ -13,7 +13,8 @@ use ratatui::style::Style;
 
 use super::{Context, Screen, ScreenHelp, ScreenId, View};
 use crate::client::TrainingBook;
-use crate::model::{Project, sanitize_line};
+use crate::model::{Project, TaskKind, sanitize_line};
+use crate::protocol::MAX_WAITING_COUNT;
 use crate::tui::app::Event;
 use crate::tui::key::{Key, KeyCode};
 use crate::tui::keymap::{Action, Keymap, Mode};
@@ -172,21 +173,22 @@ impl Screen for Picker {
                 " ".into()
             };
             let waiting = match self.waiting(&project.name) {
-                Some(1) => ": 1 task waiting".to_string(),
-                Some(n) => format!(": {n} tasks waiting"),
+                Some(n) if n >= MAX_WAITING_COUNT => format!(" · {MAX_WAITING_COUNT}+ waiting"),
+                Some(n) => format!(" · {n} waiting"),
                 None => String::new(),
             };
             let first = if self.training.must_qualify(project) {
-                ": training and exam first"
+                " · exam first"
             } else {
                 ""
             };
+            // What matters first (the title), then what kind of work, then how much.
             let line = format!(
-                "{} {number}  {} ({}, {} labels){first}{waiting}",
+                "{} {number}  {} ({}, {}){first}{waiting}",
                 if chosen { ">" } else { " " },
                 sanitize_line(&project.title),
                 sanitize_line(&project.name),
-                project.labels.len()
+                kind_of_work(project)
             );
             let style = if chosen { p.st.selected } else { Style::new() };
             p.put(x, y, width, &line, style);
@@ -214,5 +216,20 @@ impl Screen for Picker {
             rows,
             notes: String::new(),
         }
+    }
+}
+
+/// The kind of work in a few words: "10 labels", "form of 9 fields", "audio".
+fn kind_of_work(project: &Project) -> String {
+    match project.kind {
+        TaskKind::Classify => match project.labels.len() {
+            1 => "1 label".into(),
+            n => format!("{n} labels"),
+        },
+        TaskKind::Entry => match project.form.as_ref().map_or(0, |f| f.fields.len()) {
+            1 => "form of 1 field".into(),
+            n => format!("form of {n} fields"),
+        },
+        TaskKind::Transcribe => "audio to text".into(),
     }
 }

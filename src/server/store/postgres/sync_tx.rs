@@ -48,6 +48,14 @@ pub(super) const PICK_TASKS: &str = "SELECT t.id, t.public_id, t.text, t.suggest
                        AND (l.live OR l.released)) \
      ORDER BY t.id LIMIT $3 FOR UPDATE OF t SKIP LOCKED";
 
+/// What `PICK_TASKS` would pick from, production tasks only, counted up to `$3`.
+const COUNT_OPEN_TASKS: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM tasks t \
+     WHERE t.project_id = $1 AND t.open_slots > 0 AND t.gold IS NULL \
+       AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = $2) \
+       AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = $2 \
+                       AND (l.live OR l.released)) \
+     LIMIT $3) AS open";
+
 pub(super) fn value_json(value: &AnswerValue) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(corrupt("answer value"))
 }
@@ -320,6 +328,19 @@ impl SyncTx for PgTx<'_, '_> {
         )?;
         let n: i64 = get(&row, 0)?;
         u64::try_from(n).map_err(corrupt("lease count"))
+    }
+
+    fn open_tasks_for(
+        &mut self,
+        project_id: i64,
+        user_id: i64,
+        cap: u32,
+    ) -> Result<u32, StoreError> {
+        let row = self
+            .db
+            .query_one(COUNT_OPEN_TASKS, &[&project_id, &user_id, &i64::from(cap)])?;
+        let n: i64 = get(&row, 0)?;
+        u32::try_from(n).map_err(corrupt("open task count"))
     }
 
     fn tag_lease_reply(&mut self, public: i64, user_id: i64, reply: u64) -> Result<(), StoreError> {

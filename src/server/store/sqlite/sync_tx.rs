@@ -45,6 +45,14 @@ pub(super) const PICK_TASKS: &str = "SELECT t.id, t.public_id, t.text, t.suggest
                        AND (l.live = 1 OR l.released = 1)) \
      ORDER BY t.id LIMIT ?3";
 
+/// What `PICK_TASKS` would pick from, production tasks only, counted up to `?3`.
+const COUNT_OPEN_TASKS: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM tasks t \
+     WHERE t.project_id = ?1 AND t.open_slots > 0 AND t.gold IS NULL \
+       AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.task_id = t.id AND a.user_id = ?2) \
+       AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.user_id = ?2 \
+                       AND (l.live = 1 OR l.released = 1)) \
+     LIMIT ?3)";
+
 pub(super) fn value_json(value: &AnswerValue) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(corrupt("answer value"))
 }
@@ -391,6 +399,19 @@ impl SyncTx for SqliteTx<'_> {
                 reply as i64
             ])?;
         Ok(())
+    }
+
+    fn open_tasks_for(
+        &mut self,
+        project_id: i64,
+        user_id: i64,
+        cap: u32,
+    ) -> Result<u32, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(COUNT_OPEN_TASKS)?
+            .query_row(params![project_id, user_id, cap], |r| r.get(0))?;
+        Ok(u32::try_from(n).unwrap_or(cap))
     }
 
     fn answers_since(&mut self, user_id: i64, since: i64) -> Result<u64, StoreError> {
