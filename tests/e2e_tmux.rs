@@ -229,6 +229,31 @@ fn demo_in_a_real_terminal() {
     tmux.wait("exit", |s| s.contains("KAZI-EXIT=0"));
 }
 
+/// `kazi demo --as reviewer` opens the review screen with disputes ready: its seeded
+/// workers pass the products exam like anyone, then disagree three ways.
+#[test]
+fn the_reviewer_demo_has_disputes_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(tmux) = Tmux::start(&demo_cmd(dir.path(), "--as reviewer")) else {
+        return;
+    };
+    let queue = tmux.wait("the review queue", |s| {
+        s.contains("Review queue") && s.contains("dispute")
+    });
+    let disputes = queue
+        .lines()
+        .filter(|l| l.contains("dispute") && l.contains("products"))
+        .count();
+    assert!(disputes >= 3, "{queue}");
+    tmux.keys(&["Enter"]);
+    let item = tmux.wait("a dispute", |s| s.contains("Aggregate:"));
+    assert!(item.contains("a tie"), "{item}");
+    tmux.keys(&["Escape"]);
+    tmux.wait("the queue again", |s| s.contains("Review queue"));
+    tmux.keys(&["C-q"]);
+    tmux.wait("exit", |s| s.contains("KAZI-EXIT=0"));
+}
+
 #[test]
 fn hostile_task_text_cannot_drive_the_terminal() {
     let dir = tempfile::tempdir().unwrap();

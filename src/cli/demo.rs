@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use kazi::client::{self, Profile};
 use kazi::model::{AnswerValue, Role};
-use kazi::protocol::{AnswerUpload, SyncRequest, Want};
+use kazi::protocol::{AnswerUpload, ExamAnswer, ExamSubmission, SyncRequest, Want};
 use kazi::server::{self, Clock, ServerConfig, Store, admin};
 
 use super::admin::read_project;
@@ -143,12 +143,13 @@ fn demo_profile(store: &dyn Store, home: &Path, role: Role, url: &str) -> Result
     bail!("no demo user for role {role}")
 }
 
-/// Demo products every seeded worker answers; the first three they disagree on.
+/// Demo products every seeded worker answers, all differently (one may be a control task).
 const SEEDED_TASKS: u32 = 4;
 
 /// Disputes for the reviewer to decide: three demo workers (`demo-w1..3`, logged in
-/// over HTTP like real devices) answer the first products differently, and the
-/// reviewer is assigned every project. Once per data dir.
+/// over HTTP like real devices) pass the products exam as any worker must, then answer
+/// the first products differently; the reviewer is assigned every project. Once per
+/// data dir.
 fn seed_disputes(
     store: &dyn Store,
     rt: &tokio::runtime::Runtime,
@@ -169,6 +170,9 @@ fn seed_disputes(
         let code = admin::add_user(store, &name, Role::Worker, &Clock::system())?;
         let profile = client::login(home, &name, url, &name, &code)?;
         let remote = client::Remote::new(url, &profile.token)?;
+        if products.requires_qualification {
+            pass_exam(rt, &remote, "products")?;
+        }
         let want = SyncRequest {
             want: vec![Want {
                 project: "products".into(),
@@ -182,12 +186,11 @@ fn seed_disputes(
             .iter()
             .enumerate()
             .map(|(j, lease)| {
-                // Three different labels on the first three: each a three-way tie.
-                let label = if j < 3 {
-                    (j + w) % products.labels.len()
-                } else {
-                    0
-                };
+                // A label of the task's own (the leases come in another order for each
+                // worker, a control task among them), shifted by the worker: three
+                // different labels on every task, each a three-way tie.
+                let own = lease.text.bytes().map(usize::from).sum::<usize>();
+                let label = (own + w) % products.labels.len();
                 AnswerUpload {
                     id: j as u64 + 1,
                     task: lease.task,
@@ -204,4 +207,59 @@ fn seed_disputes(
         rt.block_on(remote.sync(&send))?;
     }
     Ok(())
+}
+
+/// Take the project's exam over HTTP and pass it, answering each task with the gold of
+/// the fixture's exam task of the same text.
+fn pass_exam(rt: &tokio::runtime::Runtime, remote: &client::Remote, project: &str) -> Result<()> {
+    let lessons = fixtures_dir()?.join(format!("{project}.lessons.jsonl"));
+    let mut gold = std::collections::HashMap::new();
+    for line in std::fs::read_to_string(&lessons)?.lines() {
+        let row: serde_json::Value =
+            serde_json::from_str(line).with_context(|| format!("reading {}", lessons.display()))?;
+        if let (Some(text), Some(label)) = (row["text"].as_str(), row["gold"].as_str()) {
+            gold.insert(text.to_string(), label.to_string());
+        }
+    }
+    let ask = SyncRequest {
+        exams: vec![project.into()],
+        kinds: vec!["classify".into()],
+        ..SyncRequest::default()
+    };
+    let standing = rt.block_on(remote.sync(&ask))?.exams;
+    let Some(attempt) = standing.into_iter().find_map(|s| s.attempt) else {
+        bail!("the demo's {project} exam drew no attempt");
+    };
+    let answers = attempt
+        .tasks
+        .iter()
+        .map(|task| {
+            let label = gold.get(&task.text).with_context(|| {
+                format!(
+                    "no exam answer in {} for {:?}",
+                    lessons.display(),
+                    task.text
+                )
+            })?;
+            Ok(ExamAnswer {
+                item: task.item,
+                value: AnswerValue::Labels(vec![label.clone()]),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let send = SyncRequest {
+        exams: vec![project.into()],
+        exam_answers: vec![ExamSubmission {
+            attempt: attempt.id,
+            answers,
+        }],
+        kinds: vec!["classify".into()],
+        ..SyncRequest::default()
+    };
+    let graded = rt.block_on(remote.sync(&send))?.exams;
+    if graded.iter().any(|s| s.qualified.is_some()) {
+        Ok(())
+    } else {
+        bail!("the demo's {project} exam was not passed: {graded:?}")
+    }
 }
