@@ -482,6 +482,27 @@ enum ProjectCommand {
     ///
     /// Example: kazi admin --db sqlite:centre.db project list
     List,
+    /// Agreement per pair of workers: share of shared tasks with the same label, mean
+    /// word error rate for transcripts, per field for forms.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db project agreement products --format csv
+    Agreement {
+        /// The project's name.
+        project: String,
+        /// table (aligned, for reading) or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: AgreementFormatArg,
+        /// Name workers by user name instead of their per-project pseudonym (for the
+        /// centre's admins only).
+        #[arg(long)]
+        with_names: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AgreementFormatArg {
+    Table,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -657,6 +678,26 @@ fn main() -> ExitCode {
             AdminCommand::Project {
                 what: ProjectCommand::List,
             } => cli::admin::project_list(&db),
+            AdminCommand::Project {
+                what:
+                    ProjectCommand::Agreement {
+                        project,
+                        format,
+                        with_names,
+                    },
+            } => {
+                use kazi::server::admin::{AgreementFormat, Naming};
+                let format = match format {
+                    AgreementFormatArg::Table => AgreementFormat::Table,
+                    AgreementFormatArg::Csv => AgreementFormat::Csv,
+                };
+                let naming = if with_names {
+                    Naming::UserNames
+                } else {
+                    Naming::Pseudonyms
+                };
+                cli::admin::project_agreement(&db, &project, format, naming)
+            }
             AdminCommand::Tasks {
                 what:
                     TasksCommand::List {
