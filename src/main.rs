@@ -240,7 +240,8 @@ enum AdminCommand {
         #[command(subcommand)]
         what: UserCommand,
     },
-    /// Projects: add or update one from a TOML file, or list them with their tasks by state.
+    /// Projects: add or update one from a TOML file, list them with their tasks by state,
+    /// or show how much each pair of workers agrees.
     ///
     /// Example: kazi admin --db sqlite:centre.db project add products.toml
     Project {

@@ -343,6 +343,41 @@ mod tests {
         assert!(mv.iter().all(|(_, d)| d.value.is_none()), "{mv:?}");
     }
 
+    fn record(correct: u64, seen: u64) -> GoldRecord {
+        GoldRecord { correct, seen }
+    }
+
+    /// Weights 5/6, 1/6 and (imported, no record) 1/2: "a" 5/6 against "b" 2/3 wins
+    /// with 5/9 of the weight, where majority would say "b"; a gold task is its gold.
+    #[test]
+    fn a_sync_weighs_each_answer_by_its_workers_gold_record() {
+        let p = project("aggregate = \"wmv\"");
+        let answers = vec![
+            (one("a"), record(4, 4)),
+            (one("b"), record(0, 4)),
+            (one("b"), GoldRecord::default()),
+        ];
+        let d = decide_weighted_task(&p, 7, answers.clone(), None);
+        assert_eq!(d.value.as_deref(), Some("a"));
+        assert_eq!(d.method, AggregateMethod::Weighted);
+        assert!((d.confidence - 5.0 / 9.0).abs() < 1e-12, "{d:?}");
+        assert!((d.agreement - 1.0 / 3.0).abs() < 1e-12);
+
+        let gold = decide_weighted_task(&p, 7, answers, Some(vec!["b".into()]));
+        assert_eq!((gold.value.as_deref(), gold.confidence), (Some("b"), 1.0));
+
+        let mut multi = project("aggregate = \"wmv\"");
+        multi.multi_label = true;
+        let both = AnswerValue::Labels(vec!["a".into(), "b".into()]);
+        let answers = vec![(both, record(9, 9)), (one("a"), record(0, 9))];
+        let d = decide_weighted_task(&multi, 7, answers, None);
+        assert_eq!(
+            d.value.as_deref(),
+            Some("a|b"),
+            "label b by the trusted worker"
+        );
+    }
+
     #[test]
     fn multi_label_projects_decide_sets() {
         let mut p = project("aggregate = \"wmv\"");
