@@ -240,7 +240,8 @@ enum AdminCommand {
         #[command(subcommand)]
         what: UserCommand,
     },
-    /// Projects: add or update one from a TOML file, or list them with their tasks by state.
+    /// Projects: add or update one from a TOML file, list them with their tasks by state,
+    /// or show how much each pair of workers agrees.
     ///
     /// Example: kazi admin --db sqlite:centre.db project add products.toml
     Project {
@@ -482,6 +483,27 @@ enum ProjectCommand {
     ///
     /// Example: kazi admin --db sqlite:centre.db project list
     List,
+    /// Agreement per pair of workers: share of shared tasks with the same label, mean
+    /// word error rate for transcripts, per field for forms.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db project agreement products --format csv
+    Agreement {
+        /// The project's name.
+        project: String,
+        /// table (aligned, for reading) or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: AgreementFormatArg,
+        /// Name workers by user name instead of their per-project pseudonym (for the
+        /// centre's admins only).
+        #[arg(long)]
+        with_names: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AgreementFormatArg {
+    Table,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -657,6 +679,26 @@ fn main() -> ExitCode {
             AdminCommand::Project {
                 what: ProjectCommand::List,
             } => cli::admin::project_list(&db),
+            AdminCommand::Project {
+                what:
+                    ProjectCommand::Agreement {
+                        project,
+                        format,
+                        with_names,
+                    },
+            } => {
+                use kazi::server::admin::{AgreementFormat, Naming};
+                let format = match format {
+                    AgreementFormatArg::Table => AgreementFormat::Table,
+                    AgreementFormatArg::Csv => AgreementFormat::Csv,
+                };
+                let naming = if with_names {
+                    Naming::UserNames
+                } else {
+                    Naming::Pseudonyms
+                };
+                cli::admin::project_agreement(&db, &project, format, naming)
+            }
             AdminCommand::Tasks {
                 what:
                     TasksCommand::List {

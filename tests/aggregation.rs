@@ -158,3 +158,76 @@ async fn aggregates_by_itself(s: &TestServer) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Four gold tasks (all food) and one production task, overlap 3. Amina gets every gold
+/// right, Baraka and Chausiku every gold wrong, so at sync their weights are 5/6, 1/6
+/// and 1/6 ((right + 1) / (checked + 2)). On the production task Amina says food, the
+/// other two toys: majority says toys (2 of 3), wmv says food with confidence
+/// (5/6) / (5/6 + 2/6) = 5/7.
+async fn weighed_crowd(s: &TestServer, name: &str, method: AggregateMethod) {
+    let mut p = project(3);
+    p.name = name.to_string();
+    p.aggregate = method;
+    s.add_project(&p);
+    let lines: String = (1..=4)
+        .map(|i| format!("{{\"id\":\"g{i}\",\"text\":\"item {i}\",\"gold\":\"food\"}}\n"))
+        .chain(["{\"id\":\"t5\",\"text\":\"item 5\"}\n".to_string()])
+        .collect();
+    let path = s.write_file(&format!("{name}.jsonl"), &lines);
+    s.blocking(|| admin::import_tasks(&*s.store, name, &path, &mut |_, _| {}))
+        .expect("import");
+    for (user, right) in [("amina", true), ("baraka", false), ("chausiku", false)] {
+        let token = s.enrol(&format!("{user}-{name}"), Role::Worker).await;
+        let leases = s.want(&token, name, 5).await.leases;
+        assert_eq!(leases.len(), 5, "{}", s.backend());
+        let uploads = leases
+            .iter()
+            .enumerate()
+            .map(|(n, lease)| {
+                let label = if right { "food" } else { "toys" };
+                answer(n as u64 + 1, lease.task, label)
+            })
+            .collect();
+        s.sync(&token, &answers(uploads)).await;
+    }
+}
+
+fn decided(s: &TestServer, project: &str) -> Vec<serde_json::Value> {
+    s.export(project, ExportFormat::Jsonl)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("export line is JSON"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wmv_project_weighs_by_gold_accuracy_at_sync() {
+    // No background pass runs by itself: what the export shows is the sync's decision.
+    let what = "wmv at sync";
+    for s in every_backend(what, |c| c.aggregate_every = Duration::from_secs(3600)).await {
+        weighed_crowd(&s, "weighed", AggregateMethod::Weighted).await;
+        weighed_crowd(&s, "counted", AggregateMethod::Majority).await;
+        let backend = s.backend();
+
+        let counted = decided(&s, "counted");
+        assert_eq!(counted[4]["final"], "toys", "{backend}: majority");
+        assert_eq!(counted[4]["method"], "mv");
+
+        let weighed = decided(&s, "weighed");
+        let t5 = &weighed[4];
+        assert_eq!(t5["id"], "t5");
+        assert_eq!(t5["final"], "food", "{backend}: {t5}");
+        assert_eq!(t5["method"], "wmv");
+        assert_eq!(t5["confidence"], 0.7143, "{backend}: 5/7");
+        assert_eq!(t5["agreement"], 0.3333, "{backend}: one answer of three");
+        for gold in &weighed[..4] {
+            assert_eq!(gold["final"], "food", "{backend}: a gold task is its gold");
+            assert_eq!(gold["confidence"], 1.0);
+        }
+
+        // The background pass weighs by the same records: it decides the same.
+        let mut seen = Watermarks::default();
+        s.blocking(|| aggregate_pass(&*s.store, &mut seen, &s.clock))
+            .expect("pass");
+        assert_eq!(decided(&s, "weighed"), weighed, "{backend}");
+    }
+}

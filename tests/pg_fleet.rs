@@ -4,8 +4,10 @@
 //! counted twice, leases that expire (moved into the past in the database, as time
 //! would) come back exactly once, and a SIGKILL of one instance mid-load loses no
 //! acknowledged answer. One greedy account syncing through every instance at once holds
-//! no more than the project's lease cap. Gold mixing does not exist yet; once it lands,
-//! this test should also check the gold rate across instances.
+//! no more than the project's lease cap. The project mixes gold in at its `gold_rate`:
+//! every device's gold share stays within one task of the rate whichever instances
+//! served it, the mix books agree with what the devices got, and no gold task is given
+//! twice to one worker.
 //!
 //! Needs `KAZI_TEST_PG` (`.ci/run` sets it); without it, it says loudly that it skipped.
 
@@ -45,6 +47,13 @@ const LEASE_CAP: usize = 10;
 /// Syncs the greedy account sends at once, each on its own connection, so the balancer
 /// spreads them over every instance.
 const GREEDY_SYNCS: usize = 9;
+/// Gold tasks, mixed into leases at `GOLD_RATE` (items after the production ones).
+const GOLD_TASKS: usize = 200;
+const GOLD_RATE: f64 = 0.1;
+
+fn is_gold(lease: &Lease) -> bool {
+    kit::item_number(&lease.text) > TASKS as u64
+}
 
 fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
@@ -95,6 +104,10 @@ struct Worked {
     acked: BTreeMap<u64, String>,
     /// Tasks this device ever held.
     leased: BTreeSet<i64>,
+    /// Gold tasks among them, with the expiry of the lease that brought each: a lease
+    /// sent again (its reply was lost) has the same; a gold task given again would not.
+    gold: BTreeMap<i64, i64>,
+    gold_given_again: usize,
     dups: usize,
     syncs: usize,
     failed: usize,
@@ -172,6 +185,12 @@ async fn device(
                 }
                 let got = response.leases.len();
                 for lease in response.leases {
+                    if is_gold(&lease) {
+                        let earlier = worked.gold.insert(lease.task, lease.expires);
+                        if earlier.is_some_and(|e| e != lease.expires) {
+                            worked.gold_given_again += 1;
+                        }
+                    }
                     // A lease sent again (its reply was lost) is one already held.
                     if worked.leased.insert(lease.task) {
                         held.push(lease);
@@ -223,6 +242,7 @@ fn three_instances_on_one_database_keep_every_guarantee() {
     let store = open_store(&db).expect("store opens");
     let mut project = harness::project(OVERLAP as u32);
     project.lease_cap = LEASE_CAP as u32;
+    project.gold_rate = GOLD_RATE;
     admin::add_project(&*store, &project).unwrap();
     let mut tasks = (1..=TASKS).map(|i| {
         Ok(NewTask {
@@ -238,6 +258,21 @@ fn three_instances_on_one_database_keep_every_guarantee() {
     assert_eq!(
         store.import_tasks("shop", &mut tasks).unwrap().added,
         TASKS as u64
+    );
+    let mut golds = (TASKS + 1..=TASKS + GOLD_TASKS).map(|i| {
+        Ok(NewTask {
+            id: format!("g{i}"),
+            text: format!("item {i}"),
+            suggestion: None,
+            gold: Some(vec!["food".into()]),
+            gold_spec: None,
+            prior: Vec::new(),
+            clip: None,
+        })
+    });
+    assert_eq!(
+        store.import_tasks("shop", &mut golds).unwrap().added,
+        GOLD_TASKS as u64
     );
     let users: Vec<(String, String)> = (0..DEVICES)
         .map(|i| {
@@ -302,13 +337,21 @@ fn three_instances_on_one_database_keep_every_guarantee() {
                 tokio::spawn(async move { remote.sync(&harness::want("shop", 50)).await })
             })
             .collect();
-        let mut held = BTreeSet::new();
+        let (mut held, mut gold) = (BTreeSet::new(), BTreeSet::new());
         for sync in syncs {
             let response = sync.await.expect("sync task").expect("greedy sync");
             held.extend(response.leases.iter().map(|l| l.task));
+            gold.extend(
+                response
+                    .leases
+                    .iter()
+                    .filter(|l| is_gold(l))
+                    .map(|l| l.task),
+            );
         }
-        held.len()
+        (held.len(), gold.len())
     });
+    let (greedy_held, greedy_gold) = greedy_held;
     assert_eq!(greedy_held, LEASE_CAP, "the greedy account holds its cap");
     assert_eq!(
         schema.count(
@@ -386,7 +429,10 @@ fn three_instances_on_one_database_keep_every_guarantee() {
         .export("shop", &mut |task| {
             let item = kit::item_number(&task.text);
             let live: Vec<_> = task.answers.iter().filter(|a| !a.superseded).collect();
-            assert_eq!(live.len(), OVERLAP, "item {item}: {:?}", task.answers);
+            // A gold task takes no overlap slot: each worker it was given answers it.
+            if task.gold.is_none() {
+                assert_eq!(live.len(), OVERLAP, "item {item}: {:?}", task.answers);
+            }
             for a in live {
                 let labels = a.value.labels().expect("a classify answer");
                 let mine = stored.entry(a.worker.clone()).or_default();
@@ -401,13 +447,48 @@ fn three_instances_on_one_database_keep_every_guarantee() {
         .unwrap();
     drop(store);
     let (mut dups, mut syncs, mut failed) = (0, 0, 0);
+    let (mut leased, mut gold) = (greedy_held, greedy_gold);
     for w in &worked {
         let on_server = stored.remove(&w.user).unwrap_or_default();
         assert_eq!(on_server, w.acked, "{}: acknowledged vs stored", w.user);
         dups += w.dups;
         syncs += w.syncs;
         failed += w.failed;
+        // The gold rate held for this device whichever instances served it.
+        let (l, g) = (w.leased.len(), w.gold.len());
+        assert!(
+            (g as f64 - GOLD_RATE * l as f64).abs() <= 1.0,
+            "{}: {g} gold in {l} leases at a rate of {GOLD_RATE}",
+            w.user
+        );
+        assert_eq!(w.gold_given_again, 0, "{}: a gold task given twice", w.user);
+        leased += l;
+        gold += g;
     }
+    // The mix books of every worker hold the rate too, and say what the devices got.
+    assert_eq!(
+        schema.count("SELECT COUNT(*) FROM gold_mix WHERE ABS(gold - leased * 0.1) > 1"),
+        0,
+        "a worker's gold share strayed from the rate"
+    );
+    assert_eq!(
+        schema.count("SELECT COALESCE(SUM(leased), 0)::BIGINT FROM gold_mix") as usize,
+        leased
+    );
+    assert_eq!(
+        schema.count("SELECT COALESCE(SUM(gold), 0)::BIGINT FROM gold_mix") as usize,
+        gold
+    );
+    assert!(gold > 0, "no gold was mixed in");
+    assert_eq!(
+        schema.count(
+            "SELECT COUNT(*) FROM (SELECT a.user_id, a.task_id FROM answers a \
+             JOIN tasks t ON t.id = a.task_id WHERE t.gold IS NOT NULL \
+             GROUP BY a.user_id, a.task_id HAVING COUNT(*) > 1) twice"
+        ),
+        0,
+        "a gold task answered twice by one worker"
+    );
     assert!(
         stored.is_empty(),
         "answers of unknown workers: {:?}",
@@ -417,10 +498,19 @@ fn three_instances_on_one_database_keep_every_guarantee() {
     assert_eq!(schema.count("SELECT COUNT(*) FROM leases WHERE live"), 0);
     assert_eq!(
         schema.count(&format!(
-            "SELECT COUNT(*) FROM tasks WHERE open_slots != 0 OR counted != {OVERLAP}"
+            "SELECT COUNT(*) FROM tasks WHERE gold IS NULL \
+             AND (open_slots != 0 OR counted != {OVERLAP})"
         )),
         0,
         "slot books drifted"
+    );
+    assert_eq!(
+        schema.count(&format!(
+            "SELECT COUNT(*) FROM tasks WHERE gold IS NOT NULL \
+             AND (open_slots != {OVERLAP} OR counted != 0)"
+        )),
+        0,
+        "gold took an overlap slot or kept one"
     );
     for (i, n) in balancer.forwarded.iter().enumerate() {
         assert!(
@@ -431,7 +521,7 @@ fn three_instances_on_one_database_keep_every_guarantee() {
     eprintln!(
         "pg_fleet: {INSTANCES} instances, {DEVICES} devices, {slots} answers ({acked_at_kill} \
          acknowledged when instance 1 was killed, {dups} acknowledged again after a lost \
-         reply), {syncs} syncs ok, {failed} failed, {:.1} s",
+         reply), {gold} gold in {leased} leases, {syncs} syncs ok, {failed} failed, {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }

@@ -539,6 +539,35 @@ pub fn project_list(db: &str) -> Result<()> {
     Ok(())
 }
 
+/// `project agreement PROJECT`: one row per pair of workers who answered the same tasks.
+pub fn project_agreement(
+    db: &str,
+    project: &str,
+    format: admin::AgreementFormat,
+    naming: admin::Naming,
+) -> Result<()> {
+    let store = open(db)?;
+    let table = admin::pair_agreement(store.as_ref(), project, naming)?;
+    let stdout = std::io::stdout();
+    let inert = stdout.is_terminal();
+    if table.rows.is_empty() {
+        eprintln!(
+            "No two workers of {} answered the same task yet.",
+            sanitize_line(project)
+        );
+    }
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    admin::write_pairs(&table, format, inert, &mut out)?;
+    out.flush()?;
+    if format == admin::AgreementFormat::Table && !table.rows.is_empty() {
+        eprintln!(
+            "tasks: answered by both; agreement: share of those with the same answer \
+             (wer: mean word error rate, 0 = the same words)."
+        );
+    }
+    Ok(())
+}
+
 /// `tasks list PROJECT [--state S] [--limit N]`: one line per task, bounded.
 pub fn tasks_list(
     db: &str,

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::crowd::CrowdLabels;
-use super::transcript::{normalised_wer, words};
+use super::transcript::normalised_wer;
+use crate::model::transcript::Normalisation;
 
 /// Krippendorff's alpha for nominal data. `units[u]` are the values coders gave unit
 /// `u`; units with fewer than two values are not pairable and are left out.
@@ -152,36 +153,55 @@ pub fn label_agreement(data: &CrowdLabels) -> LabelAgreement {
     }
 }
 
-/// Mean normalised WER between transcripts of the same clip: over all pairs of each
-/// task (`None` without any pair), and per pair of workers (names, lower first).
+/// How far apart two workers' transcripts are: over the clips both transcribed.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PairWer {
+    pub shared: u32,
+    /// Mean normalised word error rate between their transcripts, 0.0 (same words) up.
+    pub mean: f64,
+}
+
+/// Mean normalised WER between transcripts of the same clip, each in `normalisation`'s
+/// normal form: over all pairs of each task (`None` without any pair), and per pair of
+/// workers (names, lower first). Input per task: `(worker, text)`.
 pub fn pairwise_wer<'a>(
+    normalisation: &Normalisation,
     tasks: impl IntoIterator<Item = &'a [(&'a str, &'a str)]>,
-) -> (Option<f64>, BTreeMap<(String, String), f64>) {
+) -> (Option<f64>, BTreeMap<(String, String), PairWer>) {
     let mut total = (0.0, 0u64);
-    let mut by_pair: BTreeMap<(String, String), (f64, u64)> = BTreeMap::new();
+    let mut by_pair: BTreeMap<(String, String), PairWer> = BTreeMap::new();
     for transcripts in tasks {
-        let normal: Vec<Vec<String>> = transcripts.iter().map(|(_, t)| words(t)).collect();
+        let normal: Vec<Vec<String>> = transcripts
+            .iter()
+            .map(|(_, t)| normalisation.words(t))
+            .collect();
         for i in 0..transcripts.len() {
             for j in i + 1..transcripts.len() {
                 let d = normalised_wer(&normal[i], &normal[j]);
-                let (a, b) = (transcripts[i].0, transcripts[j].0);
-                let key = if a <= b { (a, b) } else { (b, a) };
                 let entry = by_pair
-                    .entry((key.0.to_string(), key.1.to_string()))
+                    .entry(ordered(transcripts[i].0, transcripts[j].0))
                     .or_default();
-                entry.0 += d;
-                entry.1 += 1;
+                entry.mean += d;
+                entry.shared += 1;
                 total.0 += d;
                 total.1 += 1;
             }
         }
     }
+    for pair in by_pair.values_mut() {
+        pair.mean /= f64::from(pair.shared);
+    }
     let mean = (total.1 > 0).then(|| total.0 / total.1 as f64);
-    let pairs = by_pair
-        .into_iter()
-        .map(|(k, (sum, n))| (k, sum / n as f64))
-        .collect();
-    (mean, pairs)
+    (mean, by_pair)
+}
+
+/// A pair of names, lower first: the key every per-pair table uses.
+pub fn ordered(a: &str, b: &str) -> (String, String) {
+    if a <= b {
+        (a.to_string(), b.to_string())
+    } else {
+        (b.to_string(), a.to_string())
+    }
 }
 
 #[cfg(test)]
@@ -328,8 +348,14 @@ mod tests {
     fn transcript_pairs_by_wer() {
         let t1 = [("a", "one two"), ("b", "one three")];
         let t2 = [("b", "x"), ("a", "x")];
-        let (mean, pairs) = pairwise_wer([&t1[..], &t2[..]]);
+        let (mean, pairs) = pairwise_wer(&Normalisation::default(), [&t1[..], &t2[..]]);
         assert_eq!(mean, Some(0.25));
-        assert_eq!(pairs[&("a".to_string(), "b".to_string())], 0.25);
+        assert_eq!(
+            pairs[&ordered("b", "a")],
+            PairWer {
+                shared: 2,
+                mean: 0.25
+            }
+        );
     }
 }

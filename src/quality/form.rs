@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::agreement::{PairAgreement, ordered};
 use super::{Decision, majority};
 
 /// Per-field majority over several entries of one form, each a map from field path to
@@ -36,6 +37,30 @@ pub fn field_agreement(entries: &[&BTreeMap<String, String>]) -> BTreeMap<String
             (path.clone(), share)
         })
         .collect()
+}
+
+/// Agreement per pair of workers, field by field: for every task both entered, each
+/// path either of the two filled counts as shared, and as agreed when both gave the same
+/// value in normal form (a field one left out is empty). Input per task: `(worker,
+/// comparison keys)`; pairs by name, lower first.
+pub fn pair_field_agreement<'a>(
+    tasks: impl IntoIterator<Item = &'a [(&'a str, &'a BTreeMap<String, String>)]>,
+) -> BTreeMap<(String, String), BTreeMap<String, PairAgreement>> {
+    let mut out: BTreeMap<(String, String), BTreeMap<String, PairAgreement>> = BTreeMap::new();
+    for entries in tasks {
+        for (i, (a, fa)) in entries.iter().enumerate() {
+            for (b, fb) in &entries[i + 1..] {
+                let fields = out.entry(ordered(a, b)).or_default();
+                let pair = [*fa, *fb];
+                for (path, mut values) in field_values(&pair) {
+                    let cell = fields.entry(path.clone()).or_default();
+                    cell.shared += 1;
+                    cell.agreed += u32::from(values.next() == values.next());
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Every path any entry filled, with each entry's value for it (empty where it left the
@@ -82,5 +107,27 @@ mod tests {
         let share = field_agreement(&[&a, &b, &c]);
         assert!((share["town"] - 1.0 / 3.0).abs() < 1e-12);
         assert!((share["amount"] - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    /// Two tasks: "x" and "y" entered both, "z" only the first. The pair x-y agrees on
+    /// town once of twice, on amount once of once (only one task has it); x-z shares
+    /// one task and agrees on nothing but town.
+    #[test]
+    fn pairs_agree_field_by_field() {
+        let a = form(&[("town", "nairobi"), ("amount", "1500")]);
+        let b = form(&[("town", "nairobi"), ("amount", "1500")]);
+        let c = form(&[("town", "nairobi")]);
+        let d = form(&[("town", "kisumu")]);
+        let e = form(&[("town", "mombasa")]);
+        let t1 = [("y", &b), ("x", &a), ("z", &c)];
+        let t2 = [("x", &d), ("y", &e)];
+        let pairs = pair_field_agreement([&t1[..], &t2[..]]);
+        let cell = |a: &str, b: &str, f: &str| pairs[&ordered(a, b)][f];
+        let pa = |shared, agreed| PairAgreement { shared, agreed };
+        assert_eq!(cell("x", "y", "town"), pa(2, 1));
+        assert_eq!(cell("x", "y", "amount"), pa(1, 1));
+        assert_eq!(cell("z", "x", "town"), pa(1, 1));
+        assert_eq!(cell("x", "z", "amount"), pa(1, 0), "left out is empty");
+        assert_eq!(pairs.len(), 3);
     }
 }

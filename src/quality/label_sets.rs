@@ -2,7 +2,7 @@
 //! method over every task, and a task's final answer is the set of labels that won.
 
 use super::crowd::{CrowdLabels, Vote};
-use super::labels::{DsOptions, Method, decide};
+use super::labels::{DsOptions, Method, decide_with};
 
 /// One worker's set of labels for one task (indices into the label names).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +21,9 @@ pub struct TaskLabelSet {
     pub confidence: f64,
 }
 
-/// Label sets decided per label with `method`. `gold` is per task.
+/// Label sets decided per label with `method`. `gold` is per task; `weights`, when
+/// given, weigh each worker under `wmv` on every label's question (`decide_with`).
+#[allow(clippy::too_many_arguments)]
 pub fn decide_sets(
     tasks: usize,
     workers: usize,
@@ -30,6 +32,7 @@ pub fn decide_sets(
     gold: &[Option<Vec<u32>>],
     method: Method,
     options: &DsOptions,
+    weights: Option<&[f64]>,
 ) -> Vec<TaskLabelSet> {
     let mut out = vec![
         TaskLabelSet {
@@ -64,7 +67,10 @@ pub fn decide_sets(
             binary,
             binary_gold,
         );
-        for (task, decided) in out.iter_mut().zip(decide(&data, method, options)) {
+        for (task, decided) in out
+            .iter_mut()
+            .zip(decide_with(&data, method, options, weights))
+        {
             task.confidence = task.confidence.min(decided.confidence);
             match (decided.label, task.labels.as_mut()) {
                 (None, _) => task.labels = None,
@@ -120,6 +126,7 @@ mod tests {
             &[],
             Method::Majority,
             &DsOptions::default(),
+            None,
         );
         assert_eq!(out[0].labels.as_deref(), Some(&[0, 1][..]));
         assert!((out[0].confidence - 2.0 / 3.0).abs() < 1e-12);
@@ -139,6 +146,7 @@ mod tests {
             &gold,
             Method::DawidSkene,
             &DsOptions::default(),
+            None,
         );
         assert_eq!(out[0].labels.as_deref(), Some(&[0][..]));
         assert_eq!(out[0].confidence, 1.0);

@@ -70,28 +70,40 @@ pub fn majority_vote(data: &CrowdLabels) -> Vec<TaskLabel> {
         .collect()
 }
 
-/// Each worker's accuracy on gold tasks, smoothed as (correct + 1) / (seen + 2): a worker
-/// never checked weighs 0.5, one always right on many checks nearly 1.
+/// A worker's weight from their gold record: accuracy smoothed as (correct + 1) /
+/// (seen + 2), so a worker never checked weighs 0.5 and one always right on many checks
+/// nearly 1. The one formula for `wmv`, in `kazi aggregate` and on the server alike.
+pub fn gold_weight(correct: u64, seen: u64) -> f64 {
+    (correct as f64 + 1.0) / (seen as f64 + 2.0)
+}
+
+/// Each worker's accuracy on the data's gold tasks, as `gold_weight`s.
 pub fn gold_accuracy(data: &CrowdLabels) -> Vec<f64> {
-    let mut correct = vec![0u32; data.workers.len()];
-    let mut seen = vec![0u32; data.workers.len()];
+    let mut correct = vec![0u64; data.workers.len()];
+    let mut seen = vec![0u64; data.workers.len()];
     for v in &data.votes {
         if let Some(g) = data.gold[v.task as usize] {
             seen[v.worker as usize] += 1;
-            correct[v.worker as usize] += u32::from(v.label == g);
+            correct[v.worker as usize] += u64::from(v.label == g);
         }
     }
     correct
         .iter()
         .zip(&seen)
-        .map(|(&c, &s)| (f64::from(c) + 1.0) / (f64::from(s) + 2.0))
+        .map(|(&c, &s)| gold_weight(c, s))
         .collect()
 }
 
 /// Votes weighted by each worker's gold accuracy (`gold_accuracy`). Gold tasks are
 /// decided by their known answer.
 pub fn weighted_vote(data: &CrowdLabels) -> Vec<TaskLabel> {
-    let weight = gold_accuracy(data);
+    weighted_vote_by(data, &gold_accuracy(data))
+}
+
+/// Votes weighted by `weights` (one per worker; a worker past the end weighs 0.5, as
+/// one never checked). Gold tasks are decided by their known answer.
+pub fn weighted_vote_by(data: &CrowdLabels, weights: &[f64]) -> Vec<TaskLabel> {
+    let weight = |w: u32| weights.get(w as usize).copied().unwrap_or(0.5);
     let mut scores = vec![0.0; data.labels.len()];
     (0..data.tasks.len())
         .map(|t| {
@@ -100,7 +112,7 @@ pub fn weighted_vote(data: &CrowdLabels) -> Vec<TaskLabel> {
             }
             scores.iter_mut().for_each(|s| *s = 0.0);
             for v in data.votes_of(t) {
-                scores[v.label as usize] += weight[v.worker as usize];
+                scores[v.label as usize] += weight(v.worker);
             }
             winner(&scores)
         })
@@ -307,9 +319,23 @@ pub fn dawid_skene(data: &CrowdLabels, options: &DsOptions) -> DsFit {
 
 /// Decide every task with `method`.
 pub fn decide(data: &CrowdLabels, method: Method, options: &DsOptions) -> Vec<TaskLabel> {
+    decide_with(data, method, options, None)
+}
+
+/// `decide`, with `wmv` weighing each worker by `weights` when given (the server's gold
+/// record of each worker) instead of by the data's own gold.
+pub fn decide_with(
+    data: &CrowdLabels,
+    method: Method,
+    options: &DsOptions,
+    weights: Option<&[f64]>,
+) -> Vec<TaskLabel> {
     match method {
         Method::Majority => majority_vote(data),
-        Method::Weighted => weighted_vote(data),
+        Method::Weighted => match weights {
+            Some(w) => weighted_vote_by(data, w),
+            None => weighted_vote(data),
+        },
         Method::DawidSkene => dawid_skene(data, options).decisions,
         // Transcripts are decided by `transcript::decide`; labels handed this method
         // are counted as the plain vote it reduces to for identical answers.

@@ -1,6 +1,8 @@
 //! The background aggregator of `kazi serve`: re-decides the complete tasks of projects
 //! whose method needs every answer (`wmv`, `ds`) when new answers arrived, off the sync
-//! path, and writes the decisions in bounded batches. Syncs decide by majority at once.
+//! path, and writes the decisions in bounded batches. Syncs decide at once: `wmv` by the
+//! workers' gold records as they stand (this pass weighs older tasks again as those
+//! records grow), `ds` by majority until this pass.
 
 use std::collections::HashMap;
 use std::sync::Arc;

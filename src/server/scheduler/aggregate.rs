@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use crate::model::{AggregateMethod, AnswerValue, Project, TaskKind};
 use crate::quality::agreement::alpha_and_kappa;
 use crate::quality::label_sets::{SetVote, decide_sets};
+use crate::quality::labels::gold_weight;
 use crate::quality::{CrowdLabels, Decision, DsOptions, Vote, labels, majority};
-use crate::server::store::AggregationInput;
+use crate::server::store::{AggregationInput, GoldRecord, TaskAnswers};
 
 /// Names to dense indices, in order of first appearance.
 #[derive(Default)]
@@ -31,12 +32,49 @@ impl<K: std::hash::Hash + Eq> Index<K> {
 /// project's method. Gold tasks are decided by their gold under wmv and ds. A task whose
 /// method ties gets no winner, as a majority tie does.
 pub fn decide_project(input: &AggregationInput, options: &DsOptions) -> Vec<(i64, Decision)> {
-    let project = &input.project;
+    decide_tasks(&input.project, &input.tasks, &input.gold_records, options)
+}
+
+/// Whether a sync decides the project's complete tasks with its own method: `wmv` needs
+/// only each worker's gold record, which the server keeps, so a sync weighs at once;
+/// `ds` needs every answer of the project and is left to the background pass.
+pub fn weighs_at_sync(project: &Project) -> bool {
+    project.aggregate == AggregateMethod::Weighted && project.kind == TaskKind::Classify
+}
+
+/// One complete `wmv` task decided at sync, as the background pass would decide it:
+/// each answer weighs its worker's gold record (an answer imported from another tool,
+/// with none, weighs as a worker never checked), and a gold task is its gold.
+pub fn decide_weighted_task(
+    project: &Project,
+    task: i64,
+    answers: Vec<(AnswerValue, GoldRecord)>,
+    gold: Option<Vec<String>>,
+) -> Decision {
+    // Each answer is another worker's: its position stands in for the user id.
+    let records = (0..).zip(answers.iter().map(|(_, r)| *r)).collect();
+    let one = TaskAnswers {
+        task,
+        counted: (answers.len() as i64).max(i64::from(project.overlap)),
+        gold,
+        answers: (0..).zip(answers.into_iter().map(|(v, _)| v)).collect(),
+    };
+    decide_tasks(project, &[one], &records, &DsOptions::default())
+        .pop()
+        .map(|(_, decision)| decision)
+        .unwrap_or_else(|| majority(std::iter::empty()))
+}
+
+fn decide_tasks(
+    project: &Project,
+    tasks: &[TaskAnswers],
+    records: &HashMap<i64, GoldRecord>,
+    options: &DsOptions,
+) -> Vec<(i64, Decision)> {
     let overlap = i64::from(project.overlap);
     let method = project.aggregate;
     // Each answer in normal form, as compact text and as its labels.
-    let normal: Vec<Vec<AnswerValue>> = input
-        .tasks
+    let normal: Vec<Vec<AnswerValue>> = tasks
         .iter()
         .map(|t| {
             t.answers
@@ -50,13 +88,31 @@ pub fn decide_project(input: &AggregationInput, options: &DsOptions) -> Vec<(i64
     for l in &project.labels {
         labels.get(l.id.clone(), || l.id.clone());
     }
+    for task in tasks {
+        for (user, _) in &task.answers {
+            workers.get(*user, || user.to_string());
+        }
+    }
+    // Each worker's weight under wmv, from the gold record the server keeps.
+    let mut weights = vec![gold_weight(0, 0); workers.names.len()];
+    for (user, &i) in &workers.of {
+        if let Some(r) = records.get(user) {
+            weights[i as usize] = gold_weight(r.correct, r.seen);
+        }
+    }
+    let set = (
+        tasks,
+        normal.as_slice(),
+        method,
+        options,
+        weights.as_slice(),
+    );
     let decided: Vec<(Option<String>, f64)> = if project.multi_label {
-        decide_multi(input, &normal, &mut workers, &mut labels, method, options)
+        decide_multi(project, set, &mut workers, &mut labels)
     } else {
-        decide_single(input, &normal, &mut workers, &mut labels, method, options)
+        decide_single(project, set, &mut workers, &mut labels)
     };
-    input
-        .tasks
+    tasks
         .iter()
         .zip(&normal)
         .zip(decided)
@@ -79,6 +135,16 @@ pub fn decide_project(input: &AggregationInput, options: &DsOptions) -> Vec<(i64
         })
         .collect()
 }
+
+/// What both ways of deciding read: the tasks, their answers in normal form, the
+/// method, its options, and each worker's weight.
+type TaskSet<'a> = (
+    &'a [TaskAnswers],
+    &'a [Vec<AnswerValue>],
+    AggregateMethod,
+    &'a DsOptions,
+    &'a [f64],
+);
 
 /// How much a project's workers agree beyond chance: Krippendorff's alpha (nominal) and
 /// Fleiss' kappa over every task's counted answers, each answer's normal form one
@@ -119,16 +185,14 @@ fn gold_of(project: &Project, gold: &Option<Vec<String>>) -> Option<AnswerValue>
 }
 
 fn decide_single(
-    input: &AggregationInput,
-    normal: &[Vec<AnswerValue>],
+    project: &Project,
+    (tasks, normal, method, options, weights): TaskSet<'_>,
     workers: &mut Index<i64>,
     labels: &mut Index<String>,
-    method: AggregateMethod,
-    options: &DsOptions,
 ) -> Vec<(Option<String>, f64)> {
     let mut votes = Vec::new();
-    let mut gold = Vec::with_capacity(input.tasks.len());
-    for (t, (task, values)) in input.tasks.iter().zip(normal).enumerate() {
+    let mut gold = Vec::with_capacity(tasks.len());
+    for (t, (task, values)) in tasks.iter().zip(normal).enumerate() {
         for ((user, _), value) in task.answers.iter().zip(values) {
             let compact = value.to_compact();
             votes.push(Vote {
@@ -137,19 +201,19 @@ fn decide_single(
                 label: labels.get(compact.clone(), || compact),
             });
         }
-        gold.push(gold_of(&input.project, &task.gold).map(|g| {
+        gold.push(gold_of(project, &task.gold).map(|g| {
             let compact = g.to_compact();
             labels.get(compact.clone(), || compact)
         }));
     }
     let data = CrowdLabels::from_indices(
-        input.tasks.iter().map(|t| t.task.to_string()).collect(),
+        tasks.iter().map(|t| t.task.to_string()).collect(),
         std::mem::take(&mut workers.names),
         labels.names.clone(),
         votes,
         gold,
     );
-    labels::decide(&data, method, options)
+    labels::decide_with(&data, method, options, Some(weights))
         .into_iter()
         .map(|d| {
             let value = d.label.map(|l| data.labels[l as usize].clone());
@@ -159,12 +223,10 @@ fn decide_single(
 }
 
 fn decide_multi(
-    input: &AggregationInput,
-    normal: &[Vec<AnswerValue>],
+    project: &Project,
+    (tasks, normal, method, options, weights): TaskSet<'_>,
     workers: &mut Index<i64>,
     labels: &mut Index<String>,
-    method: AggregateMethod,
-    options: &DsOptions,
 ) -> Vec<(Option<String>, f64)> {
     let mut ids = |value: &AnswerValue| -> Vec<u32> {
         // Only classify projects are aggregated here (entry projects are decided field
@@ -177,8 +239,8 @@ fn decide_multi(
             .collect()
     };
     let mut votes = Vec::new();
-    let mut gold = Vec::with_capacity(input.tasks.len());
-    for (t, (task, values)) in input.tasks.iter().zip(normal).enumerate() {
+    let mut gold = Vec::with_capacity(tasks.len());
+    for (t, (task, values)) in tasks.iter().zip(normal).enumerate() {
         for ((user, _), value) in task.answers.iter().zip(values) {
             votes.push(SetVote {
                 task: t as u32,
@@ -186,16 +248,17 @@ fn decide_multi(
                 labels: ids(value),
             });
         }
-        gold.push(gold_of(&input.project, &task.gold).map(|g| ids(&g)));
+        gold.push(gold_of(project, &task.gold).map(|g| ids(&g)));
     }
     let sets = decide_sets(
-        input.tasks.len(),
+        tasks.len(),
         workers.names.len(),
         labels.names.len(),
         &votes,
         &gold,
         method,
         options,
+        Some(weights),
     );
     sets.into_iter()
         .map(|set| {
@@ -204,10 +267,7 @@ fn decide_multi(
                     .iter()
                     .map(|&l| labels.names[l as usize].clone())
                     .collect();
-                input
-                    .project
-                    .normalise(&AnswerValue::Labels(names))
-                    .to_compact()
+                project.normalise(&AnswerValue::Labels(names)).to_compact()
             });
             (value, set.confidence)
         })
@@ -217,7 +277,6 @@ fn decide_multi(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::store::TaskAnswers;
 
     fn project(extra: &str) -> Project {
         Project::from_toml(
@@ -259,6 +318,7 @@ mod tests {
             project: p,
             latest_answer: 9,
             tasks: tasks.clone(),
+            gold_records: HashMap::new(),
         };
         let ds = decide_project(&input(project("aggregate = \"ds\"")), &DsOptions::default());
         let values: Vec<(i64, Option<&str>)> =
@@ -283,6 +343,41 @@ mod tests {
         assert!(mv.iter().all(|(_, d)| d.value.is_none()), "{mv:?}");
     }
 
+    fn record(correct: u64, seen: u64) -> GoldRecord {
+        GoldRecord { correct, seen }
+    }
+
+    /// Weights 5/6, 1/6 and (imported, no record) 1/2: "a" 5/6 against "b" 2/3 wins
+    /// with 5/9 of the weight, where majority would say "b"; a gold task is its gold.
+    #[test]
+    fn a_sync_weighs_each_answer_by_its_workers_gold_record() {
+        let p = project("aggregate = \"wmv\"");
+        let answers = vec![
+            (one("a"), record(4, 4)),
+            (one("b"), record(0, 4)),
+            (one("b"), GoldRecord::default()),
+        ];
+        let d = decide_weighted_task(&p, 7, answers.clone(), None);
+        assert_eq!(d.value.as_deref(), Some("a"));
+        assert_eq!(d.method, AggregateMethod::Weighted);
+        assert!((d.confidence - 5.0 / 9.0).abs() < 1e-12, "{d:?}");
+        assert!((d.agreement - 1.0 / 3.0).abs() < 1e-12);
+
+        let gold = decide_weighted_task(&p, 7, answers, Some(vec!["b".into()]));
+        assert_eq!((gold.value.as_deref(), gold.confidence), (Some("b"), 1.0));
+
+        let mut multi = project("aggregate = \"wmv\"");
+        multi.multi_label = true;
+        let both = AnswerValue::Labels(vec!["a".into(), "b".into()]);
+        let answers = vec![(both, record(9, 9)), (one("a"), record(0, 9))];
+        let d = decide_weighted_task(&multi, 7, answers, None);
+        assert_eq!(
+            d.value.as_deref(),
+            Some("a|b"),
+            "label b by the trusted worker"
+        );
+    }
+
     #[test]
     fn multi_label_projects_decide_sets() {
         let mut p = project("aggregate = \"wmv\"");
@@ -291,6 +386,7 @@ mod tests {
         let input = AggregationInput {
             project: p,
             latest_answer: 3,
+            gold_records: HashMap::new(),
             tasks: vec![TaskAnswers {
                 task: 5,
                 counted: 3,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::aggregate;
 use super::rules::{self, Refusal};
 use crate::model::{AnswerValue, Project};
 use crate::protocol::{AckStatus, AnswerUpload};
@@ -145,8 +146,10 @@ fn admit(
     Ok(Ok(()))
 }
 
-/// Once a task has all its answers, store the majority's value and agreement, and queue
-/// it for review if the project's policy asks (a dispute, a spot check).
+/// Once a task has all its answers, store its decision and agreement, and queue it for
+/// review if the project's policy asks (a dispute, a spot check). A `wmv` project weighs
+/// each answer by its worker's gold record at once; the others decide by majority (per
+/// field for forms, by medoid for transcripts) until the background pass (`ds`).
 pub(super) fn decide_if_complete(
     tx: &mut dyn SyncTx,
     project: &Project,
@@ -157,8 +160,15 @@ pub(super) fn decide_if_complete(
     if !rules::is_complete(tx.counted_answers(task)?, overlap) {
         return Ok(());
     }
-    let values = tx.live_answer_values(task)?;
-    let decision = rules::aggregate(project, &values);
+    let decision = if aggregate::weighs_at_sync(project) {
+        let answers = tx.live_answers_with_gold(task)?;
+        let gold = tx
+            .task_gold(task)?
+            .map(|g| g.first.split('|').map(str::to_string).collect());
+        aggregate::decide_weighted_task(project, task, answers, gold)
+    } else {
+        rules::aggregate(project, &tx.live_answer_values(task)?)
+    };
     tx.record_decision(task, &decision)?;
     super::review::after_decision(tx, project, task, &decision, now)
 }

@@ -59,6 +59,14 @@ pub struct GoldTally {
     pub all_total: u64,
 }
 
+/// A worker's gold record in one project: gold answers scored (not superseded), and how
+/// many were right. What `wmv` weighs the worker by (`quality::labels::gold_weight`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GoldRecord {
+    pub correct: u64,
+    pub seen: u64,
+}
+
 /// A counted answer to a gold task, for scoring it again after a correction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GoldAnswered {
@@ -120,6 +128,14 @@ pub trait GoldTx {
         project_id: i64,
         recent: u32,
     ) -> Result<GoldTally, StoreError>;
+
+    /// The task's live answers in `live_answer_values`' order, each with its worker's
+    /// gold record in the task's project (an answer imported from another tool has an
+    /// empty one): what a `wmv` project is decided by at sync.
+    fn live_answers_with_gold(
+        &mut self,
+        task: i64,
+    ) -> Result<Vec<(AnswerValue, GoldRecord)>, StoreError>;
 
     /// The confusions (JSON lists) of the worker's latest `limit` missed gold answers.
     fn recent_confusions(

@@ -12,6 +12,7 @@ mod sqlite;
 mod sync_tx;
 pub mod training;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::intake::{Intake, IntakeForm};
@@ -21,7 +22,9 @@ use crate::quality::Decision;
 use crate::server::scheduler::review::{Decided, ReviewDecision, ReviewRefusal, ReviewTake, Taken};
 use review::{NewReviewItem, ReviewFilter, ReviewItem};
 
-pub use gold_tx::{GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold};
+pub use gold_tx::{
+    GoldAnswered, GoldRecord, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold,
+};
 pub use keys::{NewSshKey, SshKeyAdded, SshKeySummary};
 pub use postgres::{PostgresStore, shown_url as postgres_url_shown};
 pub use sqlite::SqliteStore;
@@ -342,6 +345,9 @@ pub struct AggregationInput {
     /// The newest answer id among them: the same next time means nothing new arrived.
     pub latest_answer: i64,
     pub tasks: Vec<TaskAnswers>,
+    /// Each worker's gold record in the project, by user id (workers never scored on
+    /// gold are absent): what `wmv` weighs them by, as a sync does.
+    pub gold_records: HashMap<i64, GoldRecord>,
 }
 
 /// One task's counted answers (not superseded), by user id, oldest first.

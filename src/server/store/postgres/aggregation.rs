@@ -7,7 +7,7 @@ use super::catalogue::parse_schema;
 use super::db::get;
 use super::sync_tx::parse_value;
 use crate::quality::Decision;
-use crate::server::store::{AggregationInput, StoreError, TaskAnswers};
+use crate::server::store::{AggregationInput, GoldRecord, StoreError, TaskAnswers};
 
 pub(super) fn project_names(db: &mut Db<'_>) -> Result<Vec<String>, StoreError> {
     let rows = db.query("SELECT name FROM projects ORDER BY name", &[])?;
@@ -55,10 +55,28 @@ pub(super) fn input(db: &mut Db<'_>, project: &str) -> Result<AggregationInput, 
             current.answers.push((get(row, 4)?, value));
         }
     }
+    // Read after the answers: a record newer than them only weighs by a later score.
+    let records = db.query(
+        "SELECT r.user_id, COUNT(*), COUNT(*) FILTER (WHERE r.correct) FROM gold_results r \
+         JOIN answers a ON a.id = r.answer_id \
+         WHERE r.project_id = $1 AND a.superseded_by IS NULL GROUP BY r.user_id",
+        &[&project_id],
+    )?;
+    let gold_records = records
+        .iter()
+        .map(|r| {
+            let record = GoldRecord {
+                correct: get::<i64>(r, 2)? as u64,
+                seen: get::<i64>(r, 1)? as u64,
+            };
+            Ok((get::<i64>(r, 0)?, record))
+        })
+        .collect::<Result<_, StoreError>>()?;
     Ok(AggregationInput {
         project: schema,
         latest_answer,
         tasks,
+        gold_records,
     })
 }
 

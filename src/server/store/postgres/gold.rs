@@ -4,10 +4,11 @@
 
 use super::db::get;
 use super::sync_tx::{PgTx, parse_value, value_json};
+use crate::model::AnswerValue;
 use crate::protocol::{FeedbackItem, FeedbackKind};
 use crate::server::store::gold_tx::FEEDBACK_TEXT_CHARS;
 use crate::server::store::gold_tx::{
-    GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold,
+    GoldAnswered, GoldRecord, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold,
 };
 use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::{OpenTask, StoreError};
@@ -209,6 +210,39 @@ impl GoldTx for PgTx<'_, '_> {
             all_correct: get::<i64>(&all, 1)? as u64,
             all_total: get::<i64>(&all, 0)? as u64,
         })
+    }
+
+    fn live_answers_with_gold(
+        &mut self,
+        task: i64,
+    ) -> Result<Vec<(AnswerValue, GoldRecord)>, StoreError> {
+        let rows = self.db.query(
+            "SELECT v.value, \
+               (SELECT COUNT(*) FROM gold_results r JOIN answers g ON g.id = r.answer_id \
+                WHERE r.user_id = v.user_id AND r.project_id = t.project_id \
+                  AND g.superseded_by IS NULL), \
+               (SELECT COUNT(*) FILTER (WHERE r.correct) FROM gold_results r \
+                JOIN answers g ON g.id = r.answer_id \
+                WHERE r.user_id = v.user_id AND r.project_id = t.project_id \
+                  AND g.superseded_by IS NULL) \
+             FROM (SELECT value, 0 AS kazi, id, NULL::BIGINT AS user_id FROM prior_answers \
+                   WHERE task_id = $1 \
+                   UNION ALL \
+                   SELECT value, 1, id, user_id FROM answers \
+                   WHERE task_id = $1 AND superseded_by IS NULL) v \
+             JOIN tasks t ON t.id = $1 \
+             ORDER BY v.kazi, v.id",
+            &[&task],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let record = GoldRecord {
+                    correct: get::<i64>(r, 2)? as u64,
+                    seen: get::<i64>(r, 1)? as u64,
+                };
+                Ok((parse_value(&get::<String>(r, 0)?)?, record))
+            })
+            .collect()
     }
 
     fn recent_confusions(

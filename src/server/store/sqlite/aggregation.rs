@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::catalogue;
 use super::sync_tx::parse_value;
 use crate::quality::Decision;
-use crate::server::store::{AggregationInput, StoreError, TaskAnswers};
+use crate::server::store::{AggregationInput, GoldRecord, StoreError, TaskAnswers};
 
 pub(super) fn project_names(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT name FROM projects ORDER BY name")?;
@@ -58,10 +58,29 @@ pub(super) fn input(conn: &Connection, project: &str) -> Result<AggregationInput
             current.answers.push((row.get(4)?, parse_value(&value)?));
         }
     }
+    // Read after the answers: a record newer than them only weighs by a later score.
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.user_id, COUNT(*), COALESCE(SUM(r.correct), 0) FROM gold_results r \
+         JOIN answers a ON a.id = r.answer_id \
+         WHERE r.project_id = ?1 AND a.superseded_by IS NULL GROUP BY r.user_id",
+    )?;
+    let gold_records = stmt
+        .query_map([project_id], |r| {
+            let (seen, correct): (i64, i64) = (r.get(1)?, r.get(2)?);
+            Ok((
+                r.get::<_, i64>(0)?,
+                GoldRecord {
+                    correct: correct as u64,
+                    seen: seen as u64,
+                },
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
     Ok(AggregationInput {
         project: schema,
         latest_answer,
         tasks,
+        gold_records,
     })
 }
 

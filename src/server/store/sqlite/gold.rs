@@ -4,9 +4,11 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::sync_tx::{SqliteTx, parse_value, value_json};
+use crate::model::AnswerValue;
 use crate::protocol::{FeedbackItem, FeedbackKind};
 use crate::server::store::gold_tx::{
-    FEEDBACK_TEXT_CHARS, GoldAnswered, GoldResult, GoldTally, GoldTx, NewFeedback, StoredGold,
+    FEEDBACK_TEXT_CHARS, GoldAnswered, GoldRecord, GoldResult, GoldTally, GoldTx, NewFeedback,
+    StoredGold,
 };
 use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::{OpenTask, StoreError};
@@ -236,6 +238,47 @@ impl GoldTx for SqliteTx<'_> {
             all_correct: all_correct as u64,
             all_total: all_total as u64,
         })
+    }
+
+    fn live_answers_with_gold(
+        &mut self,
+        task: i64,
+    ) -> Result<Vec<(AnswerValue, GoldRecord)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT v.value, \
+               (SELECT COUNT(*) FROM gold_results r JOIN answers g ON g.id = r.answer_id \
+                WHERE r.user_id = v.user_id AND r.project_id = t.project_id \
+                  AND g.superseded_by IS NULL), \
+               (SELECT COALESCE(SUM(r.correct), 0) FROM gold_results r \
+                JOIN answers g ON g.id = r.answer_id \
+                WHERE r.user_id = v.user_id AND r.project_id = t.project_id \
+                  AND g.superseded_by IS NULL) \
+             FROM (SELECT value, 0 AS kazi, id, NULL AS user_id FROM prior_answers \
+                   WHERE task_id = ?1 \
+                   UNION ALL \
+                   SELECT value, 1, id, user_id FROM answers \
+                   WHERE task_id = ?1 AND superseded_by IS NULL) v \
+             JOIN tasks t ON t.id = ?1 \
+             ORDER BY v.kazi, v.id",
+        )?;
+        let rows = stmt
+            .query_map([task], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(value, seen, correct)| {
+                let record = GoldRecord {
+                    correct: correct as u64,
+                    seen: seen as u64,
+                };
+                Ok((parse_value(&value)?, record))
+            })
+            .collect()
     }
 
     fn recent_confusions(
