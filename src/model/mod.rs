@@ -5,6 +5,7 @@ mod answer;
 pub mod form;
 pub mod gold;
 pub mod intake;
+mod playback;
 mod project;
 mod review_policy;
 mod text;
@@ -13,6 +14,7 @@ pub mod transcript;
 
 pub use answer::{AnswerError, AnswerValue, Role};
 pub use gold::{Gold, GoldAnswer, GoldCheck};
+pub use playback::PlayerConfig;
 pub use project::{
     AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
     is_project_name, parse_duration_secs,

@@ -80,6 +80,7 @@ fn default_rules() -> TranscribeRules {
         tags: Vec::new(),
         max_chars: crate::model::transcript::DEFAULT_TRANSCRIPT_CHARS,
         normalise: Default::default(),
+        player: Default::default(),
     }
 }
 
@@ -462,6 +463,8 @@ impl Screen for Transcribe {
             notes.push_str("\n\nTags: ");
             notes.push_str(&sanitize_line(&self.rules.tags.join(" ")));
         }
+        notes.push_str("\n\n");
+        notes.push_str(&self.rules.player.describe());
         ScreenHelp {
             rows: vec![
                 HelpRow::new("letters, enter", "type the transcript; enter starts a line"),
