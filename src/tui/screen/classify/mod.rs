@@ -182,10 +182,10 @@ impl Classify {
             .waiting
             .pop_front()
             .map(|t| Current::new(t, &self.project));
-        if let Some(id) = self.current.as_ref().map(|c| c.task.id) {
-            if let Some(value) = self.drafts.on_screen(id, cx) {
-                self.apply_draft(&value);
-            }
+        if let Some(id) = self.current.as_ref().map(|c| c.task.id)
+            && let Some(value) = self.drafts.on_screen(id, cx)
+        {
+            self.apply_draft(&value);
         }
         self.tasks
             .ask_when_low(&self.project.name, self.current.is_some(), cx);
