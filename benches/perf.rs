@@ -114,6 +114,10 @@ const TARGETS: &[Target] = &[
         check: |r| Some(r.get("client_rss_10k_kb")? <= 12000.0),
     },
     Target {
+        what: "client_rss_kb <= 16000 (200 cached clips, a transcribe task open)",
+        check: |r| Some(r.get("client_rss_kb")? <= 16000.0),
+    },
+    Target {
         what: "cold_start_ms <= 20",
         check: |r| Some(r.get("cold_start_ms")? <= 20.0),
     },

@@ -12,24 +12,17 @@ mod harness;
 mod kit;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use kazi::client::{self, LocalStore, PlanConfig, Profile, SyncConfig, SyncEngine};
-use kazi::model::{AnswerValue, Role};
-use kazi::server::admin::{self, ExportFormat};
-use kazi::tui::{Event, Key, Keymap, Theme};
+use kazi::client::LocalStore;
+use kazi::model::AnswerValue;
+use kazi::server::admin::ExportFormat;
+use kazi::tui::{Event, Key};
 
-const CHILD_ENV: &str = "KAZI_CRASH_CHILD";
-const CHILD_SEED_ENV: &str = "KAZI_CRASH_CHILD_SEED";
-const PROFILE: &str = "w";
+const CHILD: &str = "child_worker";
 /// The label every draft holds, so the parent knows what to find.
 const DRAFT_LABEL: &str = "tools";
-/// A child that is never killed (the parent died) stops by itself.
-const CHILD_LIFETIME: Duration = Duration::from_secs(30);
 
 /// What a child said before it died.
 #[derive(Default)]
@@ -38,73 +31,23 @@ struct Said {
     confirmed: Vec<(i64, u64, String)>,
     /// Task ids whose draft was saved.
     drafts: Vec<i64>,
-    /// What went wrong in the worker process, if it gave up by itself.
-    error: Option<String>,
 }
 
-fn run_child(exe: &Path, home: &Path, seed: u64, kill_after: Duration) -> Said {
-    let mut child = Command::new(exe)
-        .args([
-            "child_worker",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .env(CHILD_SEED_ENV, seed.to_string())
-        .env("KAZI_HOME", home)
-        .env("RUST_BACKTRACE", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the worker process");
-    let stdout = child.stdout.take().expect("child stdout");
-    let reader = std::thread::spawn(move || {
-        let mut said = Said::default();
-        let mut lines = BufReader::new(stdout);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            match lines.read_line(&mut line) {
-                Ok(0) | Err(_) => break,
-                // A line cut off by the kill was not said.
-                Ok(_) if !line.ends_with('\n') => break,
-                Ok(_) => {}
-            }
-            // The test harness writes "test child_worker ... " without a newline before
-            // the worker's first line: read from our keyword on.
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let start = words
-                .iter()
-                .position(|w| matches!(*w, "confirmed" | "draft" | "child-error"))
-                .unwrap_or(words.len());
-            match &words[start..] {
-                ["confirmed", task, n, label] => said.confirmed.push((
-                    task.parse().expect("task id"),
-                    n.parse().expect("item number"),
-                    label.to_string(),
-                )),
-                ["draft", task] => said.drafts.push(task.parse().expect("task id")),
-                ["child-error", ..] => said.error = Some(line.trim().to_string()),
-                _ => {}
-            }
+fn run_child(home: &Path, seed: u64, kill_after: Duration) -> Said {
+    let lines = kit::run_child(CHILD, home, seed, kill_after, &["confirmed ", "draft "]);
+    let mut said = Said::default();
+    for line in &lines {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["confirmed", task, n, label] => said.confirmed.push((
+                task.parse().expect("task id"),
+                n.parse().expect("item number"),
+                label.to_string(),
+            )),
+            ["draft", task] => said.drafts.push(task.parse().expect("task id")),
+            _ => {}
         }
-        said
-    });
-    std::thread::sleep(kill_after);
-    // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet, so
-    // the pid cannot have been reused.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGKILL);
     }
-    let status = child.wait().expect("wait for the worker process");
-    let said = reader.join().expect("child output read");
-    assert!(
-        said.error.is_none() && (status.code().is_none() || status.success()),
-        "worker process failed on its own ({status}): {:?}",
-        said.error
-    );
     said
 }
 
@@ -156,20 +99,13 @@ fn confirmed_answers_and_drafts_survive_sigkill() {
     let seed = kit::seed("crash_client");
     let loops = kit::loops("crash_client", 25);
     let mut rng = kit::Rng::new(seed);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = kit::runtime();
     let server = rt.block_on(harness::start());
     server.add_project(&harness::project(1));
     server.import_numbered("shop", loops * 120 + 400);
-    let code = admin::add_user(&*server.store, "neema", Role::Worker, &server.clock).unwrap();
     let home = tempfile::tempdir().unwrap();
-    let profile = client::login(home.path(), PROFILE, &server.base, "neema", &code).unwrap();
-    let client_db = profile.db_path();
+    let client_db = kit::enrol_worker(&*server.store, &server.clock, &server.base, home.path());
     let server_db = server.dir.path().join("server.db");
-    let exe = std::env::current_exe().expect("test binary path");
 
     // Item number and label of every confirmed answer, by task id.
     let mut confirmed: BTreeMap<i64, (u64, String)> = BTreeMap::new();
@@ -177,7 +113,7 @@ fn confirmed_answers_and_drafts_survive_sigkill() {
     let mut drafts_checked = 0;
     for round in 0..loops {
         let kill_after = Duration::from_millis(rng.between(20, 900));
-        let said = run_child(&exe, home.path(), rng.next_u64(), kill_after);
+        let said = run_child(home.path(), rng.next_u64(), kill_after);
         for (task, n, label) in &said.confirmed {
             let earlier = confirmed.insert(*task, (*n, label.clone()));
             assert!(
@@ -227,7 +163,7 @@ fn confirmed_answers_and_drafts_survive_sigkill() {
     }
 
     // Bring the device up to date headless, as a worker would with `kazi sync`.
-    let out = kit::kazi(&["sync", "--profile", PROFILE], Some(home.path()));
+    let out = kit::kazi(&["sync", "--profile", kit::PROFILE], Some(home.path()));
     assert!(out.contains(" 0 unsent"), "kazi sync left answers: {out}");
 
     let export = kit::parse_export(&server.export("shop", ExportFormat::Jsonl));
@@ -270,100 +206,52 @@ fn confirmed_answers_and_drafts_survive_sigkill() {
 #[test]
 #[ignore = "run as a child process by confirmed_answers_and_drafts_survive_sigkill"]
 fn child_worker() {
-    if std::env::var_os(CHILD_ENV).is_none() {
-        return;
-    }
-    if let Err(e) = child_main() {
-        println!("child-error {e}");
-        std::process::exit(3);
-    }
-}
-
-fn child_main() -> Result<(), String> {
-    let seed: u64 = std::env::var(CHILD_SEED_ENV)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or("no seed")?;
-    let mut rng = kit::Rng::new(seed);
-    let home = PathBuf::from(std::env::var_os("KAZI_HOME").ok_or("no KAZI_HOME")?);
-    let profile = Profile::load(&home, PROFILE).map_err(|e| e.to_string())?;
-    let config = SyncConfig {
-        plan: PlanConfig {
-            prefetch: 20,
-            batch: 20,
-        },
+    let setup = kit::ChildSetup {
+        project: "shop",
+        prefetch: 20,
         send_after_answers: 3,
-        send_after: Duration::from_millis(100),
-        backoff_min: Duration::from_millis(50),
-        backoff_max: Duration::from_millis(500),
-        exhausted_retry: Duration::from_secs(1),
     };
-    let (tx, statuses) = mpsc::channel();
-    let engine = SyncEngine::start(&profile, config, move |s| {
-        let _ = tx.send(s);
-    })
-    .map_err(|e| e.to_string())?;
-    // Drafts through a second connection: the session holds the first.
-    let drafts = LocalStore::open(&profile.db_path()).map_err(|e| e.to_string())?;
-    let mut store = LocalStore::open(&profile.db_path()).map_err(|e| e.to_string())?;
-    let projects = store.projects().map_err(|e| e.to_string())?;
-    let theme = Theme {
-        color: false,
-        ascii: false,
-    };
-    let mut session = kazi::tui::local::session(
-        &mut store,
-        &engine,
-        Keymap::default(),
-        theme,
-        Some("shop".into()),
-        projects,
-    );
-    let mut out = std::io::stdout().lock();
-    let draft = AnswerValue::Labels(vec![DRAFT_LABEL.into()]);
-    let end = Instant::now() + CHILD_LIFETIME;
-    while Instant::now() < end {
-        while let Ok(status) = statuses.try_recv() {
-            session.notice(status.into());
-        }
-        let Some(current) = session.app().classify().and_then(|c| c.current()) else {
-            if let Ok(status) = statuses.recv_timeout(Duration::from_millis(200)) {
-                session.notice(status.into());
+    kit::child(setup, |w| {
+        // Drafts through a second connection: the session holds the first.
+        let drafts = LocalStore::open(&w.profile.db_path()).map_err(|e| e.to_string())?;
+        let draft = AnswerValue::Labels(vec![DRAFT_LABEL.into()]);
+        while w.working() {
+            w.pump();
+            let Some(current) = w.session.app().classify().and_then(|c| c.current()) else {
+                w.wait();
+                continue;
+            };
+            let task = current.task.clone();
+            if w.rng.chance(0.25) {
+                let pick = w.rng.below(5) as usize;
+                let next = w
+                    .session
+                    .app()
+                    .classify()
+                    .and_then(|c| c.queue().get(pick))
+                    .map(|t| t.id);
+                if let Some(next) = next {
+                    // Half-done work on a task further down: saved as typed.
+                    drafts.save_draft(next, &draft).map_err(|e| e.to_string())?;
+                    w.say(format!("draft {next}"))?;
+                }
             }
-            continue;
-        };
-        let task = current.task.clone();
-        if rng.chance(0.25)
-            && let Some(next) = session
-                .app()
-                .classify()
-                .and_then(|c| c.queue().get(rng.below(5) as usize))
-        {
-            // Half-done work on a task further down: saved as typed.
-            drafts
-                .save_draft(next.id, &draft)
-                .map_err(|e| e.to_string())?;
-            writeln!(out, "draft {}", next.id).map_err(|e| e.to_string())?;
-            out.flush().map_err(|e| e.to_string())?;
+            std::thread::sleep(Duration::from_millis(w.rng.between(0, 8)));
+            let (key, label) = kit::LABELS[w.rng.below(3) as usize];
+            w.session.feed(Event::Key(Key::char(key)));
+            if let Some(message) = w.session.app().message() {
+                return Err(format!(
+                    "answer to task {} not confirmed: {message}",
+                    task.id
+                ));
+            }
+            // The screen has moved on: this answer is confirmed.
+            w.say(format!(
+                "confirmed {} {} {label}",
+                task.id,
+                kit::item_number(&task.text)
+            ))?;
         }
-        std::thread::sleep(Duration::from_millis(rng.between(0, 8)));
-        let (key, label) = kit::LABELS[rng.below(3) as usize];
-        session.feed(Event::Key(Key::char(key)));
-        if let Some(message) = session.app().message() {
-            return Err(format!(
-                "answer to task {} not confirmed: {message}",
-                task.id
-            ));
-        }
-        // The screen has moved on: this answer is confirmed.
-        writeln!(
-            out,
-            "confirmed {} {} {label}",
-            task.id,
-            kit::item_number(&task.text)
-        )
-        .map_err(|e| e.to_string())?;
-        out.flush().map_err(|e| e.to_string())?;
-    }
-    Ok(())
+        Ok(())
+    });
 }

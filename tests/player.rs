@@ -244,3 +244,89 @@ fn kazi_player_wins_else_the_first_known_player_on_path() {
     let found = find_player(Some("  "), Some(dir.path().to_str().unwrap())).unwrap();
     assert!(found.template.starts_with("paplay "), "{}", found.template);
 }
+
+/// A transcribe project file whose `[transcribe.player]` table sets the timings.
+fn project_with_player(table: &str) -> Result<kazi::model::Project, kazi::model::ProjectError> {
+    let text = format!(
+        "name = \"sauti\"\ntitle = \"Voices\"\nkind = \"transcribe\"\n\n[transcribe]\nmax_chars = 500\n\n[transcribe.player]\n{table}\n"
+    );
+    kazi::model::Project::from_toml("sauti.toml", &text)
+}
+
+#[test]
+fn the_project_files_timings_drive_jumps_rewind_and_loop() {
+    let project = project_with_player("jump_secs = 0.5\nrewind_secs = 0\nloop_secs = 1").unwrap();
+    let config = project.transcribe.as_ref().unwrap().player;
+    assert_eq!(
+        config,
+        PlayerConfig {
+            skip_ms: 500,
+            rewind_ms: 0,
+            loop_ms: 1000
+        }
+    );
+    let fake = Fake::new();
+    let (r, wire, pcm) = clip("sw-04.flac");
+    let mut player = Player::new(PlayerConfig::default(), Some(fake.program()), quiet());
+    player.configure(config);
+    let t0 = Instant::now();
+    player.load(&r, Some(&wire), t0);
+    for _ in 0..3 {
+        player.apply(&PlayerCommand::Forward, t0);
+    }
+    let s = player.apply(&PlayerCommand::Back, t0);
+    assert_eq!(
+        s.position_ms, 1000,
+        "three jumps of 0.5 s forward, one back"
+    );
+
+    // With rewind off, play after a pause goes on exactly where it stopped.
+    player.apply(&PlayerCommand::PlayPause, t0);
+    fake.received(1, 3200);
+    let s = player.apply(&PlayerCommand::PlayPause, at(t0, 400));
+    assert_eq!(s.position_ms, 1400);
+    let s = player.apply(&PlayerCommand::PlayPause, at(t0, 2000));
+    assert_eq!(s.position_ms, 1400, "no rewind when rewind_secs = 0");
+    let got = fake.received(2, 3200);
+    assert_eq!(got[..], from_ms(&pcm, 1400)[..got.len()]);
+
+    // The loop repeats one second before the position.
+    let s = player.apply(&PlayerCommand::Loop, at(t0, 2000));
+    assert_eq!(s.looping, Some((400, 1400)));
+    let one = media::s16le(&pcm[400 * 16..1400 * 16]);
+    let got = fake.received(3, one.len() * 2);
+    assert_eq!(got[one.len()..one.len() * 2], one[..]);
+
+    // Another project's timings take over from the next command.
+    player.configure(PlayerConfig::default());
+    let s = player.apply(&PlayerCommand::Stop, at(t0, 2100));
+    assert_eq!(s.state, PlayState::Idle);
+    let s = player.load(&r, Some(&wire), at(t0, 2200));
+    let s2 = player.apply(&PlayerCommand::Forward, s.at);
+    assert_eq!(s2.position_ms, 2000);
+}
+
+#[test]
+fn bad_timings_are_refused_at_their_line() {
+    let e = project_with_player("jump_secs = 2\nrewind_secs = 12").unwrap_err();
+    assert_eq!(e.line, 10, "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("sauti.toml:10: rewind_secs (how much play after a pause goes back; 0 turns it off) must be from 0 to 10 seconds"),
+        "{e}"
+    );
+    let e = project_with_player("jump = 2").unwrap_err();
+    assert_eq!(e.line, 9, "{e}");
+    assert!(e.message.contains("jump"), "{e}");
+    // Untouched timings stay out of the schema, so its version does not move.
+    let plain = project_with_player("").unwrap();
+    let json = serde_json::to_string(&plain).unwrap();
+    assert!(!json.contains("skip_ms"), "{json}");
+    let set = project_with_player("loop_secs = 5").unwrap();
+    assert!(
+        serde_json::to_string(&set)
+            .unwrap()
+            .contains("\"loop_ms\":5000")
+    );
+    assert_ne!(plain.version(), set.version());
+}

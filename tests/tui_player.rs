@@ -95,4 +95,32 @@ fn player_effects_use_the_cache_and_report_while_playing_only() {
     while let Ok(late) = rx.recv_timeout(Duration::from_millis(1500)) {
         assert!(executor.notice(LocalNotice::Player(late)).is_empty());
     }
+    drop(executor);
+
+    // The project on screen brings its own timings ([transcribe.player]) with each load.
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/sauti.toml"),
+    )
+    .unwrap();
+    let text = format!("{text}\n[transcribe.player]\njump_secs = 0.5\nloop_secs = 1\n");
+    let sauti = kazi::model::Project::from_toml("sauti.toml", &text).unwrap();
+    let mut executor = LocalExecutor::new(&mut store, &engine, None, vec![sauti]);
+    let play = |executor: &mut LocalExecutor<'_>, command| {
+        player_status(executor.execute(Effect::Player(command)))
+    };
+    // Before a project is chosen: the defaults.
+    play(&mut executor, PlayerCommand::Load(cached.clone()));
+    assert_eq!(
+        play(&mut executor, PlayerCommand::Forward).position_ms,
+        2000
+    );
+    executor.execute(Effect::ChooseProject("sauti".into()));
+    play(&mut executor, PlayerCommand::Load(cached.clone()));
+    play(&mut executor, PlayerCommand::Forward);
+    assert_eq!(
+        play(&mut executor, PlayerCommand::Forward).position_ms,
+        1000
+    );
+    let s = play(&mut executor, PlayerCommand::Loop);
+    assert_eq!(s.looping, Some((0, 1000)), "a loop of the project's 1 s");
 }

@@ -214,3 +214,33 @@ fn transcribe_screen_with_style_hints_and_typing() {
     type_text(&mut app, "Habari za asubuhi, karibu sana. हम पचास रुपये देंगे।");
     insta::assert_snapshot!(draw(&app));
 }
+
+#[test]
+fn the_help_says_the_players_timings_of_the_project() {
+    use kazi::tui::Screen;
+    let app = app(vec![clip(1, None)]);
+    let notes = app.transcribe().unwrap().help().notes;
+    assert!(
+        notes.contains(
+            "Player: back and forward jump 2 s; play after a pause starts 1 s earlier; loop repeats the last 3 s."
+        ),
+        "{notes}"
+    );
+    // A schema update with the centre's own timings: the help follows it.
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects/sauti.toml"),
+    )
+    .unwrap();
+    let text = format!("{text}\n[transcribe.player]\njump_secs = 5\nrewind_secs = 0\n");
+    let mut app = app;
+    app.handle(Event::Projects(vec![
+        Project::from_toml("sauti.toml", &text).unwrap(),
+    ]));
+    let notes = app.transcribe().unwrap().help().notes;
+    assert!(
+        notes.contains(
+            "jump 5 s; play after a pause goes on where it stopped; loop repeats the last 3 s"
+        ),
+        "{notes}"
+    );
+}

@@ -1,21 +1,26 @@
 //! What the benchmark's parts share: the figures report, a real queue server on loopback
-//! (on SQLite, or on a given database URL),
-//! the products fixture, a cache filler for client stores, a counting terminal sink, and
+//! (on SQLite, or on a given database URL), the products fixture, a cache filler for
+//! client stores, a worker's session with its sync engine, a counting 80x24 terminal, and
 //! small statistics.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
 
-use kazi::client::LocalStore;
+use kazi::client::{LocalStore, Profile, SyncConfig, SyncEngine, SyncStatus};
 use kazi::model::{Project, Role};
 use kazi::protocol::{Lease, SyncRequest, SyncResponse};
 use kazi::server::{self, Clock, ServerConfig, Store, admin};
+use kazi::tui::local::LocalSession as Session;
+use kazi::tui::{App, Event, Keymap, Theme, render};
 
 /// Figures as they are measured: printed at once as `name: value unit`, kept for the
 /// verdicts at the end.
@@ -214,6 +219,17 @@ pub fn fill_cache(
             clip: None,
         })
         .collect();
+    cache_leases(store, project, leases, now)
+}
+
+/// Put `leases` of `project` and its schema into a client store, as one applied sync
+/// at `now` (Unix seconds) would.
+pub fn cache_leases(
+    store: &mut LocalStore,
+    project: &Project,
+    leases: Vec<Lease>,
+    now: i64,
+) -> Result<()> {
     let response = SyncResponse {
         now,
         done_today: 0,
@@ -244,6 +260,107 @@ impl Write for CountingSink {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The sync engine of `profile`, reporting into a channel.
+pub fn start_engine(profile: &Profile) -> Result<(SyncEngine, mpsc::Receiver<SyncStatus>)> {
+    let (tx, statuses) = mpsc::channel();
+    let engine = SyncEngine::start(profile, SyncConfig::default(), move |s| {
+        let _ = tx.send(s);
+    })?;
+    Ok((engine, statuses))
+}
+
+/// The worker screen on `project` at 80x24, as `kazi work --project NAME` opens it.
+pub fn open_session<'a>(
+    store: &'a mut LocalStore,
+    engine: &'a SyncEngine,
+    project: &str,
+) -> Result<Session<'a>> {
+    let projects = store.projects()?;
+    let theme = Theme {
+        color: true,
+        ascii: false,
+    };
+    let mut session = kazi::tui::local::session(
+        store,
+        engine,
+        Keymap::default(),
+        theme,
+        Some(project.into()),
+        projects,
+    );
+    session.feed(Event::Resize(80, 24));
+    Ok(session)
+}
+
+/// Hand the sync engine's reports to the session, as the real loop does between keys.
+pub fn take_reports(session: &mut Session<'_>, statuses: &mpsc::Receiver<SyncStatus>) {
+    while let Ok(status) = statuses.try_recv() {
+        session.notice(status.into());
+    }
+}
+
+/// Nothing on screen yet: wait a little for the sync engine's next report.
+pub fn await_report(session: &mut Session<'_>, statuses: &mpsc::Receiver<SyncStatus>) {
+    if let Ok(status) = statuses.recv_timeout(Duration::from_millis(200)) {
+        session.notice(status.into());
+    }
+}
+
+/// Stop the sync engine after its final flush; every `what` (answers, forms, ...) must
+/// have been sent and taken.
+pub fn flush(engine: SyncEngine, what: &str) -> Result<()> {
+    let left = engine
+        .shutdown(Duration::from_secs(10))
+        .context("the sync engine did not stop")?;
+    if left.unsent > 0 || left.refused > 0 {
+        bail!(
+            "{} {what} unsent and {} refused after the final flush",
+            left.unsent,
+            left.refused
+        );
+    }
+    Ok(())
+}
+
+/// The worker's terminal: ratatui over crossterm at 80x24, into a byte counter.
+pub struct CountingScreen {
+    terminal: Terminal<CrosstermBackend<CountingSink>>,
+    sink: CountingSink,
+}
+
+impl CountingScreen {
+    pub fn new() -> Result<CountingScreen> {
+        let sink = CountingSink::default();
+        // Fixed at 80x24: a fullscreen viewport would ask a real terminal for its size.
+        // The back buffer starts blank, as after the real screen's clear.
+        let terminal = Terminal::with_options(
+            CrosstermBackend::new(sink.clone()),
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+            },
+        )?;
+        Ok(CountingScreen { terminal, sink })
+    }
+
+    /// Bytes written to the terminal so far.
+    pub fn bytes(&self) -> u64 {
+        self.sink.bytes()
+    }
+
+    /// Draw when the App says something visible changed, as the real loop does.
+    pub fn draw_if_needed(&mut self, session: &mut Session<'_>) -> Result<()> {
+        self.draw_app(session.app_mut())
+    }
+
+    /// The same for an App without a session (fed the executor's events by hand).
+    pub fn draw_app(&mut self, app: &mut App) -> Result<()> {
+        if app.take_redraw() {
+            self.terminal.draw(|f| render(app, f))?;
+        }
         Ok(())
     }
 }

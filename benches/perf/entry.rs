@@ -5,22 +5,20 @@
 //! the wire bytes per entry task, and the validation time of the largest form.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
 
-use kazi::client::{self, LocalStore, SyncConfig, SyncEngine};
+use kazi::client::{self, LocalStore};
 use kazi::model::form::{FieldKind, FieldPath, FormValues};
 use kazi::model::{AnswerValue, Project};
-use kazi::tui::local::LocalSession as Session;
 use kazi::tui::screen::entry::{field_at, is_picked};
-use kazi::tui::{Event, Key, Keymap, Theme, render};
+use kazi::tui::{Event, Key};
 
-use crate::common::{self, BenchServer, CountingSink, Report, median, micros};
+use crate::common::{
+    self, BenchServer, CountingScreen, Report, await_report, median, micros, open_session,
+    start_engine, take_reports,
+};
 use crate::link::{Faults, HostileLink};
 
 /// Most keys one document may take before the typist is deemed stuck.
@@ -110,36 +108,9 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
     let after_login = wire();
 
     let mut store = LocalStore::open(&profile.db_path())?;
-    let (tx, statuses) = mpsc::channel();
-    let engine = SyncEngine::start(&profile, SyncConfig::default(), move |s| {
-        let _ = tx.send(s);
-    })?;
-    let projects = store.projects()?;
-    let mut session = kazi::tui::local::session(
-        &mut store,
-        &engine,
-        Keymap::default(),
-        Theme {
-            color: true,
-            ascii: false,
-        },
-        Some("receipts".into()),
-        projects,
-    );
-    session.feed(Event::Resize(80, 24));
-    let sink = CountingSink::default();
-    let mut terminal = Terminal::with_options(
-        CrosstermBackend::new(sink.clone()),
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
-        },
-    )?;
-    let mut draw = |session: &mut Session<'_>| -> Result<()> {
-        if session.app_mut().take_redraw() {
-            terminal.draw(|f| render(session.app(), f))?;
-        }
-        Ok(())
-    };
+    let (engine, statuses) = start_engine(&profile)?;
+    let mut session = open_session(&mut store, &engine, "receipts")?;
+    let mut screen = CountingScreen::new()?;
 
     // A bare durable write beside the session's store right after each submit: what the
     // disk charged at that moment (the screen moves on only once the form is on disk).
@@ -150,17 +121,13 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
     let mut done = 0;
     let waiting = Instant::now();
     while done < lines.len() {
-        while let Ok(status) = statuses.try_recv() {
-            session.notice(status.into());
-        }
-        draw(&mut session)?;
+        take_reports(&mut session, &statuses);
+        screen.draw_if_needed(&mut session)?;
         let Some(form) = session.app().entry().and_then(|e| e.current()) else {
             if waiting.elapsed() > Duration::from_secs(30) {
                 bail!("no document on screen after {done} were entered");
             }
-            if let Ok(status) = statuses.recv_timeout(Duration::from_millis(200)) {
-                session.notice(status.into());
-            }
+            await_report(&mut session, &statuses);
             continue;
         };
         let gold = gold_by_text
@@ -176,13 +143,13 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
                 .context("the form went away mid-entry")?;
             let (key, typed_char) = next_key(&project, form, &gold);
             let submit = key == Key::parse("ctrl-s")?;
-            let before = sink.bytes();
+            let before = screen.bytes();
             let start = Instant::now();
             session.feed(Event::Key(key));
-            draw(&mut session)?;
+            screen.draw_if_needed(&mut session)?;
             let took = start.elapsed();
             if typed_char {
-                char_bytes.push((sink.bytes() - before) as f64);
+                char_bytes.push((screen.bytes() - before) as f64);
             }
             if submit {
                 if session
@@ -207,16 +174,7 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
         }
     }
     drop(session);
-    let left = engine
-        .shutdown(Duration::from_secs(10))
-        .context("the sync engine did not stop")?;
-    if left.unsent > 0 || left.refused > 0 {
-        bail!(
-            "{} forms unsent and {} refused after the final flush",
-            left.unsent,
-            left.refused
-        );
-    }
+    common::flush(engine, "forms")?;
     report.add(
         "typing_terminal_bytes_per_char",
         median(&char_bytes),

@@ -20,7 +20,7 @@ const RSS_RUNS: usize = 3;
 const QUIT: &[u8] = b"\x11";
 
 /// The binary cargo built beside this benchmark.
-fn kazi_binary() -> Result<PathBuf> {
+pub fn kazi_binary() -> Result<PathBuf> {
     let path = PathBuf::from(env!("CARGO_BIN_EXE_kazi"));
     if !path.exists() {
         bail!(
@@ -41,9 +41,10 @@ fn marker(title: &str) -> String {
         .to_string()
 }
 
-fn spawn(binary: &Path, home: &Path) -> Result<PtyChild> {
+/// `kazi work --profile bench --project PROJECT` in an 80x24 pseudo-terminal.
+pub fn spawn(binary: &Path, home: &Path, project: &str) -> Result<PtyChild> {
     let mut cmd = Command::new(binary);
-    cmd.args(["work", "--profile", "bench", "--project", "products"])
+    cmd.args(["work", "--profile", "bench", "--project", project])
         .env("KAZI_HOME", home)
         .env("TERM", "xterm-256color")
         .env("LANG", "C.UTF-8")
@@ -53,7 +54,7 @@ fn spawn(binary: &Path, home: &Path) -> Result<PtyChild> {
 }
 
 /// Quit as a worker does, so the next start finds the store closed cleanly.
-fn quit(mut child: PtyChild) {
+pub fn quit(mut child: PtyChild) {
     child.send(QUIT);
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline {
@@ -86,7 +87,7 @@ pub fn run(report: &mut Report, titles: &[String]) -> Result<()> {
     let mut idle_bytes = Vec::new();
     for run in 0..COLD_RUNS {
         let start = Instant::now();
-        let mut child = spawn(&binary, home.path())?;
+        let mut child = spawn(&binary, home.path(), &project.name)?;
         let shown = child
             .wait_for(&word, Duration::from_secs(10))
             .with_context(|| {

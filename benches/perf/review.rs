@@ -4,16 +4,13 @@
 //! so the figure is the screen's drawing alone, link aside.
 
 use anyhow::Result;
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use kazi::model::AnswerValue;
 use kazi::protocol::{CaseAnswer, QueueEntry, ReviewCase};
 use kazi::tui::screen::review::ReviewEvent;
-use kazi::tui::{App, Event, Key, Keymap, Theme, render};
+use kazi::tui::{App, Event, Key, Keymap, Theme};
 
-use crate::common::{CountingSink, Report, median, products};
+use crate::common::{CountingScreen, Report, median, products};
 
 const ITEMS: i64 = 200;
 
@@ -66,27 +63,15 @@ fn case(item: i64, project: &kazi::model::Project) -> ReviewCase {
 
 pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
     let project = products()?;
-    let sink = CountingSink::default();
-    let mut terminal = Terminal::with_options(
-        CrosstermBackend::new(sink.clone()),
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
-        },
-    )?;
+    let mut screen = CountingScreen::new()?;
     let mut app = App::review(Keymap::default(), Theme::default(), None);
     app.handle(Event::Resize(80, 24));
     app.handle(Event::Review(ReviewEvent::Queue(queue(0))));
-    let mut draw = |app: &mut App| -> Result<()> {
-        if app.take_redraw() {
-            terminal.draw(|f| render(app, f))?;
-        }
-        Ok(())
-    };
-    draw(&mut app)?;
+    screen.draw_app(&mut app)?;
     let mut per_key = Vec::new();
     for item in 0..ITEMS {
         for key in ["enter", "down", "down", "up", "1"] {
-            let before = sink.bytes();
+            let before = screen.bytes();
             app.handle(Event::Key(Key::parse(key).expect("a key")));
             // What the executor answers to that key's effect.
             match key {
@@ -101,8 +86,8 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
                 }
                 _ => {}
             }
-            draw(&mut app)?;
-            per_key.push((sink.bytes() - before) as f64);
+            screen.draw_app(&mut app)?;
+            per_key.push((screen.bytes() - before) as f64);
         }
     }
     report.add("review_terminal_bytes_per_key", median(&per_key), "bytes");

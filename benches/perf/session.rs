@@ -9,16 +9,15 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
 
-use kazi::client::{self, LocalStore, Profile, SyncConfig, SyncEngine, SyncStatus};
+use kazi::client::{self, LocalStore, Profile, SyncStatus};
 use kazi::model::{AnswerValue, Project, Role, Task};
 use kazi::tui::local::LocalSession as Session;
-use kazi::tui::{Event, Key, Keymap, Theme, render};
+use kazi::tui::{Event, Key};
 
-use crate::common::{self, BenchServer, CountingSink, Report, median, micros, quantile};
+use crate::common::{
+    self, BenchServer, CountingScreen, Report, median, micros, open_session, quantile, start_engine,
+};
 use crate::link::{Faults, HostileLink};
 
 /// Answers in the online session: most of the 381 fixture tasks, leaving the cache a margin.
@@ -85,71 +84,6 @@ impl CommitProbe {
     }
 }
 
-/// The worker's terminal: ratatui over crossterm at 80x24, into a byte counter.
-/// The sync engine of `profile`, reporting into a channel.
-fn start_engine(profile: &Profile) -> Result<(SyncEngine, mpsc::Receiver<SyncStatus>)> {
-    let (tx, statuses) = mpsc::channel();
-    let engine = SyncEngine::start(profile, SyncConfig::default(), move |s| {
-        let _ = tx.send(s);
-    })?;
-    Ok((engine, statuses))
-}
-
-/// The worker screen on `project` at 80x24, as `kazi work --project NAME` opens it.
-fn open_session<'a>(
-    store: &'a mut LocalStore,
-    engine: &'a SyncEngine,
-    project: &str,
-) -> Result<Session<'a>> {
-    let projects = store.projects()?;
-    let theme = Theme {
-        color: true,
-        ascii: false,
-    };
-    let mut session = kazi::tui::local::session(
-        store,
-        engine,
-        Keymap::default(),
-        theme,
-        Some(project.into()),
-        projects,
-    );
-    session.feed(Event::Resize(80, 24));
-    Ok(session)
-}
-
-struct Screen {
-    terminal: Terminal<CrosstermBackend<CountingSink>>,
-    sink: CountingSink,
-}
-
-impl Screen {
-    fn new() -> Result<Screen> {
-        let sink = CountingSink::default();
-        // Fixed at 80x24: a fullscreen viewport would ask a real terminal for its size.
-        // The back buffer starts blank, as after the real screen's clear.
-        let terminal = Terminal::with_options(
-            CrosstermBackend::new(sink.clone()),
-            TerminalOptions {
-                viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
-            },
-        )?;
-        Ok(Screen { terminal, sink })
-    }
-
-    fn bytes(&self) -> u64 {
-        self.sink.bytes()
-    }
-
-    /// Draw when the App says something visible changed, as the real loop does.
-    fn draw_if_needed(&mut self, session: &mut Session<'_>) -> Result<()> {
-        if session.app_mut().take_redraw() {
-            self.terminal.draw(|f| render(session.app(), f))?;
-        }
-        Ok(())
-    }
-}
-
 /// The label key for a task: spread over all labels, as real answers are.
 fn label_key(project: &Project, task: &Task) -> char {
     let i = (task.id.unsigned_abs() as usize * 7 + 3) % project.labels.len();
@@ -160,7 +94,7 @@ fn label_key(project: &Project, task: &Task) -> char {
 /// loop does.
 fn answer_keys(
     session: &mut Session<'_>,
-    screen: &mut Screen,
+    screen: &mut CountingScreen,
     statuses: &mpsc::Receiver<SyncStatus>,
     project: &Project,
     probe: &mut CommitProbe,
@@ -224,7 +158,7 @@ pub fn online(report: &mut Report, titles: &[String]) -> Result<()> {
     // As `kazi work --project products` runs on a fresh device.
     let mut store = LocalStore::open(&profile.db_path())?;
     let (engine, statuses) = start_engine(&profile)?;
-    let mut screen = Screen::new()?;
+    let mut screen = CountingScreen::new()?;
     let mut session = open_session(&mut store, &engine, &project.name)?;
     screen.draw_if_needed(&mut session)?;
     let waiting = Instant::now();
@@ -341,7 +275,7 @@ pub fn offline(report: &mut Report, titles: &[String]) -> Result<()> {
     let mut store = LocalStore::open(&profile.db_path())?;
     common::fill_cache(&mut store, &project, titles, OFFLINE_ANSWERS + 60, 1)?;
     let (engine, statuses) = start_engine(&profile)?;
-    let mut screen = Screen::new()?;
+    let mut screen = CountingScreen::new()?;
     let mut session = open_session(&mut store, &engine, &project.name)?;
     screen.draw_if_needed(&mut session)?;
     // Let the engine find the link down first, as a worker starting offline would.

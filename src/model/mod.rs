@@ -5,7 +5,9 @@ mod answer;
 pub mod form;
 pub mod gold;
 pub mod intake;
+mod playback;
 mod project;
+mod project_file;
 mod review_policy;
 mod text;
 pub mod training;
@@ -13,10 +15,11 @@ pub mod transcript;
 
 pub use answer::{AnswerError, AnswerValue, Role};
 pub use gold::{Gold, GoldAnswer, GoldCheck};
+pub use playback::PlayerConfig;
 pub use project::{
-    AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
-    is_project_name, parse_duration_secs,
+    AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, TaskKind, is_project_name,
 };
+pub use project_file::{ProjectError, parse_duration_secs};
 pub use review_policy::ReviewPolicy;
 pub use text::{
     ORPHAN_BASE, TerminalCell, clean_typed, fit, sanitize, sanitize_line, terminal_cells,

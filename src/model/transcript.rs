@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::playback::{PlayerConfig, PlayerFile, player_from_file};
 use super::sanitize_line;
 
 /// The most a project may allow a transcript to hold, in characters.
@@ -27,6 +28,10 @@ pub struct TranscribeRules {
     /// How transcripts are made comparable (agreement, gold).
     #[serde(default)]
     pub normalise: Normalisation,
+    /// The player's jump, rewind and loop (`[transcribe.player]`). Left out of the schema
+    /// when default, so projects that never chose keep their schema version.
+    #[serde(default, skip_serializing_if = "PlayerConfig::is_default")]
+    pub player: PlayerConfig,
 }
 
 /// How number forms are compared.
@@ -172,6 +177,8 @@ pub(super) struct TranscribeFile {
     max_chars: Option<Spanned<i64>>,
     #[serde(default)]
     normalise: NormaliseFile,
+    #[serde(default)]
+    player: PlayerFile,
 }
 
 #[derive(Deserialize, Default)]
@@ -275,6 +282,7 @@ pub(super) fn rules_from_file(file: &TranscribeFile) -> Result<TranscribeRules, 
             ignore_tags,
             numbers,
         },
+        player: player_from_file(&file.player)?,
     })
 }
 

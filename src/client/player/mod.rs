@@ -16,6 +16,7 @@ use std::time::Instant;
 use crate::media::{self, Pcm};
 use crate::protocol::ClipRef;
 
+pub use crate::model::PlayerConfig;
 pub use feed::{FeedNotice, Notify};
 pub use program::{KNOWN_PLAYERS, PlayerProgram, find_player};
 
@@ -34,27 +35,6 @@ pub enum PlayerCommand {
     Loop,
     /// Stop and forget the clip (the task is done or skipped).
     Stop,
-}
-
-/// How the player behaves; the defaults are what transcription tools usually do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlayerConfig {
-    /// `back` and `forward` jump this far.
-    pub skip_ms: u64,
-    /// Playing after a pause starts this much earlier (0: off).
-    pub rewind_ms: u64,
-    /// `loop` repeats this much before the position.
-    pub loop_ms: u64,
-}
-
-impl Default for PlayerConfig {
-    fn default() -> Self {
-        PlayerConfig {
-            skip_ms: 2000,
-            rewind_ms: 1000,
-            loop_ms: 3000,
-        }
-    }
 }
 
 /// Slowest and fastest speed in percent, and one `slower`/`faster` step.
@@ -153,6 +133,12 @@ impl Player {
             resumed_pause: false,
             problem,
         }
+    }
+
+    /// Take the timings of the project on screen (its `[transcribe.player]` table); they
+    /// apply from the next command on.
+    pub fn configure(&mut self, config: PlayerConfig) {
+        self.config = config;
     }
 
     /// Load a clip from its wire bytes (`None`: not in the cache). Bytes that do not

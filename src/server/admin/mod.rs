@@ -6,6 +6,7 @@ mod agreement;
 mod csv_scan;
 mod entry;
 mod import;
+mod import_rows;
 mod interchange;
 mod lessons;
 mod overview;
@@ -21,9 +22,9 @@ use serde::Serialize;
 pub use crate::server::store::{ProjectAdded, SshKeyAdded, TaskState, UserRemoved as Removed};
 pub use agreement::{AgreementFormat, PairTable, pair_agreement, write_pairs};
 pub use import::{
-    ImportError, ImportFormat, ImportReport, ImportSummary, gold_from_text, import_tasks,
-    import_tasks_as,
+    ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
 };
+pub use import_rows::gold_from_text;
 pub use lessons::{import_lessons, read_lessons};
 pub use overview::{ProjectOverview, TASK_LIST_MAX, project_overview, task_list};
 

@@ -99,6 +99,15 @@ impl<'a> LocalExecutor<'a> {
         let status = match &command {
             // The clip comes from the cache; one not there (yet) is shown as missing.
             PlayerCommand::Load(clip) => {
+                // Timings are the project's: each load takes those of the one on screen.
+                let active = self.active.as_deref();
+                let config = self
+                    .projects
+                    .iter()
+                    .find(|p| Some(p.name.as_str()) == active)
+                    .and_then(|p| p.transcribe.as_deref())
+                    .map_or_else(PlayerConfig::default, |rules| rules.player);
+                player.configure(config);
                 let wire = self.store.clip_cache().get(clip);
                 player.load(clip, wire.as_deref(), now)
             }

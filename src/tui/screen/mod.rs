@@ -12,7 +12,7 @@ pub mod review;
 pub mod training;
 pub mod transcribe;
 
-pub use queue::TaskQueue;
+pub use queue::{DraftShelf, TaskQueue, undone_here};
 
 use std::any::Any;
 use std::borrow::Cow;

@@ -5,12 +5,12 @@
 pub(crate) mod view;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::{Context, Screen, ScreenHelp, ScreenId, TaskQueue, View};
+use super::{Context, DraftShelf, Screen, ScreenHelp, ScreenId, TaskQueue, View, undone_here};
 use crate::model::{AnswerValue, Project, Task, sanitize, sanitize_line};
 use crate::tui::app::{Effect, Event};
 use crate::tui::key::{Key, KeyCode};
@@ -75,9 +75,7 @@ pub struct Classify {
     tasks: TaskQueue,
     current: Option<Current>,
     /// Drafts of queued tasks, applied when the task comes on screen.
-    drafts: HashMap<i64, AnswerValue>,
-    /// Why a queued task's draft could not be read: said when the task comes on screen.
-    unreadable: HashMap<i64, String>,
+    drafts: DraftShelf<AnswerValue>,
     hints: bool,
     /// The first line of the task text shown (long texts scroll).
     scroll: usize,
@@ -94,8 +92,7 @@ impl Classify {
             project,
             tasks: TaskQueue::new(LOW_WATER),
             current: None,
-            drafts: HashMap::new(),
-            unreadable: HashMap::new(),
+            drafts: DraftShelf::new(unreadable_message),
             hints: false,
             scroll: 0,
         }
@@ -185,37 +182,26 @@ impl Classify {
             .waiting
             .pop_front()
             .map(|t| Current::new(t, &self.project));
-        if let Some(id) = self.current.as_ref().map(|c| c.task.id) {
-            if let Some(value) = self.drafts.remove(&id) {
-                self.apply_draft(&value);
-            }
-            if let Some(why) = self.unreadable.remove(&id) {
-                cx.say(unreadable_message(&why));
-            }
+        if let Some(id) = self.current.as_ref().map(|c| c.task.id)
+            && let Some(value) = self.drafts.on_screen(id, cx)
+        {
+            self.apply_draft(&value);
         }
         self.tasks
             .ask_when_low(&self.project.name, self.current.is_some(), cx);
     }
 
     fn on_draft(&mut self, task: i64, value: AnswerValue, cx: &mut Context) {
-        if self.current.as_ref().is_some_and(|c| c.task.id == task) {
+        let showing = self.current.as_ref().map(|c| c.task.id);
+        if let Some(value) = self.drafts.arrived(task, value, showing, &self.tasks) {
             self.apply_draft(&value);
             cx.redraw();
-        } else if self.tasks.held.contains(&task) {
-            self.drafts.insert(task, value);
         }
     }
 
     fn on_draft_unreadable(&mut self, task: i64, why: String, cx: &mut Context) {
-        if self.current.as_ref().is_some_and(|c| c.task.id == task) {
-            cx.say(unreadable_message(&why));
-        } else if self.tasks.held.contains(&task) {
-            self.drafts.remove(&task);
-            self.unreadable.insert(task, why);
-        } else {
-            // Not held here (yet): still say so rather than lose it.
-            cx.say(unreadable_message(&why));
-        }
+        let showing = self.current.as_ref().map(|c| c.task.id);
+        self.drafts.unreadable(task, why, showing, &self.tasks, cx);
     }
 
     /// Mark a draft's labels on the task on screen.
@@ -227,24 +213,15 @@ impl Classify {
     }
 
     fn on_undone(&mut self, undone: Option<(Task, AnswerValue)>, cx: &mut Context) {
-        let Some((task, value)) = undone else {
-            return cx.say("nothing to undo");
+        let Some((task, value)) = undone_here(undone, &self.project.name, cx) else {
+            return;
         };
-        if task.project != self.project.name {
-            return cx.say(format!(
-                "took back an answer in project {}",
-                sanitize_line(&task.project)
-            ));
-        }
         // The task may have come back from the store already: never hold it twice.
-        if self.tasks.held.contains(&task.id) {
-            self.tasks.waiting.retain(|t| t.id != task.id);
-        }
         let undone_id = task.id;
+        self.tasks.taken_back(undone_id);
         let mut current = Current::new(task, &self.project);
         current.mark(&self.project, &value);
         current.preselect = Some(Preselect::Previous);
-        self.tasks.held.insert(current.task.id);
         if let Some(shown) = self.current.replace(current)
             && shown.task.id != undone_id
         {

@@ -6,14 +6,14 @@ mod filling;
 mod view;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
 pub use filling::{Filling, Typed, field_at, is_picked, option_list, places};
 
-use super::{Context, Screen, ScreenHelp, ScreenId, TaskQueue, View};
+use super::{Context, DraftShelf, Screen, ScreenHelp, ScreenId, TaskQueue, View, undone_here};
 use crate::model::form::{Form, FormValues};
 use crate::model::{AnswerValue, Project, Task, sanitize, sanitize_line, wrap_layout};
 use crate::tui::app::{Effect, Event};
@@ -33,8 +33,7 @@ pub struct Entry {
     tasks: TaskQueue,
     current: Option<Filling>,
     /// Drafts of queued tasks, applied when the task comes on screen.
-    drafts: HashMap<i64, FormValues>,
-    unreadable: HashMap<i64, String>,
+    drafts: DraftShelf<FormValues>,
     /// First document line shown.
     doc_top: usize,
     /// Terminal columns, to know how the document wraps when it scrolls.
@@ -59,8 +58,7 @@ impl Entry {
             form,
             tasks: TaskQueue::new(LOW_WATER),
             current: None,
-            drafts: HashMap::new(),
-            unreadable: HashMap::new(),
+            drafts: DraftShelf::new(unreadable_message),
             doc_top: 0,
             width: cx.shared.size.0,
         }
@@ -121,17 +119,10 @@ impl Entry {
             self.tasks
                 .waiting
                 .pop_front()
-                .map(|task| match self.drafts.remove(&task.id) {
+                .map(|task| match self.drafts.on_screen(task.id, cx) {
                     Some(draft) => Filling::with_values(task, &self.form, draft),
                     None => Filling::new(task, &self.form),
                 });
-        if let Some(why) = self
-            .current
-            .as_ref()
-            .and_then(|c| self.unreadable.remove(&c.task.id))
-        {
-            cx.say(unreadable_message(&why));
-        }
         self.tasks
             .ask_when_low(&self.project.name, self.current.is_some(), cx);
     }
@@ -140,49 +131,30 @@ impl Entry {
         let AnswerValue::Form(values) = value else {
             return cx.say(unreadable_message("it is not a form"));
         };
-        if let Some(current) = self.current.as_mut().filter(|c| c.task.id == task) {
+        let showing = self.current_task();
+        if let Some(values) = self.drafts.arrived(task, values, showing, &self.tasks)
+            && let Some(current) = self.current.as_mut()
+        {
             *current = Filling::with_values(current.task.clone(), &self.form, values);
             cx.redraw();
-        } else if self.tasks.held.contains(&task) {
-            self.drafts.insert(task, values);
-        }
-    }
-
-    fn on_draft_unreadable(&mut self, task: i64, why: String, cx: &mut Context) {
-        if self.current.as_ref().is_some_and(|c| c.task.id == task)
-            || !self.tasks.held.contains(&task)
-        {
-            cx.say(unreadable_message(&why));
-        } else {
-            self.drafts.remove(&task);
-            self.unreadable.insert(task, why);
         }
     }
 
     fn on_undone(&mut self, undone: Option<(Task, AnswerValue)>, cx: &mut Context) {
-        let Some((task, value)) = undone else {
-            return cx.say("nothing to undo");
+        let Some((task, value)) = undone_here(undone, &self.project.name, cx) else {
+            return;
         };
-        if task.project != self.project.name {
-            return cx.say(format!(
-                "took back an answer in project {}",
-                sanitize_line(&task.project)
-            ));
-        }
         let AnswerValue::Form(values) = value else {
             return cx.say("the answer taken back is not a form; fill the form again");
         };
-        if self.tasks.held.contains(&task.id) {
-            self.tasks.waiting.retain(|t| t.id != task.id);
-        }
         let id = task.id;
-        self.tasks.held.insert(id);
+        self.tasks.taken_back(id);
         let back = Filling::with_values(task, &self.form, values);
         if let Some(shown) = self.current.replace(back)
             && shown.task.id != id
         {
             // The form on screen keeps its draft in the store: it comes back next.
-            self.drafts.insert(shown.task.id, shown.draft());
+            self.drafts.keep(shown.task.id, shown.draft());
             self.tasks.waiting.push_front(shown.task);
         }
         self.doc_top = 0;
@@ -385,7 +357,10 @@ impl Screen for Entry {
             Event::Tasks(tasks) => self.on_tasks(tasks, cx),
             Event::Undone(undone) => self.on_undone(undone, cx),
             Event::Draft { task, value } => self.on_draft(task, value, cx),
-            Event::DraftUnreadable { task, why } => self.on_draft_unreadable(task, why, cx),
+            Event::DraftUnreadable { task, why } => {
+                let showing = self.current_task();
+                self.drafts.unreadable(task, why, showing, &self.tasks, cx)
+            }
             Event::Projects(projects) => self.on_projects(projects, cx),
             Event::Resize(w, _) => self.width = w,
             // No audio here; a paste types into a text area, a form field takes keys one by one.

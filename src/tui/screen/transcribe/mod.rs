@@ -6,12 +6,11 @@
 mod view;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::{Context, Screen, ScreenHelp, ScreenId, TaskQueue, View};
+use super::{Context, DraftShelf, Screen, ScreenHelp, ScreenId, TaskQueue, View, undone_here};
 use crate::client::player::{PlayerCommand, PlayerStatus};
 use crate::model::transcript::{TranscribeRules, Transcript};
 use crate::model::{AnswerValue, Project, Task, sanitize, sanitize_line};
@@ -62,8 +61,7 @@ pub struct Transcribe {
     tasks: TaskQueue,
     current: Option<Typing>,
     /// Drafts of queued tasks, applied when the task comes on screen.
-    drafts: HashMap<i64, Transcript>,
-    unreadable: HashMap<i64, String>,
+    drafts: DraftShelf<Transcript>,
     /// The style hints are shown in place of the task's note.
     hints: bool,
     /// The player's last report; None until it has said anything.
@@ -80,6 +78,7 @@ fn default_rules() -> TranscribeRules {
         tags: Vec::new(),
         max_chars: crate::model::transcript::DEFAULT_TRANSCRIPT_CHARS,
         normalise: Default::default(),
+        player: Default::default(),
     }
 }
 
@@ -100,8 +99,7 @@ impl Transcribe {
             rules,
             tasks: TaskQueue::new(LOW_WATER),
             current: None,
-            drafts: HashMap::new(),
-            unreadable: HashMap::new(),
+            drafts: DraftShelf::new(unreadable_message),
             hints: false,
             player: None,
             width: cx.shared.size.0,
@@ -178,19 +176,12 @@ impl Transcribe {
     fn advance(&mut self, cx: &mut Context) {
         cx.redraw();
         self.current = self.tasks.waiting.pop_front().map(|task| {
-            let draft = self.drafts.remove(&task.id);
+            let draft = self.drafts.on_screen(task.id, cx);
             Typing::new(task, draft)
         });
         // The clip is loaded as the task is shown, so the first play key sounds at once.
         if let Some(clip) = self.current.as_ref().and_then(|c| c.task.clip.clone()) {
             cx.effect(Effect::Player(PlayerCommand::Load(clip)));
-        }
-        if let Some(why) = self
-            .current
-            .as_ref()
-            .and_then(|c| self.unreadable.remove(&c.task.id))
-        {
-            cx.say(unreadable_message(&why));
         }
         self.tasks
             .ask_when_low(&self.project.name, self.current.is_some(), cx);
@@ -200,49 +191,30 @@ impl Transcribe {
         let AnswerValue::Transcript(kept) = value else {
             return cx.say(unreadable_message("it is not a transcript"));
         };
-        if let Some(current) = self.current.as_mut().filter(|c| c.task.id == task) {
+        let showing = self.current_task();
+        if let Some(kept) = self.drafts.arrived(task, kept, showing, &self.tasks)
+            && let Some(current) = self.current.as_mut()
+        {
             *current = Typing::new(current.task.clone(), Some(kept));
             cx.redraw();
-        } else if self.tasks.held.contains(&task) {
-            self.drafts.insert(task, kept);
-        }
-    }
-
-    fn on_draft_unreadable(&mut self, task: i64, why: String, cx: &mut Context) {
-        if self.current.as_ref().is_some_and(|c| c.task.id == task)
-            || !self.tasks.held.contains(&task)
-        {
-            cx.say(unreadable_message(&why));
-        } else {
-            self.drafts.remove(&task);
-            self.unreadable.insert(task, why);
         }
     }
 
     fn on_undone(&mut self, undone: Option<(Task, AnswerValue)>, cx: &mut Context) {
-        let Some((task, value)) = undone else {
-            return cx.say("nothing to undo");
+        let Some((task, value)) = undone_here(undone, &self.project.name, cx) else {
+            return;
         };
-        if task.project != self.project.name {
-            return cx.say(format!(
-                "took back an answer in project {}",
-                sanitize_line(&task.project)
-            ));
-        }
         let AnswerValue::Transcript(said) = value else {
             return cx.say("the answer taken back is not a transcript; type it again");
         };
-        if self.tasks.held.contains(&task.id) {
-            self.tasks.waiting.retain(|t| t.id != task.id);
-        }
         let id = task.id;
-        self.tasks.held.insert(id);
+        self.tasks.taken_back(id);
         let back = Typing::new(task, Some(said));
         if let Some(shown) = self.current.replace(back)
             && shown.task.id != id
         {
             // The text on screen keeps its draft in the store: it comes back next.
-            self.drafts.insert(shown.task.id, shown.draft());
+            self.drafts.keep(shown.task.id, shown.draft());
             self.tasks.waiting.push_front(shown.task);
         }
         cx.say("answer taken back: change what you need and send it again");
@@ -417,7 +389,10 @@ impl Screen for Transcribe {
             Event::Tasks(tasks) => self.on_tasks(tasks, cx),
             Event::Undone(undone) => self.on_undone(undone, cx),
             Event::Draft { task, value } => self.on_draft(task, value, cx),
-            Event::DraftUnreadable { task, why } => self.on_draft_unreadable(task, why, cx),
+            Event::DraftUnreadable { task, why } => {
+                let showing = self.current_task();
+                self.drafts.unreadable(task, why, showing, &self.tasks, cx)
+            }
             Event::Projects(projects) => self.on_projects(projects, cx),
             Event::Paste(text) => self.paste(&text, cx),
             Event::Player(status) => self.on_player(status, cx),
@@ -462,6 +437,8 @@ impl Screen for Transcribe {
             notes.push_str("\n\nTags: ");
             notes.push_str(&sanitize_line(&self.rules.tags.join(" ")));
         }
+        notes.push_str("\n\n");
+        notes.push_str(&self.rules.player.describe());
         ScreenHelp {
             rows: vec![
                 HelpRow::new("letters, enter", "type the transcript; enter starts a line"),
