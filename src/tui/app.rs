@@ -269,7 +269,8 @@ impl App {
             let mut more = Vec::new();
             for step in nav {
                 match step {
-                    Nav::Open(project) => self.open(project, effects, &mut more),
+                    Nav::Open(project) => self.open(project, false, effects, &mut more),
+                    Nav::Train(project) => self.open(project, true, effects, &mut more),
                     Nav::Close(why) => {
                         self.screens.pop();
                         self.overlays.clear();
@@ -295,9 +296,16 @@ impl App {
         }
     }
 
-    /// Open a project's screen over the picker, unless its label keys clash with the
-    /// keymap: then stay, and say which key and what to do. Other projects keep working.
-    fn open(&mut self, project: Project, effects: &mut Vec<Effect>, nav: &mut Vec<Nav>) {
+    /// Open a project's screen over the picker (its training when `train`, or when the
+    /// worker must qualify first), unless its label keys clash with the keymap: then
+    /// stay, and say which key and what to do. Other projects keep working.
+    fn open(
+        &mut self,
+        project: Project,
+        train: bool,
+        effects: &mut Vec<Effect>,
+        nav: &mut Vec<Nav>,
+    ) {
         if let Err(e) = self.shared.keymap.check_labels(&project) {
             return self.shared.say(e.to_string());
         }
@@ -315,7 +323,7 @@ impl App {
         let screen: Box<dyn Screen> = match project.kind {
             // Production work waits for the exam where the project requires it (the
             // server refuses its leases meanwhile).
-            _ if book.must_qualify(&project) => {
+            _ if train || book.must_qualify(&project) => {
                 Box::new(Training::open(project, book.clone(), &mut cx))
             }
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
@@ -479,6 +487,18 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         }
         Some(Action::Feedback) if screen.id() != ScreenId::Feedback => {
             cx.nav.push(Nav::Feedback);
+        }
+        Some(Action::Lessons) if !matches!(screen.id(), ScreenId::Picker | ScreenId::Training) => {
+            let projects = cx
+                .keymap()
+                .keys_for(Mode::Global, Action::Projects)
+                .first()
+                .map_or("the projects".to_string(), |k| {
+                    format!("the projects ({k})")
+                });
+            cx.say(format!(
+                "lessons open from the list of projects: go back to {projects} and choose one"
+            ));
         }
         Some(Action::Flag) if screen.current_task().is_some() => {
             if let Some(task) = screen.current_task() {

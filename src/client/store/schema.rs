@@ -58,6 +58,11 @@ CREATE TABLE exam_answers (
     attempt INTEGER NOT NULL, item INTEGER NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (attempt, item));
 ",
+    // 5: where the worker is in each project's lessons: the lesson on screen (its item),
+    // or NULL once every lesson went by. Reopening the lessons continues there.
+    "
+CREATE TABLE lesson_places (project TEXT PRIMARY KEY, item INTEGER);
+",
 ];
 
 /// The schema version this build writes.

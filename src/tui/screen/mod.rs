@@ -115,6 +115,9 @@ pub enum Nav {
     Close(String),
     /// Show the feedback screen over the one on top.
     Feedback,
+    /// Open the project's training (its lessons, and the exam where there is one), asked
+    /// for by the worker, whether the project requires it or not.
+    Train(Project),
 }
 
 /// What every screen shares, owned by the App: keymap, theme, status, message, size and
@@ -181,6 +184,10 @@ impl Context<'_> {
 
     pub fn open(&mut self, project: Project) {
         self.nav.push(Nav::Open(project));
+    }
+
+    pub fn train(&mut self, project: Project) {
+        self.nav.push(Nav::Train(project));
     }
 
     pub fn close(&mut self, why: impl Into<String>) {
