@@ -469,8 +469,8 @@ fn a_trainer_exempt_from_the_exam_opens_the_work_itself() {
     assert!(!screen.contains("training and exam first"), "{screen}");
     press(&mut app, "1");
     assert_eq!(app.screen(), ScreenId::Classify);
-    // The lessons are there to check, and say there is no exam for this role.
-    press(&mut app, "f3");
+    // The lessons are there to check (f7 from the work itself), and say there is no
+    // exam for this role.
     press(&mut app, "f7");
     assert_eq!(app.screen(), ScreenId::Training);
     press(&mut app, "tab");

@@ -18,7 +18,7 @@ use super::theme::Theme;
 use super::view;
 use super::widgets::help;
 use crate::client::player::{PlayerCommand, PlayerStatus};
-use crate::model::{AnswerValue, Project, Task, TaskKind};
+use crate::model::{AnswerValue, Project, Task, TaskKind, sanitize_line};
 
 /// Something that happened, for the App to take in.
 #[derive(Debug, Clone, PartialEq)]
@@ -309,6 +309,13 @@ impl App {
         if let Err(e) = self.shared.keymap.check_labels(&project) {
             return self.shared.say(e.to_string());
         }
+        let book = self.picker.training();
+        if train && book.lessons.get(&project.name).is_none_or(Vec::is_empty) {
+            return self.shared.say(format!(
+                "{} has no lessons on this computer; they come with a sync when the project has them",
+                sanitize_line(&project.name)
+            ));
+        }
         self.screens.clear();
         self.overlays.clear();
         self.shared.message = None;
@@ -319,7 +326,6 @@ impl App {
             effects,
             nav,
         };
-        let book = self.picker.training();
         let screen: Box<dyn Screen> = match project.kind {
             // Production work waits for the exam where the project requires it (the
             // server refuses its leases meanwhile).
@@ -488,17 +494,10 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         Some(Action::Feedback) if screen.id() != ScreenId::Feedback => {
             cx.nav.push(Nav::Feedback);
         }
-        Some(Action::Lessons) if !matches!(screen.id(), ScreenId::Picker | ScreenId::Training) => {
-            let projects = cx
-                .keymap()
-                .keys_for(Mode::Global, Action::Projects)
-                .first()
-                .map_or("the projects".to_string(), |k| {
-                    format!("the projects ({k})")
-                });
-            cx.say(format!(
-                "lessons open from the list of projects: go back to {projects} and choose one"
-            ));
+        Some(Action::Lessons) if screen.work_project().is_some() => {
+            if let Some(project) = screen.work_project() {
+                cx.train(project.clone());
+            }
         }
         Some(Action::Flag) if screen.current_task().is_some() => {
             if let Some(task) = screen.current_task() {

@@ -126,7 +126,7 @@ impl Action {
             Action::ScrollDown => ("scroll_down", "scroll the document down"),
             Action::Refresh => ("refresh", "ask the server for new work now"),
             Action::Projects => ("projects", "go back to the list of projects"),
-            Action::Lessons => ("lessons", "practise the chosen project's lessons"),
+            Action::Lessons => ("lessons", "practise the project's lessons"),
         }
     }
 }

@@ -89,6 +89,11 @@ pub trait Screen: Any + Send + fmt::Debug {
     fn current_task(&self) -> Option<i64> {
         None
     }
+    /// The project whose production work is on screen, whose lessons `lessons` opens;
+    /// None on screens of no one project's work.
+    fn work_project(&self) -> Option<&Project> {
+        None
+    }
 }
 
 /// A screen's own part of the help overlay.

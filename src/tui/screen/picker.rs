@@ -100,23 +100,10 @@ impl Picker {
         &self.training
     }
 
-    /// Open the project's lessons, if this computer holds any.
+    /// Open the project's lessons (the App says so if there are none here).
     fn train_at(&self, index: usize, cx: &mut Context) {
-        let Some(p) = self.projects.get(index) else {
-            return;
-        };
-        if self
-            .training
-            .lessons
-            .get(&p.name)
-            .is_some_and(|l| !l.is_empty())
-        {
+        if let Some(p) = self.projects.get(index) {
             cx.train(p.clone());
-        } else {
-            cx.say(format!(
-                "{} has no lessons on this computer; they come with a sync when the project has them",
-                sanitize_line(&p.name)
-            ));
         }
     }
 
