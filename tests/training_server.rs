@@ -390,6 +390,17 @@ async fn every_demo_project_has_lessons_an_exam_pool_and_gold_at_a_tenth() {
             exam.size
         );
     }
+    // The transcription project has gold at a tenth too (its lessons are not built yet).
+    let sauti = std::fs::read_to_string(fixture("sauti.toml")).expect("toml");
+    let sauti = Project::from_toml("sauti.toml", &sauti).expect("parses");
+    assert_eq!(sauti.gold_rate, 0.1);
+    let clips = jsonl("sauti.jsonl");
+    let gold: Vec<_> = clips.iter().filter(|t| t.get("gold").is_some()).collect();
+    assert!(!gold.is_empty() && gold.len() * 3 <= clips.len());
+    assert!(
+        gold.iter()
+            .all(|g| g["explanation"].as_str().is_some_and(|e| !e.is_empty()))
+    );
     // Production work comes where no exam is required, gold mixed in.
     let amina = s.enrol("amina", Role::Worker).await;
     for name in ["reviews", "receipts"] {
