@@ -552,7 +552,8 @@ enum LessonsCommand {
     Import {
         /// The project's name.
         project: String,
-        /// The training file: one JSON task row with gold and explanation per line.
+        /// The training file: one JSON task row with gold and explanation per line. Its
+        /// lessons travel whole in one sync reply: a set over 512 KB is refused.
         file: PathBuf,
     },
 }

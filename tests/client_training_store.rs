@@ -243,3 +243,35 @@ fn an_attempt_the_server_does_not_know_is_set_aside_with_the_reason() {
         .unwrap();
     assert_eq!(kept, 2, "its answers are kept");
 }
+
+#[test]
+fn the_place_in_the_lessons_survives_a_reopen_and_goes_with_the_user() {
+    use kazi::client::LessonPlace;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_attempt(&dir);
+    assert!(store.training().unwrap().places.is_empty(), "none kept yet");
+    store.keep_lesson_place("shop", LessonPlace::At(1)).unwrap();
+    store.keep_lesson_place("shop", LessonPlace::Done).unwrap();
+    store
+        .keep_lesson_place("other", LessonPlace::At(7))
+        .unwrap();
+    drop(store);
+
+    let mut store = LocalStore::open(&dir.path().join("client.db")).unwrap();
+    let places = store.training().unwrap().places;
+    assert_eq!(
+        places.get("shop"),
+        Some(&LessonPlace::Done),
+        "the last kept"
+    );
+    assert_eq!(places.get("other"), Some(&LessonPlace::At(7)));
+
+    // Another user on this profile starts the lessons from the first (once the
+    // answered exam no longer waits: here it has none).
+    store.record_exam_answer(5, 51, &food()).unwrap();
+    assert!(
+        store.forget_user().is_ok(),
+        "an open attempt does not block"
+    );
+    assert!(store.training().unwrap().places.is_empty());
+}

@@ -227,3 +227,183 @@ async fn a_passed_exam_qualifies_on_the_server_and_opens_production() {
         assert!(s.want(&baraka, "shop", 5).await.leases.is_empty());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trainers_and_admins_are_never_drawn_an_exam_and_are_not_held_back() {
+    for s in every_backend("training roles", |_| {}).await {
+        let amina = setup(&s).await;
+        for (name, role) in [("tabitha", Role::Trainer), ("adan", Role::Admin)] {
+            let who = s.enrol(name, role).await;
+            let mut request = exam_request();
+            request.lessons = Some(BTreeMap::new());
+            let reply = s.sync(&who, &request).await;
+            let state = standing(&reply);
+            assert!(state.exempt, "{role} on {}", s.backend());
+            assert!(state.attempt.is_none(), "{role} drawn an exam");
+            assert!(state.qualified.is_none(), "{role} is not made qualified");
+            // The lessons still come, to practise and check.
+            assert_eq!(reply.lessons[0].tasks.len(), 3, "{role}");
+            assert_eq!(s.want(&who, "shop", 2).await.leases.len(), 2, "{role}");
+        }
+        // A worker still takes the exam first.
+        let first = s.sync(&amina, &exam_request()).await;
+        assert!(!standing(&first).exempt);
+        assert!(standing(&first).attempt.is_some());
+        assert!(s.want(&amina, "shop", 2).await.leases.is_empty());
+    }
+}
+
+/// A lesson file of `count` lessons whose texts take about `text_bytes` each.
+fn big_lessons(s: &TestServer, name: &str, count: usize, text_bytes: usize) -> std::path::PathBuf {
+    let filler = "flour and rice ".repeat(text_bytes / 15);
+    let lines: Vec<String> = (1..=count)
+        .map(|i| {
+            format!(
+                r#"{{"id":"l{i}","text":"lesson {i}: {filler}","gold":"food","explanation":"it is eaten","hint":"kitchen"}}"#
+            )
+        })
+        .collect();
+    s.write_file(name, &(lines.join("\n") + "\n"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lesson_set_larger_than_a_reply_is_refused_and_sets_share_the_reply_budget() {
+    let s = harness::start().await;
+    let shop = Project::from_toml("shop.toml", PROJECT_TOML).expect("project");
+    s.add_project(&shop);
+    // 150 lessons of 4 KB: under the count limit, over the reply's 512 KB.
+    let file = big_lessons(&s, "big.lessons.jsonl", 150, 4 << 10);
+    let e = s
+        .blocking(|| admin::import_lessons(&*s.store, "shop", &file))
+        .expect_err("too big to send");
+    let message = e.to_string();
+    assert!(
+        message.contains("150 lessons") && message.contains("512 KB"),
+        "{message}"
+    );
+    assert!(message.contains("shorter"), "says what to do: {message}");
+    // Nothing was stored: the client is sent no lessons.
+    let amina = s.enrol("amina", Role::Worker).await;
+    let request = SyncRequest {
+        known: BTreeMap::from([("shop".to_string(), String::new())]),
+        lessons: Some(BTreeMap::new()),
+        ..SyncRequest::default()
+    };
+    assert!(s.sync(&amina, &request).await.lessons.is_empty());
+
+    // Two sets of about 300 KB each fit one at a time: the second follows next sync.
+    let mut market = shop.clone();
+    market.name = "market".into();
+    s.add_project(&market);
+    for name in ["shop", "market"] {
+        let file = big_lessons(&s, &format!("{name}.lessons.jsonl"), 75, 4 << 10);
+        s.blocking(|| admin::import_lessons(&*s.store, name, &file))
+            .expect("a set under the budget imports");
+    }
+    let mut request = SyncRequest {
+        known: BTreeMap::from([
+            ("shop".to_string(), String::new()),
+            ("market".to_string(), String::new()),
+        ]),
+        lessons: Some(BTreeMap::new()),
+        ..SyncRequest::default()
+    };
+    let first = s.sync(&amina, &request).await;
+    assert_eq!(first.lessons.len(), 1, "one set per reply at this size");
+    let held = &first.lessons[0];
+    request
+        .lessons
+        .as_mut()
+        .unwrap()
+        .insert(held.project.clone(), held.version.clone());
+    let second = s.sync(&amina, &request).await;
+    assert_eq!(second.lessons.len(), 1);
+    assert_ne!(second.lessons[0].project, held.project);
+    assert_eq!(second.lessons[0].tasks.len(), 75);
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/projects")
+        .join(name)
+}
+
+fn jsonl(name: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(fixture(name))
+        .expect("fixture")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_project_has_lessons_an_exam_pool_and_gold_at_a_tenth() {
+    let s = harness::start().await;
+    for (file, name) in [
+        ("products", "products"),
+        ("sentiment", "reviews"),
+        ("receipts", "receipts"),
+    ] {
+        let toml = std::fs::read_to_string(fixture(&format!("{file}.toml"))).expect("toml");
+        let project = Project::from_toml(&format!("{file}.toml"), &toml).expect("parses");
+        assert_eq!(project.name, name);
+        assert_eq!(project.gold_rate, 0.1, "{name}");
+        // Only products holds work back until the exam is passed.
+        assert_eq!(project.requires_qualification, name == "products", "{name}");
+        let exam = project.exam.expect("an exam");
+        s.add_project(&project);
+
+        let tasks = jsonl(&format!("{file}.jsonl"));
+        let gold: Vec<_> = tasks.iter().filter(|t| t.get("gold").is_some()).collect();
+        assert!(!gold.is_empty(), "{name} has gold");
+        assert!(
+            gold.len() * 3 <= tasks.len(),
+            "{name}: most tasks are production work ({} gold of {})",
+            gold.len(),
+            tasks.len()
+        );
+        for g in &gold {
+            let why = g["explanation"].as_str().unwrap_or_default();
+            assert!(!why.trim().is_empty(), "{name}: gold {} explains", g["id"]);
+        }
+        let path = fixture(&format!("{file}.jsonl"));
+        s.blocking(|| admin::import_tasks(&*s.store, name, &path, &mut |_, _| {}))
+            .expect("tasks import");
+
+        let rows = jsonl(&format!("{file}.lessons.jsonl"));
+        for r in rows.iter().filter(|r| r.get("exam").is_none()) {
+            assert!(
+                !r["hint"].as_str().unwrap_or_default().is_empty(),
+                "{name} {}",
+                r["id"]
+            );
+        }
+        let path = fixture(&format!("{file}.lessons.jsonl"));
+        let counts = s
+            .blocking(|| admin::import_lessons(&*s.store, name, &path))
+            .expect("lessons import");
+        assert!(counts.lessons >= 10, "{name}: {} lessons", counts.lessons);
+        assert!(
+            counts.exam >= 10 && counts.exam > u64::from(exam.size),
+            "{name}: a pool of {} for an exam of {}: a retry draws new tasks",
+            counts.exam,
+            exam.size
+        );
+    }
+    // The transcription project has gold at a tenth too (its lessons are not built yet).
+    let sauti = std::fs::read_to_string(fixture("sauti.toml")).expect("toml");
+    let sauti = Project::from_toml("sauti.toml", &sauti).expect("parses");
+    assert_eq!(sauti.gold_rate, 0.1);
+    let clips = jsonl("sauti.jsonl");
+    let gold: Vec<_> = clips.iter().filter(|t| t.get("gold").is_some()).collect();
+    assert!(!gold.is_empty() && gold.len() * 3 <= clips.len());
+    assert!(
+        gold.iter()
+            .all(|g| g["explanation"].as_str().is_some_and(|e| !e.is_empty()))
+    );
+    // Production work comes where no exam is required, gold mixed in.
+    let amina = s.enrol("amina", Role::Worker).await;
+    for name in ["reviews", "receipts"] {
+        assert_eq!(s.want(&amina, name, 10).await.leases.len(), 10, "{name}");
+    }
+}

@@ -19,9 +19,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The demo project, its gold mix off: these tests import `reference/sauti.jsonl`, where
+/// every clip has its transcript, and lease the clips in import order.
 fn sauti() -> Project {
     let text = std::fs::read_to_string(fixture("sauti.toml")).unwrap();
-    Project::from_toml("sauti.toml", &text).unwrap()
+    let mut p = Project::from_toml("sauti.toml", &text).unwrap();
+    p.gold_rate = 0.0;
+    p
 }
 
 fn said(id: u64, task: i64, text: &str) -> AnswerUpload {
@@ -38,8 +42,13 @@ fn said(id: u64, task: i64, text: &str) -> AnswerUpload {
 async fn the_fixture_imports_and_transcripts_are_checked_on_submit() {
     let s = start().await;
     s.add_project(&sauti());
-    let summary = admin::import_tasks(&*s.store, "sauti", &fixture("sauti.jsonl"), &mut |_, _| {})
-        .expect("the fixture imports");
+    let summary = admin::import_tasks(
+        &*s.store,
+        "sauti",
+        &fixture("reference/sauti.jsonl"),
+        &mut |_, _| {},
+    )
+    .expect("the fixture imports");
     assert!(summary.added >= 20, "{summary:?}");
 
     let amina = s.enrol("amina", Role::Worker).await;

@@ -8,7 +8,7 @@ mod tui_common;
 
 use std::collections::BTreeMap;
 
-use kazi::client::{HeldAttempt, TrainingBook};
+use kazi::client::{HeldAttempt, LessonPlace, TrainingBook};
 use kazi::model::gold::Gold;
 use kazi::model::{AnswerValue, Project};
 use kazi::protocol::{ExamMiss, ExamResult, ExamState, ExamTask, LessonTask};
@@ -89,6 +89,7 @@ fn book(answered: &[(i64, &str)], submitted: bool) -> TrainingBook {
             },
         )]),
         attempts: BTreeMap::from([("products".to_string(), attempt)]),
+        places: BTreeMap::new(),
     }
 }
 
@@ -368,4 +369,115 @@ fn an_entry_lesson_is_answered_on_its_form_and_scored_per_field() {
     let screen = snap(&app);
     assert!(screen.contains("Fields wrong: total"), "{screen}");
     assert!(screen.contains("total: 430.00"), "{screen}");
+}
+
+#[test]
+fn the_lessons_reopen_where_the_worker_left_them() {
+    // Nothing kept: the first lesson, and nothing to write.
+    let mut app = training_app(book(&[], false));
+    assert!(matches!(stage(&app), Stage::Practice { index: 0, .. }));
+    press(&mut app, "1");
+    let fx = press(&mut app, "enter");
+    assert_eq!(
+        fx,
+        vec![Effect::Training(TrainingEffect::LessonPlace {
+            project: "products".into(),
+            place: LessonPlace::At(102),
+        })]
+    );
+    press(&mut app, "1");
+    let fx = press(&mut app, "enter");
+    assert_eq!(stage(&app), Stage::LessonsDone);
+    assert_eq!(
+        fx,
+        vec![Effect::Training(TrainingEffect::LessonPlace {
+            project: "products".into(),
+            place: LessonPlace::Done,
+        })]
+    );
+
+    // Kept at the second lesson: it opens there.
+    let mut kept = book(&[], false);
+    kept.places.insert("products".into(), LessonPlace::At(102));
+    let app = training_app(kept.clone());
+    assert!(matches!(stage(&app), Stage::Practice { index: 1, .. }));
+    // Past the last: the step after the lessons.
+    kept.places.insert("products".into(), LessonPlace::Done);
+    let app = training_app(kept.clone());
+    assert_eq!(stage(&app), Stage::LessonsDone);
+    // A kept lesson gone from a changed set: the first, kept as the new place.
+    kept.places.insert("products".into(), LessonPlace::At(999));
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    app.handle(Event::Training(TrainingEvent::Book(kept)));
+    let fx = app.handle(Event::Projects(vec![gated()]));
+    assert!(matches!(stage(&app), Stage::Practice { index: 0, .. }));
+    assert!(
+        fx.contains(&Effect::Training(TrainingEffect::LessonPlace {
+            project: "products".into(),
+            place: LessonPlace::At(101),
+        })),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn lessons_open_by_hand_from_the_picker_and_lead_to_work_where_no_exam_is_required() {
+    let mut book = book(&[], false);
+    book.attempts.clear();
+    book.lessons
+        .insert("tags".into(), book.lessons["products"].clone());
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    app.handle(Event::Training(TrainingEvent::Book(book)));
+    app.handle(Event::Projects(vec![gated(), multi_products()]));
+    press(&mut app, "down");
+    press(&mut app, "f7");
+    assert_eq!(app.screen(), ScreenId::Training);
+    assert!(matches!(stage(&app), Stage::Practice { index: 0, .. }));
+    press(&mut app, "tab");
+    press(&mut app, "tab");
+    assert_eq!(stage(&app), Stage::LessonsDone);
+    let screen = snap(&app);
+    assert!(
+        screen.contains("does not require") || screen.contains("has no exam"),
+        "{screen}"
+    );
+    assert!(screen.contains("enter: start work"), "{screen}");
+    press(&mut app, "enter");
+    assert_eq!(app.screen(), ScreenId::Classify);
+
+    // A project with no lessons here says so and stays on the list.
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    app.handle(Event::Projects(vec![gated(), multi_products()]));
+    press(&mut app, "f7");
+    assert_eq!(app.screen(), ScreenId::Picker);
+    assert!(
+        app.message().is_some_and(|m| m.contains("no lessons")),
+        "{:?}",
+        app.message()
+    );
+}
+
+#[test]
+fn a_trainer_exempt_from_the_exam_opens_the_work_itself() {
+    let mut book = book(&[], false);
+    book.attempts.clear();
+    book.standings.get_mut("products").unwrap().exempt = true;
+    let mut app = App::new(Keymap::default(), Theme::default(), None);
+    app.handle(Event::Training(TrainingEvent::Book(book)));
+    app.handle(Event::Projects(vec![gated(), multi_products()]));
+    let screen = snap(&app);
+    assert!(!screen.contains("training and exam first"), "{screen}");
+    press(&mut app, "1");
+    assert_eq!(app.screen(), ScreenId::Classify);
+    // The lessons are there to check (f7 from the work itself), and say there is no
+    // exam for this role.
+    press(&mut app, "f7");
+    assert_eq!(app.screen(), ScreenId::Training);
+    press(&mut app, "tab");
+    press(&mut app, "tab");
+    let screen = snap(&app);
+    assert!(
+        screen.contains("Trainers and admins take no exam"),
+        "{screen}"
+    );
 }

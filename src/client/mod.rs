@@ -23,6 +23,6 @@ pub use plan::{LocalState, PlanConfig, UnsentAnswer, plan, plan_asked};
 pub use profile::{DEFAULT_PREFETCH, Profile, ProfileError, kazi_home, login, logout};
 pub use remote::{Remote, RemoteError};
 pub use store::{
-    Applied, Counts, HeldAttempt, LocalStore, STORE_VERSION, StoreError, TrainingBook, Undone,
-    UnreadableProject,
+    Applied, Counts, HeldAttempt, LessonPlace, LocalStore, STORE_VERSION, StoreError, TrainingBook,
+    Undone, UnreadableProject,
 };

@@ -33,6 +33,10 @@ pub const MAX_EXAM_SUBMISSIONS: usize = 16;
 pub const MAX_EXAM_ANSWERS: usize = crate::model::training::MAX_EXAM_SIZE as usize;
 /// Most lesson tasks a project may have: they all travel in one reply.
 pub const MAX_LESSONS: usize = 200;
+/// Most bytes a project's lesson set may take as sent (its tasks' JSON, gold, hints and
+/// explanations included): a set travels whole in one reply, so it must fit the reply's
+/// budget (`MAX_REPLY_TEXT_BYTES`). `kazi admin lessons import` refuses a larger one.
+pub const MAX_LESSON_SET_BYTES: usize = MAX_REPLY_TEXT_BYTES;
 /// Longest schema version a client may echo back (the server's are 16 hex digits).
 pub const MAX_VERSION_LEN: usize = 64;
 /// Most feedback items one reply carries; the rest follow in the next.

@@ -22,11 +22,13 @@ pub use limits::{
     MAX_REPORTS_PER_SYNC, MAX_REVIEW_NOTE_CHARS, MAX_VERSION_LEN, MAX_WANT_ENTRIES,
     MAX_WANT_PER_SYNC, RequestLimit,
 };
-pub use limits::{MAX_EXAM_ANSWERS, MAX_EXAM_ENTRIES, MAX_EXAM_SUBMISSIONS, MAX_LESSONS};
+pub use limits::{
+    MAX_EXAM_ANSWERS, MAX_EXAM_ENTRIES, MAX_EXAM_SUBMISSIONS, MAX_LESSON_SET_BYTES, MAX_LESSONS,
+};
 pub use review::{CaseAnswer, QueueEntry, REVIEW_PATH, ReviewCase, ReviewRequest, ReviewResponse};
 pub use training::{
     ExamAnswer, ExamAttempt, ExamMiss, ExamResult, ExamState, ExamSubmission, ExamTask, LessonSet,
-    LessonTask,
+    LessonTask, lesson_bytes,
 };
 pub use version::{PROTOCOL_HEADER, PROTOCOL_VERSION, VersionError, request_version, served};
 

@@ -30,6 +30,13 @@ pub struct LessonTask {
     pub hint: String,
 }
 
+/// The bytes `tasks` take in a reply (their JSON, before compression): what a lesson set
+/// spends of the reply's budget, and what `MAX_LESSON_SET_BYTES` bounds.
+pub fn lesson_bytes(tasks: &[LessonTask]) -> usize {
+    // Serialising these plain structs cannot fail; were it to, the set counts as too big.
+    serde_json::to_vec(tasks).map_or(usize::MAX, |json| json.len())
+}
+
 /// A worker's exam standing in one project, sent when the client asks (`exams`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExamState {
@@ -49,6 +56,10 @@ pub struct ExamState {
     /// Why no attempt can be drawn (the exam pool is too small), for the worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
+    /// The user's role takes no exam (trainers and admins: only workers are examined);
+    /// production work is not held back for them and no attempt is ever drawn.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exempt: bool,
 }
 
 /// An attempt's tasks, without their answers.

@@ -18,7 +18,7 @@ use super::theme::Theme;
 use super::view;
 use super::widgets::help;
 use crate::client::player::{PlayerCommand, PlayerStatus};
-use crate::model::{AnswerValue, Project, Task, TaskKind};
+use crate::model::{AnswerValue, Project, Task, TaskKind, sanitize_line};
 
 /// Something that happened, for the App to take in.
 #[derive(Debug, Clone, PartialEq)]
@@ -269,7 +269,8 @@ impl App {
             let mut more = Vec::new();
             for step in nav {
                 match step {
-                    Nav::Open(project) => self.open(project, effects, &mut more),
+                    Nav::Open(project) => self.open(project, false, effects, &mut more),
+                    Nav::Train(project) => self.open(project, true, effects, &mut more),
                     Nav::Close(why) => {
                         self.screens.pop();
                         self.overlays.clear();
@@ -295,11 +296,25 @@ impl App {
         }
     }
 
-    /// Open a project's screen over the picker, unless its label keys clash with the
-    /// keymap: then stay, and say which key and what to do. Other projects keep working.
-    fn open(&mut self, project: Project, effects: &mut Vec<Effect>, nav: &mut Vec<Nav>) {
+    /// Open a project's screen over the picker (its training when `train`, or when the
+    /// worker must qualify first), unless its label keys clash with the keymap: then
+    /// stay, and say which key and what to do. Other projects keep working.
+    fn open(
+        &mut self,
+        project: Project,
+        train: bool,
+        effects: &mut Vec<Effect>,
+        nav: &mut Vec<Nav>,
+    ) {
         if let Err(e) = self.shared.keymap.check_labels(&project) {
             return self.shared.say(e.to_string());
+        }
+        let book = self.picker.training();
+        if train && book.lessons.get(&project.name).is_none_or(Vec::is_empty) {
+            return self.shared.say(format!(
+                "{} has no lessons on this computer; they come with a sync when the project has them",
+                sanitize_line(&project.name)
+            ));
         }
         self.screens.clear();
         self.overlays.clear();
@@ -311,11 +326,10 @@ impl App {
             effects,
             nav,
         };
-        let book = self.picker.training();
         let screen: Box<dyn Screen> = match project.kind {
             // Production work waits for the exam where the project requires it (the
             // server refuses its leases meanwhile).
-            _ if book.must_qualify(&project) => {
+            _ if train || book.must_qualify(&project) => {
                 Box::new(Training::open(project, book.clone(), &mut cx))
             }
             TaskKind::Classify => Box::new(Classify::open(project, &mut cx)),
@@ -479,6 +493,11 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         }
         Some(Action::Feedback) if screen.id() != ScreenId::Feedback => {
             cx.nav.push(Nav::Feedback);
+        }
+        Some(Action::Lessons) if screen.work_project().is_some() => {
+            if let Some(project) = screen.work_project() {
+                cx.train(project.clone());
+            }
         }
         Some(Action::Flag) if screen.current_task().is_some() => {
             if let Some(task) = screen.current_task() {

@@ -44,10 +44,11 @@ pub enum Action {
     ScrollDown,
     Refresh,
     Projects,
+    Lessons,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::Help,
         Action::Quit,
         Action::Undo,
@@ -77,6 +78,7 @@ impl Action {
         Action::ScrollDown,
         Action::Refresh,
         Action::Projects,
+        Action::Lessons,
     ];
 
     /// The name used in keymap files.
@@ -124,6 +126,7 @@ impl Action {
             Action::ScrollDown => ("scroll_down", "scroll the document down"),
             Action::Refresh => ("refresh", "ask the server for new work now"),
             Action::Projects => ("projects", "go back to the list of projects"),
+            Action::Lessons => ("lessons", "practise the project's lessons"),
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::model::{AnswerValue, Project, Task};
 
 pub use reply::Applied;
 pub use schema::STORE_VERSION;
-pub use training::{HeldAttempt, TrainingBook};
+pub use training::{HeldAttempt, LessonPlace, TrainingBook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -458,7 +458,7 @@ impl LocalStore {
             "DELETE FROM tasks; DELETE FROM released; DELETE FROM drafts; DELETE FROM outbox;
              DELETE FROM projects; DELETE FROM meta WHERE key != 'task_seq';
              DELETE FROM lesson_sets; DELETE FROM exam_standings; DELETE FROM exam_attempts;
-             DELETE FROM exam_answers;",
+             DELETE FROM exam_answers; DELETE FROM lesson_places;",
         )
         .map_err(db)?;
         tx.commit().map_err(db)

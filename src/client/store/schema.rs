@@ -63,6 +63,11 @@ CREATE TABLE exam_answers (
     "
 ALTER TABLE projects ADD COLUMN waiting INTEGER;
 ",
+    // 6: where the worker is in each project's lessons: the lesson on screen (its item),
+    // or NULL once every lesson went by. Reopening the lessons continues there.
+    "
+CREATE TABLE lesson_places (project TEXT PRIMARY KEY, item INTEGER);
+",
 ];
 
 /// The schema version this build writes.

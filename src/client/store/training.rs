@@ -35,6 +35,17 @@ pub struct TrainingBook {
     pub standings: BTreeMap<String, ExamState>,
     /// The latest attempt held per project that is not graded yet.
     pub attempts: BTreeMap<String, HeldAttempt>,
+    /// Where the worker is in each project's lessons (none kept: at the first).
+    pub places: BTreeMap<String, LessonPlace>,
+}
+
+/// Where the worker is in a project's lessons, kept so that reopening them continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LessonPlace {
+    /// The lesson (its item) on screen.
+    At(i64),
+    /// Every lesson went by.
+    Done,
 }
 
 /// An exam attempt on this machine: its tasks, the answers given so far, and whether it
@@ -53,13 +64,14 @@ pub struct HeldAttempt {
 impl TrainingBook {
     /// Whether the worker must pass the exam before production work in `project`: it
     /// requires qualification and the last standing heard says not qualified (or none
-    /// was heard yet).
+    /// was heard yet), and the user's role takes exams (the server says `exempt`
+    /// otherwise).
     pub fn must_qualify(&self, project: &crate::model::Project) -> bool {
         project.requires_qualification
             && self
                 .standings
                 .get(&project.name)
-                .is_none_or(|s| s.qualified.is_none())
+                .is_none_or(|s| s.qualified.is_none() && !s.exempt)
     }
 }
 
@@ -80,6 +92,11 @@ impl LocalStore {
             book.lessons.insert(project, tasks);
         }
         book.standings = self.standings()?;
+        book.places = self
+            .pairs::<Option<i64>>("SELECT project, item FROM lesson_places")?
+            .into_iter()
+            .map(|(project, item)| (project, item.map_or(LessonPlace::Done, LessonPlace::At)))
+            .collect();
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -147,6 +164,22 @@ impl LocalStore {
             answers.insert(item, value);
         }
         Ok(answers)
+    }
+
+    /// Keep where the worker is in a project's lessons, for the next time they open.
+    pub fn keep_lesson_place(&self, project: &str, place: LessonPlace) -> Result<(), StoreError> {
+        let item = match place {
+            LessonPlace::At(item) => Some(item),
+            LessonPlace::Done => None,
+        };
+        self.conn
+            .execute(
+                "INSERT INTO lesson_places (project, item) VALUES (?1, ?2)
+                 ON CONFLICT(project) DO UPDATE SET item = excluded.item",
+                params![project, item],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
     }
 
     /// Save one exam answer durably (committed and fsynced on return). When it completes

@@ -74,6 +74,18 @@ pub enum ImportError {
         line: u64,
         message: String,
     },
+    /// A lesson set larger than one sync reply carries (it travels whole).
+    #[error(
+        "{path}: the {lessons} lessons take {kb} KB as sent, more than the {max_kb} KB one sync reply carries \
+         (a project's lessons travel whole, so a worker never practises half a set offline); \
+         make texts, hints or explanations shorter, or give fewer lessons"
+    )]
+    LessonsTooBig {
+        path: String,
+        lessons: usize,
+        kb: usize,
+        max_kb: usize,
+    },
     #[error("{0}")]
     Store(#[from] StoreError),
 }

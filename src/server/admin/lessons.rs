@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::ImportError;
 use crate::model::gold::{Gold, GoldAnswer};
 use crate::model::{Project, sanitize_line};
-use crate::protocol::MAX_LESSONS;
+use crate::protocol::{LessonTask, MAX_LESSON_SET_BYTES, MAX_LESSONS, lesson_bytes};
 use crate::server::store::training::{NewTrainingTask, TrainingCounts};
 use crate::server::store::{Store, StoreError};
 
@@ -99,6 +99,15 @@ pub fn read_lessons(
             format!("a project may have at most {MAX_LESSONS} lessons, this file has {lessons}"),
         ));
     }
+    let bytes = set_bytes(&tasks);
+    if bytes > MAX_LESSON_SET_BYTES {
+        return Err(ImportError::LessonsTooBig {
+            path: shown.to_string(),
+            lessons,
+            kb: bytes.div_ceil(1024),
+            max_kb: MAX_LESSON_SET_BYTES / 1024,
+        });
+    }
     let exam = tasks.len() - lessons;
     if let Some(rule) = project.exam
         && exam < rule.size as usize
@@ -113,6 +122,25 @@ pub fn read_lessons(
         ));
     }
     Ok(tasks)
+}
+
+/// The bytes the file's lessons will take in a reply, measured as the server sends them
+/// (`protocol::lesson_bytes`), with the widest item number each.
+fn set_bytes(tasks: &[NewTrainingTask]) -> usize {
+    let sent: Result<Vec<LessonTask>, _> = tasks
+        .iter()
+        .filter(|t| !t.exam)
+        .map(|t| {
+            serde_json::from_str(&t.gold).map(|gold| LessonTask {
+                item: i64::MIN,
+                text: t.text.clone(),
+                suggestion: t.suggestion.clone(),
+                gold,
+                hint: t.hint.clone(),
+            })
+        })
+        .collect();
+    sent.map_or(usize::MAX, |sent| lesson_bytes(&sent))
 }
 
 fn check_row(project: &Project, row: LessonRow) -> Result<NewTrainingTask, String> {

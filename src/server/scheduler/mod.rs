@@ -73,6 +73,9 @@ pub fn sync(
         tx.defer_unseen_leases(who.device_id, seen, reply, later)?;
     }
     let mut budget = rules::LeaseBudget::new(leases.len());
+    // Lesson sets go before new leases: they come only when changed, and a worker who
+    // must train first has no production leases to wait for.
+    let lessons = training::lesson_sets(tx, request, &catalogue, &mut bytes)?;
     let mut outgoing = OutgoingReply {
         number: reply,
         bytes,
@@ -86,8 +89,12 @@ pub fn sync(
             continue;
         }
         // Unqualified workers get no production work where the project asks for the
-        // exam: refused here, whatever the client's screen shows.
-        if project.requires_qualification && tx.qualification(entry.id, who.user_id)?.is_none() {
+        // exam: refused here, whatever the client's screen shows. Roles that take no
+        // exam (trainers, admins) are not held back.
+        if project.requires_qualification
+            && training::examined(who.role)
+            && tx.qualification(entry.id, who.user_id)?.is_none()
+        {
             continue;
         }
         let cap = project.lease_cap;
@@ -136,7 +143,7 @@ pub fn sync(
         feedback,
         accuracy,
         reports_done,
-        lessons: trained.lessons,
+        lessons,
         exams: trained.exams,
         waiting,
     })

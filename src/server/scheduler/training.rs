@@ -1,8 +1,9 @@
 //! The rules of training inside a sync: grade exam attempts that arrive (once, by server
 //! time, scoring with `model::gold::check`), grant the qualification a pass earns, draw a
 //! new attempt when one is due (not while qualified, one open at a time, after the
-//! retry wait), and send lesson sets the client lacks. Exam gold never leaves the server
-//! before its attempt is graded.
+//! retry wait; never for trainers and admins), and send lesson sets the client lacks,
+//! within the reply's budget. Exam gold never leaves the server before its attempt is
+//! graded.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -11,23 +12,23 @@ use sha2::{Digest, Sha256};
 use super::answers::ProjectCache;
 use crate::model::gold::{self, Gold};
 use crate::model::training::draw_exam;
-use crate::model::{AnswerValue, Project};
+use crate::model::{AnswerValue, Project, Role};
 use crate::protocol::{
     ExamAttempt, ExamMiss, ExamResult, ExamState, ExamSubmission, ExamTask, LessonSet, LessonTask,
-    SyncRequest,
+    SyncRequest, lesson_bytes,
 };
+use crate::server::scheduler::rules::ReplyBytes;
 use crate::server::store::training::{GradedAttempt, TrainingTask};
 use crate::server::store::{CatalogueEntry, Principal, StoreError, SyncTx};
 
-/// What a sync's reply carries for training.
+/// What a sync's reply carries for training (the lesson sets: `lesson_sets`).
 #[derive(Debug, Default)]
 pub(super) struct TrainingReply {
-    pub lessons: Vec<LessonSet>,
     pub exams: Vec<ExamState>,
 }
 
 /// Grade the submissions, then report the standing of every project asked about or
-/// submitted to, and the lesson sets the client lacks.
+/// submitted to.
 pub(super) fn sync(
     tx: &mut dyn SyncTx,
     projects: &mut ProjectCache,
@@ -54,22 +55,37 @@ pub(super) fn sync(
                 .push(standing(tx, who, &project, entry.id, now)?);
         }
     }
-    if let Some(held) = &request.lessons {
-        for name in request.known.keys() {
-            let Some(entry) = catalogue.get(name.as_str()) else {
-                continue;
-            };
-            let tasks = tx.training_tasks(entry.id, false)?;
-            if tasks.is_empty() {
-                continue;
-            }
-            let set = lesson_set(name, &tasks)?;
-            if held.get(name) != Some(&set.version) {
-                reply.lessons.push(set);
-            }
+    Ok(reply)
+}
+
+/// The lesson sets of the client's known projects that it lacks or holds in an old
+/// version, as many as the reply's byte budget still takes; the others follow in a
+/// later sync (the client still holds the old version and asks again). A set always
+/// fits an empty reply: import bounds it by `MAX_LESSON_SET_BYTES`.
+pub(super) fn lesson_sets(
+    tx: &mut dyn SyncTx,
+    request: &SyncRequest,
+    catalogue: &BTreeMap<String, CatalogueEntry>,
+    bytes: &mut ReplyBytes,
+) -> Result<Vec<LessonSet>, StoreError> {
+    let mut sets = Vec::new();
+    let Some(held) = &request.lessons else {
+        return Ok(sets);
+    };
+    for name in request.known.keys() {
+        let Some(entry) = catalogue.get(name.as_str()) else {
+            continue;
+        };
+        let tasks = tx.training_tasks(entry.id, false)?;
+        if tasks.is_empty() {
+            continue;
+        }
+        let set = lesson_set(name, &tasks)?;
+        if held.get(name) != Some(&set.version) && bytes.take(lesson_bytes(&set.tasks)) {
+            sets.push(set);
         }
     }
-    Ok(reply)
+    Ok(sets)
 }
 
 fn parse_gold(task: &TrainingTask) -> Result<Gold, StoreError> {
@@ -184,6 +200,12 @@ fn grade(
     Ok(Some(project.name))
 }
 
+/// Whether the role takes exams: only workers do. Trainers write and check the lessons,
+/// admins run the centre; neither is drawn an attempt nor held back from production.
+pub(super) fn examined(role: Role) -> bool {
+    role == Role::Worker
+}
+
 /// Right when it is a valid answer of the project and gold accepts it.
 fn answer_is_right(project: &Project, expected: &Gold, value: &AnswerValue) -> bool {
     project.validate(value).is_ok() && gold::check(project, expected, value).correct
@@ -205,6 +227,10 @@ fn standing(
     let Some(rule) = project.exam else {
         return Ok(state);
     };
+    if !examined(who.role) {
+        state.exempt = true;
+        return Ok(state);
+    }
     let attempts = tx.exam_attempts(project_id, who.user_id)?;
     let last_graded = attempts.iter().rev().find_map(|a| a.graded.as_ref());
     if let Some(graded) = last_graded {

@@ -170,7 +170,7 @@ impl<'a> LocalExecutor<'a> {
     }
 
     /// Save an exam answer (fsynced before the next task is drawn); the last of an
-    /// attempt is sent for grading at once.
+    /// attempt is sent for grading at once. Keep the place in the lessons.
     fn training_effect(&mut self, effect: TrainingEffect) -> Vec<Event> {
         match effect {
             TrainingEffect::ExamAnswer {
@@ -194,6 +194,20 @@ impl<'a> LocalExecutor<'a> {
                 events.extend(self.training(true));
                 events.extend(self.status());
                 events
+            }
+            TrainingEffect::LessonPlace { project, place } => {
+                match self.store.keep_lesson_place(&project, place) {
+                    Ok(()) => {
+                        if let Some(book) = self.training.as_mut() {
+                            // The screen knows already; no book needs to follow.
+                            book.places.insert(project, place);
+                        }
+                        Vec::new()
+                    }
+                    Err(e) => vec![Event::Message(format!(
+                        "your place in the lessons is not kept (they open at the first next time): {e}"
+                    ))],
+                }
             }
         }
     }

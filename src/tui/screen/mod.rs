@@ -89,6 +89,11 @@ pub trait Screen: Any + Send + fmt::Debug {
     fn current_task(&self) -> Option<i64> {
         None
     }
+    /// The project whose production work is on screen, whose lessons `lessons` opens;
+    /// None on screens of no one project's work.
+    fn work_project(&self) -> Option<&Project> {
+        None
+    }
 }
 
 /// A screen's own part of the help overlay.
@@ -115,6 +120,9 @@ pub enum Nav {
     Close(String),
     /// Show the feedback screen over the one on top.
     Feedback,
+    /// Open the project's training (its lessons, and the exam where there is one), asked
+    /// for by the worker, whether the project requires it or not.
+    Train(Project),
 }
 
 /// What every screen shares, owned by the App: keymap, theme, status, message, size and
@@ -181,6 +189,10 @@ impl Context<'_> {
 
     pub fn open(&mut self, project: Project) {
         self.nav.push(Nav::Open(project));
+    }
+
+    pub fn train(&mut self, project: Project) {
+        self.nav.push(Nav::Train(project));
     }
 
     pub fn close(&mut self, why: impl Into<String>) {

@@ -2,7 +2,8 @@
 //! worker may work on and opens one by number, or by arrows and enter; it opens the only
 //! project, or the one asked for on the command line, by itself. Beside each project:
 //! how many of its tasks wait on this computer. `projects` (f3) comes back here. A
-//! project whose exam the worker must pass first says so, and opens on its training.
+//! project whose exam the worker must pass first says so, and opens on its training;
+//! `lessons` (f7) opens any project's lessons.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -100,6 +101,13 @@ impl Picker {
         &self.training
     }
 
+    /// Open the project's lessons (the App says so if there are none here).
+    fn train_at(&self, index: usize, cx: &mut Context) {
+        if let Some(p) = self.projects.get(index) {
+            cx.train(p.clone());
+        }
+    }
+
     fn open_at(&self, index: usize, cx: &mut Context) {
         if let Some(p) = self.projects.get(index) {
             cx.open(p.clone());
@@ -137,6 +145,7 @@ impl Screen for Picker {
             (Some(Action::Pick | Action::Submit), ..) | (None, KeyCode::Enter, _) => {
                 self.open_at(self.cursor, cx)
             }
+            (Some(Action::Lessons), ..) => self.train_at(self.cursor, cx),
             (None, _, Some(c @ '1'..='9')) if (c as usize - '1' as usize) <= last => {
                 self.open_at(c as usize - '1' as usize, cx)
             }

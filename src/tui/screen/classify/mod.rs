@@ -317,6 +317,10 @@ fn unreadable_message(why: &str) -> String {
 }
 
 impl Screen for Classify {
+    fn work_project(&self) -> Option<&Project> {
+        Some(&self.project)
+    }
+
     fn id(&self) -> ScreenId {
         ScreenId::Classify
     }

@@ -284,6 +284,10 @@ fn unreadable_message(why: &str) -> String {
 }
 
 impl Screen for Entry {
+    fn work_project(&self) -> Option<&Project> {
+        Some(&self.project)
+    }
+
     fn id(&self) -> ScreenId {
         ScreenId::Entry
     }

@@ -16,7 +16,7 @@ use ratatui::layout::Rect;
 use std::collections::BTreeSet;
 
 use super::{Classify, Context, Entry, Nav, Screen, ScreenHelp, ScreenId, Transcribe, View};
-use crate::client::{ExamState, HeldAttempt, LessonTask, TrainingBook};
+use crate::client::{ExamState, HeldAttempt, LessonPlace, LessonTask, TrainingBook};
 use crate::model::gold::{self, GoldCheck};
 use crate::model::{AnswerValue, Project, Task, TaskKind, sanitize_line};
 use crate::tui::app::{Effect, Event};
@@ -42,6 +42,8 @@ pub enum TrainingEffect {
         item: i64,
         value: AnswerValue,
     },
+    /// Keep where the worker is in the lessons (no reply unless it fails).
+    LessonPlace { project: String, place: LessonPlace },
 }
 
 /// Where the worker is in training.
@@ -135,6 +137,10 @@ impl Training {
     fn settled(&self, opening: bool) -> Stage {
         let standing = self.standing();
         if standing.is_some_and(|s| s.qualified.is_some()) {
+            // Qualified and back for the lessons (opened by hand): they come first.
+            if opening && !self.lessons().is_empty() {
+                return self.kept_place();
+            }
             return Stage::Result { missed: 0 };
         }
         match self.attempt() {
@@ -147,14 +153,56 @@ impl Training {
             return Stage::Result { missed: 0 };
         }
         if opening && !self.lessons().is_empty() {
-            return Stage::Practice {
-                index: 0,
-                feedback: None,
-            };
+            return self.kept_place();
         }
         match self.attempt() {
             Some(a) if !opening => Stage::Exam { attempt: a.id },
             _ => Stage::Waiting,
+        }
+    }
+
+    /// Where the worker left the lessons: that lesson again (the first if it is gone
+    /// from the set), or past the last.
+    fn kept_place(&self) -> Stage {
+        let index = match self.book.places.get(&self.project.name) {
+            Some(LessonPlace::Done) => return Stage::LessonsDone,
+            Some(LessonPlace::At(item)) => self
+                .lessons()
+                .iter()
+                .position(|l| l.item == *item)
+                .unwrap_or(0),
+            None => 0,
+        };
+        Stage::Practice {
+            index,
+            feedback: None,
+        }
+    }
+
+    /// Keep the place of a lesson stage in the store, when it moved.
+    fn keep_place(&mut self, stage: &Stage, cx: &mut Context) {
+        let place = match stage {
+            Stage::Practice { index, .. } => match self.lessons().get(*index) {
+                Some(l) => LessonPlace::At(l.item),
+                None => return,
+            },
+            Stage::LessonsDone => LessonPlace::Done,
+            _ => return,
+        };
+        let name = &self.project.name;
+        // No place kept yet means the first lesson.
+        let kept = self
+            .book
+            .places
+            .get(name)
+            .copied()
+            .or_else(|| self.lessons().first().map(|l| LessonPlace::At(l.item)));
+        if kept != Some(place) {
+            self.book.places.insert(name.clone(), place);
+            cx.effect(Effect::Training(TrainingEffect::LessonPlace {
+                project: name.clone(),
+                place,
+            }));
         }
     }
 
@@ -193,6 +241,7 @@ impl Training {
         if matches!(stage, Stage::LessonsDone | Stage::Exam { .. }) {
             self.practised = true;
         }
+        self.keep_place(&stage, cx);
         self.stage = stage;
         cx.redraw();
     }
@@ -320,12 +369,13 @@ impl Training {
     fn on_book(&mut self, book: TrainingBook, cx: &mut Context) {
         // Even an unchanged book matters in the exam: it may lack an answer whose save
         // failed.
+        let was_qualified = self.standing().is_some_and(|s| s.qualified.is_some());
         if book != self.book {
             self.book = book;
             cx.redraw();
         }
         let qualified = self.standing().is_some_and(|s| s.qualified.is_some());
-        if qualified && !matches!(self.stage, Stage::Result { .. }) {
+        if qualified && !was_qualified && !matches!(self.stage, Stage::Result { .. }) {
             cx.clear_message();
             return self.enter(Stage::Result { missed: 0 }, cx);
         }
@@ -371,9 +421,18 @@ impl Training {
         if let Some(c) = inner.downcast_ref::<Classify>() {
             return c.current().map(|c| &c.task);
         }
+        if let Some(t) = inner.downcast_ref::<Transcribe>() {
+            return t.current().map(|t| &t.task);
+        }
         inner
             .downcast_ref::<Entry>()
             .and_then(|e| e.current().map(|f| &f.task))
+    }
+
+    /// Whether the exam comes after the lessons: the worker must pass it before work,
+    /// or an attempt is here to take anyway. Otherwise the lessons lead to work.
+    pub fn exam_next(&self) -> bool {
+        self.book.must_qualify(&self.project) || self.attempt().is_some_and(|a| !a.submitted)
     }
 
     fn inner_task(&self) -> Option<i64> {
@@ -401,7 +460,8 @@ impl Training {
                 },
                 cx,
             ),
-            Stage::LessonsDone if go || next => self.start_exam(cx),
+            Stage::LessonsDone if (go || next) && self.exam_next() => self.start_exam(cx),
+            Stage::LessonsDone if go => cx.open(self.project.clone()),
             Stage::LessonsDone if back && !self.lessons().is_empty() => self.enter(
                 Stage::Practice {
                     index: 0,
@@ -429,6 +489,9 @@ impl Training {
                 } else {
                     self.stage_guide_said(cx);
                 }
+            }
+            Stage::Waiting if go && !self.book.must_qualify(&self.project) => {
+                cx.open(self.project.clone())
             }
             Stage::Waiting if go => {
                 let stage = self.settled(false);

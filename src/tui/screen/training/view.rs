@@ -186,6 +186,16 @@ fn stage_lines(screen: &Training, view: &View, l: &mut Lines) {
 }
 
 fn exam_rule(screen: &Training, l: &mut Lines) {
+    if screen.standing().is_some_and(|s| s.exempt) {
+        l.text("Trainers and admins take no exam: work on this project is open to you.");
+        return;
+    }
+    if !screen.exam_next() {
+        return l.text(match screen.project().exam {
+            Some(_) => "This project does not require its exam: you can start work now.",
+            None => "This project has no exam: you can start work now.",
+        });
+    }
     match screen.project().exam {
         Some(rule) => l.text(format!(
             "Next is the exam: {} tasks, {} right to pass, no hints. Your answers are saved on this computer and graded by the server, so you can take it offline; the result comes at the next sync.",
@@ -214,6 +224,11 @@ fn waiting(screen: &Training, view: &View, l: &mut Lines) {
                 "The link to the server is down: your answers wait here and go when it returns.",
             );
         }
+        return;
+    }
+    if standing.is_some_and(|s| s.exempt) {
+        l.strong("No exam for you here.");
+        l.text("Trainers and admins take no exam: work on this project is open to you.");
         return;
     }
     if let Some(retry) = standing.and_then(|s| s.retry_at) {
@@ -328,10 +343,17 @@ pub(super) fn guide(screen: &Training, keymap: &Keymap, width: usize) -> Option<
     let qualified = screen.standing().is_some_and(|s| s.qualified.is_some());
     let text = match &screen.stage {
         Stage::Practice { .. } => format!("{go}: next lesson"),
-        Stage::LessonsDone => match prev {
-            Some(p) => format!("{go}: start the exam, {p}: the lessons again"),
-            None => format!("{go}: start the exam"),
-        },
+        Stage::LessonsDone => {
+            let then = if screen.exam_next() {
+                "start the exam"
+            } else {
+                "start work"
+            };
+            match prev {
+                Some(p) => format!("{go}: {then}, {p}: the lessons again"),
+                None => format!("{go}: {then}"),
+            }
+        }
         Stage::Result { .. } if qualified => format!("{go}: start work"),
         Stage::Result { .. } => {
             let mut g = format!("{go}: the exam again");
@@ -340,6 +362,7 @@ pub(super) fn guide(screen: &Training, keymap: &Keymap, width: usize) -> Option<
             }
             g
         }
+        Stage::Waiting if !screen.exam_next() => format!("{go}: start work"),
         Stage::Waiting => format!("{go}: look again"),
         Stage::Exam { .. } => return None,
     };

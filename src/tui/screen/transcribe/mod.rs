@@ -338,6 +338,10 @@ fn unreadable_message(why: &str) -> String {
 }
 
 impl Screen for Transcribe {
+    fn work_project(&self) -> Option<&Project> {
+        Some(&self.project)
+    }
+
     fn id(&self) -> ScreenId {
         ScreenId::Transcribe
     }
