@@ -99,9 +99,10 @@ impl Tmux {
         assert!(Command::new("tmux").args(&args).status().unwrap().success());
     }
 
-    /// Wait until the screen satisfies `pred`; panics with the screen after 30 s.
+    /// Wait until the screen satisfies `pred`; panics with the screen after 90 s (a
+    /// loaded 2-core machine runs several demos at once).
     pub fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let s = self.screen();
             if pred(&s) {
