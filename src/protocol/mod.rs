@@ -23,7 +23,9 @@ pub use limits::{
     MAX_WANT_PER_SYNC, RequestLimit,
 };
 pub use limits::{MAX_EXAM_ANSWERS, MAX_EXAM_ENTRIES, MAX_EXAM_SUBMISSIONS, MAX_LESSONS};
-pub use review::{CaseAnswer, QueueEntry, REVIEW_PATH, ReviewCase, ReviewRequest, ReviewResponse};
+pub use review::{
+    CaseAnswer, QueueEntry, REVIEW_PATH, ReviewCase, ReviewRequest, ReviewResponse, VerdictKind,
+};
 pub use training::{
     ExamAnswer, ExamAttempt, ExamMiss, ExamResult, ExamState, ExamSubmission, ExamTask, LessonSet,
     LessonTask,

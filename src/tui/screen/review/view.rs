@@ -8,6 +8,7 @@ use ratatui::style::Style;
 
 use crate::model::{AnswerValue, format_age, sanitize_line, wrap};
 use crate::protocol::{QueueEntry, ReviewCase};
+use crate::tui::keymap::{Action, Keymap, Mode};
 use crate::tui::screen::View;
 use crate::tui::widgets::Painter;
 use crate::tui::widgets::diff::{field_diff, word_diff};
@@ -197,4 +198,32 @@ pub(super) fn case(
     if bottom > body.y {
         p.put(x, bottom - 1, width, &note_line, p.st.text);
     }
+}
+
+/// The message line's guide on an item, in the words of the keymap.
+pub(super) fn case_guide(keymap: &Keymap, answers: usize) -> String {
+    guide(keymap, answers, &[Action::Edit, Action::Note])
+}
+
+/// The guide on a flag or a contest: uphold and reject too.
+pub(super) fn claim_guide(keymap: &Keymap, answers: usize) -> String {
+    guide(
+        keymap,
+        answers,
+        &[Action::Uphold, Action::Reject, Action::Edit, Action::Note],
+    )
+}
+
+fn guide(keymap: &Keymap, answers: usize, actions: &[Action]) -> String {
+    let mut parts = Vec::new();
+    if answers > 0 {
+        parts.push(format!("1-{} pick", answers.min(9)));
+    }
+    for &action in actions {
+        if let Some(k) = keymap.shown_key(Mode::Review, action, false) {
+            parts.push(format!("{k} {action}"));
+        }
+    }
+    parts.push("esc back".into());
+    parts.join(" · ")
 }
