@@ -421,7 +421,7 @@ fn the_status_line_counts_the_queue_the_filter_and_the_verdicts() {
     ])));
     let status = |app: &App| screen_text(app).lines().last().unwrap().to_string();
     assert!(
-        status(&app).contains("queue 2 │ project products │ decided 0"),
+        status(&app).contains("queue 2 │ decided 0 │ project products"),
         "{}",
         status(&app)
     );
@@ -435,8 +435,31 @@ fn the_status_line_counts_the_queue_the_filter_and_the_verdicts() {
         9, "flag", "p-220", 7200, true,
     )])));
     assert!(
-        status(&app).contains("queue 1 │ project products │ decided 1"),
+        status(&app).contains("queue 1 │ decided 1 │ project products"),
         "{}",
         status(&app)
     );
+}
+
+#[test]
+fn forty_columns_keep_the_task_ids_and_the_keys_that_fit() {
+    let mut app = reviewer();
+    app.handle(Event::Resize(40, 24));
+    let narrow = |app: &App| {
+        let mut terminal = Terminal::new(TestBackend::new(40, 24)).unwrap();
+        terminal.draw(|f| render(app, f)).unwrap();
+        terminal.backend().to_string()
+    };
+    let queue = narrow(&app);
+    assert!(queue.contains("p-104") && queue.contains("p-220"), "{queue}");
+    app.handle(Event::Review(ReviewEvent::Case(Some(Box::new(flagged(
+        "flag",
+    ))))));
+    let item = narrow(&app);
+    let guide = item.lines().nth(22).unwrap();
+    assert!(
+        guide.contains("1-3 pick") && guide.contains("esc back"),
+        "{item}"
+    );
+    assert!(item.contains("w-81b0e4"), "{item}");
 }

@@ -450,9 +450,9 @@ impl Screen for Review {
         Some(match (&self.case, self.typing) {
             (Some(_), Typing::Note) => "type the note; enter when done".into(),
             (Some(case), _) if Self::is_claim(case) => {
-                view::claim_guide(keymap, case.answers.len())
+                view::claim_guide(keymap, case.answers.len(), width)
             }
-            (Some(case), _) => view::case_guide(keymap, case.answers.len()),
+            (Some(case), _) => view::case_guide(keymap, case.answers.len(), width),
             (None, _) if self.queue.is_empty() => "nothing to review; F5 looks again".into(),
             (None, _) => "enter opens the item · F5 looks again".into(),
         })
@@ -507,11 +507,11 @@ impl Screen for Review {
         };
         Some(vec![
             format!("queue {}{more}", self.queue.len()),
+            format!("decided {}", self.decided),
             match &self.project {
                 Some(p) => format!("project {p}"),
                 None => "all projects".to_string(),
             },
-            format!("decided {}", self.decided),
         ])
     }
 }
