@@ -451,7 +451,10 @@ fn forty_columns_keep_the_task_ids_and_the_keys_that_fit() {
         terminal.backend().to_string()
     };
     let queue = narrow(&app);
-    assert!(queue.contains("p-104") && queue.contains("p-220"), "{queue}");
+    assert!(
+        queue.contains("p-104") && queue.contains("p-220"),
+        "{queue}"
+    );
     app.handle(Event::Review(ReviewEvent::Case(Some(Box::new(flagged(
         "flag",
     ))))));

@@ -54,6 +54,11 @@ impl Drop for Centre {
 impl Centre {
     /// None (after a loud skip) without ssh or ssh-keygen.
     pub fn start(users: &[(&str, &str)]) -> Option<Centre> {
+        Centre::start_with(users, &[])
+    }
+
+    /// As `start`, with more `kazi serve` arguments (the SSH limits).
+    pub fn start_with(users: &[(&str, &str)], serve_args: &[&str]) -> Option<Centre> {
         if !have("ssh", "-V") || !have("ssh-keygen", "-?") {
             skip("the OpenSSH client is not installed; the SSH tests did not run");
             return None;
@@ -101,6 +106,7 @@ impl Centre {
             .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
             .args(["--ssh-listen", "127.0.0.1:0", "--ssh-host-key"])
             .arg(&host_key)
+            .args(serve_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -224,4 +230,13 @@ pub fn keygen(dir: &Path, name: &str) -> PathBuf {
         .success();
     assert!(ok, "ssh-keygen makes a key");
     key
+}
+
+/// The export of products as JSON records (workers by user name).
+pub fn export_records(db: &str) -> Vec<serde_json::Value> {
+    let out = kazi(&["export", "--db", db, "products", "--with-names"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
