@@ -110,6 +110,11 @@ impl Review {
         }
     }
 
+    /// The item open on screen, if any.
+    pub fn case(&self) -> Option<&ReviewCase> {
+        self.case.as_deref()
+    }
+
     /// The editor is on screen.
     pub fn editing(&self) -> bool {
         self.editing && self.editor.is_some()
