@@ -18,8 +18,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use kazi::model::AnswerValue;
-use kazi::protocol::{AnswerUpload, SyncRequest, Want};
 use ssh_centre::{Centre, export_records, have, kazi, keygen, skip};
 use tmux::{Tmux, task_text};
 
@@ -35,51 +33,6 @@ fn centre_with(users: &[(&str, &str)], serve_args: &[&str]) -> Option<Centre> {
         return None;
     }
     Centre::start_with(users, serve_args)
-}
-
-/// Three workers answer the first products three ways, straight into the centre's
-/// database as their SSH sessions would: the tasks all three answered are disputes. How
-/// many there are, from the review queue.
-fn seed_disputes(centre: &Centre, workers: &[&str]) -> usize {
-    let store = kazi::server::open_existing_store(&centre.db).unwrap();
-    let labels = ["electronics", "computers", "home-kitchen"];
-    for (w, name) in workers.iter().enumerate() {
-        let listed = kazi(&["admin", "--db", &centre.db, "user", "key", "list", name]);
-        let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
-        let fingerprint = listed.split_whitespace().next().unwrap();
-        let who = store
-            .ssh_principal(fingerprint)
-            .unwrap()
-            .expect("the key signs in");
-        let now = kazi::server::Clock::system().now();
-        let want = SyncRequest {
-            want: vec![Want {
-                project: "products".into(),
-                count: 6,
-            }],
-            kinds: vec!["classify".into()],
-            ..SyncRequest::default()
-        };
-        let leases = store.sync(&who, want, now).unwrap().leases;
-        let answers = leases
-            .iter()
-            .enumerate()
-            .map(|(i, lease)| AnswerUpload {
-                id: i as u64 + 1,
-                task: lease.task,
-                value: AnswerValue::Labels(vec![labels[w].into()]),
-                ago: 0,
-                replaces: None,
-            })
-            .collect();
-        let send = SyncRequest {
-            answers,
-            ..SyncRequest::default()
-        };
-        store.sync(&who, send, now).unwrap();
-    }
-    let filter = kazi::server::store::review::ReviewFilter::default();
-    store.review_list(&filter).unwrap().len()
 }
 
 /// Tasks the export says a reviewer decided: (verdict, decided_by, final).
@@ -113,7 +66,7 @@ fn a_reviewer_decides_disputes_over_ssh_at_80_and_40_columns() {
     kazi(&[
         "admin", "--db", &centre.db, "user", "assign", "rehema", "products",
     ]);
-    let disputes = seed_disputes(&centre, &["w1", "w2", "w3"]);
+    let disputes = centre.seed_disputes(&["w1", "w2", "w3"], 6);
     assert!(disputes >= 2, "{disputes} disputes");
 
     let tmux = Tmux::start(&centre.ssh_in_tmux("rehema")).expect("tmux checked");
