@@ -43,6 +43,9 @@ enum Command {
     /// Run the queue server (creates the database if it does not exist).
     ///
     /// Example: kazi serve --db sqlite:/srv/kazi/centre.db --listen 0.0.0.0:8470
+    ///
+    /// With SSH: kazi serve --db sqlite:/srv/kazi/centre.db --ssh-listen 0.0.0.0:2222
+    /// --ssh-host-key /srv/kazi/ssh_host_key --ssh-idle-minutes 15 --ssh-sessions-per-user 2
     Serve {
         /// The centre's database: sqlite:PATH or postgres://USER@HOST/DB (several
         /// instances may share one PostgreSQL database).
@@ -57,6 +60,19 @@ enum Command {
         /// The SSH server's host key (OpenSSH format); made on first start when missing.
         #[arg(long, value_name = "FILE", requires = "ssh_listen")]
         ssh_host_key: Option<PathBuf>,
+        /// An SSH session without a key for this many minutes ends (its tasks stay held
+        /// for the next one). Example: --ssh-idle-minutes 15
+        #[arg(long, value_name = "MINUTES", default_value_t = 30,
+              value_parser = clap::value_parser!(u64).range(1..=1440), requires = "ssh_listen")]
+        ssh_idle_minutes: u64,
+        /// SSH sessions one user may have open at once. Example: --ssh-sessions-per-user 2
+        #[arg(long, value_name = "N", default_value_t = 3,
+              value_parser = clap::value_parser!(u64).range(1..=100), requires = "ssh_listen")]
+        ssh_sessions_per_user: u64,
+        /// SSH sessions open at once in all. Example: --ssh-sessions 200
+        #[arg(long, value_name = "N", default_value_t = 64,
+              value_parser = clap::value_parser!(u64).range(1..=10000), requires = "ssh_listen")]
+        ssh_sessions: u64,
     },
     /// Manage users, projects and tasks on the server database.
     ///
@@ -626,8 +642,19 @@ fn main() -> ExitCode {
             listen,
             ssh_listen,
             ssh_host_key,
+            ssh_idle_minutes,
+            ssh_sessions_per_user,
+            ssh_sessions,
         } => {
-            let ssh = ssh_listen.zip(ssh_host_key);
+            let ssh = ssh_listen
+                .zip(ssh_host_key)
+                .map(|(listen, key)| cli::admin::SshArgs {
+                    listen,
+                    host_key: key,
+                    idle: std::time::Duration::from_secs(ssh_idle_minutes * 60),
+                    per_user: ssh_sessions_per_user as usize,
+                    in_all: ssh_sessions as usize,
+                });
             cli::admin::serve(&db, &listen, ssh)
         }
         Command::Admin {

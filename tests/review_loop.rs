@@ -2,7 +2,9 @@
 //! a dispute, a reviewer (through the client's `Remote`) takes it, sees every answer by
 //! pseudonym, picks one with a note; the overturned workers get the note in their next
 //! sync, accuracy counts the verdict, and the export shows it. Two reviewers never get
-//! the same item; workers and unassigned reviewers are refused by the server.
+//! the same item; workers and unassigned reviewers are refused by the server. The review
+//! screen itself, driven by keys over HTTP, edits a verdict on the workers' label grid
+//! and rejects a flag with a note that reaches the worker who raised it.
 
 #[path = "support/server_harness.rs"]
 mod harness;
@@ -11,7 +13,13 @@ use harness::{TestServer, answer, every_backend, project};
 use kazi::client::Remote;
 use kazi::client::RemoteError;
 use kazi::model::{AnswerValue, Role};
-use kazi::protocol::{FeedbackKind, ReviewRequest, ReviewResponse, SyncRequest};
+use kazi::protocol::{
+    FeedbackKind, FlagReason, Report, ReportKind, ReviewRequest, ReviewResponse, SyncRequest,
+};
+use kazi::tui::local::review::HttpLink;
+use kazi::tui::review_link::ReviewExecutor;
+use kazi::tui::runtime::Session;
+use kazi::tui::{App, Event, Key, Keymap, Theme};
 
 async fn take(remote: &Remote) -> Result<ReviewResponse, RemoteError> {
     remote
@@ -177,5 +185,125 @@ async fn loop_on(s: &TestServer) {
 async fn a_dispute_is_decided_and_the_verdict_reaches_workers_accuracy_and_export() {
     for s in every_backend("the review loop", |_| {}).await {
         loop_on(&s).await;
+    }
+}
+
+/// The review screen over HTTP as `kazi review` runs it, fed keys; on a thread of its
+/// own, since its link blocks on a runtime of its own.
+fn on_screen(base: &str, token: &str, keys: &[&str], note: &str) -> Vec<String> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let link = HttpLink::new(base, token).unwrap();
+                let app = App::review(Keymap::default(), Theme::default(), None);
+                let mut session = Session::new(app, ReviewExecutor::new(link, None));
+                session.feed(Event::Resize(80, 24));
+                let mut seen = Vec::new();
+                // Each item in turn: a dispute is edited, a flag rejected with a note.
+                for _ in 0..2 {
+                    session.feed(Event::Key(Key::parse("enter").unwrap()));
+                    let reason = match session.app().review_screen().and_then(|r| r.case()) {
+                        Some(case) => case.reason.clone(),
+                        None => break,
+                    };
+                    let script: Vec<String> = if reason == "flag" {
+                        let mut typed = vec!["ctrl-n".to_string()];
+                        typed.extend(note.chars().map(|c| c.to_string().replace(' ', "space")));
+                        typed.extend(["enter".to_string(), "ctrl-r".to_string()]);
+                        typed
+                    } else {
+                        keys.iter().map(|k| k.to_string()).collect()
+                    };
+                    for k in script {
+                        session.feed(Event::Key(Key::parse(&k).unwrap()));
+                    }
+                    seen.push(reason);
+                }
+                seen
+            })
+            .join()
+            .unwrap()
+    })
+}
+
+async fn screen_on(s: &TestServer) {
+    let b = s.backend();
+    s.add_project(&project(3));
+    s.import_numbered("shop", 2);
+    let names = ["amina", "baraka", "chiku"];
+    let mut tokens = Vec::new();
+    for n in names {
+        tokens.push(s.enrol(n, Role::Worker).await);
+    }
+    let zawadi = s.enrol("zawadi", Role::Reviewer).await;
+    s.blocking(|| s.store.assign_reviewer("zawadi", "shop", s.clock.now()))
+        .expect("assigned");
+    let split = ["food", "toys", "tools"];
+    for (i, token) in tokens.iter().enumerate() {
+        let leases = s.want(token, "shop", 2).await.leases;
+        let disputed = leases.iter().find(|l| l.text == "item 1").expect("t1").task;
+        let agreed = leases.iter().find(|l| l.text == "item 2").expect("t2").task;
+        let mut sent = harness::answers(vec![
+            answer(1, disputed, split[i]),
+            answer(2, agreed, "food"),
+        ]);
+        if i == 0 {
+            sent.reports = vec![Report {
+                id: 1,
+                task: agreed,
+                kind: ReportKind::Flag(FlagReason::Unclear),
+                note: "is this bread or a toy?".into(),
+            }];
+        }
+        s.sync(token, &sent).await;
+    }
+
+    // The dispute: ctrl-e opens the label grid, 2 is Toys.
+    let note = "bread, plainly";
+    let seen = tokio::task::block_in_place(|| on_screen(&s.base, &zawadi, &["ctrl-e", "2"], note));
+    assert_eq!(seen.len(), 2, "{b}: {seen:?}");
+    assert!(seen.contains(&"dispute".to_string()) && seen.contains(&"flag".to_string()));
+
+    let export = s.export("shop", kazi::server::admin::ExportFormat::Jsonl);
+    let t1: serde_json::Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    assert_eq!(t1["final"], "toys", "{b}: {t1}");
+    assert_eq!(
+        (t1["provenance"].as_str(), t1["verdict"].as_str()),
+        (Some("review"), Some("edit"))
+    );
+    let reply = s
+        .sync(
+            &tokens[0],
+            &SyncRequest {
+                feedback_seen: Some(0),
+                ..SyncRequest::default()
+            },
+        )
+        .await;
+    let notes: Vec<&str> = reply
+        .feedback
+        .iter()
+        .filter(|f| f.kind == FeedbackKind::Review)
+        .map(|f| f.note.as_str())
+        .collect();
+    assert!(
+        notes.contains(&note),
+        "{b}: amina hears why her flag was rejected: {notes:?}"
+    );
+    let queue = s.blocking(|| {
+        s.store
+            .review_list(&kazi::server::store::review::ReviewFilter::default())
+            .unwrap()
+    });
+    assert!(
+        queue.iter().all(|i| i.verdict.is_some()),
+        "{b}: both decided: {queue:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_edits_a_verdict_and_rejects_a_flag_over_http() {
+    for s in every_backend("the review screen over HTTP", |_| {}).await {
+        screen_on(&s).await;
     }
 }

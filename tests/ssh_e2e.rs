@@ -2,7 +2,9 @@
 //! the real `kazi serve`: a worker logs in by key, the screen appears, keys answer (the
 //! answers are in the export), a resize redraws and a 40-column window stays usable;
 //! unknown keys, passwords and commands are refused; a removed key ends its session; 20
-//! sessions at once with one client that stops reading, and the others keep working.
+//! sessions at once with one client that stops reading, and the others keep working. A
+//! reviewer (and an admin) gets the review screen and decides disputes, at 80 and at 40
+//! columns, within the session limit `kazi serve` was given.
 //! Skipped loudly where ssh or tmux is missing (.ci/run installs them).
 
 #[path = "support/ssh_centre.rs"]
@@ -16,16 +18,116 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ssh_centre::{Centre, have, kazi, keygen, skip};
+use ssh_centre::{Centre, export_records, have, kazi, keygen, skip};
 use tmux::{Tmux, task_text};
 
 /// A centre for a test that drives ssh inside tmux; None (after a loud skip) without them.
 fn centre(users: &[(&str, &str)]) -> Option<Centre> {
+    centre_with(users, &[])
+}
+
+/// As `centre`, with more `kazi serve` arguments.
+fn centre_with(users: &[(&str, &str)], serve_args: &[&str]) -> Option<Centre> {
     if !have("tmux", "-V") {
         skip("tmux is not installed; the SSH tests did not run");
         return None;
     }
-    Centre::start(users)
+    Centre::start_with(users, serve_args)
+}
+
+/// Tasks the export says a reviewer decided: (verdict, decided_by, final).
+fn reviewed(centre: &Centre) -> Vec<(String, String, String)> {
+    export_records(&centre.db)
+        .iter()
+        .filter(|r| r["provenance"] == "review")
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (text("verdict"), text("decided_by"), text("final"))
+        })
+        .collect()
+}
+
+fn fits(s: &str, cols: usize) -> bool {
+    s.lines().all(|l| l.chars().count() <= cols)
+}
+
+#[test]
+fn a_reviewer_decides_disputes_over_ssh_at_80_and_40_columns() {
+    let users = [
+        ("w1", "worker"),
+        ("w2", "worker"),
+        ("w3", "worker"),
+        ("rehema", "reviewer"),
+        ("root", "admin"),
+    ];
+    let Some(centre) = centre_with(&users, &["--ssh-sessions-per-user", "1"]) else {
+        return;
+    };
+    kazi(&[
+        "admin", "--db", &centre.db, "user", "assign", "rehema", "products",
+    ]);
+    let disputes = centre.seed_disputes(&["w1", "w2", "w3"], 6);
+    assert!(disputes >= 2, "{disputes} disputes");
+
+    let tmux = Tmux::start(&centre.ssh_in_tmux("rehema")).expect("tmux checked");
+    let queue = tmux.wait("the review queue", |s| {
+        s.contains("Review queue") && s.contains("dispute") && s.contains("online")
+    });
+    assert!(queue.contains(&format!("queue {disputes}")), "{queue}");
+    assert!(fits(&queue, 80), "{queue}");
+    tmux.keys(&["Enter"]);
+    let item = tmux.wait("the item with every answer", |s| {
+        s.contains("Aggregate:") && s.contains("1-3 pick")
+    });
+    assert_eq!(item.matches(" w-").count(), 3, "three pseudonyms: {item}");
+    assert!(!item.contains("w1") && !item.contains("rehema"), "{item}");
+    tmux.keys(&["1"]);
+    tmux.wait("the verdict and the queue again", |s| {
+        s.contains("Review queue") && s.contains("decided 1")
+    });
+    let decided = reviewed(&centre);
+    assert_eq!(decided.len(), 1, "{decided:?}");
+    assert_eq!(decided[0].0, "pick");
+    assert!(decided[0].1.starts_with("w-"), "the reviewer, by pseudonym");
+    assert_eq!(decided[0].2, "electronics", "w1's answer, the first");
+
+    // 40 columns, a phone's SSH app: redrawn to fit, and still decides.
+    tmux.resize(40, 24);
+    let narrow = tmux.wait("the 40-column queue", |s| {
+        fits(s, 40) && s.contains("Review queue") && s.contains("prod-")
+    });
+    assert!(narrow.contains("dispute"), "{narrow}");
+    tmux.keys(&["Enter"]);
+    tmux.wait("the item at 40 columns", |s| {
+        fits(s, 40) && s.contains("1-3 pick") && s.contains("esc back")
+    });
+    tmux.keys(&["2"]);
+    tmux.wait("the second verdict", |s| {
+        fits(s, 40) && s.contains("decided 2")
+    });
+    let decided = reviewed(&centre);
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    assert!(decided.iter().any(|d| d.2 == "computers"), "{decided:?}");
+
+    // --ssh-sessions-per-user 1: a second session of hers is told why and closed.
+    let out = centre.ssh_output("rehema", &centre.key("rehema"), &["-tt"], &[]);
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("already has 1 Kazi session(s) open"),
+        "{said}"
+    );
+    tmux.keys(&["C-q"]);
+    let end = tmux.wait("ssh ended", |s| s.contains("SSH-EXIT="));
+    assert!(end.contains("SSH-EXIT=0"), "{end}");
+
+    // An admin may review too: every project's queue, no assignment needed.
+    let admin = Tmux::start(&centre.ssh_in_tmux("root")).expect("tmux checked");
+    admin.wait("the admin's review queue", |s| {
+        s.contains("Review queue") && s.contains(&format!("queue {}", disputes - 2))
+    });
+    admin.keys(&["C-q"]);
+    admin.wait("ssh ended", |s| s.contains("SSH-EXIT=0"));
 }
 
 fn on_task_screen(s: &str) -> bool {
@@ -155,14 +257,6 @@ fn unknown_keys_passwords_and_commands_are_refused() {
 
     let out = centre.ssh_output("amina", &centre.key("amina"), &["-T", "-s"], &["sftp"]);
     assert_ne!(out.status.code(), Some(0), "{out:?}");
-
-    // A reviewer is shown plainly that the review screen is not here yet.
-    let tmux = Tmux::start(&centre.ssh_in_tmux("rehema")).expect("tmux checked");
-    tmux.wait("the reviewer's screen", |s| {
-        s.contains("review screen is not in this version")
-    });
-    tmux.keys(&["q"]);
-    tmux.wait("ssh ended", |s| s.contains("SSH-EXIT=0"));
 
     // A removed key ends its session at once, with a line saying why.
     let tmux = Tmux::start(&centre.ssh_in_tmux("amina")).expect("tmux checked");

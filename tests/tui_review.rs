@@ -1,12 +1,14 @@
 //! The review screen as a state machine and at 80x24: the queue, an item with every
 //! answer by pseudonym (label answers, a transcript's word diff), one key picks, a note
-//! goes with the verdict, esc puts the item back.
+//! goes with the verdict, esc puts the item back. Edit writes the final answer in the
+//! workers' own screens (label grid, text area, form); a flag or a contest is upheld or
+//! rejected; the status line counts the reviewer's queue and verdicts.
 
 mod tui_common;
 
 use kazi::model::transcript::Transcript;
 use kazi::model::{AnswerValue, Project};
-use kazi::protocol::{CaseAnswer, QueueEntry, ReviewCase};
+use kazi::protocol::{CaseAnswer, QueueEntry, ReviewCase, VerdictKind};
 use kazi::tui::screen::review::{ReviewEffect, ReviewEvent};
 use kazi::tui::{App, Effect, Event, Keymap, Theme, render};
 use ratatui::Terminal;
@@ -154,7 +156,8 @@ fn one_key_picks_an_answer_with_the_note_typed_first() {
         press(&mut app, "1"),
         vec![Effect::Review(ReviewEffect::Decide {
             item: 7,
-            value: labels("toys"),
+            verdict: VerdictKind::Pick,
+            value: Some(labels("toys")),
             note: "a toy".into(),
         })]
     );
@@ -178,4 +181,288 @@ fn esc_puts_the_item_back_and_shows_the_queue() {
             Effect::Review(ReviewEffect::Queue { project: None })
         ]
     );
+}
+
+fn fixture(name: &str) -> Project {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects");
+    let text = std::fs::read_to_string(path.join(name)).unwrap();
+    Project::from_toml(name, &text).unwrap()
+}
+
+fn transcript(text: &str) -> AnswerValue {
+    AnswerValue::Transcript(Transcript::new(text.to_string()))
+}
+
+/// The verdicts among effects.
+fn verdicts(fx: &[Effect]) -> Vec<(VerdictKind, Option<AnswerValue>, String)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Review(ReviewEffect::Decide {
+                verdict,
+                value,
+                note,
+                ..
+            }) => Some((*verdict, value.clone(), note.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle(Event::Key(kazi::tui::Key::char(c)));
+    }
+}
+
+fn open_case(case: ReviewCase) -> App {
+    let mut app = reviewer();
+    app.handle(Event::Review(ReviewEvent::Case(Some(Box::new(case)))));
+    app
+}
+
+fn screen_text(app: &App) -> String {
+    draw(app).backend().to_string()
+}
+
+fn flagged(reason: &str) -> ReviewCase {
+    ReviewCase {
+        reason: reason.into(),
+        raised_by: Some("w-81b0e4".into()),
+        note: "this is a toy, not kitchenware".into(),
+        ..three_way()
+    }
+}
+
+#[test]
+fn edit_chooses_a_label_of_its_own_on_the_workers_grid_at_80x24() {
+    let mut app = open_case(three_way());
+    press(&mut app, "ctrl-n");
+    type_text(&mut app, "none of them");
+    press(&mut app, "enter");
+    assert!(press(&mut app, "ctrl-e").is_empty(), "nothing sent yet");
+    assert!(app.review_screen().unwrap().editing());
+    assert_eq!(app.mode(), kazi::tui::Mode::Classify, "the workers' keys");
+    insta::assert_snapshot!(draw(&app).backend());
+    let fx = press(&mut app, "1");
+    assert_eq!(
+        verdicts(&fx),
+        vec![(
+            VerdictKind::Edit,
+            Some(labels("food")),
+            "none of them".to_string()
+        )]
+    );
+    assert!(!app.review_screen().unwrap().editing());
+}
+
+#[test]
+fn edit_writes_a_transcript_in_the_text_area_from_the_marked_answer_at_80x24() {
+    let mut app = open_case(case(
+        fixture("sauti.toml"),
+        vec![
+            answer("w-3f2a9c", transcript("the bus leaves at nine"), 64, 3, 4),
+            answer("w-81b0e4", transcript("the bus leaves at five"), 80, 1, 4),
+        ],
+    ));
+    press(&mut app, "down ctrl-e");
+    assert_eq!(app.mode(), kazi::tui::Mode::Transcribe);
+    type_text(&mut app, " sharp");
+    insta::assert_snapshot!(draw(&app).backend());
+    let fx = press(&mut app, "ctrl-s");
+    let sent = verdicts(&fx);
+    assert_eq!(sent.len(), 1, "{fx:?}");
+    assert_eq!(sent[0].0, VerdictKind::Edit);
+    let Some(AnswerValue::Transcript(t)) = &sent[0].1 else {
+        panic!("a transcript: {sent:?}")
+    };
+    assert_eq!(
+        t.text, "the bus leaves at five sharp",
+        "from the marked answer"
+    );
+}
+
+#[test]
+fn esc_leaves_the_editor_and_edit_comes_back_to_what_was_written() {
+    let mut app = open_case(case(
+        fixture("sauti.toml"),
+        vec![answer("w-3f2a9c", transcript("habari"), 64, 3, 4)],
+    ));
+    press(&mut app, "ctrl-e");
+    type_text(&mut app, " yako");
+    assert!(press(&mut app, "esc").is_empty(), "the item stays held");
+    assert!(!app.review_screen().unwrap().editing());
+    assert!(screen_text(&app).contains("w-3f2a9c"), "the answers again");
+    press(&mut app, "ctrl-e");
+    let fx = press(&mut app, "ctrl-s");
+    let Some(AnswerValue::Transcript(t)) = verdicts(&fx).remove(0).1 else {
+        panic!("a transcript")
+    };
+    assert_eq!(t.text, "habari yako");
+}
+
+fn receipt(vendor: &str, total: &str) -> AnswerValue {
+    let json = format!(
+        r#"{{"fields":{{"doc_kind":"receipt","vendor":"{vendor}","date":"14/03/2026",
+        "total":"{total}","paid_by":"cash"}},
+        "groups":{{"items":[{{"description":"Unga Jogoo 2kg","qty":"2","unit_price":"185.00"}}]}}}}"#
+    );
+    AnswerValue::Form(serde_json::from_str(&json).unwrap())
+}
+
+#[test]
+fn edit_fills_the_workers_form_from_the_marked_answer_at_80x24() {
+    let receipts = fixture("receipts.toml");
+    let first = receipt("Naivas", "370.00");
+    assert_eq!(receipts.validate(&first), Ok(()), "a valid receipt");
+    let mut item = case(
+        receipts.clone(),
+        vec![
+            answer("w-3f2a9c", first, 64, 3, 4),
+            answer("w-81b0e4", receipt("Naivas", "730.00"), 80, 1, 4),
+        ],
+    );
+    item.reason = "field_dispute".into();
+    item.fields = vec!["total".into()];
+    let mut app = open_case(item);
+    press(&mut app, "ctrl-e");
+    assert_eq!(app.mode(), kazi::tui::Mode::Entry);
+    // To the vendor and onto its end: the form is the workers', keys and all.
+    press(&mut app, "tab end");
+    type_text(&mut app, " Ltd");
+    insta::assert_snapshot!(draw(&app).backend());
+    let fx = press(&mut app, "ctrl-s");
+    let sent = verdicts(&fx);
+    assert_eq!(sent.len(), 1, "{fx:?}");
+    let Some(AnswerValue::Form(v)) = &sent[0].1 else {
+        panic!("a form: {sent:?}")
+    };
+    assert_eq!(v.fields["vendor"], "Naivas Ltd");
+    assert_eq!(receipts.validate(sent[0].1.as_ref().unwrap()), Ok(()));
+}
+
+#[test]
+fn a_refused_edit_comes_back_to_the_editor_to_change() {
+    let mut app = open_case(three_way());
+    press(&mut app, "ctrl-e");
+    press(&mut app, "1");
+    assert!(!app.review_screen().unwrap().editing());
+    app.handle(Event::Review(ReviewEvent::Failed(
+        "the server refused the request: no".into(),
+    )));
+    assert!(app.review_screen().unwrap().editing(), "back to change it");
+    assert_eq!(app.message(), Some("the server refused the request: no"));
+    let fx = press(&mut app, "7");
+    assert_eq!(
+        verdicts(&fx),
+        vec![(VerdictKind::Edit, Some(labels("fashion")), String::new())]
+    );
+}
+
+#[test]
+fn a_flag_opens_on_its_raisers_answer_and_is_upheld_with_it_at_80x24() {
+    let mut app = open_case(flagged("flag"));
+    insta::assert_snapshot!(draw(&app).backend());
+    let fx = press(&mut app, "ctrl-u");
+    assert_eq!(
+        verdicts(&fx),
+        vec![(VerdictKind::Uphold, Some(labels("home")), String::new())],
+        "answer 2 is the flagger's"
+    );
+}
+
+#[test]
+fn a_contest_is_rejected_only_with_a_note_for_the_worker() {
+    let mut app = open_case(flagged("contest"));
+    assert!(press(&mut app, "ctrl-r").is_empty());
+    assert!(app.message().unwrap().contains("write why first (ctrl-n)"));
+    press(&mut app, "ctrl-n");
+    type_text(&mut app, "kitchenware it is");
+    press(&mut app, "enter");
+    let fx = press(&mut app, "ctrl-r");
+    assert_eq!(
+        verdicts(&fx),
+        vec![(VerdictKind::Reject, None, "kitchenware it is".to_string())]
+    );
+}
+
+#[test]
+fn a_flag_without_answers_is_upheld_with_the_reviewers_own() {
+    let mut app = open_case(ReviewCase {
+        answers: Vec::new(),
+        ..flagged("flag")
+    });
+    assert!(
+        press(&mut app, "ctrl-u").is_empty(),
+        "nothing to uphold with yet"
+    );
+    assert!(app.review_screen().unwrap().editing());
+    let fx = press(&mut app, "2");
+    assert_eq!(
+        verdicts(&fx),
+        vec![(VerdictKind::Uphold, Some(labels("drinks")), String::new())]
+    );
+}
+
+#[test]
+fn a_dispute_is_neither_upheld_nor_rejected() {
+    let mut app = open_case(three_way());
+    for k in ["ctrl-u", "ctrl-r"] {
+        assert!(press(&mut app, k).is_empty(), "{k}");
+        assert!(app.message().unwrap().contains("only a flag or a contest"));
+    }
+}
+
+#[test]
+fn the_status_line_counts_the_queue_the_filter_and_the_verdicts() {
+    let mut app = App::review(Keymap::default(), Theme::default(), Some("products".into()));
+    app.handle(Event::Review(ReviewEvent::Queue(vec![
+        entry(7, "dispute", "p-104", 300, false),
+        entry(9, "flag", "p-220", 7200, true),
+    ])));
+    let status = |app: &App| screen_text(app).lines().last().unwrap().to_string();
+    assert!(
+        status(&app).contains("queue 2 │ decided 0 │ project products"),
+        "{}",
+        status(&app)
+    );
+    assert!(!status(&app).contains("unsent"), "no worker counts");
+    app.handle(Event::Review(ReviewEvent::Case(Some(
+        Box::new(three_way()),
+    ))));
+    press(&mut app, "1");
+    app.handle(Event::Review(ReviewEvent::Decided { item: 7, told: 2 }));
+    app.handle(Event::Review(ReviewEvent::Queue(vec![entry(
+        9, "flag", "p-220", 7200, true,
+    )])));
+    assert!(
+        status(&app).contains("queue 1 │ decided 1 │ project products"),
+        "{}",
+        status(&app)
+    );
+}
+
+#[test]
+fn forty_columns_keep_the_task_ids_and_the_keys_that_fit() {
+    let mut app = reviewer();
+    app.handle(Event::Resize(40, 24));
+    let narrow = |app: &App| {
+        let mut terminal = Terminal::new(TestBackend::new(40, 24)).unwrap();
+        terminal.draw(|f| render(app, f)).unwrap();
+        terminal.backend().to_string()
+    };
+    let queue = narrow(&app);
+    assert!(
+        queue.contains("p-104") && queue.contains("p-220"),
+        "{queue}"
+    );
+    app.handle(Event::Review(ReviewEvent::Case(Some(Box::new(flagged(
+        "flag",
+    ))))));
+    let item = narrow(&app);
+    let guide = item.lines().nth(22).unwrap();
+    assert!(
+        guide.contains("1-3 pick") && guide.contains("esc back"),
+        "{item}"
+    );
+    assert!(item.contains("w-81b0e4"), "{item}");
 }

@@ -1,6 +1,7 @@
 //! The built-in SSH server with the real OpenSSH client in a pseudo-terminal at 80x24,
 //! against the real `kazi serve`: bytes on the SSH channel per key on the worker screen
-//! (what the client receives for one answer and the next task), and the server's resident
+//! (what the client receives for one answer and the next task) and on the review screen
+//! (open an item, move the mark, pick, the queue again), and the server's resident
 //! memory per idle session (20 sessions open beside none). Skipped loudly without ssh.
 
 use std::process::Command;
@@ -39,7 +40,8 @@ fn server_rss_kb(centre: &Centre) -> Result<f64> {
 
 pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
     let names: Vec<String> = (0..=IDLE_SESSIONS).map(|i| format!("s{i:02}")).collect();
-    let users: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "worker")).collect();
+    let mut users: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "worker")).collect();
+    users.push(("reviewer", "reviewer"));
     let Some(centre) = Centre::start(&users) else {
         println!("  *** SKIPPED: the OpenSSH client is not installed ***");
         return Ok(());
@@ -67,6 +69,7 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
     );
     worker.send(b"\x11");
     drop(worker);
+    review_bytes(&centre, &names[1..4], report)?;
 
     std::thread::sleep(Duration::from_millis(500));
     let before = server_rss_kb(&centre)?;
@@ -88,5 +91,33 @@ pub fn run(report: &mut Report, _titles: &[String]) -> Result<()> {
         "KB",
     );
     println!("  kazi serve RSS: {before} KB with no session, {after} KB with {IDLE_SESSIONS}");
+    Ok(())
+}
+
+/// Bytes per key on the review screen: items are opened, marked and picked in turn.
+fn review_bytes(centre: &Centre, workers: &[String], report: &mut Report) -> Result<()> {
+    let workers: Vec<&str> = workers.iter().map(String::as_str).collect();
+    let db = centre.db.as_str();
+    crate::ssh_centre::kazi(&[
+        "admin", "--db", db, "user", "assign", "reviewer", "products",
+    ]);
+    let disputes = centre.seed_disputes(&workers, 60);
+    let mut reviewer = ssh(centre, "reviewer")?;
+    reviewer
+        .wait_for("Review queue", Duration::from_secs(20))
+        .context("no review screen over SSH")?;
+    reviewer.collect_for(Duration::from_millis(500));
+    let mut per_key = Vec::new();
+    // As the review screen's own figure (benches/perf/review.rs): enter opens, the
+    // arrows move the mark, 1 picks and the queue comes back.
+    for _ in 0..disputes.min(KEYS / 5) {
+        for key in [&b"\r"[..], b"\x1b[B", b"\x1b[B", b"\x1b[A", b"1"] {
+            reviewer.send(key);
+            per_key.push(reviewer.drain(Duration::from_millis(250)).len() as f64);
+        }
+    }
+    anyhow::ensure!(!per_key.is_empty(), "no disputes to review over SSH");
+    report.add("ssh_review_bytes_per_key", median(&per_key), "bytes");
+    reviewer.send(b"\x11");
     Ok(())
 }

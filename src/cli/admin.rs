@@ -38,11 +38,22 @@ fn start_log() {
         .try_init();
 }
 
-pub fn serve(db: &str, listen: &str, ssh: Option<(String, std::path::PathBuf)>) -> Result<()> {
+/// `kazi serve --ssh-listen`: where, with which host key, and the session limits.
+pub struct SshArgs {
+    pub listen: String,
+    pub host_key: std::path::PathBuf,
+    pub idle: std::time::Duration,
+    pub per_user: usize,
+    pub in_all: usize,
+}
+
+pub fn serve(db: &str, listen: &str, ssh: Option<SshArgs>) -> Result<()> {
     start_log();
     let store = server::open_store(db)?;
     let ssh_key = match &ssh {
-        Some((_, key_file)) => {
+        Some(SshArgs {
+            host_key: key_file, ..
+        }) => {
             let (key, made) = kazi::ssh::load_host_key(key_file)?;
             if made {
                 say!(
@@ -64,7 +75,8 @@ pub fn serve(db: &str, listen: &str, ssh: Option<(String, std::path::PathBuf)>) 
         let addr = listener.local_addr()?;
         let (stop_tx, stop) = tokio::sync::watch::channel(false);
         let ssh_task = match (ssh, ssh_key) {
-            (Some((ssh_listen, _)), Some(key)) => {
+            (Some(args), Some(key)) => {
+                let ssh_listen = args.listen;
                 let ssh_listener = tokio::net::TcpListener::bind(&ssh_listen)
                     .await
                     .with_context(|| format!("cannot listen for SSH on {ssh_listen}"))?;
@@ -76,7 +88,12 @@ pub fn serve(db: &str, listen: &str, ssh: Option<(String, std::path::PathBuf)>) 
                 let ssh_shutdown = async move {
                     let _ = stop.wait_for(|s| *s).await;
                 };
-                let config = kazi::ssh::SshConfig::new(key);
+                let config = kazi::ssh::SshConfig {
+                    idle_timeout: args.idle,
+                    max_sessions_per_user: args.per_user,
+                    max_sessions: args.in_all,
+                    ..kazi::ssh::SshConfig::new(key)
+                };
                 Some(tokio::spawn(kazi::ssh::serve(
                     ssh_listener,
                     store.clone(),

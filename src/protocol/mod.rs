@@ -25,7 +25,9 @@ pub use limits::{
 pub use limits::{
     MAX_EXAM_ANSWERS, MAX_EXAM_ENTRIES, MAX_EXAM_SUBMISSIONS, MAX_LESSON_SET_BYTES, MAX_LESSONS,
 };
-pub use review::{CaseAnswer, QueueEntry, REVIEW_PATH, ReviewCase, ReviewRequest, ReviewResponse};
+pub use review::{
+    CaseAnswer, QueueEntry, REVIEW_PATH, ReviewCase, ReviewRequest, ReviewResponse, VerdictKind,
+};
 pub use training::{
     ExamAnswer, ExamAttempt, ExamMiss, ExamResult, ExamState, ExamSubmission, ExamTask, LessonSet,
     LessonTask, lesson_bytes,

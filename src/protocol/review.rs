@@ -8,6 +8,42 @@ use crate::model::{AnswerValue, Project};
 
 pub const REVIEW_PATH: &str = "/v1/review";
 
+/// What a reviewer did with an item, by name on the wire (`verdict`) and in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictKind {
+    /// One of the workers' answers is the final answer.
+    Pick,
+    /// The reviewer wrote the final answer.
+    Edit,
+    /// A flag or contest holds: the verdict's value is the final answer (a contest's
+    /// gold is corrected to it).
+    Uphold,
+    /// The flag or contest does not hold: the answer stays as it was, no value.
+    Reject,
+}
+
+impl VerdictKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::Pick => "pick",
+            VerdictKind::Edit => "edit",
+            VerdictKind::Uphold => "uphold",
+            VerdictKind::Reject => "reject",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<VerdictKind> {
+        [
+            VerdictKind::Pick,
+            VerdictKind::Edit,
+            VerdictKind::Uphold,
+            VerdictKind::Reject,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+}
+
 /// What a reviewer asks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]

@@ -55,8 +55,15 @@ pub fn aggregate_pass(
         }
         // Before the watermark moves: a pass that fails here is run again next time.
         let now = clock.now();
+        let gold: std::collections::HashSet<i64> = input
+            .tasks
+            .iter()
+            .filter(|t| t.gold.is_some())
+            .map(|t| t.task)
+            .collect();
         for (task, decision) in &decisions {
-            if let Some(item) = review_needed(&project, *task, decision) {
+            let is_gold = gold.contains(task);
+            if let Some(item) = review_needed(&project, *task, is_gold, decision) {
                 store.review_enqueue(&item, now)?;
             }
         }

@@ -6,12 +6,13 @@
 //!
 //! Parts: `host_key` (made on first start), `connection` (russh's handler: auth, what a
 //! channel may ask), `input` (bytes to keys), `terminal` (ratatui over the channel, with
-//! backpressure), `seat` (role -> screens), `work` (the worker's executor), `sessions`
-//! (limits and the revocation watch).
+//! backpressure), `seat` (role -> screens), `work` (the worker's executor), `review` (the
+//! reviewer's link over the store), `sessions` (limits and the revocation watch).
 
 mod connection;
 pub mod host_key;
 pub mod input;
+pub mod review;
 mod seat;
 mod sessions;
 pub mod terminal;

@@ -12,6 +12,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::input::{EndReason, SshInput};
+use super::review::StoreLink;
 use super::terminal::{LEAVE, Outbox, SshBackend};
 use super::work::WorkExecutor;
 use crate::model::Role;
@@ -19,6 +20,7 @@ use crate::server::store::Principal;
 use crate::server::{Clock, Store};
 use crate::tui::app::{App, Event};
 use crate::tui::key::KeyCode;
+use crate::tui::review_link::ReviewExecutor;
 use crate::tui::runtime::{Executor, Exit, Input, InputSource, Runtime, Session};
 use crate::tui::{Keymap, Theme};
 
@@ -49,22 +51,16 @@ fn run_role(
                 WorkExecutor::new(cx.store, cx.who, cx.fingerprint, cx.clock),
             )
         }
-        // When the review screen lands: run_app(terminal, input, App::review(..),
-        // ReviewExecutor::new(cx.store, cx.who, cx.clock)).
-        Role::Reviewer => not_here(
-            terminal,
-            input,
-            "The review screen is not in this version of Kazi yet.",
-        ),
+        // An admin may review too (every project); admin commands stay on the server.
+        Role::Reviewer | Role::Admin => {
+            let app = App::review(cx.keymap, cx.theme, None);
+            let link = StoreLink::new(cx.store, cx.who, cx.fingerprint, cx.clock);
+            run_app(terminal, input, app, ReviewExecutor::new(link, None))
+        }
         Role::Trainer => not_here(
             terminal,
             input,
             "The trainer's screens are not in this version of Kazi yet.",
-        ),
-        Role::Admin => not_here(
-            terminal,
-            input,
-            "Admins run kazi admin on the server; there is no admin screen over SSH.",
         ),
     }
 }

@@ -383,6 +383,12 @@ impl App {
         top.downcast_ref::<Entry>()
     }
 
+    /// The review screen, when it is the one on top.
+    pub fn review_screen(&self) -> Option<&Review> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<Review>()
+    }
+
     /// The transcribe screen, when it is the one on top.
     pub fn transcribe(&self) -> Option<&Transcribe> {
         let top: &dyn Any = self.screens.last()?.as_ref();

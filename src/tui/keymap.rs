@@ -37,6 +37,8 @@ pub enum Action {
     Pick,
     Edit,
     Note,
+    Uphold,
+    Reject,
     Feedback,
     AddRow,
     RemoveRow,
@@ -48,7 +50,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 32] = [
         Action::Help,
         Action::Quit,
         Action::Undo,
@@ -71,6 +73,8 @@ impl Action {
         Action::Pick,
         Action::Edit,
         Action::Note,
+        Action::Uphold,
+        Action::Reject,
         Action::Feedback,
         Action::AddRow,
         Action::RemoveRow,
@@ -119,6 +123,11 @@ impl Action {
             Action::Pick => ("pick", "choose this answer"),
             Action::Edit => ("edit", "write the answer yourself"),
             Action::Note => ("note", "write a note on why"),
+            Action::Uphold => (
+                "uphold",
+                "uphold the flag or contest with the marked answer",
+            ),
+            Action::Reject => ("reject", "reject the flag or contest (note why first)"),
             Action::Feedback => ("feedback", "show feedback on your answers"),
             Action::AddRow => ("add_row", "add a row to the table (line items)"),
             Action::RemoveRow => ("remove_row", "remove the table row you are on"),

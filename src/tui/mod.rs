@@ -9,6 +9,7 @@ pub mod key;
 pub mod keymap;
 pub mod local;
 pub mod overlay;
+pub mod review_link;
 pub mod runtime;
 pub mod screen;
 pub mod terminal;

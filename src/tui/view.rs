@@ -42,7 +42,8 @@ pub fn render(app: &App, frame: &mut Frame) {
             .keys_for(app.mode(), Action::Quit)
             .first()
             .map(|k| k.to_string());
-        widgets::status_line::draw(&mut p, app.status(), quit, bottom);
+        let own = app.active().counts();
+        widgets::status_line::draw(&mut p, app.status(), own, quit, bottom);
         if area.height == 1 {
             return;
         }

@@ -358,3 +358,54 @@ fn three_workers_disagreeing_make_a_dispute_and_agreeing_ones_none() {
         assert_eq!(shop.disputes, 1, "{}", backend.url);
     });
 }
+
+#[test]
+fn a_gold_task_is_scored_never_disputed_or_spot_checked() {
+    on_every_backend(|backend, store| {
+        // Every accepted task would be spot-checked; gold is leased like any task here
+        // (no gold rate), so it is answered and decided too.
+        let mut shop = harness::project(3);
+        shop.review.spot_check = 1.0;
+        assert_eq!(store.put_project(&shop, NOW).unwrap(), ProjectAdded::New);
+        let gold = kazi::model::gold::Gold {
+            answer: kazi::model::gold::GoldAnswer::Labels(vec![vec!["food".into()]]),
+            explanation: "bread is food".into(),
+        };
+        let mut tasks = (1..=2).map(|i| {
+            let mut t = new_task(i, &format!("item {i}"));
+            if i == 1 {
+                t.gold = Some(vec!["food".into()]);
+                t.gold_spec = Some(serde_json::to_string(&gold).unwrap());
+            }
+            Ok(t)
+        });
+        store.import_tasks("shop", &mut tasks).unwrap();
+        let names = ["amina", "baraka", "chiku"];
+        let split = ["food", "toys", "tools"];
+        for (i, name) in names.iter().enumerate() {
+            let w = worker(store.as_ref(), name);
+            let leases = store.sync(&w, want(2), NOW).unwrap().leases;
+            assert_eq!(leases.len(), 2, "{}", backend.url);
+            let list = leases
+                .iter()
+                .enumerate()
+                .map(|(j, l)| {
+                    let label = if l.text == "item 1" { split[i] } else { "food" };
+                    labels(j as u64 + 1, l.task, &[label])
+                })
+                .collect();
+            send(store.as_ref(), &w, list, NOW + 60);
+        }
+        let queue = store.review_list(&ReviewFilter::default()).unwrap();
+        let tasks: Vec<(&str, ReviewReason)> = queue
+            .iter()
+            .map(|i| (i.task_ext.as_str(), i.reason))
+            .collect();
+        assert_eq!(
+            tasks,
+            vec![("t2", ReviewReason::SpotCheck)],
+            "{}: the gold task t1 split three ways and is not queued",
+            backend.url
+        );
+    });
+}

@@ -7,6 +7,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use kazi::model::AnswerValue;
+use kazi::protocol::{AnswerUpload, SyncRequest, Want};
+
 pub fn skip(why: &str) {
     // Straight to stderr: the harness swallows eprintln! of a passing test.
     let _ = std::io::stderr().write_all(format!("\n*** SKIPPED: {why} ***\n").as_bytes());
@@ -54,6 +57,11 @@ impl Drop for Centre {
 impl Centre {
     /// None (after a loud skip) without ssh or ssh-keygen.
     pub fn start(users: &[(&str, &str)]) -> Option<Centre> {
+        Centre::start_with(users, &[])
+    }
+
+    /// As `start`, with more `kazi serve` arguments (the SSH limits).
+    pub fn start_with(users: &[(&str, &str)], serve_args: &[&str]) -> Option<Centre> {
         if !have("ssh", "-V") || !have("ssh-keygen", "-?") {
             skip("the OpenSSH client is not installed; the SSH tests did not run");
             return None;
@@ -101,6 +109,7 @@ impl Centre {
             .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
             .args(["--ssh-listen", "127.0.0.1:0", "--ssh-host-key"])
             .arg(&host_key)
+            .args(serve_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -186,6 +195,51 @@ impl Centre {
             .expect("ssh runs")
     }
 
+    /// Three workers answer the first `each` products three ways, straight into the
+    /// centre's database as their SSH sessions would: the tasks all three answered are
+    /// disputes. How many there are, from the review queue.
+    pub fn seed_disputes(&self, workers: &[&str], each: u32) -> usize {
+        let store = kazi::server::open_existing_store(&self.db).unwrap();
+        let labels = ["electronics", "computers", "home-kitchen"];
+        for (w, name) in workers.iter().enumerate() {
+            let listed = kazi(&["admin", "--db", &self.db, "user", "key", "list", name]);
+            let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+            let fingerprint = listed.split_whitespace().next().unwrap();
+            let who = store
+                .ssh_principal(fingerprint)
+                .unwrap()
+                .expect("the key signs in");
+            let now = kazi::server::Clock::system().now();
+            let want = SyncRequest {
+                want: vec![Want {
+                    project: "products".into(),
+                    count: each,
+                }],
+                kinds: vec!["classify".into()],
+                ..SyncRequest::default()
+            };
+            let leases = store.sync(&who, want, now).unwrap().leases;
+            let answers = leases
+                .iter()
+                .enumerate()
+                .map(|(i, lease)| AnswerUpload {
+                    id: i as u64 + 1,
+                    task: lease.task,
+                    value: AnswerValue::Labels(vec![labels[w].into()]),
+                    ago: 0,
+                    replaces: None,
+                })
+                .collect();
+            let send = SyncRequest {
+                answers,
+                ..SyncRequest::default()
+            };
+            store.sync(&who, send, now).unwrap();
+        }
+        let filter = kazi::server::store::review::ReviewFilter::default();
+        store.review_list(&filter).unwrap().len()
+    }
+
     /// (task text, label) of every answer `user` gave, from the export.
     pub fn answers_of(&self, user: &str) -> Vec<(String, String)> {
         let out = kazi(&["export", "--db", &self.db, "products", "--with-names"]);
@@ -224,4 +278,13 @@ pub fn keygen(dir: &Path, name: &str) -> PathBuf {
         .success();
     assert!(ok, "ssh-keygen makes a key");
     key
+}
+
+/// The export of products as JSON records (workers by user name).
+pub fn export_records(db: &str) -> Vec<serde_json::Value> {
+    let out = kazi(&["export", "--db", db, "products", "--with-names"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }

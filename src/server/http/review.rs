@@ -12,9 +12,8 @@ use super::{
     read_body, response_encoding,
 };
 use crate::model::Role;
-use crate::protocol::{self, ReviewRequest, ReviewResponse};
-use crate::server::scheduler::review::{self, ReviewDecision, ReviewRefusal, ReviewTake};
-use crate::server::store::review::{ReviewFilter, ReviewReason, VerdictKind};
+use crate::protocol::{self, ReviewRequest};
+use crate::server::scheduler::review::{self, ReviewRefusal};
 
 impl From<ReviewRefusal> for ApiError {
     fn from(refusal: ReviewRefusal) -> Self {
@@ -28,26 +27,13 @@ impl From<ReviewRefusal> for ApiError {
             | ReviewRefusal::RejectHasValue
             | ReviewRefusal::Invalid(_)
             | ReviewRefusal::NotAClaim
-            | ReviewRefusal::CannotCorrect => StatusCode::BAD_REQUEST,
+            | ReviewRefusal::CannotCorrect
+            | ReviewRefusal::Limit(_)
+            | ReviewRefusal::UnknownReason(_)
+            | ReviewRefusal::UnknownVerdict(_) => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, refusal.to_string())
     }
-}
-
-fn bad(message: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, message)
-}
-
-fn reason_of(text: Option<String>) -> Result<Option<ReviewReason>, ApiError> {
-    text.map(|t| {
-        ReviewReason::parse(&t).ok_or_else(|| {
-            bad(format!(
-                "unknown review reason '{}'",
-                crate::model::sanitize_line(&t)
-            ))
-        })
-    })
-    .transpose()
 }
 
 pub(super) async fn review(
@@ -72,64 +58,8 @@ pub(super) async fn review(
     let reply_encoding = response_encoding(&headers);
     blocking(move || {
         let request: ReviewRequest = decode_request(&bytes, encoding, protocol::MAX_DECODED_BYTES)?;
-        request.check_limits().map_err(bad)?;
-        let failed = |e| ApiError::store("review", e);
-        let response = match request {
-            ReviewRequest::Queue { project, reason } => {
-                let filter = ReviewFilter {
-                    project,
-                    reason: reason_of(reason)?,
-                    ..ReviewFilter::default()
-                };
-                let items = review::queue(store.as_ref(), &who, filter, now).map_err(failed)??;
-                ReviewResponse::Queue { items }
-            }
-            ReviewRequest::Take {
-                item,
-                project,
-                reason,
-            } => {
-                let which = match item {
-                    Some(id) => ReviewTake::Item(id),
-                    None => ReviewTake::Next(ReviewFilter {
-                        project,
-                        reason: reason_of(reason)?,
-                        ..ReviewFilter::default()
-                    }),
-                };
-                let taken = store.review_take(&who, &which, now).map_err(failed)??;
-                ReviewResponse::Take {
-                    case: taken.map(|t| Box::new(t.case)),
-                }
-            }
-            ReviewRequest::Decide {
-                item,
-                verdict,
-                value,
-                note,
-            } => {
-                let kind = VerdictKind::parse(&verdict).ok_or_else(|| {
-                    bad("verdict must be pick, edit, uphold or reject".to_string())
-                })?;
-                let decision = ReviewDecision {
-                    item,
-                    kind,
-                    value,
-                    note,
-                };
-                let decided = store
-                    .review_decide(&who, &decision, now)
-                    .map_err(failed)??;
-                ReviewResponse::Decide {
-                    item,
-                    feedback_given: decided.feedback_given,
-                }
-            }
-            ReviewRequest::Release { item } => {
-                store.review_release(&who, item, now).map_err(failed)??;
-                ReviewResponse::Release { item }
-            }
-        };
+        let response = review::answer(store.as_ref(), &who, request, now)
+            .map_err(|e| ApiError::store("review", e))??;
         Ok(json_response(
             StatusCode::OK,
             protocol::encode(&response, reply_encoding),

@@ -3,8 +3,10 @@
 //! item a reviewer is given (one reviewer per item, by lease), and what a verdict
 //! checks and does. Each function runs inside one store transaction.
 
-use crate::model::{AnswerError, AnswerValue, Project, Role};
-use crate::protocol::{CaseAnswer, MAX_QUEUE_ENTRIES, QueueEntry, ReviewCase};
+use crate::model::{AnswerError, AnswerValue, Project, Role, sanitize_line};
+use crate::protocol::{
+    CaseAnswer, MAX_QUEUE_ENTRIES, QueueEntry, ReviewCase, ReviewRequest, ReviewResponse,
+};
 use crate::quality::Decision;
 use crate::server::pseudonym::pseudonym;
 use crate::server::scheduler::double_entry::FieldDecision;
@@ -46,6 +48,12 @@ pub enum ReviewRefusal {
     NotAClaim,
     #[error("the gold of this kind of task cannot be corrected from the review screen yet")]
     CannotCorrect,
+    #[error("{0}")]
+    Limit(String),
+    #[error("unknown review reason '{0}'")]
+    UnknownReason(String),
+    #[error("verdict must be pick, edit, uphold or reject, not '{0}'")]
+    UnknownVerdict(String),
 }
 
 /// An item a reviewer now holds, with everything needed to decide it.
@@ -243,6 +251,91 @@ pub fn queue(
         .collect()))
 }
 
+/// One reviewer request carried out, as the HTTP API (`POST /v1/review`) and the SSH
+/// review screen both do it: limits first, then each action in its own transaction.
+pub fn answer(
+    store: &dyn Store,
+    who: &Principal,
+    request: ReviewRequest,
+    now: i64,
+) -> Result<Result<ReviewResponse, ReviewRefusal>, StoreError> {
+    if let Err(why) = request.check_limits() {
+        return Ok(Err(ReviewRefusal::Limit(why)));
+    }
+    let reason_of = |text: Option<String>| match text {
+        None => Ok(None),
+        Some(t) => ReviewReason::parse(&t)
+            .map(Some)
+            .ok_or_else(|| ReviewRefusal::UnknownReason(sanitize_line(&t).into_owned())),
+    };
+    Ok(Ok(match request {
+        ReviewRequest::Queue { project, reason } => {
+            let reason = match reason_of(reason) {
+                Ok(r) => r,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let filter = ReviewFilter {
+                project,
+                reason,
+                ..ReviewFilter::default()
+            };
+            match queue(store, who, filter, now)? {
+                Ok(items) => ReviewResponse::Queue { items },
+                Err(refusal) => return Ok(Err(refusal)),
+            }
+        }
+        ReviewRequest::Take {
+            item,
+            project,
+            reason,
+        } => {
+            let which = match (item, reason_of(reason)) {
+                (_, Err(refusal)) => return Ok(Err(refusal)),
+                (Some(id), _) => ReviewTake::Item(id),
+                (None, Ok(reason)) => ReviewTake::Next(ReviewFilter {
+                    project,
+                    reason,
+                    ..ReviewFilter::default()
+                }),
+            };
+            match store.review_take(who, &which, now)? {
+                Ok(taken) => ReviewResponse::Take {
+                    case: taken.map(|t| Box::new(t.case)),
+                },
+                Err(refusal) => return Ok(Err(refusal)),
+            }
+        }
+        ReviewRequest::Decide {
+            item,
+            verdict,
+            value,
+            note,
+        } => {
+            let Some(kind) = VerdictKind::parse(&verdict) else {
+                let shown = sanitize_line(&verdict).into_owned();
+                return Ok(Err(ReviewRefusal::UnknownVerdict(shown)));
+            };
+            let decision = ReviewDecision {
+                item,
+                kind,
+                value,
+                note,
+            };
+            match store.review_decide(who, &decision, now)? {
+                Ok(decided) => ReviewResponse::Decide {
+                    item,
+                    feedback_given: decided.feedback_given,
+                },
+                Err(refusal) => return Ok(Err(refusal)),
+            }
+        }
+        ReviewRequest::Release { item } => match store.review_release(who, item, now)? {
+            Ok(()) => ReviewResponse::Release { item },
+            Err(refusal) => return Ok(Err(refusal)),
+        },
+    }))
+}
+
 /// The item, if it is open and nobody but `who` holds it; `NotHeld` when it is free.
 fn held_item(
     tx: &mut dyn SyncTx,
@@ -351,8 +444,18 @@ pub fn decide(
 /// What review a task just decided needs, by the project's policy: a field dispute for
 /// an entry task whose answers disagree on some fields (those fields only), a dispute
 /// for a task under the agreement or confidence threshold (a tie always), else perhaps a
-/// spot check. `None`: the task is accepted and not sampled. Pure.
-pub fn review_needed(project: &Project, task: i64, decision: &Decision) -> Option<NewReviewItem> {
+/// spot check. `None`: the task is accepted and not sampled, or it is gold: gold is
+/// scored against its answer, never disputed or checked (a wrong gold is contested).
+/// Pure.
+pub fn review_needed(
+    project: &Project,
+    task: i64,
+    gold: bool,
+    decision: &Decision,
+) -> Option<NewReviewItem> {
+    if gold {
+        return None;
+    }
     let item = |reason, fields| NewReviewItem {
         reason,
         task,
@@ -410,7 +513,8 @@ pub fn after_decision(
     decision: &Decision,
     now: i64,
 ) -> Result<(), StoreError> {
-    if let Some(item) = review_needed(project, task, decision) {
+    let gold = tx.task_gold(task)?.is_some();
+    if let Some(item) = review_needed(project, task, gold, decision) {
         tx.enqueue_review(&item, now)?;
     }
     Ok(())
@@ -444,13 +548,18 @@ mod tests {
     #[test]
     fn a_task_at_the_threshold_is_accepted_and_under_it_disputed() {
         let p = project("[review]\nagreement = 0.75\nconfidence = 0.5\n");
-        assert_eq!(review_needed(&p, 1, &decision(Some("a"), 0.75, 0.75)), None);
-        let under = review_needed(&p, 1, &decision(Some("a"), 0.5, 0.9)).expect("a dispute");
+        assert_eq!(
+            review_needed(&p, 1, false, &decision(Some("a"), 0.75, 0.75)),
+            None
+        );
+        let under = review_needed(&p, 1, false, &decision(Some("a"), 0.5, 0.9)).expect("a dispute");
         assert_eq!((under.reason, under.task), (ReviewReason::Dispute, 1));
-        let unsure = review_needed(&p, 2, &decision(Some("a"), 1.0, 0.4));
+        let unsure = review_needed(&p, 2, false, &decision(Some("a"), 1.0, 0.4));
         assert_eq!(unsure.map(|i| i.reason), Some(ReviewReason::Dispute));
-        let tie = review_needed(&project(""), 3, &decision(None, 0.5, 0.5));
+        let tie = review_needed(&project(""), 3, false, &decision(None, 0.5, 0.5));
         assert_eq!(tie.map(|i| i.reason), Some(ReviewReason::Dispute), "a tie");
+        let gold = review_needed(&project(""), 3, true, &decision(None, 0.5, 0.5));
+        assert_eq!(gold, None, "gold is scored, never disputed");
     }
 
     #[test]
@@ -458,16 +567,20 @@ mod tests {
         let p = project("[review]\nspot_check = 0.1\n");
         let accepted = decision(Some("a"), 1.0, 1.0);
         let picked: Vec<i64> = (1..=10_000)
-            .filter(|&t| review_needed(&p, t, &accepted).is_some())
+            .filter(|&t| review_needed(&p, t, false, &accepted).is_some())
             .collect();
         assert!((800..=1200).contains(&picked.len()), "{}", picked.len());
         let again: Vec<i64> = (1..=10_000)
-            .filter(|&t| review_needed(&p, t, &accepted).is_some())
+            .filter(|&t| review_needed(&p, t, false, &accepted).is_some())
             .collect();
         assert_eq!(picked, again);
         assert!(
-            (1..=10_000).all(|t| review_needed(&project(""), t, &accepted).is_none()),
+            (1..=10_000).all(|t| review_needed(&project(""), t, false, &accepted).is_none()),
             "no spot checks unless asked"
+        );
+        assert!(
+            (1..=10_000).all(|t| review_needed(&p, t, true, &accepted).is_none()),
+            "gold is never spot-checked"
         );
     }
 
@@ -486,11 +599,11 @@ mod tests {
         )
         .expect("entry project parses");
         let d = decision(Some(&fields.to_json()), 0.5, 0.5);
-        let item = review_needed(&p, 7, &d).expect("a field dispute");
+        let item = review_needed(&p, 7, false, &d).expect("a field dispute");
         assert_eq!(item.reason, ReviewReason::FieldDispute);
         assert_eq!(item.fields, ["total"]);
         fields.disputed.clear();
         let agreed = decision(Some(&fields.to_json()), 1.0, 1.0);
-        assert_eq!(review_needed(&p, 7, &agreed), None);
+        assert_eq!(review_needed(&p, 7, false, &agreed), None);
     }
 }

@@ -67,40 +67,7 @@ pub struct NewReviewItem {
     pub note: Option<String>,
 }
 
-/// What a reviewer did with an item. Stored by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VerdictKind {
-    /// One of the workers' answers is the final answer.
-    Pick,
-    /// The reviewer wrote the final answer.
-    Edit,
-    /// A contest is right: the gold answer is corrected to the verdict's value.
-    Uphold,
-    /// The flag or contest does not hold: the answer stays as it was, no value.
-    Reject,
-}
-
-impl VerdictKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerdictKind::Pick => "pick",
-            VerdictKind::Edit => "edit",
-            VerdictKind::Uphold => "uphold",
-            VerdictKind::Reject => "reject",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<VerdictKind> {
-        [
-            VerdictKind::Pick,
-            VerdictKind::Edit,
-            VerdictKind::Uphold,
-            VerdictKind::Reject,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-    }
-}
+pub use crate::protocol::VerdictKind;
 
 /// A decided item's verdict and its audit: who decided, when, what and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

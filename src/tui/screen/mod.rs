@@ -6,6 +6,7 @@
 pub mod classify;
 pub mod entry;
 pub mod feedback;
+pub mod held;
 pub mod picker;
 mod queue;
 pub mod review;
@@ -84,6 +85,11 @@ pub trait Screen: Any + Send + fmt::Debug {
     /// breaks, as in a text area) rather than typed key by key into a field.
     fn takes_paste(&self) -> bool {
         false
+    }
+    /// Counts of its own for the status line, in place of the worker's (unsent, done
+    /// today, cached), most important first; None keeps the worker's.
+    fn counts(&self) -> Option<Vec<String>> {
+        None
     }
     /// The task on screen, which `flag` reports; None where there is none.
     fn current_task(&self) -> Option<i64> {

@@ -1,6 +1,6 @@
 //! The status line at the bottom of every screen: link state as a word, then the counts a
-//! worker relies on (unsent first), then where quit is. A count the store could not give
-//! is shown as `?`, never as a reassuring 0.
+//! worker relies on (unsent first) or the screen's own (the reviewer's queue), then where
+//! quit is. A count the store could not give is shown as `?`, never as a reassuring 0.
 
 use ratatui::style::Style;
 
@@ -8,7 +8,14 @@ use super::Painter;
 use crate::model::text_width;
 use crate::tui::app::{Link, Status};
 
-pub(crate) fn draw(p: &mut Painter, status: Status, quit_key: Option<String>, y: u16) {
+/// `own`: the screen's counts, most important first, in place of the worker's.
+pub(crate) fn draw(
+    p: &mut Painter,
+    status: Status,
+    own: Option<Vec<String>>,
+    quit_key: Option<String>,
+    y: u16,
+) {
     let link_style = match status.link {
         Link::Online => p.st.online,
         Link::Offline => p.st.offline,
@@ -19,16 +26,16 @@ pub(crate) fn draw(p: &mut Painter, status: Status, quit_key: Option<String>, y:
     let mut x = p.put(x, y, width, status.link.word(), link_style);
     let count = |n: Option<u32>| n.map_or_else(|| "?".to_string(), |n| n.to_string());
     let counts = status.counts;
+    let parts = own.unwrap_or_else(|| {
+        vec![
+            format!("unsent {}", count(counts.map(|c| c.unsent))),
+            format!("done today {}", count(counts.map(|c| c.done_today))),
+            format!("cached {}", count(counts.map(|c| c.cached))),
+        ]
+    });
     // Most important first; a part that does not fit whole is left out, not cut.
-    for part in [
-        format!("{}unsent {}", p.fr.sep, count(counts.map(|c| c.unsent))),
-        format!(
-            "{}done today {}",
-            p.fr.sep,
-            count(counts.map(|c| c.done_today))
-        ),
-        format!("{}cached {}", p.fr.sep, count(counts.map(|c| c.cached))),
-    ] {
+    for part in parts {
+        let part = format!("{}{}", p.fr.sep, crate::model::sanitize_line(&part));
         let w = text_width(&part) as u16;
         if x + w > p.area.right() {
             break;

@@ -1,10 +1,12 @@
-//! The reviewer's screen (`kazi review`): the queue of open items, then one item with
-//! every answer side by side under its worker's pseudonym, accuracy and time taken, the
-//! aggregate and its confidence, a word diff (transcripts) or a field diff (forms);
-//! a digit picks an answer as the verdict in one key, `note` writes why first. Its
-//! effects are `Effect::Review`, carried out by whatever executor runs the App (HTTP
-//! locally, the store over SSH).
+//! The reviewer's screen (`kazi review`, and over SSH): the queue of open items, then one
+//! item with every answer side by side under its worker's pseudonym, accuracy and time
+//! taken, the aggregate and its confidence, a word diff (transcripts) or a field diff
+//! (forms). A digit picks an answer as the verdict in one key; `edit` writes one in the
+//! workers' own screen (`edit`); a flag or contest is upheld or rejected; `note` writes
+//! why first. Its effects are `Effect::Review`, carried out by the review executor
+//! (`tui::review_link`) over HTTP locally or over the store in an SSH session.
 
+mod edit;
 mod view;
 
 use std::borrow::Cow;
@@ -13,12 +15,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Context, Screen, ScreenHelp, ScreenId, View};
-use crate::model::{AnswerValue, sanitize_line};
-use crate::protocol::{QueueEntry, ReviewCase};
+use crate::model::{AnswerValue, Task, sanitize_line};
+use crate::protocol::{MAX_QUEUE_ENTRIES, QueueEntry, ReviewCase, VerdictKind};
 use crate::tui::app::{Effect, Event};
 use crate::tui::key::{Key, KeyCode};
 use crate::tui::keymap::{Action, Keymap, Mode};
 use crate::tui::widgets::help::HelpRow;
+use edit::{Edited, Editor};
 
 /// Longest note the screen lets a reviewer type (the server's limit).
 const MAX_NOTE: usize = crate::protocol::MAX_REVIEW_NOTE_CHARS;
@@ -30,10 +33,11 @@ pub enum ReviewEffect {
     Queue { project: Option<String> },
     /// Hold this item and show it.
     Take { item: i64 },
-    /// The verdict: this answer is final, for this reason.
+    /// The verdict, for this reason: `value` is the final answer (none for a reject).
     Decide {
         item: i64,
-        value: AnswerValue,
+        verdict: VerdictKind,
+        value: Option<AnswerValue>,
         note: String,
     },
     /// Put the item back undecided.
@@ -60,6 +64,15 @@ enum Typing {
     Note,
 }
 
+/// A verdict sent and not answered yet.
+#[derive(Debug)]
+enum Pending {
+    /// A pick, an uphold with a shown answer, a reject.
+    Verdict,
+    /// The editor's answer: back into the editor if the verdict is refused.
+    Written(Task, AnswerValue),
+}
+
 #[derive(Debug)]
 pub struct Review {
     project: Option<String>,
@@ -70,6 +83,13 @@ pub struct Review {
     marked: usize,
     note: String,
     typing: Typing,
+    /// The reviewer's own answer to the open item, kept while it is open.
+    editor: Option<Editor>,
+    /// The editor is on screen (esc shows the answers again, the editor kept).
+    editing: bool,
+    pending: Option<Pending>,
+    /// Items decided on this screen since it opened.
+    decided: u32,
 }
 
 impl Review {
@@ -83,7 +103,21 @@ impl Review {
             marked: 0,
             note: String::new(),
             typing: Typing::No,
+            editor: None,
+            editing: false,
+            pending: None,
+            decided: 0,
         }
+    }
+
+    /// The item open on screen, if any.
+    pub fn case(&self) -> Option<&ReviewCase> {
+        self.case.as_deref()
+    }
+
+    /// The editor is on screen.
+    pub fn editing(&self) -> bool {
+        self.editing && self.editor.is_some()
     }
 
     fn refresh(&self, cx: &mut Context) {
@@ -92,21 +126,103 @@ impl Review {
         }));
     }
 
+    fn is_claim(case: &ReviewCase) -> bool {
+        matches!(case.reason.as_str(), "flag" | "contest")
+    }
+
+    fn decide(
+        &mut self,
+        verdict: VerdictKind,
+        value: Option<AnswerValue>,
+        pending: Pending,
+        cx: &mut Context,
+    ) {
+        let Some(case) = &self.case else { return };
+        cx.effect(Effect::Review(ReviewEffect::Decide {
+            item: case.item,
+            verdict,
+            value,
+            note: self.note.clone(),
+        }));
+        self.pending = Some(pending);
+    }
+
     fn pick(&mut self, index: usize, cx: &mut Context) {
         let Some(case) = &self.case else { return };
         let Some(answer) = case.answers.get(index) else {
             return cx.say(format!("there is no answer {}", index + 1));
         };
-        cx.effect(Effect::Review(ReviewEffect::Decide {
-            item: case.item,
-            value: answer.value.clone(),
-            note: self.note.clone(),
-        }));
+        let (value, of) = (answer.value.clone(), case.answers.len());
+        self.decide(VerdictKind::Pick, Some(value), Pending::Verdict, cx);
+        cx.say(format!("answer {} of {of} sent as the verdict", index + 1));
+    }
+
+    /// Open the editor (or go back to the one kept), starting from the marked answer.
+    fn edit(&mut self, verdict: VerdictKind, cx: &mut Context) {
+        let Some(case) = &self.case else { return };
+        if let Err(e) = cx.keymap().check_labels(&case.project) {
+            return cx.say(e.to_string());
+        }
+        match &mut self.editor {
+            Some(editor) => editor.verdict = verdict,
+            None => {
+                let start = case.answers.get(self.marked).map(|a| &a.value);
+                self.editor = Some(Editor::open(case, start, verdict, cx));
+            }
+        }
+        self.editing = true;
+        let send = self
+            .editor
+            .as_ref()
+            .and_then(|e| {
+                let mode = e.screen.mode();
+                cx.keymap()
+                    .shown_key(mode, Action::Submit, e.screen.takes_text())
+            })
+            .map_or_else(String::new, |k| format!("{k} sends it, "));
         cx.say(format!(
-            "answer {} of {} sent as the verdict",
-            index + 1,
-            case.answers.len()
+            "write the final answer: {send}esc goes back to the answers"
         ));
+        cx.redraw();
+    }
+
+    fn uphold(&mut self, cx: &mut Context) {
+        let Some(case) = &self.case else { return };
+        if !Self::is_claim(case) {
+            return cx.say("only a flag or a contest is upheld; here pick an answer or edit one");
+        }
+        let contest = case.reason == "contest";
+        match case.answers.get(self.marked) {
+            Some(answer) => {
+                let value = answer.value.clone();
+                self.decide(VerdictKind::Uphold, Some(value), Pending::Verdict, cx);
+                cx.say(if contest {
+                    format!("contest upheld: answer {} is the gold now", self.marked + 1)
+                } else {
+                    format!("flag upheld: answer {} is the final one", self.marked + 1)
+                });
+            }
+            None => self.edit(VerdictKind::Uphold, cx),
+        }
+    }
+
+    fn reject(&mut self, cx: &mut Context) {
+        let Some(case) = &self.case else { return };
+        if !Self::is_claim(case) {
+            return cx.say("only a flag or a contest is rejected; here pick an answer or edit one");
+        }
+        if self.note.trim().is_empty() {
+            let key = cx
+                .keymap()
+                .shown_key(Mode::Review, Action::Note, false)
+                .map_or_else(String::new, |k| format!(" ({k})"));
+            return cx.say(format!(
+                "write why first{key}: the worker who raised it is told"
+            ));
+        }
+        let reason = case.reason.clone();
+        self.decide(VerdictKind::Reject, None, Pending::Verdict, cx);
+        cx.say(format!("{reason} rejected; the worker is told why"));
     }
 
     fn key_in_queue(&mut self, key: Key, action: Option<Action>, cx: &mut Context) {
@@ -130,7 +246,38 @@ impl Review {
         }
     }
 
+    fn key_in_editor(&mut self, key: Key, action: Option<Action>, cx: &mut Context) {
+        if key.code == KeyCode::Esc && !key.ctrl && !key.alt {
+            self.editing = false;
+            cx.say("your answer is kept while the item is open; edit goes back to it");
+            return cx.redraw();
+        }
+        let Some(editor) = &mut self.editor else {
+            return;
+        };
+        let verdict = editor.verdict;
+        match editor.key(key, action, cx) {
+            Edited::Writing => {}
+            Edited::Answer(task, value) => {
+                self.editing = false;
+                let pending = Pending::Written(task, value.clone());
+                self.decide(verdict, Some(value), pending, cx);
+                cx.say("your answer sent as the verdict");
+                cx.redraw();
+            }
+            Edited::Dropped => {
+                self.editor = None;
+                self.editing = false;
+                cx.say("your answer dropped; the item stays open");
+                cx.redraw();
+            }
+        }
+    }
+
     fn key_in_case(&mut self, key: Key, action: Option<Action>, cx: &mut Context) {
+        if self.editing() {
+            return self.key_in_editor(key, action, cx);
+        }
         let Some(case) = &self.case else { return };
         let last = case.answers.len().saturating_sub(1);
         if self.typing == Typing::Note {
@@ -163,18 +310,36 @@ impl Review {
             }
             (Some(Action::Pick), ..) | (None, KeyCode::Enter, _) => self.pick(self.marked, cx),
             (None, _, Some(c @ '1'..='9')) => self.pick(c as usize - '1' as usize, cx),
-            (Some(Action::Edit), ..) => {
-                cx.say("write the final answer in the worker's screen; here pick one or note why")
-            }
+            (Some(Action::Edit), ..) => self.edit(VerdictKind::Edit, cx),
+            (Some(Action::Uphold), ..) => self.uphold(cx),
+            (Some(Action::Reject), ..) => self.reject(cx),
             (None, KeyCode::Esc, _) => {
                 let item = case.item;
                 cx.effect(Effect::Review(ReviewEffect::Release { item }));
-                self.case = None;
+                self.close_case();
                 self.refresh(cx);
                 cx.redraw();
             }
             _ => cx.say("press an answer's number to pick it, or note first"),
         }
+    }
+
+    fn close_case(&mut self) {
+        self.case = None;
+        self.editor = None;
+        self.editing = false;
+        self.pending = None;
+    }
+
+    fn on_failed(&mut self, why: String, cx: &mut Context) {
+        if let Some(Pending::Written(task, value)) = self.pending.take()
+            && let Some(editor) = &mut self.editor
+        {
+            // The verdict was refused: the answer comes back to be changed.
+            editor.restore(task, value, cx);
+            self.editing = true;
+        }
+        cx.say(why);
     }
 }
 
@@ -184,14 +349,22 @@ impl Screen for Review {
     }
 
     fn mode(&self) -> Mode {
-        Mode::Review
+        match &self.editor {
+            Some(editor) if self.editing => editor.screen.mode(),
+            _ => Mode::Review,
+        }
     }
 
     fn title(&self) -> Cow<'_, str> {
         match &self.case {
             Some(case) => format!(
-                "Review {} · {} · task {}",
+                "Review {}{} · {} · task {}",
                 case.reason.replace('_', " "),
+                if self.editing() {
+                    " · your answer"
+                } else {
+                    ""
+                },
                 sanitize_line(&case.project.name),
                 sanitize_line(&case.task)
             )
@@ -209,15 +382,30 @@ impl Screen for Review {
     }
 
     fn on_event(&mut self, event: Event, cx: &mut Context) {
-        let Event::Review(event) = event else { return };
+        let event = match event {
+            Event::Review(event) => event,
+            paste @ Event::Paste(_) if self.editing() => {
+                if let Some(editor) = &mut self.editor {
+                    editor.event(paste, cx);
+                }
+                return;
+            }
+            _ => return,
+        };
         match event {
             ReviewEvent::Queue(items) => {
                 self.queue = items;
                 self.cursor = self.cursor.min(self.queue.len().saturating_sub(1));
             }
             ReviewEvent::Case(Some(case)) => {
+                // A flag or contest opens on the answer of the worker who raised it.
+                self.marked = case
+                    .raised_by
+                    .as_ref()
+                    .and_then(|by| case.answers.iter().position(|a| &a.worker == by))
+                    .unwrap_or(0);
+                self.close_case();
                 self.case = Some(case);
-                self.marked = 0;
                 self.note.clear();
                 self.typing = Typing::No;
                 cx.clear_message();
@@ -228,19 +416,21 @@ impl Screen for Review {
             }
             ReviewEvent::Decided { item, told } => {
                 if self.case.as_ref().is_some_and(|c| c.item == item) {
-                    self.case = None;
+                    self.close_case();
                 }
+                self.decided += 1;
                 cx.say(format!("decided; {told} worker(s) will be told"));
                 self.refresh(cx);
             }
-            ReviewEvent::Failed(why) => cx.say(why),
+            ReviewEvent::Failed(why) => self.on_failed(why, cx),
         }
         cx.redraw();
     }
 
     fn render(&self, frame: &mut Frame, body: Rect, view: &View) {
-        match &self.case {
-            Some(case) => view::case(
+        match (&self.case, &self.editor) {
+            (Some(_), Some(editor)) if self.editing => editor.screen.render(frame, body, view),
+            (Some(case), _) => view::case(
                 frame,
                 body,
                 view,
@@ -249,23 +439,44 @@ impl Screen for Review {
                 &self.note,
                 self.typing == Typing::Note,
             ),
-            None => view::queue(frame, body, view, &self.queue, self.cursor),
+            (None, _) => view::queue(frame, body, view, &self.queue, self.cursor),
         }
     }
 
-    fn guide(&self, _keymap: &Keymap, _width: usize) -> Option<String> {
+    fn guide(&self, keymap: &Keymap, width: usize) -> Option<String> {
+        if let Some(editor) = self.editor.as_ref().filter(|_| self.editing) {
+            let lead = "esc answers · ";
+            let inner = editor
+                .screen
+                .guide(keymap, width.saturating_sub(lead.len()))
+                .unwrap_or_default();
+            return Some(format!("{lead}{inner}"));
+        }
         Some(match (&self.case, self.typing) {
             (Some(_), Typing::Note) => "type the note; enter when done".into(),
-            (Some(case), _) => format!(
-                "1-{} pick · ctrl-n note · esc back",
-                case.answers.len().clamp(1, 9)
-            ),
+            (Some(case), _) if Self::is_claim(case) => {
+                view::claim_guide(keymap, case.answers.len(), width)
+            }
+            (Some(case), _) => view::case_guide(keymap, case.answers.len(), width),
             (None, _) if self.queue.is_empty() => "nothing to review; F5 looks again".into(),
             (None, _) => "enter opens the item · F5 looks again".into(),
         })
     }
 
     fn help(&self) -> ScreenHelp {
+        if let Some(editor) = self.editor.as_ref().filter(|_| self.editing) {
+            let mut help = editor.screen.help();
+            help.rows.insert(
+                0,
+                HelpRow::new("esc", "back to the answers (your answer is kept)"),
+            );
+            help.notes = format!(
+                "Your answer is the final one: sent as the verdict when you submit it, with \
+                 your note.\n\n{}",
+                help.notes
+            );
+            return help;
+        }
         ScreenHelp {
             rows: vec![
                 HelpRow::new("1-9", "pick that answer as the final one"),
@@ -273,12 +484,39 @@ impl Screen for Review {
                 HelpRow::new("enter", "open the item / pick the marked answer"),
                 HelpRow::new("esc", "back to the queue (the item goes back too)"),
             ],
-            notes: "A verdict is final: workers whose answers differ are told, with your note."
+            notes: "A verdict is final: workers whose answers differ are told, with your note. \
+                    A flag or a contest is upheld with the marked answer (a contest's gold \
+                    becomes it) or rejected with a note for the worker who raised it."
                 .into(),
         }
     }
 
     fn takes_text(&self) -> bool {
-        self.typing == Typing::Note
+        match &self.editor {
+            Some(editor) if self.editing => editor.screen.takes_text(),
+            _ => self.typing == Typing::Note,
+        }
+    }
+
+    fn takes_paste(&self) -> bool {
+        self.editor
+            .as_ref()
+            .is_some_and(|e| self.editing && e.screen.takes_paste())
+    }
+
+    fn counts(&self) -> Option<Vec<String>> {
+        let more = if self.queue.len() >= MAX_QUEUE_ENTRIES {
+            "+"
+        } else {
+            ""
+        };
+        Some(vec![
+            format!("queue {}{more}", self.queue.len()),
+            format!("decided {}", self.decided),
+            match &self.project {
+                Some(p) => format!("project {p}"),
+                None => "all projects".to_string(),
+            },
+        ])
     }
 }

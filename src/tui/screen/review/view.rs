@@ -8,6 +8,7 @@ use ratatui::style::Style;
 
 use crate::model::{AnswerValue, format_age, sanitize_line, wrap};
 use crate::protocol::{QueueEntry, ReviewCase};
+use crate::tui::keymap::{Action, Keymap, Mode};
 use crate::tui::screen::View;
 use crate::tui::widgets::Painter;
 use crate::tui::widgets::diff::{field_diff, word_diff};
@@ -31,9 +32,21 @@ pub(super) fn queue(
         );
         return;
     }
+    // Narrow (a phone's SSH app): the project goes, the item's title names it.
+    let project_col = if width >= 56 { 17 } else { 0 };
+    let column = |project: &str| {
+        if project_col == 0 {
+            String::new()
+        } else {
+            format!("{:<16} ", clip(project, 16))
+        }
+    };
     let header = format!(
-        "  {:<13} {:<16} {:<16} {:>5}",
-        "reason", "project", "task", "age"
+        "  {:<13} {}{:<16} {:>5}",
+        "reason",
+        column("project"),
+        "task",
+        "age"
     );
     p.put(x, body.y, width, &header, p.st.text);
     let rows = usize::from(body.height.saturating_sub(1));
@@ -41,10 +54,10 @@ pub(super) fn queue(
     for (row, (i, item)) in items.iter().enumerate().skip(first).take(rows).enumerate() {
         let chosen = i == cursor;
         let line = format!(
-            "{} {:<13} {:<16} {:<16} {:>5}{}",
+            "{} {:<13} {}{:<16} {:>5}{}",
             if chosen { ">" } else { " " },
             item.reason,
-            clip(&sanitize_line(&item.project), 16),
+            column(&sanitize_line(&item.project)),
             clip(&sanitize_line(&item.task), 16),
             format_age(item.age),
             if item.busy { "  (open elsewhere)" } else { "" }
@@ -196,5 +209,43 @@ pub(super) fn case(
     };
     if bottom > body.y {
         p.put(x, bottom - 1, width, &note_line, p.st.text);
+    }
+}
+
+/// The message line's guide on an item, in the words of the keymap, within `width`.
+pub(super) fn case_guide(keymap: &Keymap, answers: usize, width: usize) -> String {
+    guide(keymap, answers, &[Action::Edit, Action::Note], width)
+}
+
+/// The guide on a flag or a contest: uphold and reject too.
+pub(super) fn claim_guide(keymap: &Keymap, answers: usize, width: usize) -> String {
+    let actions = [Action::Uphold, Action::Reject, Action::Edit, Action::Note];
+    guide(keymap, answers, &actions, width)
+}
+
+/// Picking first and the way back last; the actions between as many as fit (help has
+/// them all).
+fn guide(keymap: &Keymap, answers: usize, actions: &[Action], width: usize) -> String {
+    let pick = (answers > 0).then(|| format!("1-{} pick", answers.min(9)));
+    let mut between: Vec<String> = actions
+        .iter()
+        .filter_map(|&a| {
+            keymap
+                .shown_key(Mode::Review, a, false)
+                .map(|k| format!("{k} {a}"))
+        })
+        .collect();
+    loop {
+        let parts: Vec<&str> = pick
+            .iter()
+            .chain(between.iter())
+            .map(String::as_str)
+            .chain(["esc back"])
+            .collect();
+        let line = parts.join(" · ");
+        if line.chars().count() <= width || between.is_empty() {
+            return line;
+        }
+        between.pop();
     }
 }

@@ -15,10 +15,10 @@ use ratatui::layout::Rect;
 
 use std::collections::BTreeSet;
 
-use super::{Classify, Context, Entry, Nav, Screen, ScreenHelp, ScreenId, Transcribe, View};
+use super::{Classify, Context, Entry, Screen, ScreenHelp, ScreenId, Transcribe, View, held};
 use crate::client::{ExamState, HeldAttempt, LessonPlace, LessonTask, TrainingBook};
 use crate::model::gold::{self, GoldCheck};
-use crate::model::{AnswerValue, Project, Task, TaskKind, sanitize_line};
+use crate::model::{AnswerValue, Project, Task, sanitize_line};
 use crate::tui::app::{Effect, Event};
 use crate::tui::key::{Key, KeyCode};
 use crate::tui::keymap::{Action, Keymap, Mode};
@@ -259,18 +259,7 @@ impl Training {
 
     /// The project's own work screen; its ask for tasks is dropped (they come from here).
     fn inner_screen(&self, project: Project, cx: &mut Context) -> Box<dyn Screen> {
-        let mut effects = Vec::new();
-        let mut nav = Vec::new();
-        let mut inner_cx = Context {
-            shared: &mut *cx.shared,
-            effects: &mut effects,
-            nav: &mut nav,
-        };
-        match project.kind {
-            TaskKind::Classify => Box::new(Classify::open(project, &mut inner_cx)),
-            TaskKind::Entry => Box::new(Entry::open(project, &mut inner_cx)),
-            TaskKind::Transcribe => Box::new(Transcribe::open(project, &mut inner_cx)),
-        }
+        held::work_screen(project, cx)
     }
 
     /// Let the inner screen take a key or event, then take its answers here: a practice
@@ -282,23 +271,7 @@ impl Training {
         cx: &mut Context,
         f: impl FnOnce(&mut dyn Screen, &mut Context),
     ) -> Vec<(Task, AnswerValue)> {
-        let mut effects = Vec::new();
-        let mut nav: Vec<Nav> = Vec::new();
-        {
-            let mut inner_cx = Context {
-                shared: &mut *cx.shared,
-                effects: &mut effects,
-                nav: &mut nav,
-            };
-            f(inner.as_mut(), &mut inner_cx);
-        }
-        effects
-            .into_iter()
-            .filter_map(|e| match e {
-                Effect::Save { task, value } => Some((task, value)),
-                _ => None,
-            })
-            .collect()
+        held::answers(held::pass(inner.as_mut(), cx, f))
     }
 
     fn answered(&mut self, task: Task, value: AnswerValue, cx: &mut Context) {
