@@ -6,6 +6,7 @@ pub mod form;
 pub mod gold;
 pub mod intake;
 mod project;
+mod rate;
 mod review_policy;
 mod text;
 pub mod training;
@@ -17,6 +18,7 @@ pub use project::{
     AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, ProjectError, TaskKind,
     is_project_name, parse_duration_secs,
 };
+pub use rate::{Rate, RateError};
 pub use review_policy::ReviewPolicy;
 pub use text::{
     ORPHAN_BASE, TerminalCell, clean_typed, fit, sanitize, sanitize_line, terminal_cells,

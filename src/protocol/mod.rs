@@ -6,6 +6,7 @@
 mod codec;
 mod feedback;
 mod limits;
+mod progress;
 mod review;
 mod training;
 mod version;
@@ -23,6 +24,10 @@ pub use limits::{
     MAX_WANT_PER_SYNC, RequestLimit,
 };
 pub use limits::{MAX_EXAM_ANSWERS, MAX_EXAM_ENTRIES, MAX_EXAM_SUBMISSIONS, MAX_LESSONS};
+pub use progress::{
+    Held, MAX_PROGRESS_PROJECTS, MAX_PROGRESS_QUALIFICATIONS, PROGRESS_DAYS, PROGRESS_WEEKS,
+    Period, Progress, ProjectProgress,
+};
 pub use review::{CaseAnswer, QueueEntry, REVIEW_PATH, ReviewCase, ReviewRequest, ReviewResponse};
 pub use training::{
     ExamAnswer, ExamAttempt, ExamMiss, ExamResult, ExamState, ExamSubmission, ExamTask, LessonSet,
@@ -133,6 +138,10 @@ pub struct SyncRequest {
         deserialize_with = "limits::bounded_exam_answers"
     )]
     pub exam_answers: Vec<ExamSubmission>,
+    /// Asks for the worker's progress summary in the reply (at most hourly, or when the
+    /// progress view is opened). A server before progress ignores it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub progress: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -199,6 +208,9 @@ pub struct SyncResponse {
     /// The worker's exam standing in each project the request asked about.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exams: Vec<ExamState>,
+    /// The worker's progress, when the request asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -38,6 +38,7 @@ pub enum Action {
     Edit,
     Note,
     Feedback,
+    Progress,
     AddRow,
     RemoveRow,
     ScrollUp,
@@ -47,7 +48,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::Help,
         Action::Quit,
         Action::Undo,
@@ -71,6 +72,7 @@ impl Action {
         Action::Edit,
         Action::Note,
         Action::Feedback,
+        Action::Progress,
         Action::AddRow,
         Action::RemoveRow,
         Action::ScrollUp,
@@ -118,6 +120,7 @@ impl Action {
             Action::Edit => ("edit", "write the answer yourself"),
             Action::Note => ("note", "write a note on why"),
             Action::Feedback => ("feedback", "show feedback on your answers"),
+            Action::Progress => ("progress", "show your progress: tasks, accuracy, earnings"),
             Action::AddRow => ("add_row", "add a row to the table (line items)"),
             Action::RemoveRow => ("remove_row", "remove the table row you are on"),
             Action::ScrollUp => ("scroll_up", "scroll the document up"),

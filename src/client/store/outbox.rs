@@ -223,6 +223,8 @@ impl LocalStore {
             exams,
             training_due,
             exam_answers: self.exam_submissions()?,
+            progress_due: self.progress_due()?,
+            progress_asked: self.progress_asked()?,
         })
     }
 }

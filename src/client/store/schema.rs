@@ -58,6 +58,12 @@ CREATE TABLE exam_answers (
     attempt INTEGER NOT NULL, item INTEGER NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (attempt, item));
 ",
+    // 5: the worker's progress as the server last computed it (JSON), and when it came
+    // (this computer's clock: it only decides when to ask again).
+    "
+CREATE TABLE progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1), summary TEXT NOT NULL, fetched INTEGER NOT NULL);
+",
 ];
 
 /// The schema version this build writes.

@@ -129,6 +129,8 @@ pub fn sync(
         reports_done,
         lessons: trained.lessons,
         exams: trained.exams,
+        // Asked for separately (`impact::progress::for_reply`), after the transaction.
+        progress: None,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod classify;
 pub mod entry;
 pub mod feedback;
 pub mod picker;
+pub mod progress;
 mod queue;
 pub mod review;
 pub mod training;
@@ -32,6 +33,7 @@ pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
 pub use feedback::Feedback;
 pub use picker::Picker;
+pub use progress::ProgressView;
 pub use training::Training;
 pub use transcribe::Transcribe;
 
@@ -52,6 +54,8 @@ pub enum ScreenId {
     Transcribe,
     /// A project's lessons and exam.
     Training,
+    /// The worker's own progress, over the screen it was opened from.
+    Progress,
 }
 
 /// One screen of the worker's terminal.
@@ -115,6 +119,8 @@ pub enum Nav {
     Close(String),
     /// Show the feedback screen over the one on top.
     Feedback,
+    /// Show the progress view over the one on top.
+    Progress,
 }
 
 /// What every screen shares, owned by the App: keymap, theme, status, message, size and
