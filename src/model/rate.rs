@@ -24,7 +24,9 @@ pub enum RateError {
         "rate amount '{0}' must be a plain decimal above 0 and at most 1000 with at most 6 decimals, e.g. \"0.05\""
     )]
     Amount(String),
-    #[error("rate currency '{0}' must be three capital letters (ISO 4217), e.g. \"USD\" or \"KES\"")]
+    #[error(
+        "rate currency '{0}' must be three capital letters (ISO 4217), e.g. \"USD\" or \"KES\""
+    )]
     Currency(String),
 }
 
@@ -90,7 +92,10 @@ mod tests {
         assert_eq!(rate.earned(0).unwrap(), "0.00 USD");
         let fine = Rate::new("0.125", "KES").unwrap();
         assert_eq!(fine.earned(3).unwrap(), "0.375 KES");
-        assert_eq!(Rate::new("2", "INR").unwrap().earned(3).unwrap(), "6.00 INR");
+        assert_eq!(
+            Rate::new("2", "INR").unwrap().earned(3).unwrap(),
+            "6.00 INR"
+        );
     }
 
     #[test]

@@ -290,7 +290,11 @@ impl Executor for WorkExecutor {
             // A session runs beside the server's records: the figures are computed now.
             Effect::Progress(ProgressEffect::Load) => {
                 let now = self.clock.now();
-                match crate::server::impact::progress::progress(self.store.as_ref(), &self.who.user, now) {
+                match crate::server::impact::progress::progress(
+                    self.store.as_ref(),
+                    &self.who.user,
+                    now,
+                ) {
                     Ok(p) => vec![Event::Progress(ProgressEvent::Loaded(Some(p)))],
                     Err(e) => vec![Event::Message(format!("cannot read your progress: {e}"))],
                 }

@@ -34,18 +34,7 @@ pub fn cells(row: &Row) -> [String; COLUMNS] {
     let group = sanitize_line(&row.group).into_owned();
     let Some(f) = &row.figures else {
         let s = || SUPPRESSED.to_string();
-        return [
-            group,
-            day(row.week),
-            s(),
-            s(),
-            s(),
-            s(),
-            s(),
-            s(),
-            s(),
-            s(),
-        ];
+        return [group, day(row.week), s(), s(), s(), s(), s(), s(), s(), s()];
     };
     let t = &f.tally;
     [

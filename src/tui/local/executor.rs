@@ -259,9 +259,9 @@ impl Executor for LocalExecutor<'_> {
                 let mut events = Vec::new();
                 match self.store.ask_progress() {
                     Ok(()) => self.engine.kick(),
-                    Err(e) => events.push(Event::Message(format!(
-                        "cannot ask for fresh figures: {e}"
-                    ))),
+                    Err(e) => {
+                        events.push(Event::Message(format!("cannot ask for fresh figures: {e}")))
+                    }
                 }
                 events.push(progress_event(self.store));
                 events

@@ -136,7 +136,10 @@ fn project_line(p: &ProjectProgress, ascii: bool, title_width: usize) -> String 
 /// The lines of the view, in order, each at most `width` columns once drawn.
 pub fn lines(progress: &Progress, ascii: bool, width: usize) -> Vec<String> {
     let weeks = progress.weeks.len();
-    let mut out = vec![format!("as of {} (server time)", server_time(progress.as_of))];
+    let mut out = vec![format!(
+        "as of {} (server time)",
+        server_time(progress.as_of)
+    )];
     let today = progress.today().cloned().unwrap_or_default();
     let week = progress.this_week().cloned().unwrap_or_default();
     let last_week = progress
@@ -158,7 +161,11 @@ pub fn lines(progress: &Progress, ascii: bool, width: usize) -> Vec<String> {
         "Tasks per day, last {} days (highest {most}):",
         progress.days.len()
     ));
-    out.extend(day_bars(&progress.days, ascii).into_iter().map(|r| format!("  {r}")));
+    out.extend(
+        day_bars(&progress.days, ascii)
+            .into_iter()
+            .map(|r| format!("  {r}")),
+    );
     let per_week: Vec<String> = progress
         .weeks
         .iter()

@@ -24,8 +24,8 @@ use tokio_postgres::error::SqlState;
 use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded,
-    ProjectCounts, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError, TaskList,
-    Qualified, TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary, WorkItem,
+    ProjectCounts, Qualified, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError,
+    TaskList, TaskRecord, TaskState, TaskStream, UserPut, UserRemoved, UserSummary, WorkItem,
 };
 use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{Project, Role};
