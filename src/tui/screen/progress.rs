@@ -149,7 +149,7 @@ pub fn lines(progress: &Progress, ascii: bool, width: usize) -> Vec<String> {
         .and_then(|i| progress.weeks.get(i))
         .map_or(0, |p| p.tasks);
     out.push(format!(
-        "today {} tasks, {} on task   this week {} tasks, {}   last week {} tasks",
+        "today {} tasks ({} on task)   this week {} ({})   last week {}",
         today.tasks,
         hours(today.seconds),
         week.tasks,
@@ -176,7 +176,7 @@ pub fn lines(progress: &Progress, ascii: bool, width: usize) -> Vec<String> {
         per_week.join(" ")
     ));
     out.push(format!(
-        "Accuracy per week, last {weeks} (gold and reviewed tasks; {}):",
+        "Accuracy per week, gold and reviewed tasks ({}):",
         match ascii {
             true => "a digit is tens of %, * is 100%",
             false => "taller is better",
@@ -202,12 +202,10 @@ pub fn lines(progress: &Progress, ascii: bool, width: usize) -> Vec<String> {
             let rate = p.rate.as_ref()?;
             let this_week = p.weeks.last().map_or(0, |w| w.0);
             Some(format!(
-                "  {}: {} in {weeks} weeks, {} this week ({} {} a task)",
+                "  {}: {} in {weeks} weeks, {} this week",
                 sanitize_line(&p.title),
                 rate.earned(p.tasks())?,
                 rate.earned(this_week)?,
-                sanitize_line(&rate.amount),
-                sanitize_line(&rate.currency),
             ))
         })
         .collect();
