@@ -204,5 +204,5 @@ fn both_keymaps_give_progress_a_key_and_the_help_names_it() {
     let mut app = app_with(products(), 1..5);
     press(&mut app, "?");
     let text = format!("{}", drawn(&app).backend());
-    assert!(text.contains("show your progress"), "{text}");
+    assert!(text.contains("progress: your tasks, accuracy and earnings"), "{text}");
 }

@@ -120,7 +120,7 @@ impl Action {
             Action::Edit => ("edit", "write the answer yourself"),
             Action::Note => ("note", "write a note on why"),
             Action::Feedback => ("feedback", "show feedback on your answers"),
-            Action::Progress => ("progress", "show your progress: tasks, accuracy, earnings"),
+            Action::Progress => ("progress", "your tasks, accuracy and earnings"),
             Action::AddRow => ("add_row", "add a row to the table (line items)"),
             Action::RemoveRow => ("remove_row", "remove the table row you are on"),
             Action::ScrollUp => ("scroll_up", "scroll the document up"),
