@@ -106,7 +106,10 @@ fn the_progress_view_draws_its_charts_at_80x24_in_colour() {
     let terminal = drawn(&app);
     let text = format!("{}", terminal.backend());
     assert!(!text.contains('\u{1b}'), "a title drawn inert");
-    assert!(text.contains("as of 2026-11-26 14:30 UTC (server time)"), "{text}");
+    assert!(
+        text.contains("as of 2026-11-26 14:30 UTC (server time)"),
+        "{text}"
+    );
     assert!(text.contains("Product categories: 28.00 USD in 8 weeks, 4.00 USD this week"));
     insta::assert_snapshot!(terminal.backend());
 }
@@ -132,7 +135,11 @@ fn the_progress_view_reads_in_monochrome_ascii() {
     let buffer = terminal.backend().buffer();
     for cell in buffer.content() {
         assert!(cell.symbol().is_ascii(), "non-ASCII {:?}", cell.symbol());
-        assert_eq!(cell.fg, ratatui::style::Color::Reset, "no colour carries meaning");
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "no colour carries meaning"
+        );
     }
     insta::assert_snapshot!(terminal.backend());
 }
@@ -162,10 +169,7 @@ fn charts_scale_to_the_busiest_day_and_mark_accuracy_by_tens_in_ascii() {
         accuracy_marks(&[(0, 0), (7, 10), (99, 100), (5, 5)], true),
         "-79*"
     );
-    assert_eq!(
-        accuracy_marks(&[(0, 0), (1, 8), (5, 5)], false),
-        "·▁█"
-    );
+    assert_eq!(accuracy_marks(&[(0, 0), (1, 8), (5, 5)], false), "·▁█");
 }
 
 #[test]
@@ -204,5 +208,8 @@ fn both_keymaps_give_progress_a_key_and_the_help_names_it() {
     let mut app = app_with(products(), 1..5);
     press(&mut app, "?");
     let text = format!("{}", drawn(&app).backend());
-    assert!(text.contains("progress: your tasks, accuracy and earnings"), "{text}");
+    assert!(
+        text.contains("progress: your tasks, accuracy and earnings"),
+        "{text}"
+    );
 }
