@@ -138,8 +138,9 @@ pub struct Project {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub requires_qualification: bool,
     /// What a worker earns per counted task, when the project sets it (`[rate]`).
+    /// Boxed: most projects have none, and a `Project` is passed around by value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<super::Rate>,
+    pub rate: Option<Box<super::Rate>>,
 }
 
 fn is_zero_rate(rate: &f64) -> bool {
@@ -388,13 +389,13 @@ impl Project {
                     RateAmount::Whole(n) => n.to_string(),
                 };
                 let rate = super::Rate::new(&amount, file.currency.get_ref());
-                Some(rate.map_err(|e| {
+                Some(Box::new(rate.map_err(|e| {
                     let at = match e {
                         super::RateError::Amount(_) => file.amount.span().start,
                         super::RateError::Currency(_) => file.currency.span().start,
                     };
                     err(at, e.to_string())
-                })?)
+                })?))
             }
         };
         let review = match &raw.review {

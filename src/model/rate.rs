@@ -113,4 +113,29 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_project_file_rate_is_checked_at_its_line() {
+        let base = "name = \"p\"\ntitle = \"P\"\nkind = \"classify\"\n\n[[labels]]\nid = \"a\"\nname = \"A\"\nkey = \"1\"\n";
+        let ok = format!("{base}\n[rate]\namount = \"0.05\"\ncurrency = \"KES\"\n");
+        let project = crate::model::Project::from_toml("p.toml", &ok).unwrap();
+        assert_eq!(project.rate.unwrap().earned(10).unwrap(), "0.50 KES");
+        let number = format!("{base}\n[rate]\namount = 2\ncurrency = \"USD\"\n");
+        let project = crate::model::Project::from_toml("p.toml", &number).unwrap();
+        assert_eq!(project.rate.unwrap().amount, "2");
+        let bad = format!("{base}\n[rate]\namount = \"0.05\"\ncurrency = \"dollars\"\n");
+        let e = crate::model::Project::from_toml("p.toml", &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("p.toml:12:"), "{e}");
+        assert!(e.contains("three capital letters"), "{e}");
+        let bad = format!("{base}\n[rate]\namount = \"-1\"\ncurrency = \"USD\"\n");
+        let e = crate::model::Project::from_toml("p.toml", &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("p.toml:11:"), "{e}");
+        // Without a rate the schema is as before (its version does not change).
+        let plain = crate::model::Project::from_toml("p.toml", base).unwrap();
+        assert!(!serde_json::to_string(&plain).unwrap().contains("rate\""));
+    }
 }

@@ -56,7 +56,7 @@ pub fn progress(store: &dyn Store, user: &str, now: i64) -> Result<Progress, Sto
                         (t.output, right, of)
                     })
                     .collect(),
-                rate: project.and_then(|p| p.rate.clone()),
+                rate: project.and_then(|p| p.rate.as_deref().cloned()),
             }
         })
         .collect();
