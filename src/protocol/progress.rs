@@ -97,3 +97,64 @@ impl Progress {
         self.weeks.last()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fullest summary a reply carries stays a small part of a reply's budget, and a
+    /// longer one from elsewhere is cut to the bounds.
+    #[test]
+    fn a_full_summary_is_small_and_a_longer_one_is_cut() {
+        let period = |i: usize| Period {
+            start: 1_800_000_000 + i as i64 * 86_400,
+            tasks: 999,
+            seconds: 99_999,
+        };
+        let full = Progress {
+            as_of: 1_800_000_000,
+            days: (0..PROGRESS_DAYS + 3).map(period).collect(),
+            weeks: (0..PROGRESS_WEEKS + 3).map(period).collect(),
+            projects: (0..MAX_PROGRESS_PROJECTS + 2)
+                .map(|i| ProjectProgress {
+                    project: format!("project-{i:02}-{}", "x".repeat(50)),
+                    title: "T".repeat(120),
+                    weeks: vec![(9_999, 999, 999); PROGRESS_WEEKS + 2],
+                    rate: Some(Rate::new("0.125", "USD").unwrap()),
+                })
+                .collect(),
+            qualifications: (0..MAX_PROGRESS_QUALIFICATIONS + 4)
+                .map(|i| Held {
+                    project: format!("project-{i}"),
+                    title: "T".repeat(120),
+                    since: 1_800_000_000,
+                })
+                .collect(),
+        }
+        .bounded();
+        assert_eq!(full.days.len(), PROGRESS_DAYS);
+        assert_eq!(full.weeks.len(), PROGRESS_WEEKS);
+        assert_eq!(full.projects.len(), MAX_PROGRESS_PROJECTS);
+        assert_eq!(full.projects[0].weeks.len(), PROGRESS_WEEKS);
+        assert_eq!(full.qualifications.len(), MAX_PROGRESS_QUALIFICATIONS);
+        let bytes = serde_json::to_vec(&full).unwrap().len();
+        assert!(bytes < 12 * 1024, "{bytes} bytes");
+        assert!(
+            bytes * 40 < super::super::MAX_REPLY_TEXT_BYTES,
+            "{bytes} bytes"
+        );
+    }
+
+    #[test]
+    fn a_request_that_does_not_ask_says_nothing_of_progress() {
+        let json = serde_json::to_string(&crate::protocol::SyncRequest::default()).unwrap();
+        assert!(!json.contains("progress"));
+        let asked = crate::protocol::SyncRequest {
+            progress: true,
+            ..Default::default()
+        };
+        let back: crate::protocol::SyncRequest =
+            serde_json::from_str(&serde_json::to_string(&asked).unwrap()).unwrap();
+        assert!(back.progress);
+    }
+}
