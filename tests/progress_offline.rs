@@ -1,5 +1,5 @@
 //! The worker's progress through the real client against a real server on 127.0.0.1:0:
-//! the first sync brings the figures (none kept yet), later syncs within the hour do not
+//! the sync after the first brings the figures (none kept yet), later syncs within the hour do not
 //! ask again, opening the view asks with a round trip of its own, and after the server is
 //! stopped the figures kept in the local store are still there and drawn with the
 //! server time they were computed at.
@@ -33,6 +33,9 @@ fn progress_comes_when_due_or_asked_and_stays_readable_offline() {
         .build()
         .unwrap();
     let server = rt.block_on(harness::start());
+    // Noon (UTC) on the server's clock: every answer of the test falls on its "today".
+    let now = server.clock.now();
+    server.clock.advance(now.div_euclid(86_400) * 86_400 + 43_200 - now);
     server.add_project(&harness::project(1));
     server.import_numbered("shop", 30);
     let home = tempfile::tempdir().unwrap();
@@ -41,35 +44,46 @@ fn progress_comes_when_due_or_asked_and_stays_readable_offline() {
     let mut store = LocalStore::open(&profile.db_path()).unwrap();
     let remote = Remote::new(&profile.server, &profile.token).unwrap();
 
-    // Nothing kept yet: the first sync asks, and the reply brings the figures.
+    // The first sync after login carries no figures (login to first task stays lean);
+    // with none kept, the next one asks, and its reply brings them.
     assert!(store.progress().unwrap().is_none());
-    assert!(store.local_state(Some("shop")).unwrap().progress_due);
-    let before = server.clock.now();
+    assert!(!store.local_state(Some("shop")).unwrap().progress_due);
     let SyncOutcome::Synced { applied, .. } = sync(&rt, &remote, &mut store) else {
         panic!("the first sync goes out");
     };
-    assert!(applied.progress, "the first reply carries progress");
+    assert!(!applied.progress);
+    assert!(store.local_state(Some("shop")).unwrap().progress_due);
+    let answer = |store: &mut LocalStore, n: usize| {
+        for _ in 0..n {
+            let task = store.queued_tasks("shop", 0, 1).unwrap().0.remove(0);
+            store
+                .record_answer(&task, &AnswerValue::Labels(vec!["food".into()]))
+                .unwrap();
+        }
+    };
+    answer(&mut store, 5);
+    let before = server.clock.now();
+    let SyncOutcome::Synced { applied, .. } = sync(&rt, &remote, &mut store) else {
+        panic!("answers go out");
+    };
+    assert_eq!(applied.stored, 5);
+    assert!(applied.progress, "none kept: the reply carries progress");
     let first = store.progress().unwrap().expect("figures kept");
     assert!(first.as_of >= before && first.as_of <= server.clock.now());
-    assert_eq!(first.today().unwrap().tasks, 0);
+    assert_eq!(first.today().unwrap().tasks, 5);
 
-    // Five answers go out; the figures are fresh, so this sync does not ask for them.
-    for _ in 0..5 {
-        let task = store.queued_tasks("shop", 0, 1).unwrap().0.remove(0);
-        store
-            .record_answer(&task, &AnswerValue::Labels(vec!["food".into()]))
-            .unwrap();
-    }
+    // Two more answers go out; the figures are fresh, so this sync does not ask.
+    answer(&mut store, 2);
     let state = store.local_state(Some("shop")).unwrap();
     assert!(!state.progress_due && !state.progress_asked);
     let SyncOutcome::Synced { applied, .. } = sync(&rt, &remote, &mut store) else {
         panic!("answers go out");
     };
-    assert_eq!(applied.stored, 5);
+    assert_eq!(applied.stored, 2);
     assert!(!applied.progress, "not asked within the hour");
-    assert_eq!(store.progress().unwrap().unwrap().today().unwrap().tasks, 0);
+    assert_eq!(store.progress().unwrap().unwrap().today().unwrap().tasks, 5);
 
-    // Opening the view asks: worth a round trip by itself, and it brings today's five.
+    // Opening the view asks: worth a round trip by itself, and it brings today's seven.
     store.ask_progress().unwrap();
     assert!(store.local_state(Some("shop")).unwrap().progress_asked);
     let SyncOutcome::Synced { applied, .. } = sync(&rt, &remote, &mut store) else {
@@ -77,9 +91,9 @@ fn progress_comes_when_due_or_asked_and_stays_readable_offline() {
     };
     assert!(applied.progress);
     let fresh = store.progress().unwrap().unwrap();
-    assert_eq!(fresh.today().unwrap().tasks, 5);
-    assert_eq!(fresh.this_week().unwrap().tasks, 5);
-    assert_eq!(fresh.projects[0].tasks(), 5);
+    assert_eq!(fresh.today().unwrap().tasks, 7);
+    assert_eq!(fresh.this_week().unwrap().tasks, 7);
+    assert_eq!(fresh.projects[0].tasks(), 7);
     assert!(!store.local_state(Some("shop")).unwrap().progress_asked);
 
     // The server stops. A sync now fails; the figures kept are the same, as of the same
@@ -110,6 +124,6 @@ fn progress_comes_when_due_or_asked_and_stays_readable_offline() {
         text.contains(&format!("as of {} {} UTC", &shown[..10], &shown[11..16])),
         "{text}"
     );
-    assert!(text.contains("today 5 tasks"), "{text}");
+    assert!(text.contains("today 7 tasks"), "{text}");
     assert!(text.contains("offline"), "{text}");
 }
