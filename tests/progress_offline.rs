@@ -35,7 +35,9 @@ fn progress_comes_when_due_or_asked_and_stays_readable_offline() {
     let server = rt.block_on(harness::start());
     // Noon (UTC) on the server's clock: every answer of the test falls on its "today".
     let now = server.clock.now();
-    server.clock.advance(now.div_euclid(86_400) * 86_400 + 43_200 - now);
+    server
+        .clock
+        .advance(now.div_euclid(86_400) * 86_400 + 43_200 - now);
     server.add_project(&harness::project(1));
     server.import_numbered("shop", 30);
     let home = tempfile::tempdir().unwrap();
