@@ -282,13 +282,8 @@ impl Screen for ProgressView {
         }
     }
 
-    fn guide(&self, keymap: &Keymap, _width: usize) -> Option<String> {
-        let refresh = keymap
-            .keys_for(Mode::Global, Action::Refresh)
-            .first()
-            .map(|k| format!(", {k} asks the server again"))
-            .unwrap_or_default();
-        Some(format!("esc back to work{refresh}"))
+    fn guide(&self, _keymap: &Keymap, _width: usize) -> Option<String> {
+        Some("esc back to work; each time this view opens it asks for fresh figures".into())
     }
 
     fn help(&self) -> ScreenHelp {
