@@ -194,7 +194,8 @@ enum Command {
         profile: String,
     },
     /// The centre's impact figures per group and week: output, accuracy on gold, speed,
-    /// hours, retention. Groups of fewer than 5 people are shown as suppressed.
+    /// hours, retention, accuracy on review, qualifications gained. Groups of fewer than
+    /// 5 people are shown as suppressed.
     ///
     /// Example: kazi report --db sqlite:centre.db --from 2026-09-01 --by cohort --format html --out report.html
     Report {
@@ -285,7 +286,8 @@ enum AdminCommand {
         #[command(subcommand)]
         what: LessonsCommand,
     },
-    /// Write a worker's work record (text and JSON) signed with the centre's key, made on
+    /// Write a worker's work record (text and JSON: projects, tasks, hours, accuracy on
+    /// gold and on review, qualifications with dates) signed with the centre's key, made on
     /// first use beside a SQLite database (centre.key, mode 0600; centre.key.pub to share).
     ///
     /// Example: kazi admin --db sqlite:centre.db record amina --out-dir records

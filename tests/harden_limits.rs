@@ -35,6 +35,7 @@ fn stock(s: &TestServer, overlap: u32, tasks: usize) {
 /// that does not exist, every wanted project unknown, every lease resent.
 fn worst_allowed_sync() -> SyncRequest {
     SyncRequest {
+        progress: true,
         answers: (0..MAX_ANSWERS_PER_SYNC as u64)
             .map(|i| answer(1_000_000 + i, 9_000_000 + i as i64, "food"))
             .collect(),

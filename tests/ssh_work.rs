@@ -144,3 +144,27 @@ fn a_removed_key_answers_nothing_more() {
         s.app().message()
     );
 }
+
+/// Over SSH the session runs beside the server's records: the progress view's figures
+/// are computed when it opens, and count the answers just given.
+#[test]
+fn the_progress_view_over_ssh_shows_the_servers_figures() {
+    let (_dir, store, who) = centre();
+    let mut s = session(&store, &who);
+    for k in ["1", "2", "1"] {
+        s.feed(key(k));
+    }
+    s.feed(key("f9"));
+    assert_eq!(s.app().screen(), kazi::tui::ScreenId::Progress);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| kazi::tui::render(s.app(), f)).unwrap();
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("(server time)"), "{text}");
+    // The three answers are this week's (or, across midnight on a Sunday, last week's).
+    assert!(
+        text.contains("this week 3 (") || text.contains("last week 3"),
+        "{text}"
+    );
+    assert!(text.contains("Product categories"), "{text}");
+    assert!(text.contains("Qualifications: none yet"), "{text}");
+}

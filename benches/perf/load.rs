@@ -367,6 +367,8 @@ fn worst_allowed_sync() -> SyncRequest {
         MAX_ANSWERS_PER_SYNC, MAX_KINDS_ENTRIES, MAX_KNOWN_ENTRIES, MAX_WANT_ENTRIES,
     };
     SyncRequest {
+        // The progress summary too: a bounded read of the account's own weeks.
+        progress: true,
         answers: (0..MAX_ANSWERS_PER_SYNC as u64)
             .map(|i| AnswerUpload {
                 id: 1_000_000 + i,

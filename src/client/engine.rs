@@ -36,6 +36,9 @@ pub struct SyncStatus {
     /// Syncs so far that changed lessons or exams here: when it moves, they are worth
     /// reading again.
     pub training: u64,
+    /// Syncs so far that brought progress figures: when it moves, they are worth
+    /// reading again.
+    pub progress: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -190,6 +193,7 @@ impl SyncEngine {
                         counts: None,
                         new_tasks: 0,
                         training: 0,
+                        progress: 0,
                         message: Some(
                             "cannot start syncing on this machine; answers stay saved here".into(),
                         ),
@@ -257,6 +261,8 @@ struct SyncLoop {
     last_reported: Option<SyncStatus>,
     /// Syncs that changed lessons or exams here (`SyncStatus::training`).
     training: u64,
+    /// Syncs that brought progress figures (`SyncStatus::progress`).
+    progress: u64,
 }
 
 impl SyncLoop {
@@ -282,6 +288,7 @@ impl SyncLoop {
             asked: false,
             last_reported: None,
             training: 0,
+            progress: 0,
         }
     }
 
@@ -408,6 +415,9 @@ impl SyncLoop {
                         if applied.training > 0 {
                             self.training += 1;
                         }
+                        if applied.progress {
+                            self.progress += 1;
+                        }
                         let message = (!applied.refused.is_empty())
                             .then(|| {
                                 format!(
@@ -493,6 +503,7 @@ impl SyncLoop {
             new_tasks,
             message,
             training: self.training,
+            progress: self.progress,
         };
         if self.last_reported.as_ref() != Some(&status) {
             (self.on_status)(status.clone());

@@ -44,6 +44,11 @@ pub struct LocalState {
     /// A project with an exam has no standing here yet (nor, then, its lessons): worth a
     /// round trip of its own.
     pub training_due: bool,
+    /// Progress figures are asked for with the next sync; alone they are not worth one
+    /// (the view asks with a round trip of its own when opened).
+    pub progress_due: bool,
+    /// The progress view asked for fresh figures: worth a round trip.
+    pub progress_asked: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +103,7 @@ pub fn plan(state: &LocalState, config: PlanConfig) -> Option<SyncRequest> {
         && state.released.is_empty()
         && state.exam_answers.is_empty()
         && !state.training_due
+        && !state.progress_asked
         && !needs_schemas
     {
         return None;
@@ -128,6 +134,7 @@ fn plan_asked_only(state: &LocalState) -> SyncRequest {
             .take(MAX_EXAM_SUBMISSIONS)
             .cloned()
             .collect(),
+        progress: state.progress_due,
         ..SyncRequest::default()
     }
 }

@@ -8,6 +8,7 @@ pub mod intake;
 mod playback;
 mod project;
 mod project_file;
+mod rate;
 mod review_policy;
 mod text;
 pub mod training;
@@ -20,6 +21,7 @@ pub use project::{
     AggregateMethod, DEFAULT_LEASE_CAP, DEFAULT_PREFETCH, Label, Project, TaskKind, is_project_name,
 };
 pub use project_file::{ProjectError, parse_duration_secs};
+pub use rate::{Rate, RateError};
 pub use review_policy::ReviewPolicy;
 pub use text::{
     ORPHAN_BASE, TerminalCell, clean_typed, fit, sanitize, sanitize_line, terminal_cells,

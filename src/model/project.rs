@@ -136,6 +136,10 @@ pub struct Project {
     /// others). Left out when false so older schemas keep their version.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub requires_qualification: bool,
+    /// What a worker earns per counted task, when the project sets it (`[rate]`).
+    /// Boxed: most projects have none, and a `Project` is passed around by value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Box<super::Rate>>,
 }
 
 fn is_zero_rate(rate: &f64) -> bool {

@@ -58,6 +58,24 @@ struct ProjectFile {
     requires_qualification: Option<Spanned<bool>>,
     #[serde(default)]
     exam: Option<Spanned<ExamFile>>,
+    #[serde(default)]
+    rate: Option<Spanned<RateFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateFile {
+    amount: Spanned<RateAmount>,
+    currency: Spanned<String>,
+}
+
+/// `amount = "0.05"` or `amount = 0.05`: a string keeps the decimal exact.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RateAmount {
+    Text(String),
+    Number(f64),
+    Whole(i64),
 }
 
 #[derive(Deserialize)]
@@ -205,6 +223,25 @@ impl Project {
             None => false,
         };
 
+        let rate = match &raw.rate {
+            None => None,
+            Some(file) => {
+                let file = file.get_ref();
+                let amount = match file.amount.get_ref() {
+                    RateAmount::Text(t) => t.clone(),
+                    RateAmount::Number(n) => n.to_string(),
+                    RateAmount::Whole(n) => n.to_string(),
+                };
+                let rate = super::Rate::new(&amount, file.currency.get_ref());
+                Some(Box::new(rate.map_err(|e| {
+                    let at = match e {
+                        super::RateError::Amount(_) => file.amount.span().start,
+                        super::RateError::Currency(_) => file.currency.span().start,
+                    };
+                    err(at, e.to_string())
+                })?))
+            }
+        };
         let review = match &raw.review {
             Some(file) => file
                 .check()
@@ -228,6 +265,7 @@ impl Project {
             gold_rate,
             exam,
             requires_qualification,
+            rate,
         };
         if let Some(table) = raw
             .transcribe

@@ -6,6 +6,7 @@
 mod codec;
 mod feedback;
 mod limits;
+mod progress;
 mod review;
 mod training;
 mod version;
@@ -24,6 +25,10 @@ pub use limits::{
 };
 pub use limits::{
     MAX_EXAM_ANSWERS, MAX_EXAM_ENTRIES, MAX_EXAM_SUBMISSIONS, MAX_LESSON_SET_BYTES, MAX_LESSONS,
+};
+pub use progress::{
+    Held, MAX_PROGRESS_PROJECTS, MAX_PROGRESS_QUALIFICATIONS, PROGRESS_DAYS, PROGRESS_WEEKS,
+    Period, Progress, ProjectProgress,
 };
 pub use review::{
     CaseAnswer, QueueEntry, REVIEW_PATH, ReviewCase, ReviewRequest, ReviewResponse, VerdictKind,
@@ -144,6 +149,10 @@ pub struct SyncRequest {
     /// client knows (the project picker shows them). Absent: not asked.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub counts: bool,
+    /// Asks for the worker's progress summary in the reply (at most hourly, or when the
+    /// progress view is opened). A server before progress ignores it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub progress: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -214,6 +223,9 @@ pub struct SyncResponse {
     /// per project, when the request asked (`counts`); each at most `MAX_WAITING_COUNT`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waiting: Vec<Waiting>,
+    /// The worker's progress, when the request asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
 }
 
 /// How many tasks of a project wait on the server for the worker who asked.

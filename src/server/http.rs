@@ -477,9 +477,14 @@ async fn sync(
             .check_limits()
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         let answers = request.answers.len();
-        let response = store
+        let asks_progress = request.progress;
+        let mut response = store
             .sync(&who, request, now)
             .map_err(|e| ApiError::store("sync", e))?;
+        if asks_progress {
+            response.progress =
+                crate::server::impact::progress::for_reply(store.as_ref(), &who.user, now);
+        }
         watch.synced(answers, response.leases.len());
         Ok(json_response(
             StatusCode::OK,

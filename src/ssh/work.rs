@@ -16,6 +16,7 @@ use crate::server::{Clock, Store, StoreError, store::Principal};
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
 use crate::tui::runtime::Executor;
 use crate::tui::screen::feedback::{FEEDBACK_SHOWN, FeedbackEffect, FeedbackEvent};
+use crate::tui::screen::progress::{ProgressEffect, ProgressEvent};
 
 /// Tasks asked for at a time (the project's lease cap still bounds what is held).
 const WANT: u32 = 10;
@@ -285,6 +286,18 @@ impl Executor for WorkExecutor {
                     .map(|(p, tasks)| (p.clone(), u32::try_from(tasks.len()).unwrap_or(u32::MAX)))
                     .collect();
                 vec![Event::Waiting(waiting), self.status()]
+            }
+            // A session runs beside the server's records: the figures are computed now.
+            Effect::Progress(ProgressEffect::Load) => {
+                let now = self.clock.now();
+                match crate::server::impact::progress::progress(
+                    self.store.as_ref(),
+                    &self.who.user,
+                    now,
+                ) {
+                    Ok(p) => vec![Event::Progress(ProgressEvent::Loaded(Some(p)))],
+                    Err(e) => vec![Event::Message(format!("cannot read your progress: {e}"))],
+                }
             }
             Effect::Feedback(FeedbackEffect::Load) => {
                 let items = self.feedback.iter().rev().cloned().collect();

@@ -9,6 +9,7 @@ use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
 use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
+use super::screen::progress::{ProgressEffect, ProgressEvent, ProgressView};
 use super::screen::review::{Review, ReviewEffect, ReviewEvent};
 use super::screen::training::{TrainingEffect, TrainingEvent};
 use super::screen::{
@@ -60,6 +61,8 @@ pub enum Event {
     Review(ReviewEvent),
     /// For the feedback screen.
     Feedback(FeedbackEvent),
+    /// For the progress view.
+    Progress(ProgressEvent),
     /// What the player is doing, after a `Effect::Player` and at most once a second
     /// while it plays (never while paused): the screen redraws its position bar.
     Player(PlayerStatus),
@@ -154,6 +157,8 @@ pub enum Effect {
     Review(ReviewEffect),
     /// The feedback screen's reads, and contests and flags to keep.
     Feedback(FeedbackEffect),
+    /// The progress view's reads.
+    Progress(ProgressEffect),
     /// Drive the audio player (load the task's clip, play/pause, jump, speed, loop);
     /// replied to with `Event::Player`.
     Player(PlayerCommand),
@@ -287,6 +292,16 @@ impl App {
                             nav: &mut more,
                         };
                         let screen = Feedback::open(&mut cx);
+                        self.screens.push(Box::new(screen));
+                        self.shared.dirty = true;
+                    }
+                    Nav::Progress => {
+                        let mut cx = Context {
+                            shared: &mut self.shared,
+                            effects,
+                            nav: &mut more,
+                        };
+                        let screen = ProgressView::open(&mut cx);
                         self.screens.push(Box::new(screen));
                         self.shared.dirty = true;
                     }
@@ -504,6 +519,9 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
             if let Some(project) = screen.work_project() {
                 cx.train(project.clone());
             }
+        }
+        Some(Action::Progress) if screen.id() != ScreenId::Progress => {
+            cx.nav.push(Nav::Progress);
         }
         Some(Action::Flag) if screen.current_task().is_some() => {
             if let Some(task) = screen.current_task() {

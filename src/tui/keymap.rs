@@ -40,6 +40,7 @@ pub enum Action {
     Uphold,
     Reject,
     Feedback,
+    Progress,
     AddRow,
     RemoveRow,
     ScrollUp,
@@ -50,7 +51,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::Help,
         Action::Quit,
         Action::Undo,
@@ -76,6 +77,7 @@ impl Action {
         Action::Uphold,
         Action::Reject,
         Action::Feedback,
+        Action::Progress,
         Action::AddRow,
         Action::RemoveRow,
         Action::ScrollUp,
@@ -129,6 +131,7 @@ impl Action {
             ),
             Action::Reject => ("reject", "reject the flag or contest (note why first)"),
             Action::Feedback => ("feedback", "show feedback on your answers"),
+            Action::Progress => ("progress", "your tasks, accuracy and earnings"),
             Action::AddRow => ("add_row", "add a row to the table (line items)"),
             Action::RemoveRow => ("remove_row", "remove the table row you are on"),
             Action::ScrollUp => ("scroll_up", "scroll the document up"),

@@ -5,6 +5,7 @@
 mod clips;
 mod feedback;
 mod outbox;
+mod progress;
 mod reply;
 mod schema;
 mod training;

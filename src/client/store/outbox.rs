@@ -223,6 +223,9 @@ impl LocalStore {
             exams,
             training_due,
             exam_answers: self.exam_submissions()?,
+            // Not with the very first sync: login to first task stays as lean as it was.
+            progress_due: self.meta("last_sync")?.is_some() && self.progress_due()?,
+            progress_asked: self.progress_asked()?,
         })
     }
 }

@@ -144,6 +144,7 @@ impl LocalStore {
             .map_err(db)?;
         }
         applied.feedback = super::feedback::apply_feedback(&tx, &self.path, response)?;
+        applied.progress = super::progress::apply_progress(&tx, &self.path, response)?;
         tx.commit().map_err(db)?;
         Ok(applied)
     }
@@ -160,4 +161,6 @@ pub struct Applied {
     pub feedback: Vec<crate::protocol::FeedbackItem>,
     /// Lesson sets, exam standings and attempts that changed.
     pub training: usize,
+    /// The reply brought fresh progress figures.
+    pub progress: bool,
 }

@@ -68,6 +68,12 @@ ALTER TABLE projects ADD COLUMN waiting INTEGER;
     "
 CREATE TABLE lesson_places (project TEXT PRIMARY KEY, item INTEGER);
 ",
+    // 7: the worker's progress as the server last computed it (JSON), and when it came
+    // (this computer's clock: it only decides when to ask again).
+    "
+CREATE TABLE progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1), summary TEXT NOT NULL, fetched INTEGER NOT NULL);
+",
 ];
 
 /// The schema version this build writes.

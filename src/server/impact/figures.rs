@@ -1,11 +1,11 @@
 //! The figures of impact, computed from the server's records alone (server time, counted
-//! answers, gold): output, accuracy on gold, time on task and retention, per group and
-//! week. Pure: the store streams `WorkItem`s in, reports and work records read the result.
+//! answers, gold, review verdicts, qualifications): output, accuracy on gold and on
+//! review, time on task, qualifications gained and retention, per group and week. Pure: the store streams `WorkItem`s in, reports and work records read the result.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::intake::Intake;
-use crate::server::store::WorkItem;
+use crate::server::store::{Qualified, WorkItem};
 
 /// A pause longer than this between two answers of a worker ends a stretch of work: the
 /// pause is not time on task.
@@ -78,6 +78,11 @@ pub struct Tally {
     /// Answers on gold tasks, and how many of them were right.
     pub gold_checked: u64,
     pub gold_correct: u64,
+    /// Answers on reviewed tasks without gold, and how many the verdict kept.
+    pub review_checked: u64,
+    pub review_correct: u64,
+    /// Exams passed (qualifications granted).
+    pub qualified: u64,
     /// Seconds between answers that followed another within `MAX_GAP_SECS`, and how
     /// many answers those were (the ones with a measured time).
     pub seconds: u64,
@@ -89,6 +94,17 @@ impl Tally {
         (self.gold_checked > 0).then(|| self.gold_correct as f64 / self.gold_checked as f64)
     }
 
+    pub fn review_accuracy(&self) -> Option<f64> {
+        (self.review_checked > 0).then(|| self.review_correct as f64 / self.review_checked as f64)
+    }
+
+    /// Accuracy over every checked answer, gold and reviewed alike (what a worker's
+    /// feedback counts).
+    pub fn checked_accuracy(&self) -> Option<(u64, u64)> {
+        let checked = self.gold_checked + self.review_checked;
+        (checked > 0).then(|| (self.gold_correct + self.review_correct, checked))
+    }
+
     pub fn hours(&self) -> f64 {
         self.seconds as f64 / 3600.0
     }
@@ -98,10 +114,13 @@ impl Tally {
         (self.timed > 0).then(|| self.seconds as f64 / self.timed as f64)
     }
 
-    fn add(&mut self, other: &Tally) {
+    pub fn add(&mut self, other: &Tally) {
         self.output += other.output;
         self.gold_checked += other.gold_checked;
         self.gold_correct += other.gold_correct;
+        self.review_checked += other.review_checked;
+        self.review_correct += other.review_correct;
+        self.qualified += other.qualified;
         self.seconds += other.seconds;
         self.timed += other.timed;
     }
@@ -115,17 +134,22 @@ pub struct Scored {
     pub at: i64,
     /// Some(right) on a gold task.
     pub gold: Option<bool>,
+    /// Some(kept) on a reviewed task without gold.
+    pub review: Option<bool>,
     /// Seconds since the worker's previous answer when that was a pause of at most
     /// `MAX_GAP_SECS`.
     pub seconds: Option<u64>,
 }
 
 impl Scored {
-    fn tally(&self) -> Tally {
+    pub fn tally(&self) -> Tally {
         Tally {
             output: 1,
             gold_checked: u64::from(self.gold.is_some()),
             gold_correct: u64::from(self.gold == Some(true)),
+            review_checked: u64::from(self.review.is_some()),
+            review_correct: u64::from(self.review == Some(true)),
+            qualified: 0,
             seconds: self.seconds.unwrap_or(0),
             timed: u64::from(self.seconds.is_some()),
         }
@@ -150,6 +174,7 @@ pub fn score(items: &[WorkItem]) -> Vec<Scored> {
             project: item.project.clone(),
             at: item.at,
             gold: item.gold_correct,
+            review: item.review_correct,
             seconds,
         });
     }
@@ -176,14 +201,21 @@ pub struct Figures {
     pub retained: Option<(usize, usize)>,
 }
 
-/// Figures per group and week. `intakes` gives cohorts and self-reported fields.
-pub fn rows(scored: &[Scored], by: &GroupBy, intakes: &BTreeMap<String, Intake>) -> Vec<Row> {
-    let group_of = |s: &Scored| -> String {
-        let intake = intakes.get(&s.user);
+/// Figures per group and week. `intakes` gives cohorts and self-reported fields;
+/// `qualified` the exams passed, counted in the week they were passed (the worker is one
+/// of that group and week's people).
+pub fn rows(
+    scored: &[Scored],
+    qualified: &[Qualified],
+    by: &GroupBy,
+    intakes: &BTreeMap<String, Intake>,
+) -> Vec<Row> {
+    let group_of = |user: &str, project: &str| -> String {
+        let intake = intakes.get(user);
         let value = match by {
             GroupBy::Week => Some("centre"),
-            GroupBy::Worker => Some(s.user.as_str()),
-            GroupBy::Project => Some(s.project.as_str()),
+            GroupBy::Worker => Some(user),
+            GroupBy::Project => Some(project),
             GroupBy::Cohort => intake.and_then(|i| i.cohort.as_deref()),
             GroupBy::Field(id) => intake.and_then(|i| i.fields.get(id).map(String::as_str)),
         };
@@ -191,9 +223,18 @@ pub fn rows(scored: &[Scored], by: &GroupBy, intakes: &BTreeMap<String, Intake>)
     };
     let mut cells: BTreeMap<(String, i64), (Tally, BTreeSet<&str>)> = BTreeMap::new();
     for s in scored {
-        let cell = cells.entry((group_of(s), week_start(s.at))).or_default();
+        let cell = cells
+            .entry((group_of(&s.user, &s.project), week_start(s.at)))
+            .or_default();
         cell.0.add(&s.tally());
         cell.1.insert(&s.user);
+    }
+    for q in qualified {
+        let cell = cells
+            .entry((group_of(&q.user, &q.project), week_start(q.granted)))
+            .or_default();
+        cell.0.qualified += 1;
+        cell.1.insert(&q.user);
     }
     let suppress = |people: usize| by.suppresses() && people < MIN_GROUP;
     cells

@@ -4,6 +4,7 @@
 //! Intake records (cohort, self-reported fields) are kept apart from task data.
 
 pub mod figures;
+pub mod progress;
 pub mod record;
 pub mod report;
 pub mod signing;
@@ -14,7 +15,7 @@ use crate::model::Project;
 use crate::model::intake::Intake;
 use crate::server::store::{Store, StoreError, WorkItem};
 use figures::{GroupBy, Row, Scored};
-use record::{RecordProject, WorkRecord, round};
+use record::{Qualification, RecordProject, WorkRecord, round};
 
 /// The counted answers of a period (of one user or all), scored and timed.
 pub fn scored_history(
@@ -42,8 +43,13 @@ pub fn scored_history(
 /// A centre's figures for `from <= time < to`, grouped and by week.
 pub fn report(store: &dyn Store, from: i64, to: i64, by: &GroupBy) -> Result<Vec<Row>, StoreError> {
     let (scored, _) = scored_history(store, None, from, to)?;
+    let qualified: Vec<_> = store
+        .qualifications(None)?
+        .into_iter()
+        .filter(|q| (from..to).contains(&q.granted))
+        .collect();
     let intakes: BTreeMap<String, Intake> = store.intakes()?.into_iter().collect();
-    Ok(figures::rows(&scored, by, &intakes))
+    Ok(figures::rows(&scored, &qualified, by, &intakes))
 }
 
 /// A worker's whole record at server time `now`. `NoUser` for an unknown name.
@@ -61,10 +67,7 @@ pub fn work_record(store: &dyn Store, user: &str, now: i64) -> Result<WorkRecord
     let mut out = Vec::new();
     for (name, p) in figures::per_project(&scored) {
         let project = projects.get(&name);
-        total.output += p.tally.output;
-        total.gold_checked += p.tally.gold_checked;
-        total.gold_correct += p.tally.gold_correct;
-        total.seconds += p.tally.seconds;
+        total.add(&p.tally);
         out.push(RecordProject {
             title: project.map_or_else(|| name.clone(), |p| p.title.clone()),
             kind: project.map_or_else(|| "unknown".into(), |p| p.kind.name().to_string()),
@@ -72,6 +75,8 @@ pub fn work_record(store: &dyn Store, user: &str, now: i64) -> Result<WorkRecord
             tasks: p.tally.output,
             gold_checked: p.tally.gold_checked,
             accuracy: p.tally.accuracy().map(|a| round(a, 4)),
+            reviewed: p.tally.review_checked,
+            review_accuracy: p.tally.review_accuracy().map(|a| round(a, 4)),
             hours: round(p.tally.hours(), 1),
             from: record::day(p.first),
             to: record::day(p.last),
@@ -85,9 +90,32 @@ pub fn work_record(store: &dyn Store, user: &str, now: i64) -> Result<WorkRecord
         tasks: total.output,
         hours: round(total.hours(), 1),
         accuracy: total.accuracy().map(|a| round(a, 4)),
-        // Qualifications join here once the training branch's table is merged.
-        qualifications: Vec::new(),
+        review_accuracy: total.review_accuracy().map(|a| round(a, 4)),
+        qualifications: qualifications_of(store, user)?
+            .into_iter()
+            .map(|(q, title)| Qualification {
+                name: title,
+                project: q.project,
+                gained: record::day(q.granted),
+            })
+            .collect(),
     })
+}
+
+/// A worker's qualifications with their projects' titles (the name where the project
+/// is gone), oldest first.
+pub fn qualifications_of(
+    store: &dyn Store,
+    user: &str,
+) -> Result<Vec<(crate::server::store::Qualified, String)>, StoreError> {
+    let mut out = Vec::new();
+    for q in store.qualifications(Some(user))? {
+        let title = store
+            .project(&q.project)?
+            .map_or_else(|| q.project.clone(), |p| p.title);
+        out.push((q, title));
+    }
+    Ok(out)
 }
 
 /// Why an intake could not be set.

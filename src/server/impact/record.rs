@@ -23,6 +23,10 @@ pub struct WorkRecord {
     pub hours: f64,
     /// Share of gold tasks answered right over every project, 0-1; None without gold.
     pub accuracy: Option<f64>,
+    /// Share of reviewed answers (tasks without gold) the reviewer's verdict kept, 0-1;
+    /// None when none was reviewed. Absent from records written before review counted.
+    #[serde(default)]
+    pub review_accuracy: Option<f64>,
     pub qualifications: Vec<Qualification>,
 }
 
@@ -34,6 +38,11 @@ pub struct RecordProject {
     pub tasks: u64,
     pub gold_checked: u64,
     pub accuracy: Option<f64>,
+    /// Answers on reviewed tasks without gold, and the share the verdict kept.
+    #[serde(default)]
+    pub reviewed: u64,
+    #[serde(default)]
+    pub review_accuracy: Option<f64>,
     pub hours: f64,
     /// Days of the first and last answer, `YYYY-MM-DD`.
     pub from: String,
@@ -42,7 +51,11 @@ pub struct RecordProject {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Qualification {
+    /// The project's title.
     pub name: String,
+    /// The project's name.
+    #[serde(default)]
+    pub project: String,
     /// `YYYY-MM-DD`.
     pub gained: String,
 }
@@ -55,6 +68,10 @@ pub fn round(value: f64, places: i32) -> f64 {
 
 fn percent(accuracy: Option<f64>) -> String {
     accuracy.map_or_else(|| "no gold tasks".into(), |a| format!("{:.1}%", a * 100.0))
+}
+
+fn reviewed(accuracy: Option<f64>) -> String {
+    accuracy.map_or_else(|| "none reviewed".into(), |a| format!("{:.1}%", a * 100.0))
 }
 
 impl WorkRecord {
@@ -74,6 +91,10 @@ impl WorkRecord {
             self.hours,
             percent(self.accuracy)
         ));
+        lines.push(format!(
+            "Accuracy on review: {}",
+            reviewed(self.review_accuracy)
+        ));
         lines.push(String::new());
         lines.push("Projects".to_string());
         if self.projects.is_empty() {
@@ -92,6 +113,13 @@ impl WorkRecord {
                 p.from,
                 p.to
             ));
+            if p.reviewed > 0 {
+                lines.push(format!(
+                    "    on review: {} over {} reviewed",
+                    reviewed(p.review_accuracy),
+                    p.reviewed
+                ));
+            }
         }
         lines.push(String::new());
         lines.push("Qualifications".to_string());
@@ -99,7 +127,15 @@ impl WorkRecord {
             lines.push("  none recorded".to_string());
         }
         for q in &self.qualifications {
-            lines.push(format!("  {} since {}", sanitize_line(&q.name), q.gained));
+            let project = match q.project.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", sanitize_line(&q.project)),
+            };
+            lines.push(format!(
+                "  {}{project} since {}",
+                sanitize_line(&q.name),
+                q.gained
+            ));
         }
         lines
     }

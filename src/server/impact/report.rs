@@ -12,7 +12,9 @@ use crate::model::sanitize_line;
 
 pub const SUPPRESSED: &str = "suppressed";
 
-pub const HEADER: [&str; 8] = [
+/// Columns of every format. New columns go at the end, so a sheet reading columns by
+/// position keeps working.
+pub const HEADER: [&str; COLUMNS] = [
     "group",
     "week",
     "people",
@@ -21,14 +23,18 @@ pub const HEADER: [&str; 8] = [
     "sec_per_task",
     "hours",
     "retention",
+    "review_accuracy",
+    "qualified",
 ];
 
+pub const COLUMNS: usize = 10;
+
 /// The cells of a row, as every format shows them.
-pub fn cells(row: &Row) -> [String; 8] {
+pub fn cells(row: &Row) -> [String; COLUMNS] {
     let group = sanitize_line(&row.group).into_owned();
     let Some(f) = &row.figures else {
         let s = || SUPPRESSED.to_string();
-        return [group, day(row.week), s(), s(), s(), s(), s(), s()];
+        return [group, day(row.week), s(), s(), s(), s(), s(), s(), s(), s()];
     };
     let t = &f.tally;
     [
@@ -44,14 +50,17 @@ pub fn cells(row: &Row) -> [String; 8] {
         f.retained.map_or_else(String::new, |(kept, of)| {
             format!("{:.0}%", kept as f64 * 100.0 / of as f64)
         }),
+        t.review_accuracy()
+            .map_or_else(String::new, |a| format!("{:.1}%", a * 100.0)),
+        t.qualified.to_string(),
     ]
 }
 
 pub fn table(rows: &[Row], by: &GroupBy) -> String {
-    let mut all: Vec<[String; 8]> = vec![HEADER.map(str::to_string)];
+    let mut all: Vec<[String; COLUMNS]> = vec![HEADER.map(str::to_string)];
     all[0][0] = by.name().to_string();
     all.extend(rows.iter().map(cells));
-    let widths: Vec<usize> = (0..8)
+    let widths: Vec<usize> = (0..COLUMNS)
         .map(|i| {
             all.iter()
                 .map(|r| crate::model::text_width(&r[i]))
@@ -240,6 +249,18 @@ pub fn html(rows: &[Row], by: &GroupBy, title: &str) -> String {
             r.figures
                 .as_ref()
                 .and_then(|f| f.tally.accuracy())
+                .map(|a| a * 100.0)
+        },
+        "%",
+    );
+    chart(
+        &mut out,
+        "Accuracy on review",
+        rows,
+        |r| {
+            r.figures
+                .as_ref()
+                .and_then(|f| f.tally.review_accuracy())
                 .map(|a| a * 100.0)
         },
         "%",

@@ -146,6 +146,8 @@ pub fn sync(
         lessons,
         exams: trained.exams,
         waiting,
+        // Asked for separately (`impact::progress::for_reply`), after the transaction.
+        progress: None,
     })
 }
 

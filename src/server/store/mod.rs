@@ -405,6 +405,18 @@ pub struct WorkItem {
     /// The gold result recorded when the answer arrived (`gold_results`, rescored on a
     /// gold correction): Some(correct) on a gold task.
     pub gold_correct: Option<bool>,
+    /// A reviewer's verdict scored against the answer (`scheduler::verdict`): Some(kept)
+    /// on a reviewed task that has no gold.
+    pub review_correct: Option<bool>,
+}
+
+/// A qualification a worker holds: the project whose exam they passed, and when (server
+/// time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qualified {
+    pub user: String,
+    pub project: String,
+    pub granted: i64,
 }
 
 /// The tasks of an import, streamed; an `Err` aborts the import with that message and
@@ -615,6 +627,9 @@ pub trait Store: Send + Sync {
         to: i64,
         each: &mut dyn FnMut(WorkItem) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError>;
+
+    /// Qualifications held, of one user or everyone, ordered by user and time granted.
+    fn qualifications(&self, user: Option<&str>) -> Result<Vec<Qualified>, StoreError>;
 }
 
 /// Most tries at a fresh public id for one task (two random 53-bit ids colliding is

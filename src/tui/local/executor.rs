@@ -11,6 +11,7 @@ use crate::model::Project;
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
 use crate::tui::runtime::{Executor, Session};
 use crate::tui::screen::feedback::{FEEDBACK_SHOWN, FeedbackEffect, FeedbackEvent};
+use crate::tui::screen::progress::{ProgressEffect, ProgressEvent};
 use crate::tui::screen::training::{TrainingEffect, TrainingEvent};
 
 /// Tasks loaded from the store into the App at a time.
@@ -38,6 +39,8 @@ pub struct LocalExecutor<'a> {
     training: Option<TrainingBook>,
     /// The sync engine's count of syncs that changed training, as last read.
     training_syncs: u64,
+    /// The sync engine's count of syncs that brought progress figures, as last read.
+    progress_syncs: u64,
 }
 
 /// What reaches the local session besides keys: the sync engine's reports and the
@@ -77,6 +80,7 @@ impl<'a> LocalExecutor<'a> {
             player_notify: Arc::new(|_| {}),
             training: None,
             training_syncs: 0,
+            progress_syncs: 0,
         }
     }
 
@@ -272,6 +276,19 @@ impl Executor for LocalExecutor<'_> {
                     Err(e) => vec![Event::Message(format!("NOT KEPT, try again: {e}"))],
                 }
             }
+            Effect::Progress(ProgressEffect::Load) => {
+                // Fresh figures are asked for with a round trip of their own; until they
+                // come (or while offline), the view shows those kept here.
+                let mut events = Vec::new();
+                match self.store.ask_progress() {
+                    Ok(()) => self.engine.kick(),
+                    Err(e) => {
+                        events.push(Event::Message(format!("cannot ask for fresh figures: {e}")))
+                    }
+                }
+                events.push(progress_event(self.store));
+                events
+            }
             Effect::Training(effect) => self.training_effect(effect),
             Effect::Refresh => {
                 self.engine.refresh();
@@ -369,6 +386,10 @@ impl Executor for LocalExecutor<'_> {
             self.training_syncs = status.training;
             events.extend(self.training(false));
         }
+        if status.progress != self.progress_syncs {
+            self.progress_syncs = status.progress;
+            events.push(progress_event(self.store));
+        }
         if status.new_tasks > 0
             && let Some(project) = self.active.clone()
         {
@@ -382,5 +403,13 @@ impl Executor for LocalExecutor<'_> {
         }
         events.extend(self.status());
         events
+    }
+}
+
+/// The progress figures kept here, for the progress view.
+fn progress_event(store: &LocalStore) -> Event {
+    match store.progress() {
+        Ok(progress) => Event::Progress(ProgressEvent::Loaded(progress)),
+        Err(e) => Event::Message(format!("cannot read your progress: {e}")),
     }
 }

@@ -8,6 +8,7 @@ pub mod entry;
 pub mod feedback;
 pub mod held;
 pub mod picker;
+pub mod progress;
 mod queue;
 pub mod review;
 pub mod training;
@@ -33,6 +34,7 @@ pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
 pub use feedback::Feedback;
 pub use picker::Picker;
+pub use progress::ProgressView;
 pub use training::Training;
 pub use transcribe::Transcribe;
 
@@ -53,6 +55,8 @@ pub enum ScreenId {
     Transcribe,
     /// A project's lessons and exam.
     Training,
+    /// The worker's own progress, over the screen it was opened from.
+    Progress,
 }
 
 /// One screen of the worker's terminal.
@@ -129,6 +133,8 @@ pub enum Nav {
     /// Open the project's training (its lessons, and the exam where there is one), asked
     /// for by the worker, whether the project requires it or not.
     Train(Project),
+    /// Show the progress view over the one on top.
+    Progress,
 }
 
 /// What every screen shares, owned by the App: keymap, theme, status, message, size and

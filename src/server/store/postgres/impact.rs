@@ -7,7 +7,7 @@ use super::db::get;
 use super::{Db, corrupt};
 use crate::model::intake::{Intake, IntakeForm};
 use crate::server::pseudonym::PseudonymKey;
-use crate::server::store::{StoreError, WorkItem};
+use crate::server::store::{Qualified, StoreError, WorkItem};
 
 const INTAKE_FORM: &str = "intake_form";
 
@@ -75,7 +75,9 @@ pub(super) fn work_history(
 ) -> Result<u64, StoreError> {
     // One statement (a consistent snapshot while instances keep writing), read through a
     // portal a batch at a time.
-    let sql = "SELECT u.name, p.name, a.task_id, a.at, g.correct FROM answers a \
+    let sql = "SELECT u.name, p.name, a.task_id, a.at, \
+         CASE WHEN t.gold IS NOT NULL THEN g.correct END, \
+         CASE WHEN t.gold IS NULL THEN g.correct END FROM answers a \
                JOIN users u ON u.id = a.user_id \
                JOIN tasks t ON t.id = a.task_id \
                JOIN projects p ON p.id = t.project_id \
@@ -100,6 +102,7 @@ pub(super) fn work_history(
                         task: get(row, 2)?,
                         at: get(row, 3)?,
                         gold_correct: get(row, 4)?,
+                        review_correct: get(row, 5)?,
                     })?;
                     count += 1;
                 }
@@ -127,4 +130,25 @@ pub(super) fn pseudonym_key(db: &mut Db<'_>) -> Result<PseudonymKey, StoreError>
         what: "pseudonym key",
         source: "not 64 hex digits".into(),
     })
+}
+
+pub(super) fn qualifications(
+    db: &mut Db<'_>,
+    user: Option<&str>,
+) -> Result<Vec<Qualified>, StoreError> {
+    let rows = db.query(
+        "SELECT u.name, p.name, q.granted FROM qualifications q \
+         JOIN users u ON u.id = q.user_id JOIN projects p ON p.id = q.project_id \
+         WHERE $1::TEXT IS NULL OR u.name = $1 ORDER BY u.name, q.granted, p.name",
+        &[&user],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(Qualified {
+                user: get(row, 0)?,
+                project: get(row, 1)?,
+                granted: get(row, 2)?,
+            })
+        })
+        .collect()
 }

@@ -24,8 +24,9 @@ use tokio_postgres::error::SqlState;
 use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded,
-    ProjectCounts, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError, TaskList,
-    TaskRecord, TaskState, TaskStream, TokenStanding, UserPut, UserRemoved, UserSummary, WorkItem,
+    ProjectCounts, Qualified, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError,
+    TaskList, TaskRecord, TaskState, TaskStream, TokenStanding, UserPut, UserRemoved, UserSummary,
+    WorkItem,
 };
 use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{Project, Role};
@@ -470,6 +471,10 @@ impl Store for PostgresStore {
         each: &mut dyn FnMut(WorkItem) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.with_db(|db| impact::work_history(db, user, from, to, each))
+    }
+
+    fn qualifications(&self, user: Option<&str>) -> Result<Vec<Qualified>, StoreError> {
+        self.with_db(|db| impact::qualifications(db, user))
     }
 }
 

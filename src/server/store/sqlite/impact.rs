@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::corrupt;
 use crate::model::intake::{Intake, IntakeForm};
 use crate::server::pseudonym::PseudonymKey;
-use crate::server::store::{StoreError, WorkItem};
+use crate::server::store::{Qualified, StoreError, WorkItem};
 
 const INTAKE_FORM: &str = "intake_form";
 
@@ -78,7 +78,9 @@ pub(super) fn work_history(
 ) -> Result<u64, StoreError> {
     // One statement: a consistent snapshot while the server keeps writing.
     let mut stmt = conn.prepare(
-        "SELECT u.name, p.name, a.task_id, a.at, g.correct FROM answers a \
+        "SELECT u.name, p.name, a.task_id, a.at, \
+         CASE WHEN t.gold IS NOT NULL THEN g.correct END, \
+         CASE WHEN t.gold IS NULL THEN g.correct END FROM answers a \
          JOIN users u ON u.id = a.user_id \
          JOIN tasks t ON t.id = a.task_id \
          JOIN projects p ON p.id = t.project_id \
@@ -96,6 +98,7 @@ pub(super) fn work_history(
             task: row.get(2)?,
             at: row.get(3)?,
             gold_correct: row.get(4)?,
+            review_correct: row.get(5)?,
         })?;
         count += 1;
     }
@@ -119,4 +122,23 @@ pub(super) fn pseudonym_key(conn: &Connection) -> Result<PseudonymKey, StoreErro
         what: "pseudonym key",
         source: "not 64 hex digits".into(),
     })
+}
+
+pub(super) fn qualifications(
+    conn: &Connection,
+    user: Option<&str>,
+) -> Result<Vec<Qualified>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT u.name, p.name, q.granted FROM qualifications q \
+         JOIN users u ON u.id = q.user_id JOIN projects p ON p.id = q.project_id \
+         WHERE ?1 IS NULL OR u.name = ?1 ORDER BY u.name, q.granted, p.name",
+    )?;
+    let rows = stmt.query_map(params![user], |r| {
+        Ok(Qualified {
+            user: r.get(0)?,
+            project: r.get(1)?,
+            granted: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

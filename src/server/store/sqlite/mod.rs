@@ -22,8 +22,9 @@ use rusqlite::{Connection, OptionalExtension};
 use super::review::{NewReviewItem, ReviewFilter, ReviewItem};
 use super::{
     AggregationInput, BackendError, ImportCounts, NewSshKey, Principal, ProjectAdded,
-    ProjectCounts, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError, TaskList,
-    TaskRecord, TaskState, TaskStream, TokenStanding, UserPut, UserRemoved, UserSummary, WorkItem,
+    ProjectCounts, Qualified, Reviewed, SecretHash, SshKeyAdded, SshKeySummary, Store, StoreError,
+    TaskList, TaskRecord, TaskState, TaskStream, TokenStanding, UserPut, UserRemoved, UserSummary,
+    WorkItem,
 };
 use crate::model::intake::{Intake, IntakeForm};
 use crate::model::{Project, Role};
@@ -768,6 +769,10 @@ impl Store for SqliteStore {
         each: &mut dyn FnMut(WorkItem) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.read(|conn| impact::work_history(conn, user, from, to, each))
+    }
+
+    fn qualifications(&self, user: Option<&str>) -> Result<Vec<Qualified>, StoreError> {
+        self.read(|conn| impact::qualifications(conn, user))
     }
 }
 

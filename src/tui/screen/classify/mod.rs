@@ -381,6 +381,7 @@ impl Screen for Classify {
             | Event::Waiting(_)
             | Event::Paste(_)
             | Event::Feedback(_)
+            | Event::Progress(_)
             | Event::Player(_)
             | Event::Training(_)
             | Event::Review(_) => {}

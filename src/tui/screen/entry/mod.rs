@@ -374,6 +374,7 @@ impl Screen for Entry {
             | Event::Waiting(_)
             | Event::Paste(_)
             | Event::Feedback(_)
+            | Event::Progress(_)
             | Event::Player(_)
             | Event::Training(_)
             | Event::Review(_) => {}

@@ -406,6 +406,7 @@ impl Screen for Transcribe {
             | Event::Message(_)
             | Event::Waiting(_)
             | Event::Feedback(_)
+            | Event::Progress(_)
             | Event::Training(_)
             | Event::Review(_) => {}
         }
