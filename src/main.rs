@@ -138,6 +138,20 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         keymap: Option<PathBuf>,
     },
+    /// The trainer's screens: present a project's lessons on a projector, run a class.
+    ///
+    /// Example: kazi train --project products
+    Train {
+        /// Which login to use (a trainer or an admin).
+        #[arg(long, default_value = "default", value_name = "NAME")]
+        profile: String,
+        /// Go straight to this project's lessons.
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+        /// A keymap file overriding parts of the default.
+        #[arg(long, value_name = "FILE")]
+        keymap: Option<PathBuf>,
+    },
     /// The reviewer screen: disputes, spot checks, flags and contests of your projects.
     ///
     /// Example: kazi review --project products
@@ -796,6 +810,11 @@ fn main() -> ExitCode {
             project,
             keymap,
         } => cli::worker::work(&profile, project, keymap.as_deref()),
+        Command::Train {
+            profile,
+            project,
+            keymap,
+        } => cli::worker::train(&profile, project, keymap.as_deref()),
         Command::Review { profile, project } => cli::worker::review(&profile, project),
         Command::Sync { profile, project } => cli::worker::sync(&profile, project.as_deref()),
         Command::Status { profile } => cli::worker::status(&profile),

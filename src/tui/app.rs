@@ -12,7 +12,8 @@ use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
 use super::screen::review::{Review, ReviewEffect, ReviewEvent};
 use super::screen::training::{TrainingEffect, TrainingEvent};
 use super::screen::{
-    Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared, Training, Transcribe,
+    Classify, Context, Entry, Feedback, Nav, Picker, Present, Screen, ScreenId, Shared, Training,
+    Transcribe,
 };
 use super::theme::Theme;
 use super::view;
@@ -171,6 +172,19 @@ pub struct App {
     screens: Vec<Box<dyn Screen>>,
     /// Layers over the top screen, the top one last.
     overlays: Vec<Overlay>,
+    /// Whose terminal this is: a picked project opens the worker's screens or the
+    /// trainer's presentation.
+    seat: Seat,
+}
+
+/// Whose terminal the App is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seat {
+    /// `kazi work`: a project opens its work (or training first).
+    Worker,
+    /// `kazi train`: a project opens its lessons on the presentation screen; no tasks
+    /// are asked for (a trainer's client leases none).
+    Trainer,
 }
 
 impl App {
@@ -188,7 +202,20 @@ impl App {
             picker: Picker::new(preferred_project),
             screens: Vec::new(),
             overlays: Vec::new(),
+            seat: Seat::Worker,
         }
+    }
+
+    /// The trainer's terminal (`kazi train`): the picker, whose projects open their
+    /// lessons on the presentation screen.
+    pub fn train(keymap: Keymap, theme: Theme, project: Option<String>) -> App {
+        let mut app = App::new(keymap, theme, project);
+        app.seat = Seat::Trainer;
+        app
+    }
+
+    pub fn seat(&self) -> Seat {
+        self.seat
     }
 
     /// The reviewer's terminal (`kazi review`): the review screen over an empty picker.
@@ -208,6 +235,7 @@ impl App {
             picker,
             screens,
             overlays,
+            ..
         } = self;
         let mut cx = Context {
             shared,
@@ -298,14 +326,20 @@ impl App {
     /// Open a project's screen over the picker, unless its label keys clash with the
     /// keymap: then stay, and say which key and what to do. Other projects keep working.
     fn open(&mut self, project: Project, effects: &mut Vec<Effect>, nav: &mut Vec<Nav>) {
-        if let Err(e) = self.shared.keymap.check_labels(&project) {
+        let checked = match self.seat {
+            Seat::Worker => self.shared.keymap.check_labels(&project),
+            Seat::Trainer => self.shared.keymap.check_labels_in(&project, Mode::Present),
+        };
+        if let Err(e) = checked {
             return self.shared.say(e.to_string());
         }
         self.screens.clear();
         self.overlays.clear();
         self.shared.message = None;
         self.shared.dirty = true;
-        effects.push(Effect::ChooseProject(project.name.clone()));
+        if self.seat == Seat::Worker {
+            effects.push(Effect::ChooseProject(project.name.clone()));
+        }
         let mut cx = Context {
             shared: &mut self.shared,
             effects,
@@ -313,6 +347,7 @@ impl App {
         };
         let book = self.picker.training();
         let screen: Box<dyn Screen> = match project.kind {
+            _ if self.seat == Seat::Trainer => Box::new(Present::open(project, book, &mut cx)),
             // Production work waits for the exam where the project requires it (the
             // server refuses its leases meanwhile).
             _ if book.must_qualify(&project) => {
@@ -367,6 +402,12 @@ impl App {
     pub fn entry(&self) -> Option<&Entry> {
         let top: &dyn Any = self.screens.last()?.as_ref();
         top.downcast_ref::<Entry>()
+    }
+
+    /// The presentation screen, when it is the one on top.
+    pub fn present(&self) -> Option<&Present> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<Present>()
     }
 
     /// The transcribe screen, when it is the one on top.
@@ -477,7 +518,10 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         Some(Action::Projects) if screen.id() != ScreenId::Picker => {
             cx.close("pick a project: press its number");
         }
-        Some(Action::Feedback) if screen.id() != ScreenId::Feedback => {
+        // The trainer's screens have no answers to give feedback on.
+        Some(Action::Feedback)
+            if !matches!(screen.id(), ScreenId::Feedback | ScreenId::Present) =>
+        {
             cx.nav.push(Nav::Feedback);
         }
         Some(Action::Flag) if screen.current_task().is_some() => {

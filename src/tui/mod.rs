@@ -16,7 +16,7 @@ pub mod theme;
 pub mod view;
 pub mod widgets;
 
-pub use app::{App, Effect, Event, Link, Status, Tally};
+pub use app::{App, Effect, Event, Link, Seat, Status, Tally};
 pub use key::{Key, KeyCode, KeyDecoder, Typed};
 pub use keymap::{Action, Keymap, KeymapError, Mode};
 pub use screen::{Screen, ScreenId};

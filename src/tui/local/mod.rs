@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use crate::client::{LocalStore, Profile, SyncConfig, SyncEngine};
 use crate::model::Project;
 
-use super::app::{App, Event};
+use super::app::{App, Event, Seat};
 use super::key::Key;
 use super::keymap::Keymap;
 use super::runtime::{Exit, Input, InputSource, Runtime};
@@ -58,13 +58,24 @@ impl InputSource for LocalInput {
 
 /// Run the worker screen for `profile` until the worker quits (or a signal ends it).
 pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Result<()> {
+    run(profile, project, keymap, Seat::Worker)
+}
+
+/// Run the trainer's screens (`kazi train`) for `profile`: the same store and sync as
+/// `kazi work` (the lessons come with each sync), but a project opens its lessons on the
+/// presentation screen and no tasks are fetched.
+pub fn train(profile: &Profile, project: Option<String>, keymap: Keymap) -> Result<()> {
+    run(profile, project, keymap, Seat::Trainer)
+}
+
+fn run(profile: &Profile, project: Option<String>, keymap: Keymap, seat: Seat) -> Result<()> {
     // One screen per profile: two would show the same tasks and answer them twice.
     let lock_path = profile.dir.join("work.lock");
     let lock = std::fs::File::create(&lock_path)
         .with_context(|| format!("cannot create {}", lock_path.display()))?;
     if lock.try_lock().is_err() {
         anyhow::bail!(
-            "kazi work is already running for profile '{}' on this computer; use that window",
+            "kazi work or kazi train is already running for profile '{}' on this computer; use that window",
             profile.name
         );
     }
@@ -96,13 +107,19 @@ pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Resul
         .spawn(move || read_keys(&tx))?;
 
     let size = guard.terminal().size()?;
-    let mut executor = LocalExecutor::new(&mut store, &engine, project.clone(), projects);
+    // The trainer's engine fetches no tasks: `--project` only picks the lessons.
+    let engine_project = project.clone().filter(|_| seat == Seat::Worker);
+    let mut executor = LocalExecutor::new(&mut store, &engine, engine_project, projects);
     executor.set_player_notify(Arc::new(move |n| {
         if let Ok(tx) = player_tx.lock() {
             let _ = tx.send(Input::Notice(LocalNotice::Player(n)));
         }
     }));
-    let mut session = LocalSession::new(App::new(keymap, Theme::from_env(), project), executor);
+    let app = match seat {
+        Seat::Worker => App::new(keymap, Theme::from_env(), project),
+        Seat::Trainer => App::train(keymap, Theme::from_env(), project),
+    };
+    let mut session = LocalSession::new(app, executor);
     session.feed(Event::Resize(size.width, size.height));
     let mut runtime = Runtime {
         terminal: guard.terminal(),

@@ -7,6 +7,7 @@ pub mod classify;
 pub mod entry;
 pub mod feedback;
 pub mod picker;
+pub mod present;
 mod queue;
 pub mod review;
 pub mod training;
@@ -32,6 +33,7 @@ pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
 pub use feedback::Feedback;
 pub use picker::Picker;
+pub use present::Present;
 pub use training::Training;
 pub use transcribe::Transcribe;
 
@@ -52,6 +54,8 @@ pub enum ScreenId {
     Transcribe,
     /// A project's lessons and exam.
     Training,
+    /// The trainer's presentation of a project's lessons.
+    Present,
 }
 
 /// One screen of the worker's terminal.

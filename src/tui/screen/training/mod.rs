@@ -8,6 +8,8 @@
 
 mod view;
 
+pub(crate) use view::answer_text;
+
 use std::borrow::Cow;
 
 use ratatui::Frame;
