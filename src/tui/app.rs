@@ -5,6 +5,7 @@
 
 use std::any::Any;
 
+use super::class::{ClassEffect, ClassEvent};
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
 use super::overlay::{Overlay, Taken};
@@ -66,6 +67,8 @@ pub enum Event {
     Player(PlayerStatus),
     /// Lessons and exams (the training screen's, and the picker's "training first").
     Training(TrainingEvent),
+    /// A class session's news (the trainer's and the student's class screens).
+    Class(ClassEvent),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -160,6 +163,8 @@ pub enum Effect {
     Player(PlayerCommand),
     /// Lessons and exams: what the training screen asks for.
     Training(TrainingEffect),
+    /// Class sessions: what the trainer's and the student's class screens ask for.
+    Class(ClassEffect),
 }
 
 /// The worker's terminal: screens, overlays and what they share.

@@ -5,6 +5,7 @@
 //! is the adapter for a local terminal, the client store and the sync engine.
 
 pub mod app;
+pub mod class;
 pub mod key;
 pub mod keymap;
 pub mod local;

@@ -9,6 +9,7 @@ use crate::client::player::{FeedNotice, Notify, Player, PlayerCommand, PlayerCon
 use crate::client::{self, LocalStore, SyncEngine, SyncStatus, TrainingBook};
 use crate::model::Project;
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
+use crate::tui::class::ClassEvent;
 use crate::tui::runtime::{Executor, Session};
 use crate::tui::screen::feedback::{FEEDBACK_SHOWN, FeedbackEffect, FeedbackEvent};
 use crate::tui::screen::training::{TrainingEffect, TrainingEvent};
@@ -250,6 +251,10 @@ impl Executor for LocalExecutor<'_> {
                 }
             }
             Effect::Training(effect) => self.training_effect(effect),
+            // The class link (`client::class`) plugs in here.
+            Effect::Class(_) => vec![Event::Class(ClassEvent::Failed(
+                "classes are not in this version yet".into(),
+            ))],
             Effect::Refresh => {
                 self.engine.refresh();
                 Vec::new()

@@ -402,6 +402,7 @@ impl Screen for Classify {
             | Event::Feedback(_)
             | Event::Player(_)
             | Event::Training(_)
+            | Event::Class(_)
             | Event::Review(_) => {}
         }
     }

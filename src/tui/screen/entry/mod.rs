@@ -397,6 +397,7 @@ impl Screen for Entry {
             | Event::Feedback(_)
             | Event::Player(_)
             | Event::Training(_)
+            | Event::Class(_)
             | Event::Review(_) => {}
         }
     }

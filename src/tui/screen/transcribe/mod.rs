@@ -428,6 +428,7 @@ impl Screen for Transcribe {
             | Event::Waiting(_)
             | Event::Feedback(_)
             | Event::Training(_)
+            | Event::Class(_)
             | Event::Review(_) => {}
         }
     }
