@@ -10,9 +10,14 @@ use std::collections::BTreeMap;
 use kazi::client::TrainingBook;
 use kazi::model::Project;
 use kazi::model::gold::Gold;
-use kazi::protocol::LessonTask;
+use kazi::protocol::{
+    ClassMarker, ClassReport, ClassRow, ClassState, ClassView, LessonTask, ReportStep,
+    ReportStudent,
+};
+use kazi::tui::class::{ClassEffect, ClassEvent};
+use kazi::tui::screen::present::Pane;
 use kazi::tui::screen::training::TrainingEvent;
-use kazi::tui::{App, Event, Keymap, ScreenId, Seat, Theme, render};
+use kazi::tui::{App, Effect, Event, Keymap, ScreenId, Seat, Theme, render};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tui_common::*;
@@ -193,4 +198,193 @@ fn the_vim_keymap_steps_with_capitals() {
     press(&mut app, "L R");
     assert_eq!(step(&app), Some(1));
     assert!(app.present().unwrap().revealed());
+}
+
+fn state(step: u32, revealed: bool) -> ClassState {
+    ClassState {
+        code: "KX7M4P".into(),
+        project: "products".into(),
+        lessons: "v1".into(),
+        steps: 3,
+        step,
+        revealed,
+        ended: None,
+        started: 1_796_119_200,
+    }
+}
+
+fn row(
+    name: &str,
+    step: u32,
+    answered: u32,
+    correct: u32,
+    ago: i64,
+    marker: Option<ClassMarker>,
+) -> ClassRow {
+    ClassRow {
+        name: name.into(),
+        step,
+        answered,
+        correct,
+        last_seen: 1_796_119_300 - ago,
+        marker,
+    }
+}
+
+fn view(version: u64, students: Vec<ClassRow>) -> ClassView {
+    ClassView {
+        state: state(1, false),
+        version,
+        now: 1_796_119_300,
+        students,
+    }
+}
+
+/// A class started from the presentation, its code on screen.
+fn in_class() -> App {
+    let mut app = presenting();
+    let fx = press(&mut app, "f7");
+    assert_eq!(
+        fx,
+        vec![Effect::Class(ClassEffect::Start {
+            project: "products".into()
+        })]
+    );
+    let fx = app.handle(Event::Class(ClassEvent::Started {
+        state: state(0, false),
+        lessons: None,
+    }));
+    assert_eq!(
+        fx,
+        vec![Effect::Class(ClassEffect::Watch {
+            code: "KX7M4P".into()
+        })]
+    );
+    app
+}
+
+#[test]
+fn a_class_starts_from_the_presentation_shows_its_code_and_follows_the_steps() {
+    let mut app = in_class();
+    let p = app.present().unwrap();
+    assert_eq!(p.pane(), Pane::Class);
+    let screen = snap_at(&mut app, 80, 24);
+    assert!(screen.contains("Class KX7M4P: 0 students"), "{screen}");
+    assert!(
+        screen.contains("Join in kazi work: f7, then type KX7M4P"),
+        "{screen}"
+    );
+    assert!(screen.contains("No students yet."), "{screen}");
+    // Back to the lesson; each step goes to the class, and so does reveal.
+    press(&mut app, "f7");
+    assert_eq!(app.present().unwrap().pane(), Pane::Lesson);
+    let step = |step, revealed| {
+        vec![Effect::Class(ClassEffect::Step {
+            code: "KX7M4P".into(),
+            step,
+            revealed,
+        })]
+    };
+    assert_eq!(press(&mut app, "right"), step(1, false));
+    assert_eq!(press(&mut app, "f4"), step(1, true));
+    assert_eq!(press(&mut app, "left"), step(0, false));
+    // At the first lesson prev does nothing, and sends nothing.
+    assert_eq!(press(&mut app, "left"), vec![]);
+    let screen = snap_at(&mut app, 80, 24);
+    assert!(
+        screen.contains("Class KX7M4P: 0 students | step shown"),
+        "{screen}"
+    );
+    // Ending it: the server's state says so, the watching stops.
+    assert_eq!(
+        press(&mut app, "f10"),
+        vec![Effect::Class(ClassEffect::End {
+            code: "KX7M4P".into()
+        })]
+    );
+    let mut ended = state(0, false);
+    ended.ended = Some(1_796_119_900);
+    let fx = app.handle(Event::Class(ClassEvent::State(ended)));
+    assert_eq!(fx, vec![Effect::Class(ClassEffect::Unwatch)]);
+    assert_eq!(
+        press(&mut app, "right"),
+        vec![],
+        "an ended class is not stepped"
+    );
+}
+
+#[test]
+fn the_class_view_has_a_row_per_student_and_redraws_only_when_a_row_changed() {
+    let mut app = in_class();
+    let rows = vec![
+        row("amina", 1, 2, 2, 3, None),
+        row("baraka", 0, 1, 0, 40, Some(ClassMarker::Stuck)),
+        row("chao", 1, 2, 0, 5, Some(ClassMarker::Wrong)),
+    ];
+    app.handle(Event::Class(ClassEvent::View(view(4, rows.clone()))));
+    insta::assert_snapshot!("present_class_view_80x24", snap_at(&mut app, 80, 24));
+    let screen = snap_at(&mut app, 120, 40);
+    insta::assert_snapshot!("present_class_view_120x40", screen);
+    let _ = app.take_redraw();
+    // The same rows under a newer version: nothing to redraw.
+    app.handle(Event::Class(ClassEvent::View(view(5, rows.clone()))));
+    assert!(!app.take_redraw(), "an unchanged view does not redraw");
+    let mut changed = rows;
+    changed[1] = row("baraka", 1, 2, 1, 1, None);
+    app.handle(Event::Class(ClassEvent::View(view(6, changed))));
+    assert!(app.take_redraw(), "a changed row redraws");
+    let screen = snap_at(&mut app, 80, 24);
+    assert!(screen.contains("baraka"), "{screen}");
+    assert!(!screen.contains("STUCK"), "{screen}");
+    assert!(screen.contains("WRONG AGAIN"), "{screen}");
+    // A hostile name stays text.
+    app.handle(Event::Class(ClassEvent::View(view(
+        7,
+        vec![row("x\u{1b}[31my", 0, 0, 0, 0, None)],
+    ))));
+    let screen = snap_at(&mut app, 80, 24);
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+}
+
+#[test]
+fn the_class_report_shows_on_the_trainers_screen() {
+    let mut app = in_class();
+    assert_eq!(
+        press(&mut app, "f9"),
+        vec![Effect::Class(ClassEffect::Report {
+            code: "KX7M4P".into()
+        })]
+    );
+    let report = ClassReport {
+        state: state(2, true),
+        students: vec![ReportStudent {
+            name: "amina".into(),
+            steps: vec![
+                ReportStep {
+                    step: 0,
+                    answers: vec!["food".into()],
+                    correct: true,
+                    took: 9,
+                },
+                ReportStep {
+                    step: 1,
+                    answers: vec!["food".into(), "drinks".into()],
+                    correct: false,
+                    took: 21,
+                },
+            ],
+            accuracy: Some(0.5),
+            mean_took: Some(15.0),
+            qualified: None,
+        }],
+    };
+    app.handle(Event::Class(ClassEvent::Report(report)));
+    assert_eq!(app.present().unwrap().pane(), Pane::Report);
+    let screen = snap_at(&mut app, 80, 24);
+    assert!(
+        screen.contains("amina: 50% right, 15 s a task, exam not passed"),
+        "{screen}"
+    );
+    assert!(screen.contains("1+ 2x"), "{screen}");
+    insta::assert_snapshot!("present_report_80x24", screen);
 }

@@ -521,6 +521,9 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
             cx.redraw();
         }
         Some(Action::Projects) if screen.id() != ScreenId::Picker => {
+            for effect in screen.leaving() {
+                cx.effect(effect);
+            }
             cx.close("pick a project: press its number");
         }
         // The trainer's screens have no answers to give feedback on.

@@ -47,10 +47,11 @@ pub enum Action {
     Class,
     Report,
     Join,
+    EndClass,
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::Help,
         Action::Quit,
         Action::Undo,
@@ -83,6 +84,7 @@ impl Action {
         Action::Class,
         Action::Report,
         Action::Join,
+        Action::EndClass,
     ];
 
     /// The name used in keymap files.
@@ -136,6 +138,10 @@ impl Action {
             ),
             Action::Report => ("report", "show the class report (answers per step)"),
             Action::Join => ("join", "join the trainer's class with its code"),
+            Action::EndClass => (
+                "end_class",
+                "end the class: students go back to their own pace",
+            ),
         }
     }
 }

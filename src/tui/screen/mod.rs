@@ -89,6 +89,11 @@ pub trait Screen: Any + Send + fmt::Debug {
     fn takes_paste(&self) -> bool {
         false
     }
+    /// What to carry out when the worker leaves this screen for the picker (`projects`):
+    /// a class screen stops following or leaves its class.
+    fn leaving(&self) -> Vec<Effect> {
+        Vec::new()
+    }
     /// The task on screen, which `flag` reports; None where there is none.
     fn current_task(&self) -> Option<i64> {
         None

@@ -5,7 +5,10 @@
 //! follow and copy. Nothing moves by itself: every redraw follows a key or an event.
 //! Drawing is in `view`.
 
+mod class;
 mod view;
+
+pub use class::{Class, Pane};
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -16,7 +19,8 @@ use ratatui::layout::Rect;
 use super::{Context, Screen, ScreenHelp, ScreenId, View};
 use crate::client::{LessonTask, TrainingBook};
 use crate::model::{Project, sanitize, sanitize_line};
-use crate::tui::app::Event;
+use crate::tui::app::{Effect, Event};
+use crate::tui::class::{ClassEffect, ClassEvent};
 use crate::tui::key::Key;
 use crate::tui::keymap::{Action, Keymap, Mode};
 use crate::tui::screen::training::TrainingEvent;
@@ -43,6 +47,9 @@ pub struct Present {
     /// Labels the trainer pressed on this lesson (showing the class which key is which).
     shown: Vec<bool>,
     echo: VecDeque<Echo>,
+    /// The class run from this screen, once started.
+    class: Option<Class>,
+    pane: Pane,
 }
 
 impl Present {
@@ -57,6 +64,8 @@ impl Present {
             hint: false,
             shown,
             echo: VecDeque::new(),
+            class: None,
+            pane: Pane::Lesson,
         };
         if screen.lessons.is_empty() {
             cx.say(format!(
@@ -104,6 +113,14 @@ impl Present {
         self.echo.iter()
     }
 
+    pub fn class(&self) -> Option<&Class> {
+        self.class.as_ref()
+    }
+
+    pub fn pane(&self) -> Pane {
+        self.pane
+    }
+
     /// Go to lesson `index`: hint, answer and shown labels start hidden again.
     fn go(&mut self, index: usize, cx: &mut Context) {
         self.index = index;
@@ -111,6 +128,120 @@ impl Present {
         self.hint = false;
         self.shown = vec![false; self.project.labels.len()];
         cx.redraw();
+        self.push_step(cx);
+    }
+
+    /// The open class follows the lesson on screen (and whether its answer is shown).
+    fn push_step(&self, cx: &mut Context) {
+        if let Some(class) = self.class.as_ref().filter(|c| c.open()) {
+            cx.effect(Effect::Class(ClassEffect::Step {
+                code: class.state.code.clone(),
+                step: self.index as u32,
+                revealed: self.revealed,
+            }));
+        }
+    }
+
+    fn code(&self) -> Option<String> {
+        self.class
+            .as_ref()
+            .filter(|c| c.open())
+            .map(|c| c.state.code.clone())
+    }
+
+    /// `class`: start a class, or switch between the lesson and the class.
+    fn class_key(&mut self, cx: &mut Context) -> String {
+        match &self.class {
+            Some(c) if c.open() => {
+                self.pane = match self.pane {
+                    Pane::Lesson => Pane::Class,
+                    _ => Pane::Lesson,
+                };
+                cx.redraw();
+                match self.pane {
+                    Pane::Class => "class: the students".into(),
+                    _ => "class: back to the lesson".into(),
+                }
+            }
+            _ if self.lessons.is_empty() => "class: no lessons to run a class on".into(),
+            _ => {
+                cx.effect(Effect::Class(ClassEffect::Start {
+                    project: self.project.name.clone(),
+                }));
+                "class: starting one on these lessons".into()
+            }
+        }
+    }
+
+    fn on_class(&mut self, event: ClassEvent, cx: &mut Context) {
+        match event {
+            ClassEvent::Started { state, lessons } => {
+                if state.project != self.project.name {
+                    return;
+                }
+                if let Some(set) = lessons.filter(|s| s.project == self.project.name)
+                    && set.tasks != self.lessons
+                {
+                    // The class runs on the server's lessons: show the same ones.
+                    self.lessons = set.tasks;
+                    self.index = self.index.min(self.lessons.len().saturating_sub(1));
+                }
+                let code = state.code.clone();
+                self.class = Some(Class::new(state));
+                self.pane = Pane::Class;
+                cx.effect(Effect::Class(ClassEffect::Watch { code }));
+                if self.index != 0 || self.revealed {
+                    self.push_step(cx);
+                }
+                cx.redraw();
+            }
+            ClassEvent::State(state) => {
+                let Some(class) = self.class.as_mut().filter(|c| c.state.code == state.code) else {
+                    return;
+                };
+                if class.state != state {
+                    let ended = state.ended.is_some() && class.state.ended.is_none();
+                    class.state = state;
+                    cx.redraw();
+                    if ended {
+                        cx.effect(Effect::Class(ClassEffect::Unwatch));
+                        cx.say("the class has ended; f9 shows its report");
+                    }
+                }
+            }
+            ClassEvent::View(view) => {
+                let Some(class) = self
+                    .class
+                    .as_mut()
+                    .filter(|c| c.state.code == view.state.code)
+                else {
+                    return;
+                };
+                // Only a changed row (or state) redraws.
+                if class.view.as_ref() != Some(&view) {
+                    if class.view.as_ref().map(|v| (&v.students, &v.state))
+                        != Some((&view.students, &view.state))
+                    {
+                        cx.redraw();
+                    }
+                    class.state = view.state.clone();
+                    class.view = Some(view);
+                }
+            }
+            ClassEvent::Report(report) => {
+                if let Some(class) = self
+                    .class
+                    .as_mut()
+                    .filter(|c| c.state.code == report.state.code)
+                {
+                    class.report = Some(report);
+                    self.pane = Pane::Report;
+                    cx.redraw();
+                }
+            }
+            ClassEvent::Failed(why) => cx.say(why),
+            _ => {}
+        }
     }
 
     fn echoed(&mut self, key: Key, did: impl Into<String>, cx: &mut Context) {
@@ -127,6 +258,33 @@ impl Present {
     /// What a key does on the lesson; the words the echo line shows.
     fn act(&mut self, key: Key, action: Option<Action>, cx: &mut Context) -> String {
         let count = self.lessons.len();
+        match action {
+            Some(Action::Class) => return self.class_key(cx),
+            Some(Action::Report) => {
+                let Some(class) = &self.class else {
+                    return "report: start a class first".into();
+                };
+                if self.pane == Pane::Report {
+                    self.pane = Pane::Lesson;
+                    cx.redraw();
+                    return "report: back to the lesson".into();
+                }
+                cx.effect(Effect::Class(ClassEffect::Report {
+                    code: class.state.code.clone(),
+                }));
+                self.pane = Pane::Report;
+                cx.redraw();
+                return "report: asked the server".into();
+            }
+            Some(Action::EndClass) => {
+                let Some(code) = self.code() else {
+                    return "end_class: no class is open".into();
+                };
+                cx.effect(Effect::Class(ClassEffect::End { code }));
+                return "end_class: ending the class".into();
+            }
+            _ => {}
+        }
         if count == 0 {
             return "nothing: no lessons yet".into();
         }
@@ -144,6 +302,7 @@ impl Present {
             Some(Action::Reveal) => {
                 self.revealed = !self.revealed;
                 cx.redraw();
+                self.push_step(cx);
                 if self.revealed {
                     "reveal: the answer".into()
                 } else {
@@ -230,6 +389,7 @@ impl Screen for Present {
     fn on_event(&mut self, event: Event, cx: &mut Context) {
         match event {
             Event::Training(TrainingEvent::Book(book)) => self.on_book(&book, cx),
+            Event::Class(event) => self.on_class(event, cx),
             Event::Projects(projects) => {
                 let Some(project) = projects.into_iter().find(|p| p.name == self.project.name)
                 else {
@@ -250,6 +410,15 @@ impl Screen for Present {
 
     fn render(&self, frame: &mut Frame, body: Rect, view: &View) {
         view::render(self, frame, body, view);
+    }
+
+    fn leaving(&self) -> Vec<Effect> {
+        // The class stays open on the server (students keep their step); only the
+        // watching stops.
+        match &self.class {
+            Some(c) if c.open() => vec![Effect::Class(ClassEffect::Unwatch)],
+            _ => Vec::new(),
+        }
     }
 
     fn guide(&self, keymap: &Keymap, width: usize) -> Option<String> {

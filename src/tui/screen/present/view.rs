@@ -6,7 +6,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::Present;
+use super::{Pane, Present, class};
 use crate::model::{TaskKind, sanitize, sanitize_line, text_width, wrap};
 use crate::tui::keymap::{Action, Keymap, Mode};
 use crate::tui::screen::View;
@@ -24,6 +24,24 @@ pub(super) fn render(screen: &Present, frame: &mut Frame, body: Rect, view: &Vie
         );
     }
     let inner_w = body.width.saturating_sub(2);
+    if let Some(c) = screen.class() {
+        match screen.pane() {
+            Pane::Class => {
+                let join = view
+                    .keymap
+                    .keys_for(Mode::Global, Action::Join)
+                    .first()
+                    .map_or("join".to_string(), |k| k.to_string());
+                class::render_class(c, &mut p, body, view.theme, &join);
+                return echo_line(screen, &mut p, body);
+            }
+            Pane::Report => {
+                class::render_report(c, &mut p, body);
+                return echo_line(screen, &mut p, body);
+            }
+            Pane::Lesson => {}
+        }
+    }
     let Some(lesson) = screen.lesson() else {
         p.put(
             body.x + 1,
@@ -36,7 +54,13 @@ pub(super) fn render(screen: &Present, frame: &mut Frame, body: Rect, view: &Vie
     };
     let project = screen.project();
     let head = format!("Lesson {} of {}", screen.index + 1, screen.lessons().len());
-    p.put(body.x + 1, body.y, inner_w, &head, p.st.key);
+    let end = p.put(body.x + 1, body.y, inner_w, &head, p.st.key);
+    if let Some(c) = screen.class() {
+        let line = format!("{} | step shown to the class", c.summary());
+        let w = text_width(&line) as u16;
+        let x = (body.right().saturating_sub(w + 1)).max(end + 2);
+        p.put(x, body.y, body.right().saturating_sub(x), &line, p.st.text);
+    }
     echo_line(screen, &mut p, body);
 
     // Options at the bottom, above the echo line.
@@ -169,14 +193,25 @@ fn echo_line(screen: &Present, p: &mut Painter, body: Rect) {
 }
 
 /// The message line's guide in the words of the keymap.
-pub(super) fn guide(_screen: &Present, keymap: &Keymap, width: usize) -> String {
+pub(super) fn guide(screen: &Present, keymap: &Keymap, width: usize) -> String {
     let mut parts = Vec::new();
+    let open = screen.class().is_some_and(|c| c.open());
+    let class = match (open, screen.pane()) {
+        (false, _) => "start a class",
+        (true, Pane::Lesson) => "the class",
+        (true, _) => "the lesson",
+    };
     for (action, what) in [
         (Action::Next, "next"),
         (Action::Prev, "prev"),
         (Action::Reveal, "answer"),
         (Action::Hint, "hint"),
+        (Action::Class, class),
+        (Action::Report, "report"),
     ] {
+        if action == Action::Report && screen.class().is_none() {
+            continue;
+        }
         if let Some(k) = keymap.keys_for(Mode::Present, action).first() {
             parts.push(format!("{k} {what}"));
         }
