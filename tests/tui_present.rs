@@ -297,7 +297,7 @@ fn a_class_starts_from_the_presentation_shows_its_code_and_follows_the_steps() {
     );
     // Ending it: the server's state says so, the watching stops.
     assert_eq!(
-        press(&mut app, "f10"),
+        press(&mut app, "ctrl-e"),
         vec![Effect::Class(ClassEffect::End {
             code: "KX7M4P".into()
         })]

@@ -8,19 +8,20 @@ use std::any::Any;
 use super::class::{ClassEffect, ClassEvent};
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
-use super::overlay::{Overlay, Taken};
+use super::overlay::{Overlay, Taken, Typed};
 use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
 use super::screen::review::{Review, ReviewEffect, ReviewEvent};
 use super::screen::training::{TrainingEffect, TrainingEvent};
 use super::screen::{
-    Classify, Context, Entry, Feedback, Nav, Picker, Present, Screen, ScreenId, Shared, Training,
-    Transcribe,
+    ClassSeat, Classify, Context, Entry, Feedback, Nav, Picker, Present, Screen, ScreenId, Shared,
+    Training, Transcribe,
 };
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
 use crate::client::player::{PlayerCommand, PlayerStatus};
-use crate::model::{AnswerValue, Project, Task, TaskKind};
+use crate::model::{AnswerValue, Project, Task, TaskKind, sanitize_line};
+use crate::protocol::{ClassState, LessonSet};
 
 /// Something that happened, for the App to take in.
 #[derive(Debug, Clone, PartialEq)]
@@ -240,7 +241,7 @@ impl App {
             picker,
             screens,
             overlays,
-            ..
+            seat,
         } = self;
         let mut cx = Context {
             shared,
@@ -253,7 +254,7 @@ impl App {
                     Some(s) => s.as_mut(),
                     None => picker,
                 };
-                on_key(top, overlays, key, &mut cx);
+                on_key(top, overlays, *seat, key, &mut cx);
             }
             Event::Paste(text) => {
                 let top: &mut dyn Screen = match screens.last_mut() {
@@ -273,6 +274,12 @@ impl App {
                 }
             }
             Event::Message(text) => cx.say(text),
+            Event::Class(ClassEvent::Joined { state, lessons })
+                if *seat == Seat::Worker
+                    && screens.last().is_none_or(|s| s.id() != ScreenId::ClassSeat) =>
+            {
+                nav.push(Nav::Class { state, lessons });
+            }
             Event::Waiting(waiting) => picker.set_waiting(waiting, &mut cx),
             Event::Training(TrainingEvent::Book(book)) => {
                 picker.set_training(book.clone(), &mut cx);
@@ -312,6 +319,7 @@ impl App {
                             effects.push(Effect::ShowProjects);
                         }
                     }
+                    Nav::Class { state, lessons } => self.join(state, lessons, effects, &mut more),
                     Nav::Feedback => {
                         let mut cx = Context {
                             shared: &mut self.shared,
@@ -363,6 +371,70 @@ impl App {
             TaskKind::Transcribe => Box::new(Transcribe::open(project, &mut cx)),
         };
         self.screens.push(screen);
+    }
+
+    /// The student joined a class: its screen, on the class's lessons (or this
+    /// computer's, when the server sent none), replaces the others.
+    fn join(
+        &mut self,
+        state: ClassState,
+        lessons: Option<LessonSet>,
+        effects: &mut Vec<Effect>,
+        nav: &mut Vec<Nav>,
+    ) {
+        let Some(project) = self
+            .picker
+            .projects()
+            .iter()
+            .find(|p| p.name == state.project)
+            .cloned()
+        else {
+            effects.push(Effect::Class(ClassEffect::Leave));
+            return self.shared.say(format!(
+                "class {} is on project {}, which this computer does not have yet; \
+                 wait for a sync and join again",
+                sanitize_line(&state.code),
+                sanitize_line(&state.project)
+            ));
+        };
+        let lessons = match lessons.filter(|s| s.project == project.name) {
+            Some(set) => set.tasks,
+            None => self
+                .picker
+                .training()
+                .lessons
+                .get(&project.name)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        if lessons.is_empty() {
+            effects.push(Effect::Class(ClassEffect::Leave));
+            return self.shared.say(
+                "the class's lessons are not on this computer yet; wait for a sync and join again"
+                    .to_string(),
+            );
+        }
+        if let Err(e) = self.shared.keymap.check_labels(&project) {
+            effects.push(Effect::Class(ClassEffect::Leave));
+            return self.shared.say(e.to_string());
+        }
+        self.screens.clear();
+        self.overlays.clear();
+        self.shared.message = None;
+        self.shared.dirty = true;
+        let mut cx = Context {
+            shared: &mut self.shared,
+            effects,
+            nav,
+        };
+        let screen = ClassSeat::open(state, project, lessons, &mut cx);
+        self.screens.push(Box::new(screen));
+    }
+
+    /// The student's class screen, when it is the one on top.
+    pub fn class_seat(&self) -> Option<&ClassSeat> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<ClassSeat>()
     }
 
     /// True once after anything visible changed: the runtime redraws then, and only then
@@ -482,7 +554,13 @@ fn on_paste(screen: &mut dyn Screen, overlays: &[Overlay], text: &str, cx: &mut 
 }
 
 /// A key goes to the top overlay, else quit and help are the App's, else the screen's.
-fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &mut Context) {
+fn on_key(
+    screen: &mut dyn Screen,
+    overlays: &mut Vec<Overlay>,
+    seat: Seat,
+    key: Key,
+    cx: &mut Context,
+) {
     let action = cx.keymap().action(screen.mode(), key);
     if let Some(top) = overlays.last_mut() {
         let (rows, notes) = view::help_content(&*screen, cx.keymap());
@@ -496,11 +574,15 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
                 cx.redraw();
             }
             Taken::Effect(effect) => cx.effect(effect),
+            Taken::Say(text) => cx.say(text),
             Taken::CloseWith(effect) => {
                 overlays.pop();
                 cx.redraw();
                 if matches!(&effect, Effect::Feedback(FeedbackEffect::Report { .. })) {
                     cx.say("flag kept: it goes to a reviewer with your next sync");
+                }
+                if let Effect::Class(ClassEffect::Join { code }) = &effect {
+                    cx.say(format!("joining class {code}..."));
                 }
                 cx.effect(effect);
             }
@@ -531,6 +613,18 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
             if !matches!(screen.id(), ScreenId::Feedback | ScreenId::Present) =>
         {
             cx.nav.push(Nav::Feedback);
+        }
+        Some(Action::Join) if seat == Seat::Trainer => {
+            cx.say("a trainer starts a class: open a project's lessons, then its class key");
+        }
+        Some(Action::Join) if screen.id() == ScreenId::ClassSeat => {
+            cx.say("you are in the class already; the projects key leaves it");
+        }
+        Some(Action::Join) => {
+            overlays.push(Overlay::Join {
+                typed: Typed::default(),
+            });
+            cx.redraw();
         }
         Some(Action::Flag) if screen.current_task().is_some() => {
             if let Some(task) = screen.current_task() {

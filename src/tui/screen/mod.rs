@@ -3,6 +3,7 @@
 //! between them; a screen asks for a change of screen through its `Context`, never by
 //! reaching into the App. A new screen goes here and into `App::open`.
 
+pub mod class_seat;
 pub mod classify;
 pub mod entry;
 pub mod feedback;
@@ -29,6 +30,7 @@ use super::theme::Theme;
 use super::widgets::help::HelpRow;
 use crate::model::Project;
 
+pub use class_seat::ClassSeat;
 pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
 pub use feedback::Feedback;
@@ -56,6 +58,8 @@ pub enum ScreenId {
     Training,
     /// The trainer's presentation of a project's lessons.
     Present,
+    /// A student in a trainer's class.
+    ClassSeat,
 }
 
 /// One screen of the worker's terminal.
@@ -124,6 +128,11 @@ pub enum Nav {
     Close(String),
     /// Show the feedback screen over the one on top.
     Feedback,
+    /// In the trainer's class (the student joined): its screen replaces the others.
+    Class {
+        state: crate::protocol::ClassState,
+        lessons: Option<crate::protocol::LessonSet>,
+    },
 }
 
 /// What every screen shares, owned by the App: keymap, theme, status, message, size and

@@ -104,6 +104,42 @@ impl Training {
         screen
     }
 
+    /// The screen on lesson `index` of `lessons`, answered with instant feedback and
+    /// moved on from outside (`show_lesson`): a student in a class follows the trainer.
+    pub fn follow(
+        project: Project,
+        lessons: Vec<LessonTask>,
+        index: usize,
+        cx: &mut Context,
+    ) -> Training {
+        let mut book = TrainingBook::default();
+        book.lessons.insert(project.name.clone(), lessons);
+        let mut screen = Training {
+            project,
+            book,
+            stage: Stage::Waiting,
+            inner: None,
+            hint: false,
+            given: BTreeSet::new(),
+            practised: true,
+        };
+        screen.show_lesson(index, cx);
+        screen
+    }
+
+    /// Put lesson `index` on screen, unanswered.
+    pub fn show_lesson(&mut self, index: usize, cx: &mut Context) {
+        let stage = if index < self.lessons().len() {
+            Stage::Practice {
+                index,
+                feedback: None,
+            }
+        } else {
+            Stage::LessonsDone
+        };
+        self.enter(stage, cx);
+    }
+
     pub fn project(&self) -> &Project {
         &self.project
     }
