@@ -64,7 +64,7 @@ enum Command {
     Admin {
         /// The centre's database: sqlite:PATH (create it first with `init`) or
         /// postgres://... (`migrate` takes --from and --to instead).
-        #[arg(long, value_name = "URL")]
+        #[arg(long, value_name = "URL", global = true)]
         db: Option<String>,
         #[command(subcommand)]
         what: AdminCommand,
@@ -281,6 +281,14 @@ enum AdminCommand {
     Lessons {
         #[command(subcommand)]
         what: LessonsCommand,
+    },
+    /// Class sessions: the report of a class after it (answers per step, accuracy, time,
+    /// who passed the exam).
+    ///
+    /// Example: kazi admin --db sqlite:centre.db class report KX7M4P --format csv
+    Class {
+        #[command(subcommand)]
+        what: ClassCommand,
     },
     /// Write a worker's work record (text and JSON) signed with the centre's key, made on
     /// first use beside a SQLite database (centre.key, mode 0600; centre.key.pub to share).
@@ -549,6 +557,26 @@ enum LessonsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ClassCommand {
+    /// Each student's answers per step, accuracy, time per task and exam, by join code.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db class report KX7M4P
+    Report {
+        /// The class's join code, as the trainer's screen showed it.
+        class: String,
+        /// table (to read) or csv (one row per student and step).
+        #[arg(long, value_enum, default_value = "table")]
+        format: ClassFormatArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ClassFormatArg {
+    Table,
+    Csv,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ShellArg {
     Bash,
@@ -740,6 +768,9 @@ fn main() -> ExitCode {
             AdminCommand::Lessons {
                 what: LessonsCommand::Import { project, file },
             } => cli::admin::lessons_import(&db, &project, &file),
+            AdminCommand::Class {
+                what: ClassCommand::Report { class, format },
+            } => cli::admin::class_report(&db, &class, matches!(format, ClassFormatArg::Csv)),
             AdminCommand::Migrate { from, to, replace } => {
                 cli::admin::migrate(Some(from.as_deref().unwrap_or(&db)), &to, replace)
             }

@@ -94,7 +94,7 @@ pub struct ClassAnswer {
 }
 
 /// Where a class stands: what every participant's screen follows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClassState {
     pub code: String,
     pub project: String,
@@ -119,7 +119,7 @@ pub struct ClassState {
 }
 
 /// Why a student's row is marked for the trainer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassMarker {
     /// The current step has been up a while and this student has not answered it.

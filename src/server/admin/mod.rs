@@ -2,6 +2,7 @@
 //! codes, projects, task import (`import`), and export with provenance, in Kazi's own
 //! formats and in Label Studio's and Prodigy's (`interchange`).
 
+mod class_report;
 mod csv_scan;
 mod entry;
 mod import;
@@ -18,6 +19,7 @@ use std::io::Write;
 use serde::Serialize;
 
 pub use crate::server::store::{ProjectAdded, SshKeyAdded, TaskState, UserRemoved as Removed};
+pub use class_report::{class_report_csv, class_report_table};
 pub use import::{
     ImportError, ImportFormat, ImportReport, ImportSummary, gold_from_text, import_tasks,
     import_tasks_as,

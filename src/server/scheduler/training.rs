@@ -80,7 +80,7 @@ fn parse_gold(task: &TrainingTask) -> Result<Gold, StoreError> {
 }
 
 /// A project's lessons as sent, with a version that changes with any of them.
-fn lesson_set(project: &str, tasks: &[TrainingTask]) -> Result<LessonSet, StoreError> {
+pub(super) fn lesson_set(project: &str, tasks: &[TrainingTask]) -> Result<LessonSet, StoreError> {
     let tasks = tasks
         .iter()
         .map(|t| {
@@ -185,7 +185,7 @@ fn grade(
 }
 
 /// Right when it is a valid answer of the project and gold accepts it.
-fn answer_is_right(project: &Project, expected: &Gold, value: &AnswerValue) -> bool {
+pub(super) fn answer_is_right(project: &Project, expected: &Gold, value: &AnswerValue) -> bool {
     project.validate(value).is_ok() && gold::check(project, expected, value).correct
 }
 

@@ -2,14 +2,17 @@
 //! and tells the sync engine. An answer is committed and fsynced before the next frame
 //! is drawn; the sync engine's reports come back as events (schemas, tasks, status).
 
+mod class;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::client::player::{FeedNotice, Notify, Player, PlayerCommand, PlayerConfig, find_player};
-use crate::client::{self, LocalStore, SyncEngine, SyncStatus, TrainingBook};
+use crate::client::{
+    self, ClassLink, ClassNotice, LocalStore, SyncEngine, SyncStatus, TrainingBook,
+};
 use crate::model::Project;
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
-use crate::tui::class::ClassEvent;
 use crate::tui::runtime::{Executor, Session};
 use crate::tui::screen::feedback::{FEEDBACK_SHOWN, FeedbackEffect, FeedbackEvent};
 use crate::tui::screen::training::{TrainingEffect, TrainingEvent};
@@ -39,14 +42,19 @@ pub struct LocalExecutor<'a> {
     training: Option<TrainingBook>,
     /// The sync engine's count of syncs that changed training, as last read.
     training_syncs: u64,
+    /// Carries class requests; without one, class effects are refused with a word.
+    class_link: Option<&'a ClassLink>,
+    /// The class this student joined (answers are kept under its code).
+    class_code: Option<String>,
 }
 
 /// What reaches the local session besides keys: the sync engine's reports and the
 /// player's (a second played, the clip ended, the player failed).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LocalNotice {
     Sync(SyncStatus),
     Player(FeedNotice),
+    Class(ClassNotice),
 }
 
 impl From<SyncStatus> for LocalNotice {
@@ -78,7 +86,14 @@ impl<'a> LocalExecutor<'a> {
             player_notify: Arc::new(|_| {}),
             training: None,
             training_syncs: 0,
+            class_link: None,
+            class_code: None,
         }
+    }
+
+    /// Where class requests go (`kazi work` and `kazi train` start one link per profile).
+    pub fn set_class_link(&mut self, link: &'a ClassLink) {
+        self.class_link = Some(link);
     }
 
     /// Where the player reports while it plays; without it, the position bar moves on
@@ -251,10 +266,7 @@ impl Executor for LocalExecutor<'_> {
                 }
             }
             Effect::Training(effect) => self.training_effect(effect),
-            // The class link (`client::class`) plugs in here.
-            Effect::Class(_) => vec![Event::Class(ClassEvent::Failed(
-                "classes are not in this version yet".into(),
-            ))],
+            Effect::Class(effect) => self.class_effect(effect),
             Effect::Refresh => {
                 self.engine.refresh();
                 Vec::new()
@@ -317,6 +329,7 @@ impl Executor for LocalExecutor<'_> {
     fn notice(&mut self, notice: LocalNotice) -> Vec<Event> {
         let status = match notice {
             LocalNotice::Sync(status) => status,
+            LocalNotice::Class(notice) => return self.class_notice(notice),
             LocalNotice::Player(feed) => {
                 let now = Instant::now();
                 return self

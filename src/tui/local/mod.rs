@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::client::{LocalStore, Profile, SyncConfig, SyncEngine};
+use crate::client::{ClassConfig, ClassLink, LocalStore, Profile, SyncConfig, SyncEngine};
 use crate::model::Project;
 
 use super::app::{App, Event, Seat};
@@ -100,6 +100,12 @@ fn run(profile: &Profile, project: Option<String>, keymap: Keymap, seat: Seat) -
         let _ = sync_tx.send(Input::Notice(LocalNotice::Sync(status)));
     })?;
 
+    let class_tx = std::sync::Mutex::new(tx.clone());
+    let class_link = ClassLink::start(profile, ClassConfig::default(), move |notice| {
+        if let Ok(tx) = class_tx.lock() {
+            let _ = tx.send(Input::Notice(LocalNotice::Class(notice)));
+        }
+    })?;
     let player_tx = std::sync::Mutex::new(tx.clone());
     let mut guard = terminal::enter().context("cannot set up the terminal")?;
     std::thread::Builder::new()
@@ -110,6 +116,7 @@ fn run(profile: &Profile, project: Option<String>, keymap: Keymap, seat: Seat) -
     // The trainer's engine fetches no tasks: `--project` only picks the lessons.
     let engine_project = project.clone().filter(|_| seat == Seat::Worker);
     let mut executor = LocalExecutor::new(&mut store, &engine, engine_project, projects);
+    executor.set_class_link(&class_link);
     executor.set_player_notify(Arc::new(move |n| {
         if let Ok(tx) = player_tx.lock() {
             let _ = tx.send(Input::Notice(LocalNotice::Player(n)));
@@ -136,6 +143,7 @@ fn run(profile: &Profile, project: Option<String>, keymap: Keymap, seat: Seat) -
         Err(_) => Exit::InputClosed,
     };
     send_unsent(&store, engine, exit);
+    send_class_answers(class_link, exit);
     result.map(|_| ()).context("the terminal failed")
 }
 
@@ -189,6 +197,22 @@ pub(super) fn watch_signals<N: Send + 'static>(tx: mpsc::Sender<Input<N>>) -> io
             })
         })?;
     Ok(())
+}
+
+/// After the sync engine: a class's answers not yet sent go within `QUIT_WAIT` (not after
+/// a hang-up); those left are sent by the next `kazi work`.
+fn send_class_answers(link: ClassLink, exit: Exit) {
+    let wait = if exit == Exit::InputClosed {
+        Duration::ZERO
+    } else {
+        QUIT_WAIT
+    };
+    if let Some(left) = link.shutdown(wait).filter(|n| *n > 0) {
+        let _ = writeln!(
+            io::stdout(),
+            "{left} class answer(s) are saved on this computer and will be sent next time (kazi work)."
+        );
+    }
 }
 
 /// After the terminal is restored: send unsent answers within `QUIT_WAIT` (on quit and

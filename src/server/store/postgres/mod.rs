@@ -6,6 +6,7 @@
 
 mod aggregation;
 mod catalogue;
+mod class;
 pub(super) mod db;
 mod devices;
 mod gold;
@@ -466,6 +467,21 @@ impl Store for PostgresStore {
         each: &mut dyn FnMut(WorkItem) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
         self.with_db(|db| impact::work_history(db, user, from, to, each))
+    }
+
+    fn class(
+        &self,
+        who: &Principal,
+        request: &crate::protocol::ClassRequest,
+        now: i64,
+    ) -> scheduler::class::ClassResult {
+        self.transaction_retried(|db| {
+            scheduler::class::handle(&mut PgTx::new(db), who, request, now)
+        })
+    }
+
+    fn class_report(&self, code: &str) -> Result<Option<crate::protocol::ClassReport>, StoreError> {
+        self.transaction_retried(|db| scheduler::class::report(&mut PgTx::new(db), code))
     }
 }
 
