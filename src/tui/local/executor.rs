@@ -46,6 +46,9 @@ pub struct LocalExecutor<'a> {
     class_link: Option<&'a ClassLink>,
     /// The class this student joined (answers are kept under its code).
     class_code: Option<String>,
+    /// The class step on the student's screen and when it appeared: an answer's `took`
+    /// is timed here (the App has no clock).
+    class_at: Option<(u32, Instant)>,
 }
 
 /// What reaches the local session besides keys: the sync engine's reports and the
@@ -88,6 +91,7 @@ impl<'a> LocalExecutor<'a> {
             training_syncs: 0,
             class_link: None,
             class_code: None,
+            class_at: None,
         }
     }
 

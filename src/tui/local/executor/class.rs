@@ -44,8 +44,18 @@ impl LocalExecutor<'_> {
                     );
                 }
             },
-            ClassEffect::At { step } => link.at(step),
+            ClassEffect::At { step } => {
+                self.class_at = Some((step, std::time::Instant::now()));
+                link.at(step)
+            }
             ClassEffect::Answer { step, value, took } => {
+                // The screens send 0: the time since the step appeared is known here.
+                let took = match self.class_at {
+                    Some((at, since)) if took == 0 && at == step => {
+                        u32::try_from(since.elapsed().as_secs()).unwrap_or(u32::MAX)
+                    }
+                    _ => took,
+                };
                 let Some(code) = self.class_code.clone() else {
                     return failed("you are not in a class: join one first");
                 };
