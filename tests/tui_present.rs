@@ -70,8 +70,8 @@ fn presenting() -> App {
     let fx = app.handle(Event::Projects(vec![project, multi_products()]));
     assert!(fx.is_empty(), "nothing chosen yet: {fx:?}");
     let fx = press(&mut app, "1");
-    // The trainer's client asks for no tasks.
-    assert!(fx.is_empty(), "{fx:?}");
+    // The trainer's client asks for no tasks; only whether a class is left open.
+    assert_eq!(fx, vec![Effect::Class(ClassEffect::Open)]);
     assert_eq!(app.screen(), ScreenId::Present);
     app
 }
@@ -387,4 +387,24 @@ fn the_class_report_shows_on_the_trainers_screen() {
     );
     assert!(screen.contains("1+ 2x"), "{screen}");
     insta::assert_snapshot!("present_report_80x24", screen);
+}
+
+#[test]
+fn a_class_left_open_is_picked_up_again_at_its_step() {
+    let mut app = presenting();
+    let fx = app.handle(Event::Class(ClassEvent::Open(vec![state(2, true)])));
+    assert_eq!(
+        fx,
+        vec![Effect::Class(ClassEffect::Watch {
+            code: "KX7M4P".into()
+        })]
+    );
+    let p = app.present().unwrap();
+    assert_eq!(p.step(), Some(2));
+    assert!(p.revealed());
+    assert_eq!(p.pane(), Pane::Lesson);
+    assert!(app.message().unwrap().contains("still open"));
+    // f7 now switches to the class rather than starting another.
+    assert!(press(&mut app, "f7").is_empty());
+    assert_eq!(app.present().unwrap().pane(), Pane::Class);
 }

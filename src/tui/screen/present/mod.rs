@@ -67,6 +67,9 @@ impl Present {
             class: None,
             pane: Pane::Lesson,
         };
+        // A class of these lessons left open (the trainer's screen was closed) is picked
+        // up again.
+        cx.effect(Effect::Class(ClassEffect::Open));
         if screen.lessons.is_empty() {
             cx.say(format!(
                 "{} has no lessons on this computer yet: they come with the next sync \
@@ -238,6 +241,32 @@ impl Present {
                     self.pane = Pane::Report;
                     cx.redraw();
                 }
+            }
+            ClassEvent::Open(classes) => {
+                if self.class.is_some() {
+                    return;
+                }
+                let Some(state) = classes
+                    .into_iter()
+                    .find(|c| c.project == self.project.name && c.ended.is_none())
+                else {
+                    return;
+                };
+                if (state.step as usize) < self.lessons.len() {
+                    self.index = state.step as usize;
+                    self.revealed = state.revealed;
+                    self.hint = false;
+                    self.shown = vec![false; self.project.labels.len()];
+                }
+                cx.say(format!(
+                    "class {} is still open: picked up again at its step",
+                    sanitize_line(&state.code)
+                ));
+                cx.effect(Effect::Class(ClassEffect::Watch {
+                    code: state.code.clone(),
+                }));
+                self.class = Some(Class::new(state));
+                cx.redraw();
             }
             ClassEvent::Failed(why) => cx.say(why),
             _ => {}
