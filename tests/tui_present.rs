@@ -69,6 +69,17 @@ fn presenting() -> App {
     app.handle(Event::Training(TrainingEvent::Book(book(&project))));
     let fx = app.handle(Event::Projects(vec![project, multi_products()]));
     assert!(fx.is_empty(), "nothing chosen yet: {fx:?}");
+    let screen = snap_at(&mut app, 80, 24);
+    assert!(
+        screen.contains("Which project's lessons do you want to present?"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("(products, 10 labels): 3 lessons"),
+        "{screen}"
+    );
+    assert!(screen.contains(": no lessons yet"), "{screen}");
+    assert!(!screen.contains("waiting"), "{screen}");
     let fx = press(&mut app, "1");
     // The trainer's client asks for no tasks; only whether a class is left open.
     assert_eq!(fx, vec![Effect::Class(ClassEffect::Open)]);

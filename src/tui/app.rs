@@ -215,7 +215,8 @@ impl App {
     /// The trainer's terminal (`kazi train`): the picker, whose projects open their
     /// lessons on the presentation screen.
     pub fn train(keymap: Keymap, theme: Theme, project: Option<String>) -> App {
-        let mut app = App::new(keymap, theme, project);
+        let mut app = App::new(keymap, theme, None);
+        app.picker = Picker::for_trainer(project);
         app.seat = Seat::Trainer;
         app
     }

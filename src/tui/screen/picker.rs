@@ -30,6 +30,8 @@ pub struct Picker {
     waiting: Option<BTreeMap<String, u32>>,
     /// Lessons and exam standings: which projects need training first.
     training: TrainingBook,
+    /// The trainer's picker opens lessons, not work.
+    lessons_only: bool,
 }
 
 impl Picker {
@@ -37,6 +39,14 @@ impl Picker {
         Picker {
             preferred,
             ..Picker::default()
+        }
+    }
+
+    /// The trainer's picker: its projects open their lessons.
+    pub fn for_trainer(preferred: Option<String>) -> Picker {
+        Picker {
+            lessons_only: true,
+            ..Picker::new(preferred)
         }
     }
 
@@ -157,7 +167,11 @@ impl Screen for Picker {
         }
         let mut y = body.y;
         if body.height > self.projects.len() as u16 + 2 {
-            let text = "Which project do you want to work on?";
+            let text = if self.lessons_only {
+                "Which project's lessons do you want to present?"
+            } else {
+                "Which project do you want to work on?"
+            };
             p.put(x, y, width, text, p.st.text);
             y += 2;
         }
@@ -176,10 +190,21 @@ impl Screen for Picker {
                 Some(n) => format!(": {n} tasks waiting"),
                 None => String::new(),
             };
-            let first = if self.training.must_qualify(project) {
-                ": training and exam first"
+            let first: String = if self.lessons_only {
+                match self.training.lessons.get(&project.name).map(Vec::len) {
+                    Some(n) => format!(": {n} lessons"),
+                    None => ": no lessons yet".into(),
+                }
+            } else if self.training.must_qualify(project) {
+                ": training and exam first".into()
             } else {
-                ""
+                String::new()
+            };
+            // A trainer's computer holds no tasks: their count says nothing.
+            let waiting = if self.lessons_only {
+                String::new()
+            } else {
+                waiting
             };
             let line = format!(
                 "{} {number}  {} ({}, {} labels){first}{waiting}",
