@@ -80,7 +80,7 @@ enum Command {
     Admin {
         /// The centre's database: sqlite:PATH (create it first with `init`) or
         /// postgres://... (`migrate` takes --from and --to instead).
-        #[arg(long, value_name = "URL")]
+        #[arg(long, value_name = "URL", global = true)]
         db: Option<String>,
         #[command(subcommand)]
         what: AdminCommand,
@@ -148,6 +148,20 @@ enum Command {
         #[arg(long, default_value = "default", value_name = "NAME")]
         profile: String,
         /// Go straight to this project.
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+        /// A keymap file overriding parts of the default.
+        #[arg(long, value_name = "FILE")]
+        keymap: Option<PathBuf>,
+    },
+    /// The trainer's screens: present a project's lessons on a projector, run a class.
+    ///
+    /// Example: kazi train --project products
+    Train {
+        /// Which login to use (a trainer or an admin).
+        #[arg(long, default_value = "default", value_name = "NAME")]
+        profile: String,
+        /// Go straight to this project's lessons.
         #[arg(long, value_name = "NAME")]
         project: Option<String>,
         /// A keymap file overriding parts of the default.
@@ -285,6 +299,14 @@ enum AdminCommand {
     Lessons {
         #[command(subcommand)]
         what: LessonsCommand,
+    },
+    /// Class sessions: the report of a class after it (answers per step, accuracy, time,
+    /// who passed the exam).
+    ///
+    /// Example: kazi admin --db sqlite:centre.db class report KX7M4P --format csv
+    Class {
+        #[command(subcommand)]
+        what: ClassCommand,
     },
     /// Write a worker's work record (text and JSON: projects, tasks, hours, accuracy on
     /// gold and on review, qualifications with dates) signed with the centre's key, made on
@@ -576,6 +598,26 @@ enum LessonsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ClassCommand {
+    /// Each student's answers per step, accuracy, time per task and exam, by join code.
+    ///
+    /// Example: kazi admin --db sqlite:centre.db class report KX7M4P
+    Report {
+        /// The class's join code, as the trainer's screen showed it.
+        class: String,
+        /// table (to read) or csv (one row per student and step).
+        #[arg(long, value_enum, default_value = "table")]
+        format: ClassFormatArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ClassFormatArg {
+    Table,
+    Csv,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ShellArg {
     Bash,
@@ -798,6 +840,9 @@ fn main() -> ExitCode {
             AdminCommand::Lessons {
                 what: LessonsCommand::Import { project, file },
             } => cli::admin::lessons_import(&db, &project, &file),
+            AdminCommand::Class {
+                what: ClassCommand::Report { class, format },
+            } => cli::admin::class_report(&db, &class, matches!(format, ClassFormatArg::Csv)),
             AdminCommand::Migrate { from, to, replace } => {
                 cli::admin::migrate(Some(from.as_deref().unwrap_or(&db)), &to, replace)
             }
@@ -868,6 +913,11 @@ fn main() -> ExitCode {
             project,
             keymap,
         } => cli::worker::work(&profile, project, keymap.as_deref()),
+        Command::Train {
+            profile,
+            project,
+            keymap,
+        } => cli::worker::train(&profile, project, keymap.as_deref()),
         Command::Review { profile, project } => cli::worker::review(&profile, project),
         Command::Sync { profile, project } => cli::worker::sync(&profile, project.as_deref()),
         Command::Status { profile } => cli::worker::status(&profile),

@@ -369,6 +369,32 @@ pub fn lessons_import(db: &str, project: &str, file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `kazi admin class report CODE [--format csv]`: a class's report, read from the store.
+pub fn class_report(db: &str, code: &str, csv: bool) -> Result<()> {
+    let store = open(db)?;
+    let typed = code.trim();
+    let Some(code) = kazi::protocol::normalize_join_code(typed) else {
+        anyhow::bail!(
+            "'{}' is not a class code: 6 letters and digits, as the trainer's screen shows",
+            kazi::model::sanitize_line(typed)
+        );
+    };
+    let Some(report) = store.class_report(&code)? else {
+        anyhow::bail!(
+            "no class with code {code}; the trainer's screen shows it when the class starts"
+        );
+    };
+    if csv {
+        let text = admin::class_report_csv(&report)?;
+        std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
+    } else {
+        for line in admin::class_report_table(&report).lines() {
+            say!("{line}")?;
+        }
+    }
+    Ok(())
+}
+
 pub fn export(
     db: &str,
     project: &str,

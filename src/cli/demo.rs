@@ -20,9 +20,6 @@ pub fn run(
     project: Option<String>,
     keymap: Option<PathBuf>,
 ) -> Result<()> {
-    if role == Role::Trainer {
-        bail!("the trainer screen is not built yet; run the demo --as worker or --as reviewer");
-    }
     let keymap = super::worker::keymap(keymap.as_deref())?;
     let (dir, fresh) = match data_dir {
         Some(d) => (d, false),
@@ -53,6 +50,8 @@ pub fn run(
     let profile = demo_profile(store.as_ref(), &home, role, &url)?;
     let result = if role == Role::Worker {
         kazi::tui::local::work(&profile, project, keymap)
+    } else if role == Role::Trainer {
+        kazi::tui::local::train(&profile, project, keymap)
     } else {
         seed_disputes(store.as_ref(), &rt, &url, &dir.join("seed"))
             .and_then(|()| kazi::tui::local::review::review(&profile, project, keymap))

@@ -18,7 +18,12 @@ pub fn login(server: &str, user: &str, code: &str, profile: &str) -> Result<()> 
         p.name,
         p.dir.display()
     )?;
-    if p.role.takes_tasks() {
+    if p.role == kazi::model::Role::Trainer {
+        say!(
+            "Next: kazi train --profile {} (lessons and classes)",
+            p.name
+        )?;
+    } else if p.role.takes_tasks() {
         say!("Next: kazi work --profile {}", p.name)?;
     } else {
         say!(
@@ -69,6 +74,30 @@ pub fn work(profile: &str, project: Option<String>, keymap_file: Option<&Path>) 
         );
     }
     kazi::tui::local::work(&profile, project, keymap)
+}
+
+/// The trainer's screens for `profile` (role trainer or admin).
+pub fn train(profile: &str, project: Option<String>, keymap_file: Option<&Path>) -> Result<()> {
+    let keymap = keymap(keymap_file)?;
+    let profile = load_profile(profile)?;
+    check_trainer(&profile)?;
+    kazi::tui::local::train(&profile, project, keymap)
+}
+
+/// Only trainers and admins present lessons and run classes.
+pub fn check_trainer(profile: &Profile) -> Result<()> {
+    if !matches!(
+        profile.role,
+        kazi::model::Role::Trainer | kazi::model::Role::Admin
+    ) {
+        anyhow::bail!(
+            "{} is a {}: only trainers and admins present lessons and run classes; \
+             ask your admin for the trainer role (kazi work trains you at your own pace)",
+            sanitize_line(&profile.user),
+            profile.role
+        );
+    }
+    Ok(())
 }
 
 /// The reviewer's screen for `profile` (role reviewer or admin; the server enforces it).

@@ -2,6 +2,7 @@
 //! (task cache, outbox, drafts, sync state), and the sync engine that talks to the
 //! server in one round trip per sync. Nothing here draws.
 
+mod class;
 mod clips;
 mod engine;
 mod notice;
@@ -14,6 +15,7 @@ mod store;
 /// Training records as the server sends them and the store keeps them: the screens read
 /// them through `TrainingBook`.
 pub use crate::protocol::{ExamMiss, ExamResult, ExamState, ExamTask, LessonTask};
+pub use class::{ClassConfig, ClassLink, ClassNotice};
 pub use clips::{ClipCache, ClipError, DEFAULT_CLIP_CACHE_BYTES};
 pub use engine::{
     Link, SyncConfig, SyncEngine, SyncError, SyncOutcome, SyncStatus, sync_asked, sync_once,

@@ -8,9 +8,9 @@ use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::protocol::{
-    self, Encoding, ErrorBody, LOGIN_PATH, LoginRequest, LoginResponse, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, REVIEW_PATH, ReviewRequest, ReviewResponse, SYNC_PATH, SyncRequest,
-    SyncResponse,
+    self, CLASS_PATH, ClassRequest, ClassResponse, Encoding, ErrorBody, LOGIN_PATH, LoginRequest,
+    LoginResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, REVIEW_PATH, ReviewRequest, ReviewResponse,
+    SYNC_PATH, SyncRequest, SyncResponse,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -121,6 +121,12 @@ impl Remote {
     /// One reviewer action (`kazi review`): list, take, decide or put back an item.
     pub async fn review(&self, request: &ReviewRequest) -> Result<ReviewResponse, RemoteError> {
         self.post(REVIEW_PATH, request, true).await
+    }
+
+    /// One class request (a trainer's step, a student's presence, a long poll of the
+    /// class view).
+    pub async fn class(&self, request: &ClassRequest) -> Result<ClassResponse, RemoteError> {
+        self.post(CLASS_PATH, request, true).await
     }
 
     async fn post<Req: Serialize, Resp: DeserializeOwned>(

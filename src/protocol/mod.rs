@@ -3,6 +3,7 @@
 //! (DESIGN.md). Each side ignores fields it does not know, so a client and a server one
 //! version apart keep working; sizes and counts stay strictly limited.
 
+mod class;
 mod codec;
 mod feedback;
 mod limits;
@@ -11,6 +12,11 @@ mod review;
 mod training;
 mod version;
 
+pub use class::{
+    CLASS_PATH, ClassAnswer, ClassMarker, ClassReport, ClassRequest, ClassResponse, ClassRow,
+    ClassState, ClassView, JOIN_ALPHABET, JOIN_CODE_LEN, MAX_CLASS_ANSWERS, MAX_VIEW_WAIT,
+    ReportStep, ReportStudent, ScoredAnswer, normalize_join_code,
+};
 pub use codec::{CodecError, Encoding, decode, encode, try_encode};
 pub use feedback::{
     Accuracy, Confusion, FeedbackItem, FeedbackKind, FlagReason, MAX_CONFUSIONS, RECENT_GOLD,

@@ -22,6 +22,7 @@ use crate::protocol::{
     self, CodecError, Encoding, ErrorBody, LoginRequest, LoginResponse, SyncRequest,
 };
 
+mod class;
 mod review;
 
 #[derive(Clone)]
@@ -32,6 +33,8 @@ struct Api {
     sync_turns: Arc<OneAtATime>,
     login_limiter: Arc<RateLimiter<String>>,
     watch: Arc<Watch>,
+    /// Woken by every change to a class: the trainers' long polls look again.
+    class_changed: Arc<tokio::sync::Notify>,
 }
 
 /// The longest device name kept (it is only shown to admins).
@@ -44,6 +47,7 @@ pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig, watch: Arc<Wat
         sync_limiter: Arc::new(RateLimiter::new(config.sync_limit)),
         sync_turns: Arc::new(OneAtATime::default()),
         login_limiter: Arc::new(RateLimiter::new(config.login_limit)),
+        class_changed: Arc::new(tokio::sync::Notify::new()),
         config: Arc::new(config),
     };
     Router::new()
@@ -53,6 +57,7 @@ pub(super) fn router(store: Arc<dyn Store>, config: ServerConfig, watch: Arc<Wat
         .route(METRICS_PATH, get(metrics))
         .route(&format!("{}{{hash}}", protocol::CLIPS_PATH), get(clip))
         .route(protocol::REVIEW_PATH, post(review::review))
+        .route(protocol::CLASS_PATH, post(class::class))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(api.clone(), watched))
@@ -207,14 +212,14 @@ async fn health() -> Response {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no such endpoint; the API has /v1/login, /v1/sync, /v1/review, /v1/clips/HASH, /healthz and /metrics",
+        "no such endpoint; the API has /v1/login, /v1/sync, /v1/review, /v1/class, /v1/clips/HASH, /healthz and /metrics",
     )
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method not allowed: /v1/login, /v1/sync and /v1/review take POST; /v1/clips/HASH, /healthz and /metrics take GET",
+        "method not allowed: /v1/login, /v1/sync, /v1/review and /v1/class take POST; /v1/clips/HASH, /healthz and /metrics take GET",
     )
 }
 

@@ -14,6 +14,7 @@ use crate::protocol::{
 };
 use crate::server::{Clock, Store, StoreError, store::Principal};
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
+use crate::tui::class::ClassEvent;
 use crate::tui::runtime::Executor;
 use crate::tui::screen::feedback::{FEEDBACK_SHOWN, FeedbackEffect, FeedbackEvent};
 use crate::tui::screen::progress::{ProgressEffect, ProgressEvent};
@@ -336,6 +337,10 @@ impl Executor for WorkExecutor {
             Effect::Training(_) => vec![Event::Message(
                 "training runs in kazi work on a centre computer, not over SSH".into(),
             )],
+            // A class follows the trainer from a centre computer on the LAN.
+            Effect::Class(_) => vec![Event::Class(ClassEvent::Failed(
+                "classes run in kazi work on a centre computer, not over SSH".into(),
+            ))],
             // The worker's session has no review screen to ask.
             Effect::Review(_) => Vec::new(),
             // No sound over SSH: the session's terminal is far from any speaker.

@@ -5,21 +5,24 @@
 
 use std::any::Any;
 
+use super::class::{ClassEffect, ClassEvent};
 use super::key::Key;
 use super::keymap::{Action, Keymap, Mode};
-use super::overlay::{Overlay, Taken};
+use super::overlay::{Overlay, Taken, Typed};
 use super::screen::feedback::{FeedbackEffect, FeedbackEvent};
 use super::screen::progress::{ProgressEffect, ProgressEvent, ProgressView};
 use super::screen::review::{Review, ReviewEffect, ReviewEvent};
 use super::screen::training::{TrainingEffect, TrainingEvent};
 use super::screen::{
-    Classify, Context, Entry, Feedback, Nav, Picker, Screen, ScreenId, Shared, Training, Transcribe,
+    ClassSeat, Classify, Context, Entry, Feedback, Nav, Picker, Present, Screen, ScreenId, Shared,
+    Training, Transcribe,
 };
 use super::theme::Theme;
 use super::view;
 use super::widgets::help;
 use crate::client::player::{PlayerCommand, PlayerStatus};
 use crate::model::{AnswerValue, Project, Task, TaskKind, sanitize_line};
+use crate::protocol::{ClassState, LessonSet};
 
 /// Something that happened, for the App to take in.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +71,8 @@ pub enum Event {
     Player(PlayerStatus),
     /// Lessons and exams (the training screen's, and the picker's "training first").
     Training(TrainingEvent),
+    /// A class session's news (the trainer's and the student's class screens).
+    Class(ClassEvent),
 }
 
 /// What the sync engine and local store report, shown on the status line.
@@ -164,6 +169,8 @@ pub enum Effect {
     Player(PlayerCommand),
     /// Lessons and exams: what the training screen asks for.
     Training(TrainingEffect),
+    /// Class sessions: what the trainer's and the student's class screens ask for.
+    Class(ClassEffect),
 }
 
 /// The worker's terminal: screens, overlays and what they share.
@@ -176,6 +183,19 @@ pub struct App {
     screens: Vec<Box<dyn Screen>>,
     /// Layers over the top screen, the top one last.
     overlays: Vec<Overlay>,
+    /// Whose terminal this is: a picked project opens the worker's screens or the
+    /// trainer's presentation.
+    seat: Seat,
+}
+
+/// Whose terminal the App is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seat {
+    /// `kazi work`: a project opens its work (or training first).
+    Worker,
+    /// `kazi train`: a project opens its lessons on the presentation screen; no tasks
+    /// are asked for (a trainer's client leases none).
+    Trainer,
 }
 
 impl App {
@@ -193,7 +213,21 @@ impl App {
             picker: Picker::new(preferred_project),
             screens: Vec::new(),
             overlays: Vec::new(),
+            seat: Seat::Worker,
         }
+    }
+
+    /// The trainer's terminal (`kazi train`): the picker, whose projects open their
+    /// lessons on the presentation screen.
+    pub fn train(keymap: Keymap, theme: Theme, project: Option<String>) -> App {
+        let mut app = App::new(keymap, theme, None);
+        app.picker = Picker::for_trainer(project);
+        app.seat = Seat::Trainer;
+        app
+    }
+
+    pub fn seat(&self) -> Seat {
+        self.seat
     }
 
     /// The reviewer's terminal (`kazi review`): the review screen over an empty picker.
@@ -213,6 +247,7 @@ impl App {
             picker,
             screens,
             overlays,
+            seat,
         } = self;
         let mut cx = Context {
             shared,
@@ -225,7 +260,7 @@ impl App {
                     Some(s) => s.as_mut(),
                     None => picker,
                 };
-                on_key(top, overlays, key, &mut cx);
+                on_key(top, overlays, *seat, key, &mut cx);
             }
             Event::Paste(text) => {
                 let top: &mut dyn Screen = match screens.last_mut() {
@@ -245,6 +280,12 @@ impl App {
                 }
             }
             Event::Message(text) => cx.say(text),
+            Event::Class(ClassEvent::Joined { state, lessons })
+                if *seat == Seat::Worker
+                    && screens.last().is_none_or(|s| s.id() != ScreenId::ClassSeat) =>
+            {
+                nav.push(Nav::Class { state, lessons });
+            }
             Event::Waiting(waiting) => picker.set_waiting(waiting, &mut cx),
             Event::Training(TrainingEvent::Book(book)) => {
                 picker.set_training(book.clone(), &mut cx);
@@ -285,6 +326,7 @@ impl App {
                             effects.push(Effect::ShowProjects);
                         }
                     }
+                    Nav::Class { state, lessons } => self.join(state, lessons, effects, &mut more),
                     Nav::Feedback => {
                         let mut cx = Context {
                             shared: &mut self.shared,
@@ -312,8 +354,9 @@ impl App {
     }
 
     /// Open a project's screen over the picker (its training when `train`, or when the
-    /// worker must qualify first), unless its label keys clash with the keymap: then
-    /// stay, and say which key and what to do. Other projects keep working.
+    /// worker must qualify first; the presentation for a trainer), unless its label keys
+    /// clash with the keymap: then stay, and say which key and what to do. Other projects
+    /// keep working.
     fn open(
         &mut self,
         project: Project,
@@ -321,7 +364,11 @@ impl App {
         effects: &mut Vec<Effect>,
         nav: &mut Vec<Nav>,
     ) {
-        if let Err(e) = self.shared.keymap.check_labels(&project) {
+        let checked = match self.seat {
+            Seat::Worker => self.shared.keymap.check_labels(&project),
+            Seat::Trainer => self.shared.keymap.check_labels_in(&project, Mode::Present),
+        };
+        if let Err(e) = checked {
             return self.shared.say(e.to_string());
         }
         let book = self.picker.training();
@@ -335,13 +382,16 @@ impl App {
         self.overlays.clear();
         self.shared.message = None;
         self.shared.dirty = true;
-        effects.push(Effect::ChooseProject(project.name.clone()));
+        if self.seat == Seat::Worker {
+            effects.push(Effect::ChooseProject(project.name.clone()));
+        }
         let mut cx = Context {
             shared: &mut self.shared,
             effects,
             nav,
         };
         let screen: Box<dyn Screen> = match project.kind {
+            _ if self.seat == Seat::Trainer => Box::new(Present::open(project, book, &mut cx)),
             // Production work waits for the exam where the project requires it (the
             // server refuses its leases meanwhile).
             _ if train || book.must_qualify(&project) => {
@@ -352,6 +402,70 @@ impl App {
             TaskKind::Transcribe => Box::new(Transcribe::open(project, &mut cx)),
         };
         self.screens.push(screen);
+    }
+
+    /// The student joined a class: its screen, on the class's lessons (or this
+    /// computer's, when the server sent none), replaces the others.
+    fn join(
+        &mut self,
+        state: ClassState,
+        lessons: Option<LessonSet>,
+        effects: &mut Vec<Effect>,
+        nav: &mut Vec<Nav>,
+    ) {
+        let Some(project) = self
+            .picker
+            .projects()
+            .iter()
+            .find(|p| p.name == state.project)
+            .cloned()
+        else {
+            effects.push(Effect::Class(ClassEffect::Leave));
+            return self.shared.say(format!(
+                "class {} is on project {}, which this computer does not have yet; \
+                 wait for a sync and join again",
+                sanitize_line(&state.code),
+                sanitize_line(&state.project)
+            ));
+        };
+        let lessons = match lessons.filter(|s| s.project == project.name) {
+            Some(set) => set.tasks,
+            None => self
+                .picker
+                .training()
+                .lessons
+                .get(&project.name)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        if lessons.is_empty() {
+            effects.push(Effect::Class(ClassEffect::Leave));
+            return self.shared.say(
+                "the class's lessons are not on this computer yet; wait for a sync and join again"
+                    .to_string(),
+            );
+        }
+        if let Err(e) = self.shared.keymap.check_labels(&project) {
+            effects.push(Effect::Class(ClassEffect::Leave));
+            return self.shared.say(e.to_string());
+        }
+        self.screens.clear();
+        self.overlays.clear();
+        self.shared.message = None;
+        self.shared.dirty = true;
+        let mut cx = Context {
+            shared: &mut self.shared,
+            effects,
+            nav,
+        };
+        let screen = ClassSeat::open(state, project, lessons, &mut cx);
+        self.screens.push(Box::new(screen));
+    }
+
+    /// The student's class screen, when it is the one on top.
+    pub fn class_seat(&self) -> Option<&ClassSeat> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<ClassSeat>()
     }
 
     /// True once after anything visible changed: the runtime redraws then, and only then
@@ -402,6 +516,12 @@ impl App {
     pub fn review_screen(&self) -> Option<&Review> {
         let top: &dyn Any = self.screens.last()?.as_ref();
         top.downcast_ref::<Review>()
+    }
+
+    /// The presentation screen, when it is the one on top.
+    pub fn present(&self) -> Option<&Present> {
+        let top: &dyn Any = self.screens.last()?.as_ref();
+        top.downcast_ref::<Present>()
     }
 
     /// The transcribe screen, when it is the one on top.
@@ -471,7 +591,13 @@ fn on_paste(screen: &mut dyn Screen, overlays: &[Overlay], text: &str, cx: &mut 
 }
 
 /// A key goes to the top overlay, else quit and help are the App's, else the screen's.
-fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &mut Context) {
+fn on_key(
+    screen: &mut dyn Screen,
+    overlays: &mut Vec<Overlay>,
+    seat: Seat,
+    key: Key,
+    cx: &mut Context,
+) {
     let action = cx.keymap().action(screen.mode(), key);
     if let Some(top) = overlays.last_mut() {
         let (rows, notes) = view::help_content(&*screen, cx.keymap());
@@ -485,11 +611,15 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
                 cx.redraw();
             }
             Taken::Effect(effect) => cx.effect(effect),
+            Taken::Say(text) => cx.say(text),
             Taken::CloseWith(effect) => {
                 overlays.pop();
                 cx.redraw();
                 if matches!(&effect, Effect::Feedback(FeedbackEffect::Report { .. })) {
                     cx.say("flag kept: it goes to a reviewer with your next sync");
+                }
+                if let Effect::Class(ClassEffect::Join { code }) = &effect {
+                    cx.say(format!("joining class {code}..."));
                 }
                 cx.effect(effect);
             }
@@ -510,9 +640,15 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
             cx.redraw();
         }
         Some(Action::Projects) if screen.id() != ScreenId::Picker => {
+            for effect in screen.leaving() {
+                cx.effect(effect);
+            }
             cx.close("pick a project: press its number");
         }
-        Some(Action::Feedback) if screen.id() != ScreenId::Feedback => {
+        // The trainer's screens have no answers to give feedback on.
+        Some(Action::Feedback)
+            if !matches!(screen.id(), ScreenId::Feedback | ScreenId::Present) =>
+        {
             cx.nav.push(Nav::Feedback);
         }
         Some(Action::Lessons) if screen.work_project().is_some() => {
@@ -522,6 +658,18 @@ fn on_key(screen: &mut dyn Screen, overlays: &mut Vec<Overlay>, key: Key, cx: &m
         }
         Some(Action::Progress) if screen.id() != ScreenId::Progress => {
             cx.nav.push(Nav::Progress);
+        }
+        Some(Action::Join) if seat == Seat::Trainer => {
+            cx.say("a trainer starts a class: open a project's lessons, then its class key");
+        }
+        Some(Action::Join) if screen.id() == ScreenId::ClassSeat => {
+            cx.say("you are in the class already; the projects key leaves it");
+        }
+        Some(Action::Join) => {
+            overlays.push(Overlay::Join {
+                typed: Typed::default(),
+            });
+            cx.redraw();
         }
         Some(Action::Flag) if screen.current_task().is_some() => {
             if let Some(task) = screen.current_task() {

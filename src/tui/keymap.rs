@@ -48,10 +48,14 @@ pub enum Action {
     Refresh,
     Projects,
     Lessons,
+    Class,
+    Report,
+    Join,
+    EndClass,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 37] = [
         Action::Help,
         Action::Quit,
         Action::Undo,
@@ -85,6 +89,10 @@ impl Action {
         Action::Refresh,
         Action::Projects,
         Action::Lessons,
+        Action::Class,
+        Action::Report,
+        Action::Join,
+        Action::EndClass,
     ];
 
     /// The name used in keymap files.
@@ -139,6 +147,16 @@ impl Action {
             Action::Refresh => ("refresh", "ask the server for new work now"),
             Action::Projects => ("projects", "go back to the list of projects"),
             Action::Lessons => ("lessons", "practise the project's lessons"),
+            Action::Class => (
+                "class",
+                "start a class on this lesson, or switch between lesson and class",
+            ),
+            Action::Report => ("report", "show the class report (answers per step)"),
+            Action::Join => ("join", "join the trainer's class with its code"),
+            Action::EndClass => (
+                "end_class",
+                "end the class: students go back to their own pace",
+            ),
         }
     }
 }
@@ -158,16 +176,19 @@ pub enum Mode {
     Entry,
     Review,
     Train,
+    /// The trainer's presentation and class views.
+    Present,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 7] = [
         Mode::Global,
         Mode::Classify,
         Mode::Transcribe,
         Mode::Entry,
         Mode::Review,
         Mode::Train,
+        Mode::Present,
     ];
 
     pub fn name(self) -> &'static str {
@@ -178,6 +199,7 @@ impl Mode {
             Mode::Entry => "entry",
             Mode::Review => "review",
             Mode::Train => "train",
+            Mode::Present => "present",
         }
     }
 
@@ -235,7 +257,7 @@ const UNBIND: &str = "none";
 /// then file order: the first key of an action is the one the screen names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
-    modes: [Vec<Binding>; 6],
+    modes: [Vec<Binding>; 7],
     layers: u32,
 }
 
@@ -254,7 +276,7 @@ impl Default for Keymap {
 }
 
 /// The action of `key` in `mode` of these bindings, falling back to `global`.
-fn lookup(modes: &[Vec<Binding>; 6], mode: Mode, key: Key) -> Option<Action> {
+fn lookup(modes: &[Vec<Binding>; 7], mode: Mode, key: Key) -> Option<Action> {
     let find = |m: Mode| {
         modes[m as usize]
             .iter()
@@ -431,7 +453,12 @@ impl Keymap {
     /// A project's label keys must not be keys of its mode or of `global`: the worker
     /// would press a label and get an action (or the other way round).
     pub fn check_labels(&self, project: &Project) -> Result<(), KeymapError> {
-        let mode = Mode::for_kind(project.kind);
+        self.check_labels_in(project, Mode::for_kind(project.kind))
+    }
+
+    /// The same check in another mode than the project's work (the trainer's `present`,
+    /// where label keys show their answers).
+    pub fn check_labels_in(&self, project: &Project, mode: Mode) -> Result<(), KeymapError> {
         for label in &project.labels {
             let key = Key::char(label.key);
             let hit = [mode, Mode::Global].into_iter().find_map(|m| {

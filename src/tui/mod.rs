@@ -5,6 +5,7 @@
 //! is the adapter for a local terminal, the client store and the sync engine.
 
 pub mod app;
+pub mod class;
 pub mod key;
 pub mod keymap;
 pub mod local;
@@ -17,7 +18,7 @@ pub mod theme;
 pub mod view;
 pub mod widgets;
 
-pub use app::{App, Effect, Event, Link, Status, Tally};
+pub use app::{App, Effect, Event, Link, Seat, Status, Tally};
 pub use key::{Key, KeyCode, KeyDecoder, Typed};
 pub use keymap::{Action, Keymap, KeymapError, Mode};
 pub use screen::{Screen, ScreenId};

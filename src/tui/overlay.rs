@@ -3,12 +3,13 @@
 //! screen does, and while one is open no key reaches the task: no blind answers.
 
 use super::app::Effect;
+use super::class::ClassEffect;
 use super::key::{Key, KeyCode};
 use super::keymap::{Action, Keymap, Mode};
 use super::screen::ScreenHelp;
 use super::screen::feedback::FeedbackEffect;
 use super::widgets::help::HelpRow;
-use crate::protocol::{FlagReason, ReportKind};
+use crate::protocol::{FlagReason, JOIN_CODE_LEN, ReportKind, normalize_join_code};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
@@ -17,6 +18,43 @@ pub enum Overlay {
     Help { scroll: usize },
     /// Why the task on screen is flagged: the worker picks a reason by its number.
     Flag { task: i64 },
+    /// The code of the trainer's class, as the student types it.
+    Join { typed: Typed },
+}
+
+/// A few characters typed into an overlay (kept `Copy`, like the overlays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Typed {
+    chars: [u8; Typed::MAX],
+    len: u8,
+}
+
+impl Typed {
+    const MAX: usize = 12;
+
+    fn push(&mut self, c: char) -> bool {
+        if !(c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+            || usize::from(self.len) == Typed::MAX
+        {
+            return false;
+        }
+        self.chars[usize::from(self.len)] = c as u8;
+        self.len += 1;
+        true
+    }
+
+    fn pop(&mut self) -> bool {
+        if self.len == 0 {
+            return false;
+        }
+        self.len -= 1;
+        true
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed.
+        std::str::from_utf8(&self.chars[..usize::from(self.len)]).unwrap_or("")
+    }
 }
 
 /// What an overlay did with a key.
@@ -29,6 +67,8 @@ pub(crate) enum Taken {
     Effect(Effect),
     /// Close this overlay, and carry out an effect.
     CloseWith(Effect),
+    /// Still open; a line for the message line.
+    Say(String),
 }
 
 impl Overlay {
@@ -64,7 +104,40 @@ impl Overlay {
                 // No key reaches the task while the question is open: no blind answers.
                 _ => Taken::Kept,
             },
+            Overlay::Join { typed } => match (key.code, key.plain_char()) {
+                (_, Some(c)) => {
+                    if typed.push(c) {
+                        Taken::Kept
+                    } else {
+                        Taken::Say(format!(
+                            "a class code has {JOIN_CODE_LEN} letters and digits, as the trainer's screen shows"
+                        ))
+                    }
+                }
+                (KeyCode::Backspace, _) => {
+                    typed.pop();
+                    Taken::Kept
+                }
+                (KeyCode::Esc, _) => Taken::Close,
+                (KeyCode::Enter, _) => match normalize_join_code(typed.as_str()) {
+                    Some(code) => Taken::CloseWith(Effect::Class(ClassEffect::Join { code })),
+                    None => Taken::Say(format!(
+                        "not a class code: it has {JOIN_CODE_LEN} letters and digits, like KX7M4P \
+                         (no 0, O, 1, I or L); type it again"
+                    )),
+                },
+                _ if action == Some(Action::Quit) => Taken::Effect(Effect::Quit),
+                _ => Taken::Kept,
+            },
         }
+    }
+
+    /// The join question, with what is typed so far.
+    pub fn join_question(typed: &Typed) -> String {
+        format!(
+            "Class code: {}_   (enter joins, esc cancels)",
+            typed.as_str()
+        )
     }
 
     /// The flag question in one line: the reasons by number.

@@ -109,6 +109,13 @@ impl<X: Executor> Session<X> {
         self.feed_all(vec![event])
     }
 
+    /// Carry out `effect` as if the App had asked for it, feeding what it produced to the
+    /// App: for a test, or a caller that acts before any screen does.
+    pub fn carry_out(&mut self, effect: Effect) -> bool {
+        let events = self.executor.execute(effect);
+        self.feed_all(events)
+    }
+
     /// Take in a notice of the executor's background part; true when the worker quit.
     pub fn notice(&mut self, notice: X::Notice) -> bool {
         let events = self.executor.notice(notice);

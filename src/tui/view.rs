@@ -63,6 +63,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         match layer {
             Overlay::Help { scroll } => help(app, frame, body, *scroll),
             Overlay::Flag { .. } => flag_question(app, frame, body),
+            Overlay::Join { typed } => join_question(app, frame, body, typed),
         }
     }
 }
@@ -153,6 +154,24 @@ fn help(app: &App, frame: &mut Frame, body: Rect, scroll: usize) {
 }
 
 /// The flag question over the bottom of the body, in a frame of its own.
+fn join_question(app: &App, frame: &mut Frame, body: Rect, typed: &crate::tui::overlay::Typed) {
+    if body.height < 3 {
+        return;
+    }
+    let area = Rect::new(body.x, body.bottom() - 3, body.width, 3);
+    let mut p = Painter::new(frame.buffer_mut(), area, app.theme());
+    p.fill(area, ratatui::style::Style::new());
+    p.frame(area, "join a class");
+    let text = Overlay::join_question(typed);
+    p.put(
+        area.x + 2,
+        area.y + 1,
+        area.width.saturating_sub(4),
+        &text,
+        p.st.text,
+    );
+}
+
 fn flag_question(app: &App, frame: &mut Frame, body: Rect) {
     if body.height < 3 {
         return;

@@ -2,6 +2,7 @@
 //! cache, the outbox of answers, drafts, and sync state. An answer is committed here,
 //! fsynced, before the screen moves on. The schema is versioned (schema.rs).
 
+mod class;
 mod clips;
 mod feedback;
 mod outbox;

@@ -74,6 +74,16 @@ CREATE TABLE lesson_places (project TEXT PRIMARY KEY, item INTEGER);
 CREATE TABLE progress (
     id INTEGER PRIMARY KEY CHECK (id = 1), summary TEXT NOT NULL, fetched INTEGER NOT NULL);
 ",
+    // 8: a class session's answers, kept until the server has them. AUTOINCREMENT: the
+    // id is the answer's key on the server, never reused. state: 0 unsent, 1 stored by
+    // the server (correct as it scored), 2 refused (reason says why).
+    "
+CREATE TABLE class_answers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL, step INTEGER NOT NULL,
+    value TEXT NOT NULL, took INTEGER NOT NULL, answered_at INTEGER NOT NULL,
+    state INTEGER NOT NULL DEFAULT 0, correct INTEGER, reason TEXT);
+CREATE INDEX class_answers_unsent ON class_answers(state, code, id);
+",
 ];
 
 /// The schema version this build writes.

@@ -3,6 +3,7 @@
 //! formats and in Label Studio's and Prodigy's (`interchange`).
 
 mod agreement;
+mod class_report;
 mod csv_scan;
 mod entry;
 mod import;
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 pub use crate::server::store::{ProjectAdded, SshKeyAdded, TaskState, UserRemoved as Removed};
 pub use agreement::{AgreementFormat, PairTable, pair_agreement, write_pairs};
+pub use class_report::{class_report_csv, class_report_table};
 pub use import::{
     ImportError, ImportFormat, ImportReport, ImportSummary, import_tasks, import_tasks_as,
 };

@@ -6,6 +6,7 @@
 
 pub mod aggregate;
 mod answers;
+pub mod class;
 pub mod double_entry;
 pub mod feedback;
 pub mod gold;

@@ -96,7 +96,7 @@ fn parse_gold(task: &TrainingTask) -> Result<Gold, StoreError> {
 }
 
 /// A project's lessons as sent, with a version that changes with any of them.
-fn lesson_set(project: &str, tasks: &[TrainingTask]) -> Result<LessonSet, StoreError> {
+pub(super) fn lesson_set(project: &str, tasks: &[TrainingTask]) -> Result<LessonSet, StoreError> {
     let tasks = tasks
         .iter()
         .map(|t| {
@@ -207,7 +207,7 @@ pub(super) fn examined(role: Role) -> bool {
 }
 
 /// Right when it is a valid answer of the project and gold accepts it.
-fn answer_is_right(project: &Project, expected: &Gold, value: &AnswerValue) -> bool {
+pub(super) fn answer_is_right(project: &Project, expected: &Gold, value: &AnswerValue) -> bool {
     project.validate(value).is_ok() && gold::check(project, expected, value).correct
 }
 

@@ -3,6 +3,7 @@
 //! implemented by SQLite (one centre, one file) and PostgreSQL (several instances on one
 //! database) without copying rules. The backend is chosen from the database URL.
 
+pub mod class;
 mod gold_tx;
 mod keys;
 pub mod migrate;
@@ -630,6 +631,19 @@ pub trait Store: Send + Sync {
 
     /// Qualifications held, of one user or everyone, ordered by user and time granted.
     fn qualifications(&self, user: Option<&str>) -> Result<Vec<Qualified>, StoreError>;
+
+    /// One class request (`POST /v1/class`): `scheduler::class::handle` inside one
+    /// transaction.
+    fn class(
+        &self,
+        who: &Principal,
+        request: &crate::protocol::ClassRequest,
+        now: i64,
+    ) -> crate::server::scheduler::class::ClassResult;
+
+    /// The after-class report of the class with this join code, if there is one
+    /// (`kazi admin class report`).
+    fn class_report(&self, code: &str) -> Result<Option<crate::protocol::ClassReport>, StoreError>;
 }
 
 /// Most tries at a fresh public id for one task (two random 53-bit ids colliding is

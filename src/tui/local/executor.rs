@@ -2,11 +2,15 @@
 //! and tells the sync engine. An answer is committed and fsynced before the next frame
 //! is drawn; the sync engine's reports come back as events (schemas, tasks, status).
 
+mod class;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::client::player::{FeedNotice, Notify, Player, PlayerCommand, PlayerConfig, find_player};
-use crate::client::{self, LocalStore, SyncEngine, SyncStatus, TrainingBook};
+use crate::client::{
+    self, ClassLink, ClassNotice, LocalStore, SyncEngine, SyncStatus, TrainingBook,
+};
 use crate::model::Project;
 use crate::tui::app::{Effect, Event, Link, Status, Tally};
 use crate::tui::runtime::{Executor, Session};
@@ -41,14 +45,22 @@ pub struct LocalExecutor<'a> {
     training_syncs: u64,
     /// The sync engine's count of syncs that brought progress figures, as last read.
     progress_syncs: u64,
+    /// Carries class requests; without one, class effects are refused with a word.
+    class_link: Option<&'a ClassLink>,
+    /// The class this student joined (answers are kept under its code).
+    class_code: Option<String>,
+    /// The class step on the student's screen and when it appeared: an answer's `took`
+    /// is timed here (the App has no clock).
+    class_at: Option<(u32, Instant)>,
 }
 
 /// What reaches the local session besides keys: the sync engine's reports and the
 /// player's (a second played, the clip ended, the player failed).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LocalNotice {
     Sync(SyncStatus),
     Player(FeedNotice),
+    Class(ClassNotice),
 }
 
 impl From<SyncStatus> for LocalNotice {
@@ -81,7 +93,15 @@ impl<'a> LocalExecutor<'a> {
             training: None,
             training_syncs: 0,
             progress_syncs: 0,
+            class_link: None,
+            class_code: None,
+            class_at: None,
         }
+    }
+
+    /// Where class requests go (`kazi work` and `kazi train` start one link per profile).
+    pub fn set_class_link(&mut self, link: &'a ClassLink) {
+        self.class_link = Some(link);
     }
 
     /// Where the player reports while it plays; without it, the position bar moves on
@@ -290,6 +310,7 @@ impl Executor for LocalExecutor<'_> {
                 events
             }
             Effect::Training(effect) => self.training_effect(effect),
+            Effect::Class(effect) => self.class_effect(effect),
             Effect::Refresh => {
                 self.engine.refresh();
                 Vec::new()
@@ -352,6 +373,7 @@ impl Executor for LocalExecutor<'_> {
     fn notice(&mut self, notice: LocalNotice) -> Vec<Event> {
         let status = match notice {
             LocalNotice::Sync(status) => status,
+            LocalNotice::Class(notice) => return self.class_notice(notice),
             LocalNotice::Player(feed) => {
                 let now = Instant::now();
                 return self

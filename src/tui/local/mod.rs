@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::client::{LocalStore, Profile, SyncConfig, SyncEngine};
+use crate::client::{ClassConfig, ClassLink, LocalStore, Profile, SyncConfig, SyncEngine};
 use crate::model::Project;
 
-use super::app::{App, Event};
+use super::app::{App, Event, Seat};
 use super::key::Key;
 use super::keymap::Keymap;
 use super::runtime::{Exit, Input, InputSource, Runtime};
@@ -58,13 +58,24 @@ impl InputSource for LocalInput {
 
 /// Run the worker screen for `profile` until the worker quits (or a signal ends it).
 pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Result<()> {
+    run(profile, project, keymap, Seat::Worker)
+}
+
+/// Run the trainer's screens (`kazi train`) for `profile`: the same store and sync as
+/// `kazi work` (the lessons come with each sync), but a project opens its lessons on the
+/// presentation screen and no tasks are fetched.
+pub fn train(profile: &Profile, project: Option<String>, keymap: Keymap) -> Result<()> {
+    run(profile, project, keymap, Seat::Trainer)
+}
+
+fn run(profile: &Profile, project: Option<String>, keymap: Keymap, seat: Seat) -> Result<()> {
     // One screen per profile: two would show the same tasks and answer them twice.
     let lock_path = profile.dir.join("work.lock");
     let lock = std::fs::File::create(&lock_path)
         .with_context(|| format!("cannot create {}", lock_path.display()))?;
     if lock.try_lock().is_err() {
         anyhow::bail!(
-            "kazi work is already running for profile '{}' on this computer; use that window",
+            "kazi work or kazi train is already running for profile '{}' on this computer; use that window",
             profile.name
         );
     }
@@ -89,6 +100,12 @@ pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Resul
         let _ = sync_tx.send(Input::Notice(LocalNotice::Sync(status)));
     })?;
 
+    let class_tx = std::sync::Mutex::new(tx.clone());
+    let class_link = ClassLink::start(profile, ClassConfig::default(), move |notice| {
+        if let Ok(tx) = class_tx.lock() {
+            let _ = tx.send(Input::Notice(LocalNotice::Class(notice)));
+        }
+    })?;
     let player_tx = std::sync::Mutex::new(tx.clone());
     let mut guard = terminal::enter().context("cannot set up the terminal")?;
     std::thread::Builder::new()
@@ -96,13 +113,20 @@ pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Resul
         .spawn(move || read_keys(&tx))?;
 
     let size = guard.terminal().size()?;
-    let mut executor = LocalExecutor::new(&mut store, &engine, project.clone(), projects);
+    // The trainer's engine fetches no tasks: `--project` only picks the lessons.
+    let engine_project = project.clone().filter(|_| seat == Seat::Worker);
+    let mut executor = LocalExecutor::new(&mut store, &engine, engine_project, projects);
+    executor.set_class_link(&class_link);
     executor.set_player_notify(Arc::new(move |n| {
         if let Ok(tx) = player_tx.lock() {
             let _ = tx.send(Input::Notice(LocalNotice::Player(n)));
         }
     }));
-    let mut session = LocalSession::new(App::new(keymap, Theme::from_env(), project), executor);
+    let app = match seat {
+        Seat::Worker => App::new(keymap, Theme::from_env(), project),
+        Seat::Trainer => App::train(keymap, Theme::from_env(), project),
+    };
+    let mut session = LocalSession::new(app, executor);
     session.feed(Event::Resize(size.width, size.height));
     let mut runtime = Runtime {
         terminal: guard.terminal(),
@@ -119,6 +143,7 @@ pub fn work(profile: &Profile, project: Option<String>, keymap: Keymap) -> Resul
         Err(_) => Exit::InputClosed,
     };
     send_unsent(&store, engine, exit);
+    send_class_answers(class_link, exit);
     result.map(|_| ()).context("the terminal failed")
 }
 
@@ -172,6 +197,22 @@ pub(super) fn watch_signals<N: Send + 'static>(tx: mpsc::Sender<Input<N>>) -> io
             })
         })?;
     Ok(())
+}
+
+/// After the sync engine: a class's answers not yet sent go within `QUIT_WAIT` (not after
+/// a hang-up); those left are sent by the next `kazi work`.
+fn send_class_answers(link: ClassLink, exit: Exit) {
+    let wait = if exit == Exit::InputClosed {
+        Duration::ZERO
+    } else {
+        QUIT_WAIT
+    };
+    if let Some(left) = link.shutdown(wait).filter(|n| *n > 0) {
+        let _ = writeln!(
+            io::stdout(),
+            "{left} class answer(s) are saved on this computer and will be sent next time (kazi work)."
+        );
+    }
 }
 
 /// After the terminal is restored: send unsent answers within `QUIT_WAIT` (on quit and

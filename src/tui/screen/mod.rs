@@ -3,11 +3,13 @@
 //! between them; a screen asks for a change of screen through its `Context`, never by
 //! reaching into the App. A new screen goes here and into `App::open`.
 
+pub mod class_seat;
 pub mod classify;
 pub mod entry;
 pub mod feedback;
 pub mod held;
 pub mod picker;
+pub mod present;
 pub mod progress;
 mod queue;
 pub mod review;
@@ -30,10 +32,12 @@ use super::theme::Theme;
 use super::widgets::help::HelpRow;
 use crate::model::Project;
 
+pub use class_seat::ClassSeat;
 pub use classify::{Classify, Current, Preselect};
 pub use entry::Entry;
 pub use feedback::Feedback;
 pub use picker::Picker;
+pub use present::Present;
 pub use progress::ProgressView;
 pub use training::Training;
 pub use transcribe::Transcribe;
@@ -57,6 +61,10 @@ pub enum ScreenId {
     Training,
     /// The worker's own progress, over the screen it was opened from.
     Progress,
+    /// The trainer's presentation of a project's lessons.
+    Present,
+    /// A student in a trainer's class.
+    ClassSeat,
 }
 
 /// One screen of the worker's terminal.
@@ -94,6 +102,12 @@ pub trait Screen: Any + Send + fmt::Debug {
     /// today, cached), most important first; None keeps the worker's.
     fn counts(&self) -> Option<Vec<String>> {
         None
+    }
+
+    /// What to carry out when the worker leaves this screen for the picker (`projects`):
+    /// a class screen stops following or leaves its class.
+    fn leaving(&self) -> Vec<Effect> {
+        Vec::new()
     }
     /// The task on screen, which `flag` reports; None where there is none.
     fn current_task(&self) -> Option<i64> {
@@ -135,6 +149,11 @@ pub enum Nav {
     Train(Project),
     /// Show the progress view over the one on top.
     Progress,
+    /// In the trainer's class (the student joined): its screen replaces the others.
+    Class {
+        state: crate::protocol::ClassState,
+        lessons: Option<crate::protocol::LessonSet>,
+    },
 }
 
 /// What every screen shares, owned by the App: keymap, theme, status, message, size and

@@ -32,6 +32,8 @@ pub struct Picker {
     waiting: Option<BTreeMap<String, u32>>,
     /// Lessons and exam standings: which projects need training first.
     training: TrainingBook,
+    /// The trainer's picker opens lessons, not work.
+    lessons_only: bool,
 }
 
 impl Picker {
@@ -39,6 +41,14 @@ impl Picker {
         Picker {
             preferred,
             ..Picker::default()
+        }
+    }
+
+    /// The trainer's picker: its projects open their lessons.
+    pub fn for_trainer(preferred: Option<String>) -> Picker {
+        Picker {
+            lessons_only: true,
+            ..Picker::new(preferred)
         }
     }
 
@@ -167,7 +177,11 @@ impl Screen for Picker {
         }
         let mut y = body.y;
         if body.height > self.projects.len() as u16 + 2 {
-            let text = "Which project do you want to work on?";
+            let text = if self.lessons_only {
+                "Which project's lessons do you want to present?"
+            } else {
+                "Which project do you want to work on?"
+            };
             p.put(x, y, width, text, p.st.text);
             y += 2;
         }
@@ -186,10 +200,21 @@ impl Screen for Picker {
                 Some(n) => format!(" · {n} waiting"),
                 None => String::new(),
             };
-            let first = if self.training.must_qualify(project) {
-                " · exam first"
+            let first: String = if self.lessons_only {
+                match self.training.lessons.get(&project.name).map(Vec::len) {
+                    Some(n) => format!(" · {n} lessons"),
+                    None => " · no lessons yet".into(),
+                }
+            } else if self.training.must_qualify(project) {
+                " · exam first".into()
             } else {
-                ""
+                String::new()
+            };
+            // A trainer's computer holds no tasks: their count says nothing.
+            let waiting = if self.lessons_only {
+                String::new()
+            } else {
+                waiting
             };
             // What matters first (the title), then what kind of work, then how much.
             let line = format!(

@@ -2,6 +2,7 @@
 //! line, the label grid and the help box. They draw what they are given and read no App
 //! state; text from outside arrives here already sanitised by the caller.
 
+pub mod big;
 pub mod diff;
 pub mod form;
 pub mod help;

@@ -6,6 +6,7 @@
 
 mod aggregation;
 mod catalogue;
+mod class;
 pub(super) mod db;
 mod devices;
 mod gold;
@@ -475,6 +476,21 @@ impl Store for PostgresStore {
 
     fn qualifications(&self, user: Option<&str>) -> Result<Vec<Qualified>, StoreError> {
         self.with_db(|db| impact::qualifications(db, user))
+    }
+
+    fn class(
+        &self,
+        who: &Principal,
+        request: &crate::protocol::ClassRequest,
+        now: i64,
+    ) -> scheduler::class::ClassResult {
+        self.transaction_retried(|db| {
+            scheduler::class::handle(&mut PgTx::new(db), who, request, now)
+        })
+    }
+
+    fn class_report(&self, code: &str) -> Result<Option<crate::protocol::ClassReport>, StoreError> {
+        self.transaction_retried(|db| scheduler::class::report(&mut PgTx::new(db), code))
     }
 }
 

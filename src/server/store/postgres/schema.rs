@@ -231,6 +231,8 @@ CREATE TABLE intakes (
 );
 CREATE INDEX answers_at ON answers(at);
 "#,
+    // Class sessions: classes, who joined, the students' answers.
+    super::class::MIGRATION,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

@@ -4,6 +4,7 @@
 
 mod aggregation;
 mod catalogue;
+mod class;
 mod devices;
 mod gold;
 mod impact;
@@ -292,6 +293,8 @@ CREATE TABLE intakes (
 );
 CREATE INDEX answers_at ON answers(at);
 "#,
+    // Class sessions: classes, who joined, the students' answers.
+    class::MIGRATION,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
@@ -773,6 +776,24 @@ impl Store for SqliteStore {
 
     fn qualifications(&self, user: Option<&str>) -> Result<Vec<Qualified>, StoreError> {
         self.read(|conn| impact::qualifications(conn, user))
+    }
+
+    fn class(
+        &self,
+        who: &Principal,
+        request: &crate::protocol::ClassRequest,
+        now: i64,
+    ) -> scheduler::class::ClassResult {
+        let (who, request) = (who.clone(), request.clone());
+        self.writer.run(move |conn| {
+            scheduler::class::handle(&mut SqliteTx::new(conn), &who, &request, now)
+        })
+    }
+
+    fn class_report(&self, code: &str) -> Result<Option<crate::protocol::ClassReport>, StoreError> {
+        let code = code.to_string();
+        self.writer
+            .run(move |conn| scheduler::class::report(&mut SqliteTx::new(conn), &code))
     }
 }
 

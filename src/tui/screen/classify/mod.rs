@@ -384,6 +384,7 @@ impl Screen for Classify {
             | Event::Progress(_)
             | Event::Player(_)
             | Event::Training(_)
+            | Event::Class(_)
             | Event::Review(_) => {}
         }
     }

@@ -377,6 +377,7 @@ impl Screen for Entry {
             | Event::Progress(_)
             | Event::Player(_)
             | Event::Training(_)
+            | Event::Class(_)
             | Event::Review(_) => {}
         }
     }

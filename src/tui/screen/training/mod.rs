@@ -8,6 +8,8 @@
 
 mod view;
 
+pub(crate) use view::answer_text;
+
 use std::borrow::Cow;
 
 use ratatui::Frame;
@@ -86,6 +88,9 @@ pub struct Training {
     /// The worker went through the lessons (or began the exam): when an exam arrives,
     /// it comes next, not the lessons again.
     practised: bool,
+    /// The worker's own place in the lessons is kept as they move (not in a class, where
+    /// the trainer moves them: their own place stays where they left it).
+    keeps_place: bool,
 }
 
 impl Training {
@@ -98,10 +103,48 @@ impl Training {
             hint: false,
             given: BTreeSet::new(),
             practised: false,
+            keeps_place: true,
         };
         let stage = screen.settled(true);
         screen.enter(stage, cx);
         screen
+    }
+
+    /// The screen on lesson `index` of `lessons`, answered with instant feedback and
+    /// moved on from outside (`show_lesson`): a student in a class follows the trainer.
+    pub fn follow(
+        project: Project,
+        lessons: Vec<LessonTask>,
+        index: usize,
+        cx: &mut Context,
+    ) -> Training {
+        let mut book = TrainingBook::default();
+        book.lessons.insert(project.name.clone(), lessons);
+        let mut screen = Training {
+            project,
+            book,
+            stage: Stage::Waiting,
+            inner: None,
+            hint: false,
+            given: BTreeSet::new(),
+            practised: true,
+            keeps_place: false,
+        };
+        screen.show_lesson(index, cx);
+        screen
+    }
+
+    /// Put lesson `index` on screen, unanswered.
+    pub fn show_lesson(&mut self, index: usize, cx: &mut Context) {
+        let stage = if index < self.lessons().len() {
+            Stage::Practice {
+                index,
+                feedback: None,
+            }
+        } else {
+            Stage::LessonsDone
+        };
+        self.enter(stage, cx);
     }
 
     pub fn project(&self) -> &Project {
@@ -181,6 +224,9 @@ impl Training {
 
     /// Keep the place of a lesson stage in the store, when it moved.
     fn keep_place(&mut self, stage: &Stage, cx: &mut Context) {
+        if !self.keeps_place {
+            return;
+        }
         let place = match stage {
             Stage::Practice { index, .. } => match self.lessons().get(*index) {
                 Some(l) => LessonPlace::At(l.item),

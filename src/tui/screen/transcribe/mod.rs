@@ -408,6 +408,7 @@ impl Screen for Transcribe {
             | Event::Feedback(_)
             | Event::Progress(_)
             | Event::Training(_)
+            | Event::Class(_)
             | Event::Review(_) => {}
         }
     }
