@@ -338,7 +338,8 @@ impl Link {
         match self.remote.class(&request).await {
             Ok(ClassResponse::Presence { state, stored }) => {
                 self.failures = 0;
-                self.offline = false;
+                // Back after a drop: the screen hears the state even if it is the same.
+                let back = std::mem::take(&mut self.offline);
                 if let Err(e) = self.store.class_answers_stored(&code, &stored) {
                     // Sent again next time; the server counts each once.
                     (self.notify)(ClassNotice::Failed(format!(
@@ -346,7 +347,7 @@ impl Link {
                     )));
                 }
                 let left = self.store.unsent_class_count(&code).unwrap_or(1);
-                self.after_presence(current, state, stored, left);
+                self.after_presence(current, back, state, stored, left);
                 self.next_presence = Some(if full {
                     Instant::now()
                 } else {
@@ -368,15 +369,22 @@ impl Link {
                 }
                 self.next_presence = Some(Instant::now() + self.backoff());
             }
-            Err(e) => {
-                // Refused (no such class, not joined), signed out, another protocol:
-                // asking again would get the same. The answers stay here.
-                (self.notify)(ClassNotice::Failed(e.to_string()));
-                if current {
-                    self.joined = None;
-                } else {
-                    self.behind.remove(0);
+            Err(e) if current => {
+                // Refused (too many requests, no such class), signed out, another
+                // protocol: said once, asked again at the longest pause, answers kept.
+                self.failures += 1;
+                if !self.offline {
+                    self.offline = true;
+                    (self.notify)(ClassNotice::Failed(e.to_string()));
                 }
+                self.next_presence = Some(Instant::now() + self.config.backoff_max);
+            }
+            Err(e) => {
+                // An earlier session's class: tried again at the next start.
+                (self.notify)(ClassNotice::Failed(format!(
+                    "class {code}: answers kept here not sent: {e}"
+                )));
+                self.behind.remove(0);
                 self.next_presence = (self.joined.is_some() || !self.behind.is_empty())
                     .then(|| Instant::now() + self.config.every);
             }
@@ -386,6 +394,7 @@ impl Link {
     fn after_presence(
         &mut self,
         current: bool,
+        back: bool,
         state: ClassState,
         stored: Vec<ScoredAnswer>,
         left: u32,
@@ -399,7 +408,7 @@ impl Link {
         let Some(j) = &mut self.joined else {
             return;
         };
-        let changed = j.state.as_ref() != Some(&state);
+        let changed = back || j.state.as_ref() != Some(&state);
         let done = left == 0 && (state.ended.is_some() || j.leaving);
         j.state = Some(state.clone());
         if changed || !stored.is_empty() {

@@ -4,7 +4,7 @@
 //! only the trainer's step and their own scores; names appear only in the trainer's view
 //! and the report. Each function runs inside one store transaction.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
 use super::training::{answer_is_right, lesson_set};
@@ -506,13 +506,4 @@ fn compact(json: &str) -> Result<String, StoreError> {
         source: Box::new(e),
     })?;
     Ok(value.to_compact())
-}
-
-/// Steps at which some student answered (for a report's columns).
-pub fn answered_steps(report: &ClassReport) -> BTreeSet<u32> {
-    report
-        .students
-        .iter()
-        .flat_map(|s| s.steps.iter().map(|st| st.step))
-        .collect()
 }

@@ -34,6 +34,9 @@ pub const TABLES: &[&str] = &[
     "training_tasks",
     "exam_attempts",
     "qualifications",
+    "classes",
+    "class_students",
+    "class_answers",
     "centre_settings",
     "intakes",
 ];
