@@ -148,6 +148,15 @@ impl Machine {
             link,
             notices,
         } = self;
+        // The App opens a class on a project it holds: wait for the first sync's schemas.
+        let deadline = Instant::now() + PATIENCE;
+        while store.projects().unwrap().is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "no projects came with the first sync"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let projects = store.projects().unwrap();
         let theme = Theme {
             color: false,

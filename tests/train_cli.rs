@@ -92,7 +92,11 @@ fn a_trainers_sync_brings_the_lessons_and_no_tasks() {
     let lessons = book.lessons.get("products").expect("the products lessons");
     assert_eq!(lessons.len(), 12, "{lessons:?}");
     assert!(!lessons[0].gold.explanation.is_empty());
-    assert_eq!(store.counts(Some("products")).unwrap().queued, 0, "no task leased");
+    assert_eq!(
+        store.counts(Some("products")).unwrap().queued,
+        0,
+        "no task leased"
+    );
 }
 
 #[test]
