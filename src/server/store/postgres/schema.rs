@@ -231,6 +231,8 @@ CREATE TABLE intakes (
 );
 CREATE INDEX answers_at ON answers(at);
 "#,
+    // Lesson audio: a transcribe project's training tasks name their clip.
+    super::training::CLIP_MIGRATION,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

@@ -292,6 +292,8 @@ CREATE TABLE intakes (
 );
 CREATE INDEX answers_at ON answers(at);
 "#,
+    // Lesson audio: a transcribe project's training tasks name their clip.
+    training::CLIP_MIGRATION,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a
