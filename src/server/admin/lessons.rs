@@ -27,7 +27,9 @@ const MAX_TEXT_BYTES: usize = 64 << 10;
 struct LessonRow {
     id: String,
     text: String,
-    #[serde(default)]
+    /// A label id; an entry project's none; a transcribe project's machine draft, also
+    /// written `draft` as in a task import.
+    #[serde(default, alias = "draft")]
     suggestion: Option<String>,
     gold: Value,
     #[serde(default)]
@@ -181,6 +183,9 @@ fn check_row(project: &Project, dir: &Path, row: LessonRow) -> Result<NewTrainin
         && project.label(s).is_none()
     {
         return Err(format!("suggestion '{}' is not a label", sanitize_line(s)));
+    }
+    if transcribe {
+        super::task_check::check_transcribe_task(project, row.suggestion.as_deref(), &[])?;
     }
     let clip = match (transcribe, row.audio.as_deref().map(str::trim)) {
         (true, None | Some("")) => {
