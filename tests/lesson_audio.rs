@@ -19,7 +19,9 @@ use kazi::protocol::SyncRequest;
 use kazi::server::admin;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// The demo transcription project without gold mix or exam: these tests bring their own
@@ -180,7 +182,12 @@ fn lesson_clips_travel_and_reach_the_client_cache_and_stay_while_needed() {
         let cache = store.clip_cache();
         for (lesson, clip) in lessons.iter().zip(&clips) {
             let wanted = lesson.clip.as_ref().unwrap();
-            assert_eq!(cache.get(wanted), Some(clip.wire.clone()), "{}", s.backend());
+            assert_eq!(
+                cache.get(wanted),
+                Some(clip.wire.clone()),
+                "{}",
+                s.backend()
+            );
         }
 
         // Nothing is queued, yet the lesson set's clips are in use: eviction keeps them.

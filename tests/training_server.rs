@@ -441,9 +441,16 @@ async fn every_demo_project_has_lessons_an_exam_pool_and_gold_at_a_tenth() {
     };
     let lessons: Vec<_> = rows.iter().filter(|r| r.get("exam").is_none()).collect();
     let easy = lessons.iter().filter(|r| draft_right(r)).count();
-    assert!(easy * 4 <= lessons.len(), "{easy} of {} drafts already right", lessons.len());
+    assert!(
+        easy * 4 <= lessons.len(),
+        "{easy} of {} drafts already right",
+        lessons.len()
+    );
     let audio_bytes = dir_bytes(&fixture("../audio"));
-    assert!(audio_bytes <= 2 << 20, "{audio_bytes} bytes of fixture audio");
+    assert!(
+        audio_bytes <= 2 << 20,
+        "{audio_bytes} bytes of fixture audio"
+    );
     // Production work comes where no exam is required, gold mixed in.
     let amina = s.enrol("amina", Role::Worker).await;
     for name in ["reviews", "receipts", "sauti"] {

@@ -14,7 +14,9 @@ use kazi::model::gold::{Gold, GoldAnswer};
 use kazi::model::{ClipRef, Project};
 use kazi::protocol::ExamState;
 use kazi::tui::screen::training::{Stage, TrainingEvent};
-use kazi::tui::{App, Effect, Event, Key, Keymap, ScreenId, Theme};
+use kazi::tui::{App, Effect, Event, Key, Keymap, ScreenId, Theme, render};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 use tui_common::press;
 
 /// The demo transcription project, holding work back until its exam is passed, so the
@@ -100,6 +102,12 @@ fn players(effects: &[Effect]) -> Vec<PlayerCommand> {
         .collect()
 }
 
+fn draw(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| render(app, f)).unwrap();
+    terminal.backend().to_string()
+}
+
 fn stage(app: &App) -> Stage {
     app.training().expect("training on top").stage().clone()
 }
@@ -114,6 +122,19 @@ fn a_transcribe_lesson_loads_and_plays_its_clip_and_scores_the_typed_transcript(
     assert_eq!(players(&fx), [PlayerCommand::Load(clip(1))], "{fx:?}");
     let shown = app.training().unwrap().task_on_screen().unwrap();
     assert_eq!(shown.clip, Some(clip(1)));
+    let screen = draw(&app);
+    assert!(screen.contains("Lesson 1 of 2"), "{screen}");
+    assert!(
+        screen.contains("Habari za asubuhi"),
+        "the draft to correct: {screen}"
+    );
+    // The hint key shows the lesson's hint here, not the style rules.
+    assert!(
+        screen.contains("ctrl-p plays")
+            && screen.contains("f2 hint")
+            && !screen.contains("f2 style"),
+        "{screen}"
+    );
 
     // The work screen's player keys reach the runtime.
     assert_eq!(
@@ -134,7 +155,10 @@ fn a_transcribe_lesson_loads_and_plays_its_clip_and_scores_the_typed_transcript(
     };
     app.handle(Event::Player(status));
     let said = app.message().unwrap_or_default().to_string();
-    assert!(said.starts_with("no sound: the clip is not downloaded yet"), "{said}");
+    assert!(
+        said.starts_with("no sound: the clip is not downloaded yet"),
+        "{said}"
+    );
 
     // The draft completed by ear; case and punctuation are normalised away, so this is
     // a word error rate of 0.
@@ -154,6 +178,8 @@ fn a_transcribe_lesson_loads_and_plays_its_clip_and_scores_the_typed_transcript(
         panic!("feedback shown: {:?}", stage(&app))
     };
     assert!(fb.check.correct, "{fb:?}");
+    let screen = draw(&app);
+    assert!(screen.contains("RIGHT: that is the answer."), "{screen}");
 
     // The next lesson loads its own clip; a transcript far from its gold is a miss.
     let fx = press(&mut app, "enter");

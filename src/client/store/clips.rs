@@ -66,11 +66,8 @@ impl LocalStore {
         let rows = stmt
             .query_map([], |r| clip_column(r, 0))
             .map_err(|e| self.err(e))?;
-        let mut keep: HashSet<String> = self
-            .training_clips()?
-            .into_iter()
-            .map(|c| c.hash)
-            .collect();
+        let mut keep: HashSet<String> =
+            self.training_clips()?.into_iter().map(|c| c.hash).collect();
         for row in rows {
             if let Some(clip) = row.map_err(|e| self.err(e))? {
                 keep.insert(clip.hash);
@@ -85,7 +82,11 @@ impl LocalStore {
         let book = self.training()?;
         let exams = book.attempts.values().flat_map(|a| &a.tasks);
         let exams = exams.filter_map(|t| t.clip.clone());
-        let lessons = book.lessons.values().flatten().filter_map(|t| t.clip.clone());
+        let lessons = book
+            .lessons
+            .values()
+            .flatten()
+            .filter_map(|t| t.clip.clone());
         Ok(exams.chain(lessons).collect())
     }
 }

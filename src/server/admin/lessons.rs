@@ -189,11 +189,15 @@ fn check_row(project: &Project, dir: &Path, row: LessonRow) -> Result<NewTrainin
     }
     let clip = match (transcribe, row.audio.as_deref().map(str::trim)) {
         (true, None | Some("")) => {
-            return Err("audio is missing: name the lesson's clip file (\"audio\": \"clips/a.wav\", \
+            return Err(
+                "audio is missing: name the lesson's clip file (\"audio\": \"clips/a.wav\", \
                         relative to the lessons file)"
-                .into());
+                    .into(),
+            );
         }
-        (true, Some(audio)) => Some(crate::media::ingest(&dir.join(audio)).map_err(|e| e.to_string())?),
+        (true, Some(audio)) => {
+            Some(crate::media::ingest(&dir.join(audio)).map_err(|e| e.to_string())?)
+        }
         (false, None) => None,
         (false, Some(_)) => {
             return Err("audio is for transcribe projects; remove \"audio\" from this row".into());

@@ -4,8 +4,8 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::sync_tx::SqliteTx;
-use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::StoreError;
+use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::training::{
     ExamAttemptRow, GradedAttempt, NewTrainingTask, TrainingCounts, TrainingTask, TrainingTx,
     items_json, parse_items,
