@@ -1,8 +1,8 @@
 //! Transcription lessons on a real server, on every backend: a lesson row names its audio
 //! file (relative to the lessons file), a bad or missing one refuses the import at its
 //! line with nothing stored, the lessons travel with their clip named, and the real
-//! client fetches those clips into its cache after a sync and keeps them there while the
-//! lesson set needs them.
+//! client fetches those clips (and a held exam attempt's, first) into its cache after a
+//! sync and keeps them there while the lesson set or the attempt needs them.
 
 #[path = "support/server_harness.rs"]
 mod harness;
@@ -200,4 +200,70 @@ fn lesson_clips_travel_and_reach_the_client_cache_and_stay_while_needed() {
             assert!(cache.has(lesson.clip.as_ref().unwrap()), "{}", s.backend());
         }
     }
+}
+
+#[test]
+fn an_exam_attempts_clips_reach_the_client_cache_so_the_exam_plays_offline() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = rt.block_on(harness::start());
+    let mut project = sauti();
+    project.exam = Some(kazi::model::training::ExamRule {
+        size: 1,
+        pass_mark: 1,
+        retry_secs: 0,
+    });
+    s.add_project(&project);
+    let exam = fixture("audio/clips/hi-01.ogg");
+    let lines = [
+        row(
+            "l1",
+            &fixture("audio/clips/sw-01.ogg").display().to_string(),
+            "Habari za asubuhi, karibu sana.",
+        ),
+        serde_json::json!({
+            "id": "e1",
+            "text": "Type what is said.",
+            "audio": exam.display().to_string(),
+            "gold": "नमस्ते, आप कैसे हैं?",
+            "explanation": "A greeting.",
+            "exam": true,
+        })
+        .to_string(),
+    ];
+    let file = s.write_file("sauti.lessons.jsonl", &(lines.join("\n") + "\n"));
+    admin::import_lessons(&*s.store, "sauti", &file).expect("lessons import");
+    let exam = media::ingest(&exam).unwrap();
+
+    let home = tempfile::tempdir().unwrap();
+    let code = admin::add_user(&*s.store, "amina", Role::Worker, &s.clock).unwrap();
+    let profile = client::login(home.path(), "amina", &s.base, "amina", &code).unwrap();
+    let mut store = LocalStore::open(&profile.db_path()).unwrap();
+    let remote = Remote::new(&profile.server, &profile.token).unwrap();
+    let plan = PlanConfig {
+        prefetch: 10,
+        batch: 0,
+    };
+    for _ in 0..3 {
+        rt.block_on(client::sync_asked(&remote, &mut store, Some("sauti"), plan))
+            .expect("sync");
+    }
+    let held = store.training().unwrap();
+    let attempt = held.attempts.get("sauti").expect("an attempt is held");
+    let clip = attempt.tasks[0]
+        .clip
+        .clone()
+        .expect("the exam task names its clip");
+    assert_eq!(clip.hash, exam.hash);
+    // Fetched, and kept: the exam is answered from this computer.
+    assert_eq!(store.clip_cache().get(&clip), Some(exam.wire.clone()));
+    assert!(store.clips_in_use().unwrap().contains(&exam.hash));
+    assert_eq!(
+        store.clips_wanted().unwrap()[0],
+        clip,
+        "the exam's clip comes first"
+    );
 }
