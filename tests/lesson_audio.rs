@@ -218,6 +218,7 @@ fn an_exam_attempts_clips_reach_the_client_cache_so_the_exam_plays_offline() {
     });
     s.add_project(&project);
     let exam = fixture("audio/clips/hi-01.ogg");
+    // The exam row has no text: a transcribe task's note is optional, its clip is the task.
     let lines = [
         row(
             "l1",
@@ -226,7 +227,6 @@ fn an_exam_attempts_clips_reach_the_client_cache_so_the_exam_plays_offline() {
         ),
         serde_json::json!({
             "id": "e1",
-            "text": "Type what is said.",
             "audio": exam.display().to_string(),
             "gold": "नमस्ते, आप कैसे हैं?",
             "explanation": "A greeting.",

@@ -26,6 +26,8 @@ const MAX_TEXT_BYTES: usize = 64 << 10;
 #[serde(deny_unknown_fields)]
 struct LessonRow {
     id: String,
+    /// The task's text; a transcribe lesson's optional note (its clip is the task).
+    #[serde(default)]
     text: String,
     /// A label id; an entry project's none; a transcribe project's machine draft, also
     /// written `draft` as in a task import.
@@ -161,7 +163,8 @@ fn check_row(project: &Project, dir: &Path, row: LessonRow) -> Result<NewTrainin
     if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
         return Err("id must be 1-200 characters without control characters".into());
     }
-    if row.text.trim().is_empty() {
+    let transcribe = project.kind == TaskKind::Transcribe;
+    if row.text.trim().is_empty() && !transcribe {
         return Err("text is empty".into());
     }
     if row.text.len() > MAX_TEXT_BYTES {
@@ -176,7 +179,6 @@ fn check_row(project: &Project, dir: &Path, row: LessonRow) -> Result<NewTrainin
     if row.exam && !row.hint.trim().is_empty() {
         return Err("exam tasks show no hint; remove \"hint\" or make this a lesson".into());
     }
-    let transcribe = project.kind == TaskKind::Transcribe;
     if let Some(s) = &row.suggestion
         && project.form.is_none()
         && !transcribe
