@@ -35,6 +35,7 @@ fn attempt(id: i64) -> ExamAttempt {
                 item: id * 10 + i,
                 text: format!("exam {i}"),
                 suggestion: None,
+                clip: None,
             })
             .collect(),
     }
@@ -77,6 +78,7 @@ fn store_with_attempt(dir: &tempfile::TempDir) -> LocalStore {
                 suggestion: None,
                 gold,
                 hint: "kitchen".into(),
+                clip: None,
             }],
         }],
         exams: vec![standing(Some(attempt(5)))],

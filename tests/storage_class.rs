@@ -48,6 +48,7 @@ fn training(id: &str, gold: &str, exam: bool) -> NewTrainingTask {
         gold: format!(r#"{{"answer":{{"labels":[["{gold}"]]}},"explanation":"because"}}"#),
         hint: String::new(),
         exam,
+        clip: None,
     }
 }
 

@@ -31,6 +31,7 @@ fn lessons() -> Vec<LessonTask> {
             suggestion: None,
             gold: gold("food", "Rice is eaten: Food & groceries."),
             hint: "Is it eaten or drunk?".into(),
+            clip: None,
         },
         LessonTask {
             item: 102,
@@ -38,6 +39,7 @@ fn lessons() -> Vec<LessonTask> {
             suggestion: None,
             gold: gold("drinks", "A soda is drunk."),
             hint: String::new(),
+            clip: None,
         },
     ]
 }

@@ -36,6 +36,7 @@ fn lessons() -> Vec<LessonTask> {
             suggestion: None,
             gold: gold("food", "Rice is eaten: Food & groceries."),
             hint: "Is it eaten or drunk?".into(),
+            clip: None,
         },
         LessonTask {
             item: 102,
@@ -43,6 +44,7 @@ fn lessons() -> Vec<LessonTask> {
             suggestion: None,
             gold: gold("drinks", "A soda is drunk."),
             hint: String::new(),
+            clip: None,
         },
         LessonTask {
             item: 103,
@@ -50,6 +52,7 @@ fn lessons() -> Vec<LessonTask> {
             suggestion: None,
             gold: gold("phones", "A phone goes to Phones, not Electronics."),
             hint: "Can you call with it?".into(),
+            clip: None,
         },
     ]
 }

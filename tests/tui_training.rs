@@ -47,6 +47,7 @@ fn lessons() -> Vec<LessonTask> {
             suggestion: None,
             gold: gold("food", "Rice is eaten: Food & groceries."),
             hint: "Is it eaten or drunk?".into(),
+            clip: None,
         },
         LessonTask {
             item: 102,
@@ -54,6 +55,7 @@ fn lessons() -> Vec<LessonTask> {
             suggestion: None,
             gold: gold("drinks", "A soda is drunk."),
             hint: String::new(),
+            clip: None,
         },
     ]
 }
@@ -66,6 +68,7 @@ fn exam_tasks() -> Vec<ExamTask> {
             item: 201 + i as i64,
             text: t.to_string(),
             suggestion: None,
+            clip: None,
         })
         .collect()
 }
@@ -340,6 +343,7 @@ fn an_entry_lesson_is_answered_on_its_form_and_scored_per_field() {
                 suggestion: None,
                 gold: g,
                 hint: "Look at the top and the bottom.".into(),
+                clip: None,
             }],
         )]),
         ..TrainingBook::default()

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::AnswerValue;
 use crate::model::gold::Gold;
+use crate::model::{AnswerValue, ClipRef};
 
 /// A project's lessons, in order. `version` changes whenever a lesson does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +28,10 @@ pub struct LessonTask {
     pub gold: Gold,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hint: String,
+    /// The lesson's audio (transcribe projects), fetched into the clip cache like a
+    /// lease's. Absent for other kinds and from servers before lesson audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<ClipRef>,
 }
 
 /// The bytes `tasks` take in a reply (their JSON, before compression): what a lesson set
@@ -76,6 +80,9 @@ pub struct ExamTask {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// The task's audio (transcribe projects), as `LessonTask::clip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<ClipRef>,
 }
 
 /// A whole attempt's answers, sent once every task has one. Sending it again is a

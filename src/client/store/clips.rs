@@ -1,4 +1,5 @@
-//! Which clips the task cache needs: the queue's, to fetch ahead, and those of every
+//! Which clips the task cache needs: the lessons' and held exam attempts' (training works
+//! offline once they are here) and the queue's, to fetch ahead; those, and those of every
 //! task whose answer the server has not acknowledged, to keep.
 
 use std::collections::HashSet;
@@ -24,7 +25,8 @@ impl LocalStore {
         ClipCache::new(dir, bound)
     }
 
-    /// Clips of queued tasks, in the order they will be shown, each once.
+    /// Clips of the stored lesson sets and held exam attempts (in their order), then of
+    /// queued tasks in the order they will be shown, each once.
     pub fn clips_wanted(&self) -> Result<Vec<ClipRef>, StoreError> {
         let mut stmt = self
             .conn
@@ -36,7 +38,11 @@ impl LocalStore {
             .query_map([], |r| clip_column(r, 0))
             .map_err(|e| self.err(e))?;
         let mut seen = HashSet::new();
-        let mut out = Vec::new();
+        let mut out: Vec<ClipRef> = self
+            .training_clips()?
+            .into_iter()
+            .filter(|c| seen.insert(c.hash.clone()))
+            .collect();
         for row in rows {
             if let Some(clip) = row.map_err(|e| self.err(e))?
                 && seen.insert(clip.hash.clone())
@@ -60,12 +66,27 @@ impl LocalStore {
         let rows = stmt
             .query_map([], |r| clip_column(r, 0))
             .map_err(|e| self.err(e))?;
-        let mut keep = HashSet::new();
+        let mut keep: HashSet<String> =
+            self.training_clips()?.into_iter().map(|c| c.hash).collect();
         for row in rows {
             if let Some(clip) = row.map_err(|e| self.err(e))? {
                 keep.insert(clip.hash);
             }
         }
         Ok(keep)
+    }
+
+    /// Clips that training needs: every stored lesson's and every held exam attempt's,
+    /// attempts first (they are what the worker must pass), duplicates kept.
+    fn training_clips(&self) -> Result<Vec<ClipRef>, StoreError> {
+        let book = self.training()?;
+        let exams = book.attempts.values().flat_map(|a| &a.tasks);
+        let exams = exams.filter_map(|t| t.clip.clone());
+        let lessons = book
+            .lessons
+            .values()
+            .flatten()
+            .filter_map(|t| t.clip.clone());
+        Ok(exams.chain(lessons).collect())
     }
 }

@@ -399,7 +399,9 @@ pub fn gold_from_text(project: &Project, text: &str, explanation: &str) -> Resul
 
 /// Gold of a transcribe task: the transcript, or `{"text": "...", "max_wer": 15}` with
 /// the word error rate (percent, after the project's normalisation) still counted right.
-fn transcript_gold_of_json(value: Option<serde_json::Value>) -> Result<Option<Gold>, String> {
+pub(super) fn transcript_gold_of_json(
+    value: Option<serde_json::Value>,
+) -> Result<Option<Gold>, String> {
     use serde_json::Value;
     let bad = || {
         "gold of a transcribe task must be its transcript, or {\"text\": \"...\", \"max_wer\": 15}"

@@ -1,8 +1,10 @@
 //! `kazi admin lessons import`: a project's training set from one JSONL file. Each line
 //! is a task row with gold (`id`, `text`, optional `suggestion`, `gold`), its
 //! `explanation`, and either a `hint` (a lesson, practised in file order) or
-//! `"exam": true` (in the exam pool). The whole file is checked first; a bad line stops
-//! it all, named `FILE:LINE: what`.
+//! `"exam": true` (in the exam pool). A transcribe project's rows name their `audio`
+//! file (relative to the lessons file, read and checked like a task import's) and give
+//! the transcript as gold. The whole file is checked first; a bad line stops it all,
+//! named `FILE:LINE: what`, and nothing is stored.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -12,7 +14,7 @@ use serde_json::Value;
 
 use super::ImportError;
 use crate::model::gold::{Gold, GoldAnswer};
-use crate::model::{Project, sanitize_line};
+use crate::model::{Project, TaskKind, sanitize_line};
 use crate::protocol::{LessonTask, MAX_LESSON_SET_BYTES, MAX_LESSONS, lesson_bytes};
 use crate::server::store::training::{NewTrainingTask, TrainingCounts};
 use crate::server::store::{Store, StoreError};
@@ -24,8 +26,12 @@ const MAX_TEXT_BYTES: usize = 64 << 10;
 #[serde(deny_unknown_fields)]
 struct LessonRow {
     id: String,
-    text: String,
+    /// The task's text; a transcribe lesson's optional note (its clip is the task).
     #[serde(default)]
+    text: String,
+    /// A label id; an entry project's none; a transcribe project's machine draft, also
+    /// written `draft` as in a task import.
+    #[serde(default, alias = "draft")]
     suggestion: Option<String>,
     gold: Value,
     #[serde(default)]
@@ -34,6 +40,9 @@ struct LessonRow {
     hint: String,
     #[serde(default)]
     exam: bool,
+    /// A transcribe lesson's audio file, relative to the lessons file.
+    #[serde(default)]
+    audio: Option<String>,
 }
 
 /// Read, check and store a project's training set; what was stored.
@@ -61,6 +70,7 @@ pub fn read_lessons(
         message: e.to_string(),
     };
     let reader = BufReader::new(std::fs::File::open(file).map_err(read_err)?);
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let line_err = |line: u64, message: String| ImportError::Line {
         path: shown.to_string(),
         line,
@@ -78,7 +88,7 @@ pub fn read_lessons(
         }
         let row: LessonRow = serde_json::from_str(text)
             .map_err(|e| line_err(line, format!("not a valid lesson row: {e}")))?;
-        let task = check_row(project, row).map_err(|m| line_err(line, m))?;
+        let task = check_row(project, &dir, row).map_err(|m| line_err(line, m))?;
         if tasks.iter().any(|t| t.id == task.id) {
             return Err(line_err(
                 line,
@@ -137,18 +147,24 @@ fn set_bytes(tasks: &[NewTrainingTask]) -> usize {
                 suggestion: t.suggestion.clone(),
                 gold,
                 hint: t.hint.clone(),
+                clip: t.clip.as_ref().map(|c| crate::model::ClipRef {
+                    hash: c.hash.clone(),
+                    bytes: c.wire.len() as u64,
+                    ms: c.duration_ms,
+                }),
             })
         })
         .collect();
     sent.map_or(usize::MAX, |sent| lesson_bytes(&sent))
 }
 
-fn check_row(project: &Project, row: LessonRow) -> Result<NewTrainingTask, String> {
+fn check_row(project: &Project, dir: &Path, row: LessonRow) -> Result<NewTrainingTask, String> {
     let id = row.id.trim().to_string();
     if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
         return Err("id must be 1-200 characters without control characters".into());
     }
-    if row.text.trim().is_empty() {
+    let transcribe = project.kind == TaskKind::Transcribe;
+    if row.text.trim().is_empty() && !transcribe {
         return Err("text is empty".into());
     }
     if row.text.len() > MAX_TEXT_BYTES {
@@ -165,10 +181,30 @@ fn check_row(project: &Project, row: LessonRow) -> Result<NewTrainingTask, Strin
     }
     if let Some(s) = &row.suggestion
         && project.form.is_none()
+        && !transcribe
         && project.label(s).is_none()
     {
         return Err(format!("suggestion '{}' is not a label", sanitize_line(s)));
     }
+    if transcribe {
+        super::task_check::check_transcribe_task(project, row.suggestion.as_deref(), &[])?;
+    }
+    let clip = match (transcribe, row.audio.as_deref().map(str::trim)) {
+        (true, None | Some("")) => {
+            return Err(
+                "audio is missing: name the lesson's clip file (\"audio\": \"clips/a.wav\", \
+                        relative to the lessons file)"
+                    .into(),
+            );
+        }
+        (true, Some(audio)) => {
+            Some(crate::media::ingest(&dir.join(audio)).map_err(|e| e.to_string())?)
+        }
+        (false, None) => None,
+        (false, Some(_)) => {
+            return Err("audio is for transcribe projects; remove \"audio\" from this row".into());
+        }
+    };
     let answer = gold_answer(project, row.gold)?;
     let gold = Gold {
         answer,
@@ -183,14 +219,21 @@ fn check_row(project: &Project, row: LessonRow) -> Result<NewTrainingTask, Strin
         gold,
         hint: row.hint.trim().to_string(),
         exam: row.exam,
+        clip,
     })
 }
 
 /// Gold as a row writes it: a label id or a list of them (one accepted answer), or a
-/// list of such lists (any one accepted); for an entry project an object of field values.
+/// list of such lists (any one accepted); for an entry project an object of field values;
+/// for a transcribe project the transcript or `{"text": "...", "max_wer": 15}`.
 fn gold_answer(project: &Project, value: Value) -> Result<GoldAnswer, String> {
     if let Some(form) = &project.form {
         return super::entry::gold_of_json(form, value).map(GoldAnswer::Form);
+    }
+    if project.kind == TaskKind::Transcribe {
+        return super::import_rows::transcript_gold_of_json(Some(value))?
+            .map(|gold| gold.answer)
+            .ok_or_else(|| "gold is empty: give the clip's transcript".to_string());
     }
     let bad = || {
         "gold must be a label id, a list of label ids, or a list of such lists (any one accepted)"

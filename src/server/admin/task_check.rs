@@ -148,7 +148,7 @@ fn normal_gold(project: &Project, gold: Gold) -> Gold {
 /// A transcribe task: its machine draft must fit the project's transcript rules (length,
 /// tags), so no worker is handed a draft they cannot send; its gold is checked with every
 /// kind's (`Gold::fits`).
-fn check_transcribe_task(
+pub(super) fn check_transcribe_task(
     project: &Project,
     draft: Option<&str>,
     prior: &[PriorAnswer],

@@ -106,6 +106,7 @@ pub(super) fn lesson_set(project: &str, tasks: &[TrainingTask]) -> Result<Lesson
                 suggestion: t.suggestion.clone(),
                 gold: parse_gold(t)?,
                 hint: t.hint.clone(),
+                clip: t.clip.clone(),
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -285,6 +286,7 @@ fn standing(
             item: t.item,
             text: t.text,
             suggestion: t.suggestion,
+            clip: t.clip,
         })
         .collect();
     state.attempt = Some(ExamAttempt {

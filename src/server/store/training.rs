@@ -20,6 +20,8 @@ pub struct NewTrainingTask {
     /// In the exam pool (drawn for attempts, never sent with its gold) rather than a
     /// lesson (sent whole, for practice offline).
     pub exam: bool,
+    /// The task's audio (transcribe projects), stored once in the clips table.
+    pub clip: Option<crate::media::Clip>,
 }
 
 /// A stored training task. `item` is the store's own id, the one on the wire.
@@ -32,6 +34,7 @@ pub struct TrainingTask {
     pub gold: String,
     pub hint: String,
     pub exam: bool,
+    pub clip: Option<crate::model::ClipRef>,
 }
 
 /// Counts of one training import.

@@ -1,8 +1,9 @@
 //! A project's own work screen held inside another screen (training's lessons and exam,
 //! the reviewer's `edit`): the holder gives it its task and takes its answers, so a task
 //! is answered with the worker's own label grid, form or text area and keys. What else it
-//! asks of the runtime (more tasks, drafts, undo, sound) has no place there: the holder
-//! reads the effects it cares about and drops the rest.
+//! asks of the runtime (more tasks, drafts, undo) has no place there: the holder reads
+//! the effects it cares about (answers; sound, with `answers_with_sound`) and drops the
+//! rest.
 
 use super::{Classify, Context, Entry, Nav, Screen, Transcribe};
 use crate::model::{AnswerValue, Project, Task, TaskKind};
@@ -52,4 +53,19 @@ pub fn answers(effects: Vec<Effect>) -> Vec<(Task, AnswerValue)> {
             _ => None,
         })
         .collect()
+}
+
+/// The answers among a held screen's effects; its asks of the player (load the clip of
+/// the task it shows, play, pause, stop) go on to the runtime, so a transcribe task held
+/// here sounds as on the work screen.
+pub fn answers_with_sound(effects: Vec<Effect>, cx: &mut Context) -> Vec<(Task, AnswerValue)> {
+    let mut answers = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::Save { task, value } => answers.push((task, value)),
+            Effect::Player(command) => cx.effect(Effect::Player(command)),
+            _ => {}
+        }
+    }
+    answers
 }

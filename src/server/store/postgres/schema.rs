@@ -233,6 +233,8 @@ CREATE INDEX answers_at ON answers(at);
 "#,
     // Class sessions: classes, who joined, the students' answers.
     super::class::MIGRATION,
+    // Lesson audio: a transcribe project's training tasks name their clip.
+    super::training::CLIP_MIGRATION,
 ];
 
 pub(super) fn migrate(db: &mut Db<'_>) -> Result<(), StoreError> {

@@ -8,6 +8,7 @@ use super::Db;
 use super::db::get;
 use super::sync_tx::PgTx;
 use crate::server::store::StoreError;
+use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::training::{
     ExamAttemptRow, GradedAttempt, NewTrainingTask, TrainingCounts, TrainingTask, TrainingTx,
     items_json, parse_items,
@@ -49,7 +50,14 @@ CREATE TABLE qualifications (
 );
 "#;
 
-const TASK_COLUMNS: &str = "id, ext_id, text, suggestion, gold, hint, exam FROM training_tasks";
+/// A training task's columns, its clip's size and length beside (all null without audio).
+const TASK_COLUMNS: &str = "id, ext_id, text, suggestion, gold, hint, exam, clip, wire_bytes, \
+     duration_ms FROM training_tasks LEFT JOIN clips ON clips.hash = training_tasks.clip";
+
+/// Appended to the store's migrations after the impact tables: a transcribe project's
+/// training tasks name their audio, stored once in `clips` like a task's.
+pub(super) const CLIP_MIGRATION: &str =
+    "ALTER TABLE training_tasks ADD COLUMN clip TEXT REFERENCES clips(hash);";
 
 fn task_of(r: &Row) -> Result<TrainingTask, StoreError> {
     Ok(TrainingTask {
@@ -60,6 +68,7 @@ fn task_of(r: &Row) -> Result<TrainingTask, StoreError> {
         gold: get(r, 4)?,
         hint: get(r, 5)?,
         exam: get(r, 6)?,
+        clip: clip_ref(get(r, 7)?, get(r, 8)?, get(r, 9)?),
     })
 }
 
@@ -112,13 +121,29 @@ pub(super) fn put_training(
     )?;
     let mut counts = TrainingCounts::default();
     for (position, t) in tasks.iter().enumerate() {
+        if let Some(clip) = &t.clip {
+            // A clip shared by several tasks (or imported before) is stored once.
+            db.execute(
+                "INSERT INTO clips (hash, wire, wire_bytes, duration_ms, original, original_ext) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING",
+                &[
+                    &clip.hash,
+                    &clip.wire,
+                    &(clip.wire.len() as i64),
+                    &(clip.duration_ms as i64),
+                    &clip.original,
+                    &clip.original_ext,
+                ],
+            )?;
+        }
+        let clip = t.clip.as_ref().map(|c| c.hash.clone());
         db.execute(
             "INSERT INTO training_tasks \
-               (project_id, ext_id, position, exam, text, suggestion, gold, hint) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+               (project_id, ext_id, position, exam, text, suggestion, gold, hint, clip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (project_id, ext_id) DO UPDATE SET position = EXCLUDED.position, \
                exam = EXCLUDED.exam, text = EXCLUDED.text, suggestion = EXCLUDED.suggestion, \
-               gold = EXCLUDED.gold, hint = EXCLUDED.hint, \
+               gold = EXCLUDED.gold, hint = EXCLUDED.hint, clip = EXCLUDED.clip, \
                retired = FALSE",
             &[
                 &project_id,
@@ -129,6 +154,7 @@ pub(super) fn put_training(
                 &t.suggestion,
                 &t.gold,
                 &t.hint,
+                &clip,
             ],
         )?;
         if t.exam {

@@ -295,6 +295,8 @@ CREATE INDEX answers_at ON answers(at);
 "#,
     // Class sessions: classes, who joined, the students' answers.
     class::MIGRATION,
+    // Lesson audio: a transcribe project's training tasks name their clip.
+    training::CLIP_MIGRATION,
 ];
 
 /// How long a connection waits for another process's write lock (`kazi admin` beside a

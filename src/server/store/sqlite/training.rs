@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::sync_tx::SqliteTx;
 use crate::server::store::StoreError;
+use crate::server::store::sync_tx::clip_ref;
 use crate::server::store::training::{
     ExamAttemptRow, GradedAttempt, NewTrainingTask, TrainingCounts, TrainingTask, TrainingTx,
     items_json, parse_items,
@@ -46,7 +47,14 @@ CREATE TABLE qualifications (
 );
 "#;
 
-const TASK_COLUMNS: &str = "id, ext_id, text, suggestion, gold, hint, exam FROM training_tasks";
+/// A training task's columns, its clip's size and length beside (all null without audio).
+const TASK_COLUMNS: &str = "id, ext_id, text, suggestion, gold, hint, exam, clip, wire_bytes, \
+     duration_ms FROM training_tasks LEFT JOIN clips ON clips.hash = training_tasks.clip";
+
+/// Appended to the store's migrations after the impact tables: a transcribe project's
+/// training tasks name their audio, stored once in `clips` like a task's.
+pub(super) const CLIP_MIGRATION: &str =
+    "ALTER TABLE training_tasks ADD COLUMN clip TEXT REFERENCES clips(hash);";
 
 fn task_of(r: &Row<'_>) -> rusqlite::Result<TrainingTask> {
     Ok(TrainingTask {
@@ -57,6 +65,7 @@ fn task_of(r: &Row<'_>) -> rusqlite::Result<TrainingTask> {
         gold: r.get(4)?,
         hint: r.get(5)?,
         exam: r.get(6)?,
+        clip: clip_ref(r.get(7)?, r.get(8)?, r.get(9)?),
     })
 }
 
@@ -111,15 +120,30 @@ pub(super) fn put_training(
     )?;
     let mut upsert = conn.prepare_cached(
         "INSERT INTO training_tasks \
-           (project_id, ext_id, position, exam, text, suggestion, gold, hint) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+           (project_id, ext_id, position, exam, text, suggestion, gold, hint, clip) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
          ON CONFLICT (project_id, ext_id) DO UPDATE SET position = excluded.position, \
            exam = excluded.exam, text = excluded.text, suggestion = excluded.suggestion, \
-           gold = excluded.gold, hint = excluded.hint, \
+           gold = excluded.gold, hint = excluded.hint, clip = excluded.clip, \
            retired = 0",
+    )?;
+    // A clip shared by several tasks (or imported before) is stored once.
+    let mut insert_clip = conn.prepare_cached(
+        "INSERT INTO clips (hash, wire, wire_bytes, duration_ms, original, original_ext) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING",
     )?;
     let mut counts = TrainingCounts::default();
     for (position, t) in tasks.iter().enumerate() {
+        if let Some(clip) = &t.clip {
+            insert_clip.execute(params![
+                clip.hash,
+                clip.wire,
+                clip.wire.len() as i64,
+                clip.duration_ms as i64,
+                clip.original,
+                clip.original_ext
+            ])?;
+        }
         upsert.execute(params![
             project_id,
             t.id,
@@ -128,7 +152,8 @@ pub(super) fn put_training(
             t.text,
             t.suggestion,
             t.gold,
-            t.hint
+            t.hint,
+            t.clip.as_ref().map(|c| c.hash.as_str())
         ])?;
         if t.exam {
             counts.exam += 1;

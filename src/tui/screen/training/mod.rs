@@ -4,7 +4,8 @@
 //! before the next is shown), "sent for grading", and the server's result (qualified, or
 //! what was missed and when a retry comes). A task is shown and answered by the project's
 //! own work screen (classify's label grid, entry's form) held inside, whose answers are
-//! taken here instead of going to the outbox. Drawing is in `view`.
+//! taken here instead of going to the outbox; a transcribe task's clip is loaded as it is
+//! shown and played with the work screen's keys. Drawing is in `view`.
 
 mod view;
 
@@ -18,9 +19,10 @@ use ratatui::layout::Rect;
 use std::collections::BTreeSet;
 
 use super::{Classify, Context, Entry, Screen, ScreenHelp, ScreenId, Transcribe, View, held};
+use crate::client::player::PlayerCommand;
 use crate::client::{ExamState, HeldAttempt, LessonPlace, LessonTask, TrainingBook};
 use crate::model::gold::{self, GoldCheck};
-use crate::model::{AnswerValue, Project, Task, sanitize_line};
+use crate::model::{AnswerValue, ClipRef, Project, Task, TaskKind, sanitize_line};
 use crate::tui::app::{Effect, Event};
 use crate::tui::key::{Key, KeyCode};
 use crate::tui::keymap::{Action, Keymap, Mode};
@@ -256,7 +258,10 @@ impl Training {
     fn enter(&mut self, stage: Stage, cx: &mut Context) {
         self.hint = false;
         self.given.clear();
-        self.inner = None;
+        if self.inner.take().is_some() && self.project.kind == TaskKind::Transcribe {
+            // The clip of the task that leaves the screen stops with it.
+            cx.effect(Effect::Player(PlayerCommand::Stop));
+        }
         let tasks: Vec<Task> = match &stage {
             Stage::Practice {
                 index,
@@ -264,7 +269,7 @@ impl Training {
             } => self
                 .lessons()
                 .get(*index)
-                .map(|l| self.task(l.item, &l.text, &l.suggestion))
+                .map(|l| self.task(l.item, &l.text, &l.suggestion, &l.clip))
                 .into_iter()
                 .collect(),
             Stage::Exam { attempt } => match self.attempt().filter(|a| a.id == *attempt) {
@@ -272,7 +277,7 @@ impl Training {
                     .tasks
                     .iter()
                     .filter(|t| !a.answered.contains_key(&t.item))
-                    .map(|t| self.task(t.item, &t.text, &t.suggestion))
+                    .map(|t| self.task(t.item, &t.text, &t.suggestion, &t.clip))
                     .collect(),
                 None => Vec::new(),
             },
@@ -292,14 +297,20 @@ impl Training {
         cx.redraw();
     }
 
-    fn task(&self, item: i64, text: &str, suggestion: &Option<String>) -> Task {
+    fn task(
+        &self,
+        item: i64,
+        text: &str,
+        suggestion: &Option<String>,
+        clip: &Option<ClipRef>,
+    ) -> Task {
         Task {
             id: item,
             project: self.project.name.clone(),
             text: text.to_string(),
             suggestion: suggestion.clone(),
-            // Lessons carry no audio yet: a transcribe lesson is typed from its text.
-            clip: None,
+            // A transcribe lesson's clip, loaded from the cache as it is shown.
+            clip: clip.clone(),
         }
     }
 
@@ -309,15 +320,17 @@ impl Training {
     }
 
     /// Let the inner screen take a key or event, then take its answers here: a practice
-    /// answer is checked against gold at once, an exam answer is saved. Its other effects
-    /// (asks for tasks, drafts, skips, undo) have no place in training and are dropped.
+    /// answer is checked against gold at once, an exam answer is saved. Its asks of the
+    /// player go on to the runtime; its other effects (asks for tasks, drafts, skips,
+    /// undo) have no place in training and are dropped.
     fn pass(
         &self,
         inner: &mut Box<dyn Screen>,
         cx: &mut Context,
         f: impl FnOnce(&mut dyn Screen, &mut Context),
     ) -> Vec<(Task, AnswerValue)> {
-        held::answers(held::pass(inner.as_mut(), cx, f))
+        let effects = held::pass(inner.as_mut(), cx, f);
+        held::answers_with_sound(effects, cx)
     }
 
     fn answered(&mut self, task: Task, value: AnswerValue, cx: &mut Context) {
@@ -611,6 +624,13 @@ impl Screen for Training {
     fn on_event(&mut self, event: Event, cx: &mut Context) {
         match event {
             Event::Training(TrainingEvent::Book(book)) => self.on_book(book, cx),
+            // What the player is doing, for the transcribe task on screen.
+            event @ Event::Player(_) => {
+                if let Some(mut inner) = self.inner.take() {
+                    self.pass(&mut inner, cx, |s, cx| s.on_event(event, cx));
+                    self.inner = Some(inner);
+                }
+            }
             Event::Projects(projects) => {
                 let Some(project) = projects.into_iter().find(|p| p.name == self.project.name)
                 else {

@@ -305,10 +305,30 @@ fn result(screen: &Training, missed: usize, l: &mut Lines) {
     }
 }
 
+/// `guide` without its part for key `k` (", k what"), if it has one.
+fn without_key(guide: &str, k: &str) -> String {
+    let part = format!(", {k} ");
+    match guide.find(&part) {
+        Some(start) => {
+            let rest = &guide[start + part.len()..];
+            let end = rest
+                .find(", ")
+                .map_or(guide.len(), |e| start + part.len() + e);
+            format!("{}{}", &guide[..start], &guide[end..])
+        }
+        None => guide.to_string(),
+    }
+}
+
 /// The message line's guide, in the words of the keymap.
 pub(super) fn guide(screen: &Training, keymap: &Keymap, width: usize) -> Option<String> {
     if let Some(inner) = screen.inner.as_ref().filter(|_| !screen.inner_is_empty()) {
         let mut guide = inner.guide(keymap, width)?;
+        // The hint key is training's here (the lesson's hint), whatever the work screen
+        // calls it (a transcribe screen's style rules).
+        for k in keymap.keys_for(inner.mode(), Action::Hint) {
+            guide = without_key(&guide, &k.to_string());
+        }
         if matches!(screen.stage, Stage::Exam { .. }) {
             // The work screen's skip and undo have no place in the exam.
             for action in [Action::Skip, Action::Undo] {
