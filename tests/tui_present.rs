@@ -78,10 +78,10 @@ fn presenting() -> App {
         "{screen}"
     );
     assert!(
-        screen.contains("(products, 10 labels): 3 lessons"),
+        screen.contains("(products, 10 labels) · 3 lessons"),
         "{screen}"
     );
-    assert!(screen.contains(": no lessons yet"), "{screen}");
+    assert!(screen.contains(" · no lessons yet"), "{screen}");
     assert!(!screen.contains("waiting"), "{screen}");
     let fx = press(&mut app, "1");
     // The trainer's client asks for no tasks; only whether a class is left open.
@@ -285,7 +285,7 @@ fn a_class_starts_from_the_presentation_shows_its_code_and_follows_the_steps() {
     let screen = snap_at(&mut app, 80, 24);
     assert!(screen.contains("Class KX7M4P: 0 students"), "{screen}");
     assert!(
-        screen.contains("Join in kazi work: f7, then type KX7M4P"),
+        screen.contains("Join in kazi work: f12, then type KX7M4P"),
         "{screen}"
     );
     assert!(screen.contains("No students yet."), "{screen}");
