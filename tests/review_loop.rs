@@ -12,6 +12,7 @@ mod harness;
 use harness::{TestServer, answer, every_backend, project};
 use kazi::client::Remote;
 use kazi::client::RemoteError;
+use kazi::model::transcript::Transcript;
 use kazi::model::{AnswerValue, Role};
 use kazi::protocol::{
     FeedbackKind, FlagReason, Report, ReportKind, ReviewRequest, ReviewResponse, SyncRequest,
@@ -305,5 +306,124 @@ async fn screen_on(s: &TestServer) {
 async fn the_screen_edits_a_verdict_and_rejects_a_flag_over_http() {
     for s in every_backend("the review screen over HTTP", |_| {}).await {
         screen_on(&s).await;
+    }
+}
+
+/// The demo transcribe project, its gold leased like any other task, and one clip whose
+/// gold is wrong ("half past nine" was said).
+fn transcribe_gold(s: &TestServer) {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let toml = std::fs::read_to_string(dir.join("projects/sauti.toml")).unwrap();
+    let mut p = kazi::model::Project::from_toml("sauti.toml", &toml).unwrap();
+    p.gold_rate = 0.0;
+    p.overlap = 1;
+    s.add_project(&p);
+    let clip = dir.join("audio/clips/en-01.ogg");
+    let line = format!(
+        r#"{{"id":"g1","audio":"{}","gold":"the meeting starts at nine"}}"#,
+        clip.display()
+    );
+    let path = s.write_file("gold.jsonl", &format!("{line}\n"));
+    s.blocking(|| kazi::server::admin::import_tasks(&*s.store, "sauti", &path, &mut |_, _| {}))
+        .expect("the gold clip imports");
+}
+
+async fn transcript_contest_on(s: &TestServer) {
+    let b = s.backend();
+    transcribe_gold(s);
+    let amina = s.enrol("amina", Role::Worker).await;
+    let zawadi = s.enrol("zawadi", Role::Reviewer).await;
+    s.blocking(|| s.store.assign_reviewer("zawadi", "sauti", s.clock.now()))
+        .expect("assigned");
+    let lease = s.want(&amina, "sauti", 1).await.leases.remove(0);
+    assert!(lease.clip.is_some(), "{b}: a clip travels with the lease");
+    let said = "the meeting starts at half past nine";
+    let mut sent = harness::answers(vec![kazi::protocol::AnswerUpload {
+        id: 1,
+        task: lease.task,
+        value: AnswerValue::Transcript(Transcript::new(said)),
+        ago: 0,
+        replaces: None,
+    }]);
+    sent.feedback_seen = Some(0);
+    let reply = s.sync(&amina, &sent).await;
+    let missed = reply.feedback.iter().find(|f| f.kind == FeedbackKind::Gold);
+    assert!(
+        missed.is_some_and(|f| !f.correct),
+        "{b}: {:?}",
+        reply.feedback
+    );
+    let contest = SyncRequest {
+        reports: vec![Report {
+            id: 1,
+            task: lease.task,
+            kind: ReportKind::Contest,
+            note: "she says half past nine".into(),
+        }],
+        ..SyncRequest::default()
+    };
+    s.sync(&amina, &contest).await;
+
+    let remote = Remote::new(&s.base, &zawadi).unwrap();
+    let ReviewResponse::Take { case: Some(case) } = take(&remote).await.unwrap() else {
+        panic!("{b}: the contest is not in the queue");
+    };
+    assert_eq!(case.reason, "contest", "{b}");
+    assert!(
+        case.clip
+            .as_ref()
+            .is_some_and(|c| Some(c) == lease.clip.as_ref()),
+        "{b}: the case carries the task's clip: {:?}",
+        case.clip
+    );
+    let contested = case.answers[0].value.clone();
+    let decided = remote
+        .review(&ReviewRequest::Decide {
+            item: case.item,
+            verdict: "uphold".into(),
+            value: Some(contested),
+            note: "listen again: half past nine".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        decided,
+        ReviewResponse::Decide {
+            item: case.item,
+            feedback_given: 1
+        },
+        "{b}"
+    );
+    let reply = s
+        .sync(
+            &amina,
+            &SyncRequest {
+                feedback_seen: Some(0),
+                ..SyncRequest::default()
+            },
+        )
+        .await;
+    let corrected = reply
+        .feedback
+        .iter()
+        .find(|f| f.kind == FeedbackKind::GoldCorrected)
+        .expect("the correction reaches the worker");
+    assert!(corrected.correct, "{b}: her transcript is the gold now");
+    assert_eq!(corrected.note, "listen again: half past nine");
+    let accuracy = reply
+        .accuracy
+        .iter()
+        .find(|a| a.project == "sauti")
+        .expect("accuracy");
+    assert_eq!((accuracy.all_correct, accuracy.all_total), (1, 1), "{b}");
+    let export = s.export("sauti", kazi::server::admin::ExportFormat::Jsonl);
+    let g1: serde_json::Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    assert_eq!(g1["gold"], said, "{b}: {g1}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upheld_contest_on_a_transcript_corrects_its_gold_and_the_accuracy() {
+    for s in every_backend("a transcript contest upheld", |_| {}).await {
+        transcript_contest_on(&s).await;
     }
 }

@@ -63,6 +63,7 @@ fn case(project: Project, answers: Vec<CaseAnswer>) -> ReviewCase {
         agreement: Some(1.0 / 3.0),
         confidence: Some(1.0 / 3.0),
         held_until: 1_800_001_800,
+        clip: None,
     }
 }
 
