@@ -4,7 +4,9 @@
 //! sync, accuracy counts the verdict, and the export shows it. Two reviewers never get
 //! the same item; workers and unassigned reviewers are refused by the server. The review
 //! screen itself, driven by keys over HTTP, edits a verdict on the workers' label grid
-//! and rejects a flag with a note that reaches the worker who raised it.
+//! and rejects a flag with a note that reaches the worker who raised it. On a transcript,
+//! an upheld contest corrects the gold, and the screen fetches the clip and plays it
+//! (through a fake player).
 
 #[path = "support/server_harness.rs"]
 mod harness;
@@ -328,7 +330,9 @@ fn transcribe_gold(s: &TestServer) {
         .expect("the gold clip imports");
 }
 
-async fn transcript_contest_on(s: &TestServer) {
+/// A worker misses the wrong gold of a clip and contests it; the reviewer's token, the
+/// worker's and her lease.
+async fn contested_clip(s: &TestServer) -> (String, String, kazi::protocol::Lease) {
     let b = s.backend();
     transcribe_gold(s);
     let amina = s.enrol("amina", Role::Worker).await;
@@ -337,11 +341,10 @@ async fn transcript_contest_on(s: &TestServer) {
         .expect("assigned");
     let lease = s.want(&amina, "sauti", 1).await.leases.remove(0);
     assert!(lease.clip.is_some(), "{b}: a clip travels with the lease");
-    let said = "the meeting starts at half past nine";
     let mut sent = harness::answers(vec![kazi::protocol::AnswerUpload {
         id: 1,
         task: lease.task,
-        value: AnswerValue::Transcript(Transcript::new(said)),
+        value: AnswerValue::Transcript(Transcript::new(SAID)),
         ago: 0,
         replaces: None,
     }]);
@@ -363,7 +366,16 @@ async fn transcript_contest_on(s: &TestServer) {
         ..SyncRequest::default()
     };
     s.sync(&amina, &contest).await;
+    (zawadi, amina, lease)
+}
 
+/// What the worker said on the clip (its gold says "nine").
+const SAID: &str = "the meeting starts at half past nine";
+
+async fn transcript_contest_on(s: &TestServer) {
+    let b = s.backend();
+    let (zawadi, amina, lease) = contested_clip(s).await;
+    let said = SAID;
     let remote = Remote::new(&s.base, &zawadi).unwrap();
     let ReviewResponse::Take { case: Some(case) } = take(&remote).await.unwrap() else {
         panic!("{b}: the contest is not in the queue");
@@ -425,5 +437,76 @@ async fn transcript_contest_on(s: &TestServer) {
 async fn an_upheld_contest_on_a_transcript_corrects_its_gold_and_the_accuracy() {
     for s in every_backend("a transcript contest upheld", |_| {}).await {
         transcript_contest_on(&s).await;
+    }
+}
+
+/// A fake player: what it is fed lands in `dir/pcm`.
+fn fake_player(dir: &std::path::Path) -> kazi::client::player::PlayerProgram {
+    kazi::client::player::PlayerProgram {
+        template: format!("cat > {}/pcm", dir.display()),
+    }
+}
+
+async fn clip_on_screen(s: &TestServer) {
+    let b = s.backend();
+    let (zawadi, _, lease) = contested_clip(s).await;
+    let clip = lease.clip.expect("the clip");
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("review-clips");
+    let program = fake_player(dir.path());
+    let (state_after_open, state_after_play) = tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let link = HttpLink::new(&s.base, &zawadi).unwrap().with_sound(
+                        cache.clone(),
+                        Some(program),
+                        std::sync::Arc::new(|_| {}),
+                    );
+                    let app = App::review(Keymap::default(), Theme::default(), None);
+                    let mut session = Session::new(app, ReviewExecutor::new(link, None));
+                    session.feed(Event::Resize(80, 24));
+                    session.feed(Event::Key(Key::parse("enter").unwrap()));
+                    let state = |session: &Session<_>| {
+                        let app: &App = Session::app(session);
+                        app.review_screen()
+                            .and_then(|r| r.player())
+                            .map(|p| p.state.clone())
+                    };
+                    let opened = state(&session);
+                    session.feed(Event::Key(Key::parse("ctrl-p").unwrap()));
+                    let playing = state(&session);
+                    // What the player was fed arrives as it plays: wait for some of it.
+                    for _ in 0..1000 {
+                        if std::fs::metadata(dir.path().join("pcm")).is_ok_and(|m| m.len() > 0) {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    session.feed(Event::Key(Key::parse("esc").unwrap()));
+                    (opened, playing)
+                })
+                .join()
+                .unwrap()
+        })
+    });
+    use kazi::client::player::PlayState;
+    assert_eq!(state_after_open, Some(PlayState::Paused), "{b}: loaded");
+    assert_eq!(state_after_play, Some(PlayState::Playing), "{b}");
+    let cached = std::fs::read(cache.join(&clip.hash)).expect("the clip is in the review cache");
+    assert_eq!(cached.len() as u64, clip.bytes, "{b}");
+    assert_eq!(
+        kazi::media::clip_hash(&cached),
+        clip.hash,
+        "{b}: the clip's own bytes"
+    );
+    let fed = std::fs::metadata(dir.path().join("pcm")).map_or(0, |m| m.len());
+    assert!(fed > 0, "{b}: the player was fed the clip's sound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_fetches_a_transcripts_clip_and_plays_it() {
+    for s in every_backend("the review screen's audio", |_| {}).await {
+        clip_on_screen(&s).await;
     }
 }
