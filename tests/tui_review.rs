@@ -669,7 +669,7 @@ fn the_workers_screens_are_not_on_the_review_screen_and_help_says_so() {
         app.handle(Event::Review(ReviewEvent::Queue(vec![entry(
             7, "dispute", "p-104", 300, false,
         )])));
-        for k in ["f6", "f9", "f7"] {
+        for k in ["f6", "f9", "f7", "f8"] {
             assert!(press(&mut app, k).is_empty(), "{k}");
             assert_eq!(app.screen(), ScreenId::Review, "{k}");
             let said = app.message().unwrap_or_default().to_string();
@@ -685,4 +685,20 @@ fn the_workers_screens_are_not_on_the_review_screen_and_help_says_so() {
         assert!(!help.contains("go back to the list of projects"), "{help}");
         assert!(!help.contains("show feedback on your answers"), "{help}");
     }
+}
+
+#[test]
+fn f3_from_a_project_given_on_the_command_line_goes_to_all_then_back() {
+    let mut app = App::review(Keymap::default(), Theme::default(), Some("products".into()));
+    app.handle(Event::Review(ReviewEvent::Queue(vec![entry(
+        7, "dispute", "p-104", 300, false,
+    )])));
+    let queue = |p: Option<&str>| {
+        vec![Effect::Review(ReviewEffect::Queue {
+            project: p.map(str::to_string),
+        })]
+    };
+    assert_eq!(press(&mut app, "f3"), queue(None));
+    assert_eq!(app.message(), Some("the queue of all your projects"));
+    assert_eq!(press(&mut app, "f3"), queue(Some("products")));
 }

@@ -93,7 +93,7 @@ pub struct Review {
     decided: u32,
     /// The player's last report on the open item's clip.
     player: Option<PlayerStatus>,
-    /// Every project seen in the queue unfiltered, for `projects` to step through.
+    /// The projects seen in the queue, for `projects` to step through.
     projects: Vec<String>,
 }
 
@@ -487,11 +487,16 @@ impl Screen for Review {
         };
         match event {
             ReviewEvent::Queue(items) => {
+                // The projects `projects` steps through: those of the whole queue, else
+                // (filtered) those known so far and the one shown.
                 if self.project.is_none() {
-                    self.projects = items.iter().map(|i| i.project.clone()).collect();
-                    self.projects.sort();
-                    self.projects.dedup();
+                    self.projects.clear();
                 }
+                self.projects
+                    .extend(items.iter().map(|i| i.project.clone()));
+                self.projects.extend(self.project.clone());
+                self.projects.sort();
+                self.projects.dedup();
                 self.queue = items;
                 self.cursor = self.cursor.min(self.queue.len().saturating_sub(1));
             }
