@@ -4,9 +4,9 @@
 //! sync, accuracy counts the verdict, and the export shows it. Two reviewers never get
 //! the same item; workers and unassigned reviewers are refused by the server. The review
 //! screen itself, driven by keys over HTTP, edits a verdict on the workers' label grid
-//! and rejects a flag with a note that reaches the worker who raised it. On a transcript,
-//! an upheld contest corrects the gold, and the screen fetches the clip and plays it
-//! (through a fake player).
+//! and rejects a flag with a note that reaches the worker who raised it. On a transcript
+//! and on a form (its gold fields only) an upheld contest corrects the gold; the screen
+//! fetches a transcript's clip and plays it (through a fake player).
 
 #[path = "support/server_harness.rs"]
 mod harness;
@@ -508,5 +508,120 @@ async fn clip_on_screen(s: &TestServer) {
 async fn the_screen_fetches_a_transcripts_clip_and_plays_it() {
     for s in every_backend("the review screen's audio", |_| {}).await {
         clip_on_screen(&s).await;
+    }
+}
+
+async fn form_contest_on(s: &TestServer) {
+    let b = s.backend();
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/projects");
+    let toml = std::fs::read_to_string(dir.join("receipts.toml")).unwrap();
+    let mut p = kazi::model::Project::from_toml("receipts.toml", &toml).unwrap();
+    p.gold_rate = 0.0;
+    p.overlap = 1;
+    s.add_project(&p);
+    // The gold holds three fields; its total is wrong.
+    let line = r#"{"id":"r1","text":"TUSKYS KISUMU\nDate: 19/01/2025\nTOTAL KSh 753.00\nCASH","gold":{"doc_kind":"receipt","vendor":"Tuskys Kisumu","total":"KES 735.00"}}"#;
+    let path = s.write_file("receipts.jsonl", &format!("{line}\n"));
+    s.blocking(|| kazi::server::admin::import_tasks(&*s.store, "receipts", &path, &mut |_, _| {}))
+        .expect("the gold receipt imports");
+    let amina = s.enrol("amina", Role::Worker).await;
+    let zawadi = s.enrol("zawadi", Role::Reviewer).await;
+    s.blocking(|| s.store.assign_reviewer("zawadi", "receipts", s.clock.now()))
+        .expect("assigned");
+    let lease = s.want(&amina, "receipts", 1).await.leases.remove(0);
+    let mut values = kazi::model::form::FormValues::default();
+    for (k, v) in [
+        ("doc_kind", "receipt"),
+        ("vendor", "Tuskys Kisumu"),
+        ("date", "19/01/2025"),
+        ("total", "KES 753.00"),
+        ("paid_by", "cash"),
+    ] {
+        values.fields.insert(k.into(), v.into());
+    }
+    let row = [
+        ("description", "Omo 1kg"),
+        ("qty", "1"),
+        ("unit_price", "753.00"),
+    ];
+    values.groups.insert(
+        "items".into(),
+        vec![
+            row.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ],
+    );
+    let sent = harness::answers(vec![kazi::protocol::AnswerUpload {
+        id: 1,
+        task: lease.task,
+        value: AnswerValue::Form(values),
+        ago: 0,
+        replaces: None,
+    }]);
+    let reply = s.sync(&amina, &sent).await;
+    assert!(reply.acks[0].status.is_stored(), "{b}: {:?}", reply.acks);
+    let contest = SyncRequest {
+        reports: vec![Report {
+            id: 1,
+            task: lease.task,
+            kind: ReportKind::Contest,
+            note: "the receipt says 753".into(),
+        }],
+        ..SyncRequest::default()
+    };
+    s.sync(&amina, &contest).await;
+    let remote = Remote::new(&s.base, &zawadi).unwrap();
+    let ReviewResponse::Take { case: Some(case) } = take(&remote).await.unwrap() else {
+        panic!("{b}: the contest is not in the queue");
+    };
+    let decided = remote
+        .review(&ReviewRequest::Decide {
+            item: case.item,
+            verdict: "uphold".into(),
+            value: Some(case.answers[0].value.clone()),
+            note: "753, as printed".into(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            decided,
+            ReviewResponse::Decide {
+                feedback_given: 1,
+                ..
+            }
+        ),
+        "{b}: {decided:?}"
+    );
+    let reply = s
+        .sync(
+            &amina,
+            &SyncRequest {
+                feedback_seen: Some(0),
+                ..SyncRequest::default()
+            },
+        )
+        .await;
+    let corrected = reply
+        .feedback
+        .iter()
+        .find(|f| f.kind == FeedbackKind::GoldCorrected)
+        .expect("the correction reaches the worker");
+    assert!(corrected.correct, "{b}: her total is the gold's now");
+    let export = s.export("receipts", kazi::server::admin::ExportFormat::Jsonl);
+    let r1: serde_json::Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    let gold = r1["gold"].to_string();
+    assert!(gold.contains("753") && !gold.contains("735"), "{b}: {r1}");
+    assert!(
+        !gold.contains("2025"),
+        "{b}: the date was not gold and is not now: {gold}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upheld_contest_on_a_form_corrects_its_gold_fields_only() {
+    for s in every_backend("a form contest upheld", |_| {}).await {
+        form_contest_on(&s).await;
     }
 }
