@@ -620,9 +620,21 @@ fn without_sound_as_over_ssh_the_item_says_so_instead_of_ctrl_p_at_80x24() {
     let text = screen_text(session.app());
     assert!(text.contains(NO_SOUND_OVER_SSH), "{text}");
     assert!(!text.contains("ctrl-p plays"), "{text}");
+    // ctrl-p says it again, on the item and in the editor.
+    session.feed(key("down"));
+    session.feed(key("x"));
+    assert_ne!(session.app().message(), Some(NO_SOUND_OVER_SSH));
     session.feed(key("ctrl-p"));
     assert_eq!(session.app().message(), Some(NO_SOUND_OVER_SSH));
-    insta::assert_snapshot!(draw(session.app()).backend());
+    let shown = draw(session.app()).backend().clone();
+    session.feed(key("ctrl-e"));
+    session.feed(key("ctrl-p"));
+    assert_eq!(session.app().message(), Some(NO_SOUND_OVER_SSH));
+    let editor = screen_text(session.app());
+    assert!(!editor.contains("ctrl-p plays"), "{editor}");
+    assert!(editor.contains(NO_SOUND_OVER_SSH), "{editor}");
+    session.feed(key("esc"));
+    insta::assert_snapshot!(shown);
 }
 
 // The global keys of the workers' screens: f3 filters the queue by project, the others

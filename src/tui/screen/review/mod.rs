@@ -270,6 +270,21 @@ impl Review {
             cx.say("your answer is kept while the item is open; edit goes back to it");
             return cx.redraw();
         }
+        let player_key = matches!(
+            action,
+            Some(
+                Action::PlayPause
+                    | Action::Back
+                    | Action::Forward
+                    | Action::Slower
+                    | Action::Faster
+                    | Action::Loop
+            )
+        );
+        if let Some(why) = self.no_sound_here().filter(|_| player_key) {
+            // Said again on every player key: the editor's own line promises nothing.
+            return cx.say(why.to_string());
+        }
         let Some(editor) = &mut self.editor else {
             return;
         };
@@ -357,20 +372,27 @@ impl Review {
 
     /// Whether the open item has a clip that can be heard here (not over SSH).
     fn sound(&self) -> bool {
-        let none_here = self
-            .player
-            .as_ref()
-            .is_some_and(|p| p.state == PlayState::Idle && p.problem.is_some());
-        self.case.as_ref().is_some_and(|c| c.clip.is_some()) && !none_here
+        self.case.as_ref().is_some_and(|c| c.clip.is_some()) && self.no_sound_here().is_none()
     }
 
     /// A player command for the open item's clip.
     fn play(&mut self, command: PlayerCommand, cx: &mut Context) {
+        if let Some(why) = self.no_sound_here() {
+            return cx.say(why.to_string());
+        }
         match self.case.as_ref().map(|c| c.clip.is_some()) {
             Some(true) => cx.effect(Effect::Player(command)),
             Some(false) => cx.say("this task has no audio"),
             None => {}
         }
+    }
+
+    /// Why no sound can be played here at all (over SSH), once the player said so.
+    fn no_sound_here(&self) -> Option<&str> {
+        self.player
+            .as_ref()
+            .filter(|p| p.state == PlayState::Idle)
+            .and_then(|p| p.problem.as_deref())
     }
 
     /// The player's report: drawn, its problem said once, and given to the editor.
