@@ -169,13 +169,14 @@ enum Command {
         keymap: Option<PathBuf>,
     },
     /// The reviewer screen: disputes, spot checks, flags and contests of your projects.
+    /// A transcript's audio plays with ctrl-p (KAZI_PLAYER, else a player on PATH).
     ///
     /// Example: kazi review --project products
     Review {
         /// Which login to use.
         #[arg(long, default_value = "default", value_name = "NAME")]
         profile: String,
-        /// Only this project's items.
+        /// Start on this project's items (f3 steps to the other projects, then all).
         #[arg(long, value_name = "NAME")]
         project: Option<String>,
     },

@@ -180,12 +180,15 @@ fn a_contest_upheld_by_a_reviewer_corrects_gold_and_the_workers_screen_shows_it(
         answered += 1;
         assert!(answered <= 10, "more tasks than imported");
     }
+    // Every answer acknowledged first: each reply brings the gold scores of its answers,
+    // so the accuracy read below is the final one, not that of the first reply.
     pump(&mut session, &statuses, "gold feedback", |_| {
-        watch
-            .recent_feedback(50)
-            .unwrap()
-            .iter()
-            .any(|f| f.kind == FeedbackKind::Gold && !f.correct)
+        watch.counts(None).unwrap().unsent == 0
+            && watch
+                .recent_feedback(50)
+                .unwrap()
+                .iter()
+                .any(|f| f.kind == FeedbackKind::Gold && !f.correct)
     });
     let before = watch.accuracy().unwrap();
     let before = before

@@ -6,9 +6,17 @@
 
 mod tui_common;
 
+use std::time::Instant;
+
+use kazi::client::player::{PlayState, PlayerCommand, PlayerStatus};
 use kazi::model::transcript::Transcript;
-use kazi::model::{AnswerValue, Project};
-use kazi::protocol::{CaseAnswer, QueueEntry, ReviewCase, VerdictKind};
+use kazi::model::{AnswerValue, ClipRef, Project};
+use kazi::protocol::{
+    CaseAnswer, QueueEntry, ReviewCase, ReviewRequest, ReviewResponse, VerdictKind,
+};
+use kazi::tui::review_link::{LinkFailure, NO_SOUND_OVER_SSH, ReviewExecutor, ReviewLink};
+use kazi::tui::runtime::Session;
+use kazi::tui::screen::ScreenId;
 use kazi::tui::screen::review::{ReviewEffect, ReviewEvent};
 use kazi::tui::{App, Effect, Event, Keymap, Theme, render};
 use ratatui::Terminal;
@@ -63,6 +71,7 @@ fn case(project: Project, answers: Vec<CaseAnswer>) -> ReviewCase {
         agreement: Some(1.0 / 3.0),
         confidence: Some(1.0 / 3.0),
         held_until: 1_800_001_800,
+        clip: None,
     }
 }
 
@@ -465,4 +474,243 @@ fn forty_columns_keep_the_task_ids_and_the_keys_that_fit() {
         "{item}"
     );
     assert!(item.contains("w-81b0e4"), "{item}");
+}
+
+// The audio of a transcript: the clip loads as the item opens, ctrl-p plays it (also in
+// the editor), esc stops it; over SSH the screen says there is no sound.
+
+fn clip() -> ClipRef {
+    ClipRef {
+        hash: "a".repeat(64),
+        bytes: 4096,
+        ms: 12_000,
+    }
+}
+
+fn heard() -> ReviewCase {
+    let mut project = fixture("sauti.toml");
+    project.name = "sauti".into();
+    ReviewCase {
+        text: "Clip en-01".into(),
+        clip: Some(clip()),
+        ..case(
+            project,
+            vec![
+                answer(
+                    "w-3f2a9c",
+                    transcript("the meeting starts at nine"),
+                    20,
+                    3,
+                    4,
+                ),
+                answer(
+                    "w-81b0e4",
+                    transcript("the meeting starts at half past nine"),
+                    25,
+                    1,
+                    4,
+                ),
+            ],
+        )
+    }
+}
+
+fn paused_at(ms: u64) -> PlayerStatus {
+    PlayerStatus {
+        state: PlayState::Paused,
+        clip: Some(clip().hash),
+        duration_ms: 12_000,
+        position_ms: ms,
+        at: Instant::now(),
+        speed_pct: 100,
+        looping: None,
+        problem: None,
+    }
+}
+
+fn player_effects(fx: &[Effect]) -> Vec<PlayerCommand> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Player(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_transcripts_clip_loads_as_the_item_opens_plays_on_ctrl_p_and_stops_on_esc() {
+    let mut app = reviewer();
+    let fx = app.handle(Event::Review(ReviewEvent::Case(Some(Box::new(heard())))));
+    assert_eq!(player_effects(&fx), vec![PlayerCommand::Load(clip())]);
+    assert_eq!(
+        player_effects(&press(&mut app, "ctrl-p")),
+        vec![PlayerCommand::PlayPause]
+    );
+    let fx = press(&mut app, "esc");
+    assert_eq!(player_effects(&fx), vec![PlayerCommand::Stop]);
+    assert!(fx.contains(&Effect::Review(ReviewEffect::Release { item: 7 })));
+
+    // A task without audio: nothing to play, and the screen says so.
+    let mut app = open_case(three_way());
+    assert!(player_effects(&press(&mut app, "ctrl-p")).is_empty());
+    assert_eq!(app.message(), Some("this task has no audio"));
+}
+
+#[test]
+fn a_transcript_item_shows_its_player_line_at_80x24() {
+    let mut app = open_case(heard());
+    let before = screen_text(&app);
+    assert!(before.contains("audio: ctrl-p plays"), "{before}");
+    app.handle(Event::Player(paused_at(3_000)));
+    let player = app.review_screen().unwrap().player().unwrap();
+    assert_eq!(player.position_ms, 3_000);
+    insta::assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn the_editor_plays_the_same_clip_with_the_workers_keys() {
+    let mut app = open_case(heard());
+    app.handle(Event::Player(paused_at(3_000)));
+    let fx = press(&mut app, "ctrl-e");
+    assert!(app.review_screen().unwrap().editing());
+    assert!(
+        player_effects(&fx).is_empty(),
+        "the clip is loaded already: {fx:?}"
+    );
+    assert!(screen_text(&app).contains("0:03"), "{}", screen_text(&app));
+    assert_eq!(
+        player_effects(&press(&mut app, "ctrl-p")),
+        vec![PlayerCommand::PlayPause]
+    );
+}
+
+/// A link that answers like the SSH server's store link, without its store: one item.
+struct Canned(Option<ReviewCase>);
+
+impl ReviewLink for Canned {
+    type Notice = std::convert::Infallible;
+
+    fn ask(&mut self, request: ReviewRequest) -> Result<ReviewResponse, LinkFailure> {
+        Ok(match request {
+            ReviewRequest::Queue { .. } => ReviewResponse::Queue {
+                items: vec![entry(7, "dispute", "p-104", 300, false)],
+            },
+            ReviewRequest::Take { .. } => ReviewResponse::Take {
+                case: self.0.take().map(Box::new),
+            },
+            ReviewRequest::Release { item } => ReviewResponse::Release { item },
+            ReviewRequest::Decide { item, .. } => ReviewResponse::Decide {
+                item,
+                feedback_given: 0,
+            },
+        })
+    }
+
+    fn notice(&mut self, notice: Self::Notice) -> Vec<Event> {
+        match notice {}
+    }
+}
+
+#[test]
+fn without_sound_as_over_ssh_the_item_says_so_instead_of_ctrl_p_at_80x24() {
+    let app = App::review(Keymap::default(), Theme::default(), None);
+    let mut session = Session::new(app, ReviewExecutor::new(Canned(Some(heard())), None));
+    session.feed(Event::Resize(80, 24));
+    session.feed(key("enter"));
+    let text = screen_text(session.app());
+    assert!(text.contains(NO_SOUND_OVER_SSH), "{text}");
+    assert!(!text.contains("ctrl-p plays"), "{text}");
+    // ctrl-p says it again, on the item and in the editor.
+    session.feed(key("down"));
+    session.feed(key("x"));
+    assert_ne!(session.app().message(), Some(NO_SOUND_OVER_SSH));
+    session.feed(key("ctrl-p"));
+    assert_eq!(session.app().message(), Some(NO_SOUND_OVER_SSH));
+    let shown = draw(session.app()).backend().clone();
+    session.feed(key("ctrl-e"));
+    session.feed(key("ctrl-p"));
+    assert_eq!(session.app().message(), Some(NO_SOUND_OVER_SSH));
+    let editor = screen_text(session.app());
+    assert!(!editor.contains("ctrl-p plays"), "{editor}");
+    assert!(editor.contains(NO_SOUND_OVER_SSH), "{editor}");
+    session.feed(key("esc"));
+    insta::assert_snapshot!(shown);
+}
+
+// The global keys of the workers' screens: f3 filters the queue by project, the others
+// say they are not on the review screen, and help says what they do here.
+
+#[test]
+fn f3_steps_the_queue_through_its_projects_and_back_to_all() {
+    let mut app = App::review(Keymap::default(), Theme::default(), None);
+    let mut sauti = entry(11, "contest", "en-01", 60, false);
+    sauti.project = "sauti".into();
+    app.handle(Event::Review(ReviewEvent::Queue(vec![
+        entry(7, "dispute", "p-104", 300, false),
+        sauti,
+    ])));
+    let queue = |p: Option<&str>| {
+        vec![Effect::Review(ReviewEffect::Queue {
+            project: p.map(str::to_string),
+        })]
+    };
+    assert_eq!(press(&mut app, "f3"), queue(Some("products")));
+    assert_eq!(app.screen(), ScreenId::Review, "no worker's picker");
+    assert_eq!(app.message(), Some("the queue of project products"));
+    // The filtered queue comes back with one project; the steps stay those seen.
+    app.handle(Event::Review(ReviewEvent::Queue(vec![entry(
+        7, "dispute", "p-104", 300, false,
+    )])));
+    assert!(screen_text(&app).contains("project products"));
+    assert_eq!(press(&mut app, "f3"), queue(Some("sauti")));
+    assert_eq!(press(&mut app, "f3"), queue(None));
+    assert_eq!(app.message(), Some("the queue of all your projects"));
+    // On an item, f3 points back to the queue first.
+    app.handle(Event::Review(ReviewEvent::Case(Some(
+        Box::new(three_way()),
+    ))));
+    assert!(press(&mut app, "f3").is_empty());
+    assert!(app.message().unwrap().contains("esc goes back"));
+}
+
+#[test]
+fn the_workers_screens_are_not_on_the_review_screen_and_help_says_so() {
+    let vim = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("keymaps/vim.toml");
+    for keymap in [Keymap::default(), Keymap::load(&vim).unwrap()] {
+        let mut app = App::review(keymap, Theme::default(), None);
+        app.handle(Event::Review(ReviewEvent::Queue(vec![entry(
+            7, "dispute", "p-104", 300, false,
+        )])));
+        for k in ["f6", "f9", "f7", "f8"] {
+            assert!(press(&mut app, k).is_empty(), "{k}");
+            assert_eq!(app.screen(), ScreenId::Review, "{k}");
+            let said = app.message().unwrap_or_default().to_string();
+            assert!(said.contains("not on the review screen"), "{k}: {said}");
+        }
+        // Tall enough for every row of help at once.
+        app.handle(Event::Resize(80, 40));
+        press(&mut app, "f1");
+        let mut terminal = Terminal::new(TestBackend::new(80, 40)).unwrap();
+        terminal.draw(|f| render(&app, f)).unwrap();
+        let help = terminal.backend().to_string();
+        assert!(help.contains("filter the queue"), "{help}");
+        assert!(!help.contains("go back to the list of projects"), "{help}");
+        assert!(!help.contains("show feedback on your answers"), "{help}");
+    }
+}
+
+#[test]
+fn f3_from_a_project_given_on_the_command_line_goes_to_all_then_back() {
+    let mut app = App::review(Keymap::default(), Theme::default(), Some("products".into()));
+    app.handle(Event::Review(ReviewEvent::Queue(vec![entry(
+        7, "dispute", "p-104", 300, false,
+    )])));
+    let queue = |p: Option<&str>| {
+        vec![Effect::Review(ReviewEffect::Queue {
+            project: p.map(str::to_string),
+        })]
+    };
+    assert_eq!(press(&mut app, "f3"), queue(None));
+    assert_eq!(app.message(), Some("the queue of all your projects"));
+    assert_eq!(press(&mut app, "f3"), queue(Some("products")));
 }

@@ -58,6 +58,7 @@ fn case(item: i64, project: &kazi::model::Project) -> ReviewCase {
         agreement: Some(1.0 / 3.0),
         confidence: Some(1.0 / 3.0),
         held_until: 1_800_001_800,
+        clip: None,
     }
 }
 

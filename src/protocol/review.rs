@@ -140,6 +140,10 @@ pub struct ReviewCase {
     pub confidence: Option<f64>,
     /// Server time the hold ends.
     pub held_until: i64,
+    /// The task's audio (transcribe tasks), fetched like a lease's (`clip_path`).
+    /// Absent for tasks without audio and from servers before review had audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<super::ClipRef>,
 }
 
 /// What the server answers.

@@ -33,6 +33,13 @@ impl StoreLink {
 }
 
 impl ReviewLink for StoreLink {
+    /// Nothing reports of its own: there is no sound over SSH (`ReviewLink::play`).
+    type Notice = std::convert::Infallible;
+
+    fn notice(&mut self, notice: Self::Notice) -> Vec<crate::tui::app::Event> {
+        match notice {}
+    }
+
     fn ask(&mut self, request: ReviewRequest) -> Result<ReviewResponse, LinkFailure> {
         let failed = |message: String| LinkFailure {
             offline: false,

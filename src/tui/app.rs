@@ -630,6 +630,7 @@ fn on_key(
         return screen.on_key(key, None, cx);
     }
     match action {
+        Some(a) if screen.global_words(a).is_some() => screen.on_key(key, action, cx),
         Some(Action::Quit) => cx.effect(Effect::Quit),
         Some(Action::Refresh) => {
             cx.say("asking the server for new work...");

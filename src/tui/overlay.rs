@@ -160,8 +160,14 @@ fn step(key: Key) -> usize {
 }
 
 /// The help overlay's rows: the screen's own first, then every action bound in `mode`
-/// or `global`, in the words of the active keymap so help never lies.
-pub(crate) fn help_rows(keymap: &Keymap, mode: Mode, screen: ScreenHelp) -> Vec<HelpRow> {
+/// or `global`, in the words of the active keymap so help never lies (and of the
+/// screen, for a global action it takes: `words`).
+pub(crate) fn help_rows(
+    keymap: &Keymap,
+    mode: Mode,
+    screen: ScreenHelp,
+    words: &dyn Fn(Action) -> Option<&'static str>,
+) -> Vec<HelpRow> {
     let mut rows = screen.rows;
     let mut actions: Vec<Action> = Vec::new();
     for m in [mode, Mode::Global] {
@@ -179,7 +185,10 @@ pub(crate) fn help_rows(keymap: &Keymap, mode: Mode, screen: ScreenHelp) -> Vec<
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
         rows.push(HelpRow::new(
             keys.join(", "),
-            format!("{action}: {}", action.description()),
+            format!(
+                "{action}: {}",
+                words(action).unwrap_or_else(|| action.description())
+            ),
         ));
     }
     rows

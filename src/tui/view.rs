@@ -94,7 +94,9 @@ pub(crate) fn help_content(screen: &dyn Screen, keymap: &Keymap) -> (Vec<HelpRow
     let mut screen_help = screen.help();
     let notes = std::mem::take(&mut screen_help.notes);
     (
-        overlay::help_rows(keymap, screen.mode(), screen_help),
+        overlay::help_rows(keymap, screen.mode(), screen_help, &|a| {
+            screen.global_words(a)
+        }),
         notes,
     )
 }

@@ -72,6 +72,20 @@ pub struct PlayerStatus {
 }
 
 impl PlayerStatus {
+    /// Where no sound can be played at all (a session over SSH): nothing loaded, and why.
+    pub fn no_sound(why: &str, now: Instant) -> PlayerStatus {
+        PlayerStatus {
+            state: PlayState::Idle,
+            clip: None,
+            duration_ms: 0,
+            position_ms: 0,
+            at: now,
+            speed_pct: MAX_SPEED_PCT,
+            looping: None,
+            problem: Some(why.to_string()),
+        }
+    }
+
     /// Where playback is at `now`: moves while playing, wraps inside a loop, stops at
     /// the clip's end.
     pub fn position_at(&self, now: Instant) -> u64 {

@@ -27,7 +27,7 @@ impl From<ReviewRefusal> for ApiError {
             | ReviewRefusal::RejectHasValue
             | ReviewRefusal::Invalid(_)
             | ReviewRefusal::NotAClaim
-            | ReviewRefusal::CannotCorrect
+            | ReviewRefusal::CannotCorrect(_)
             | ReviewRefusal::Limit(_)
             | ReviewRefusal::UnknownReason(_)
             | ReviewRefusal::UnknownVerdict(_) => StatusCode::BAD_REQUEST,

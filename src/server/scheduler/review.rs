@@ -46,8 +46,8 @@ pub enum ReviewRefusal {
     Invalid(AnswerError),
     #[error("only a flag or a contest can be upheld or rejected")]
     NotAClaim,
-    #[error("the gold of this kind of task cannot be corrected from the review screen yet")]
-    CannotCorrect,
+    #[error("the gold cannot be corrected to this answer: {0}")]
+    CannotCorrect(String),
     #[error("{0}")]
     Limit(String),
     #[error("unknown review reason '{0}'")]
@@ -217,6 +217,7 @@ pub fn case_of(tx: &mut dyn SyncTx, item: &ReviewItem, now: i64) -> Result<Revie
         agreement: task.agreement,
         confidence: task.confidence,
         held_until: item.lease.map_or(now, |l| l.expires),
+        clip: task.clip,
     })
 }
 
@@ -418,9 +419,10 @@ pub fn decide(
     if decision.kind == VerdictKind::Uphold
         && item.reason == ReviewReason::Contest
         && let Some(v) = &value
-        && super::verdict::gold_of_verdict(v, &decision.note).is_err()
+        && let Err(why) =
+            super::verdict::corrected_gold(tx, &project, item.task, v, &decision.note)?
     {
-        return Ok(Err(ReviewRefusal::CannotCorrect));
+        return Ok(Err(ReviewRefusal::CannotCorrect(why)));
     }
     let verdict = Verdict {
         kind: decision.kind,

@@ -244,6 +244,8 @@ pub struct TaskUnderReview {
     pub decided: Option<String>,
     pub agreement: Option<f64>,
     pub confidence: Option<f64>,
+    /// The task's audio (transcribe tasks).
+    pub clip: Option<crate::protocol::ClipRef>,
 }
 
 /// One counted answer to a task under review, with when its lease was granted.

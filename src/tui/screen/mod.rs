@@ -118,6 +118,12 @@ pub trait Screen: Any + Send + fmt::Debug {
     fn work_project(&self) -> Option<&Project> {
         None
     }
+    /// What a global action (projects, feedback, progress, lessons) does on this screen
+    /// when it is not the App's own: the screen then takes the key, and the help box says
+    /// these words for it. None: the App's.
+    fn global_words(&self, _action: Action) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A screen's own part of the help overlay.

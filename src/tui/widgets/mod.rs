@@ -7,6 +7,7 @@ pub mod diff;
 pub mod form;
 pub mod help;
 pub mod label_grid;
+pub mod player;
 pub mod status_line;
 pub mod text_area;
 

@@ -12,6 +12,7 @@ use crate::server::store::review::{
     AnswerUnderReview, ItemColumns, NewReviewItem, ReviewFilter, ReviewItem, ReviewLease,
     ReviewOutcome, ReviewReason, ReviewState, TaskUnderReview, Verdict, fields_json,
 };
+use crate::server::store::sync_tx::clip_ref;
 
 const ITEM_COLUMNS: &str = "r.id, r.reason, p.name, r.task_id, t.ext_id, r.fields, r.worker_id, \
      r.note, r.created, r.lease_holder, r.lease_expires, r.state, r.verdict_kind, r.verdict, \
@@ -200,7 +201,9 @@ pub(super) fn task_under_review(
     task: i64,
 ) -> Result<Option<TaskUnderReview>, StoreError> {
     let row = db.query_opt(
-        "SELECT project_id, text, decided, agreement, confidence FROM tasks WHERE id = $1",
+        "SELECT t.project_id, t.text, t.decided, t.agreement, t.confidence, \
+             t.clip, c.wire_bytes, c.duration_ms FROM tasks t LEFT JOIN clips c ON c.hash = t.clip \
+             WHERE t.id = $1",
         &[&task],
     )?;
     row.map(|r| {
@@ -210,6 +213,7 @@ pub(super) fn task_under_review(
             decided: get(&r, 2)?,
             agreement: get(&r, 3)?,
             confidence: get(&r, 4)?,
+            clip: clip_ref(get(&r, 5)?, get(&r, 6)?, get(&r, 7)?),
         })
     })
     .transpose()

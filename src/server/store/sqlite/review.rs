@@ -12,6 +12,7 @@ use crate::server::store::review::{
     AnswerUnderReview, ItemColumns, NewReviewItem, ReviewFilter, ReviewItem, ReviewLease,
     ReviewOutcome, ReviewReason, ReviewState, TaskUnderReview, Verdict, fields_json,
 };
+use crate::server::store::sync_tx::clip_ref;
 
 const ITEM_COLUMNS: &str = "r.id, r.reason, p.name, r.task_id, t.ext_id, r.fields, r.worker_id, \
      r.note, r.created, r.lease_holder, r.lease_expires, r.state, r.verdict_kind, r.verdict, \
@@ -208,7 +209,9 @@ pub(super) fn task_under_review(
 ) -> Result<Option<TaskUnderReview>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT project_id, text, decided, agreement, confidence FROM tasks WHERE id = ?1",
+            "SELECT t.project_id, t.text, t.decided, t.agreement, t.confidence, \
+             t.clip, c.wire_bytes, c.duration_ms FROM tasks t LEFT JOIN clips c ON c.hash = t.clip \
+             WHERE t.id = ?1",
         )?
         .query_row([task], |r| {
             Ok(TaskUnderReview {
@@ -217,6 +220,7 @@ pub(super) fn task_under_review(
                 decided: r.get(2)?,
                 agreement: r.get(3)?,
                 confidence: r.get(4)?,
+                clip: clip_ref(r.get(5)?, r.get(6)?, r.get(7)?),
             })
         })
         .optional()?)

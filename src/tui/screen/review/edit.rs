@@ -4,6 +4,7 @@
 //! their keys. It starts from the marked answer; its answer becomes the verdict.
 
 use super::super::{Context, Screen, held};
+use crate::client::player::{PlayerCommand, PlayerStatus};
 use crate::model::{AnswerValue, Task};
 use crate::protocol::{ReviewCase, VerdictKind};
 use crate::tui::app::{Effect, Event};
@@ -28,11 +29,13 @@ pub(super) enum Edited {
 }
 
 impl Editor {
-    /// The editor on the case's task, starting from `start` (the marked answer).
+    /// The editor on the case's task, starting from `start` (the marked answer), with
+    /// the review screen's player (`player`: its last report on the task's clip).
     pub fn open(
         case: &ReviewCase,
         start: Option<&AnswerValue>,
         verdict: VerdictKind,
+        player: Option<&PlayerStatus>,
         cx: &mut Context,
     ) -> Editor {
         let mut screen = held::work_screen(case.project.clone(), cx);
@@ -41,9 +44,14 @@ impl Editor {
             project: case.project.name.clone(),
             text: case.text.clone(),
             suggestion: None,
-            clip: None,
+            clip: case.clip.clone(),
         };
+        // The clip is the review screen's, loaded already: the held screen's own load
+        // is dropped, and it is told what the player is doing.
         held::pass(screen.as_mut(), cx, |s, cx| {
+            if let Some(status) = player {
+                s.on_event(Event::Player(status.clone()), cx);
+            }
             s.on_event(Event::Tasks(vec![task]), cx);
             if let Some(value) = start {
                 s.on_event(
@@ -60,12 +68,12 @@ impl Editor {
 
     pub fn key(&mut self, key: Key, action: Option<Action>, cx: &mut Context) -> Edited {
         let effects = held::pass(self.screen.as_mut(), cx, |s, cx| s.on_key(key, action, cx));
-        self.outcome(effects)
+        self.outcome(effects, cx)
     }
 
     pub fn event(&mut self, event: Event, cx: &mut Context) -> Edited {
         let effects = held::pass(self.screen.as_mut(), cx, |s, cx| s.on_event(event, cx));
-        self.outcome(effects)
+        self.outcome(effects, cx)
     }
 
     /// The answer a refused verdict carried, back in the editor to change and send again.
@@ -75,12 +83,16 @@ impl Editor {
         });
     }
 
-    fn outcome(&self, effects: Vec<Effect>) -> Edited {
+    /// What the held screen's effects mean here; its player keys go to the review
+    /// screen's player (loading and stopping the clip are the review screen's).
+    fn outcome(&self, effects: Vec<Effect>, cx: &mut Context) -> Edited {
         let mut outcome = Edited::Writing;
         for effect in effects {
             match effect {
                 Effect::Save { task, value } => outcome = Edited::Answer(task, value),
                 Effect::Skip { .. } => outcome = Edited::Dropped,
+                Effect::Player(PlayerCommand::Load(_) | PlayerCommand::Stop) => {}
+                Effect::Player(command) => cx.effect(Effect::Player(command)),
                 _ => {}
             }
         }

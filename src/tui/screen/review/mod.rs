@@ -15,6 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Context, Screen, ScreenHelp, ScreenId, View};
+use crate::client::player::{PlayState, PlayerCommand, PlayerStatus};
 use crate::model::{AnswerValue, Task, sanitize_line};
 use crate::protocol::{MAX_QUEUE_ENTRIES, QueueEntry, ReviewCase, VerdictKind};
 use crate::tui::app::{Effect, Event};
@@ -90,6 +91,10 @@ pub struct Review {
     pending: Option<Pending>,
     /// Items decided on this screen since it opened.
     decided: u32,
+    /// The player's last report on the open item's clip.
+    player: Option<PlayerStatus>,
+    /// The projects seen in the queue, for `projects` to step through.
+    projects: Vec<String>,
 }
 
 impl Review {
@@ -107,12 +112,24 @@ impl Review {
             editing: false,
             pending: None,
             decided: 0,
+            player: None,
+            projects: Vec::new(),
         }
     }
 
     /// The item open on screen, if any.
     pub fn case(&self) -> Option<&ReviewCase> {
         self.case.as_deref()
+    }
+
+    /// The player's last report on the open item's clip.
+    pub fn player(&self) -> Option<&PlayerStatus> {
+        self.player.as_ref()
+    }
+
+    /// The project the queue is filtered by (`--project`, or chosen with `projects`).
+    pub fn project(&self) -> Option<&str> {
+        self.project.as_deref()
     }
 
     /// The editor is on screen.
@@ -167,7 +184,8 @@ impl Review {
             Some(editor) => editor.verdict = verdict,
             None => {
                 let start = case.answers.get(self.marked).map(|a| &a.value);
-                self.editor = Some(Editor::open(case, start, verdict, cx));
+                let player = self.player.as_ref();
+                self.editor = Some(Editor::open(case, start, verdict, player, cx));
             }
         }
         self.editing = true;
@@ -252,6 +270,21 @@ impl Review {
             cx.say("your answer is kept while the item is open; edit goes back to it");
             return cx.redraw();
         }
+        let player_key = matches!(
+            action,
+            Some(
+                Action::PlayPause
+                    | Action::Back
+                    | Action::Forward
+                    | Action::Slower
+                    | Action::Faster
+                    | Action::Loop
+            )
+        );
+        if let Some(why) = self.no_sound_here().filter(|_| player_key) {
+            // Said again on every player key: the editor's own line promises nothing.
+            return cx.say(why.to_string());
+        }
         let Some(editor) = &mut self.editor else {
             return;
         };
@@ -311,12 +344,13 @@ impl Review {
             (Some(Action::Pick), ..) | (None, KeyCode::Enter, _) => self.pick(self.marked, cx),
             (None, _, Some(c @ '1'..='9')) => self.pick(c as usize - '1' as usize, cx),
             (Some(Action::Edit), ..) => self.edit(VerdictKind::Edit, cx),
+            (Some(Action::PlayPause), ..) => self.play(PlayerCommand::PlayPause, cx),
             (Some(Action::Uphold), ..) => self.uphold(cx),
             (Some(Action::Reject), ..) => self.reject(cx),
             (None, KeyCode::Esc, _) => {
                 let item = case.item;
                 cx.effect(Effect::Review(ReviewEffect::Release { item }));
-                self.close_case();
+                self.close_case(cx);
                 self.refresh(cx);
                 cx.redraw();
             }
@@ -324,11 +358,81 @@ impl Review {
         }
     }
 
-    fn close_case(&mut self) {
+    /// Close the open item, its audio stopped.
+    fn close_case(&mut self, cx: &mut Context) {
+        if self.case.as_ref().is_some_and(|c| c.clip.is_some()) {
+            cx.effect(Effect::Player(PlayerCommand::Stop));
+        }
+        self.player = None;
         self.case = None;
         self.editor = None;
         self.editing = false;
         self.pending = None;
+    }
+
+    /// Whether the open item has a clip that can be heard here (not over SSH).
+    fn sound(&self) -> bool {
+        self.case.as_ref().is_some_and(|c| c.clip.is_some()) && self.no_sound_here().is_none()
+    }
+
+    /// A player command for the open item's clip.
+    fn play(&mut self, command: PlayerCommand, cx: &mut Context) {
+        if let Some(why) = self.no_sound_here() {
+            return cx.say(why.to_string());
+        }
+        match self.case.as_ref().map(|c| c.clip.is_some()) {
+            Some(true) => cx.effect(Effect::Player(command)),
+            Some(false) => cx.say("this task has no audio"),
+            None => {}
+        }
+    }
+
+    /// Why no sound can be played here at all (over SSH), once the player said so.
+    fn no_sound_here(&self) -> Option<&str> {
+        self.player
+            .as_ref()
+            .filter(|p| p.state == PlayState::Idle)
+            .and_then(|p| p.problem.as_deref())
+    }
+
+    /// The player's report: drawn, its problem said once, and given to the editor.
+    fn on_player(&mut self, status: PlayerStatus, cx: &mut Context) {
+        if self.case.is_none() {
+            return;
+        }
+        let before = self.player.as_ref().and_then(|p| p.problem.as_ref());
+        if let Some(problem) = status.problem.as_ref().filter(|p| Some(*p) != before) {
+            cx.say(problem.clone());
+        }
+        if let Some(editor) = &mut self.editor {
+            editor.event(Event::Player(status.clone()), cx);
+        }
+        if self.player.as_ref() != Some(&status) {
+            self.player = Some(status);
+            cx.redraw();
+        }
+    }
+
+    /// `projects` on the queue: the next project seen in it, then all of them again.
+    fn next_project(&mut self, cx: &mut Context) {
+        if self.case.is_some() {
+            return cx.say("projects filters the queue: esc goes back to it first");
+        }
+        let at = self
+            .project
+            .as_ref()
+            .and_then(|p| self.projects.iter().position(|q| q == p));
+        self.project = match at {
+            None => self.projects.first().cloned(),
+            Some(i) => self.projects.get(i + 1).cloned(),
+        };
+        self.cursor = 0;
+        cx.say(match &self.project {
+            Some(p) => format!("the queue of project {}", sanitize_line(p)),
+            None if self.projects.is_empty() => "nothing waits in any of your projects".into(),
+            None => "the queue of all your projects".into(),
+        });
+        self.refresh(cx);
     }
 
     fn on_failed(&mut self, why: String, cx: &mut Context) {
@@ -374,6 +478,16 @@ impl Screen for Review {
     }
 
     fn on_key(&mut self, key: Key, action: Option<Action>, cx: &mut Context) {
+        match action {
+            Some(Action::Projects) => return self.next_project(cx),
+            Some(a @ (Action::Feedback | Action::Progress | Action::Lessons | Action::Contest)) => {
+                return cx.say(format!(
+                    "{a} is not on the review screen: it is the workers' (your verdicts \
+                     reach them as feedback)"
+                ));
+            }
+            _ => {}
+        }
         if self.case.is_some() {
             self.key_in_case(key, action, cx)
         } else {
@@ -384,6 +498,7 @@ impl Screen for Review {
     fn on_event(&mut self, event: Event, cx: &mut Context) {
         let event = match event {
             Event::Review(event) => event,
+            Event::Player(status) => return self.on_player(status, cx),
             paste @ Event::Paste(_) if self.editing() => {
                 if let Some(editor) = &mut self.editor {
                     editor.event(paste, cx);
@@ -394,6 +509,16 @@ impl Screen for Review {
         };
         match event {
             ReviewEvent::Queue(items) => {
+                // The projects `projects` steps through: those of the whole queue, else
+                // (filtered) those known so far and the one shown.
+                if self.project.is_none() {
+                    self.projects.clear();
+                }
+                self.projects
+                    .extend(items.iter().map(|i| i.project.clone()));
+                self.projects.extend(self.project.clone());
+                self.projects.sort();
+                self.projects.dedup();
                 self.queue = items;
                 self.cursor = self.cursor.min(self.queue.len().saturating_sub(1));
             }
@@ -404,7 +529,11 @@ impl Screen for Review {
                     .as_ref()
                     .and_then(|by| case.answers.iter().position(|a| &a.worker == by))
                     .unwrap_or(0);
-                self.close_case();
+                self.close_case(cx);
+                // The clip is loaded as the item opens, so the first play key sounds.
+                if let Some(clip) = case.clip.clone() {
+                    cx.effect(Effect::Player(PlayerCommand::Load(clip)));
+                }
                 self.case = Some(case);
                 self.note.clear();
                 self.typing = Typing::No;
@@ -416,7 +545,7 @@ impl Screen for Review {
             }
             ReviewEvent::Decided { item, told } => {
                 if self.case.as_ref().is_some_and(|c| c.item == item) {
-                    self.close_case();
+                    self.close_case(cx);
                 }
                 self.decided += 1;
                 cx.say(format!("decided; {told} worker(s) will be told"));
@@ -430,15 +559,15 @@ impl Screen for Review {
     fn render(&self, frame: &mut Frame, body: Rect, view: &View) {
         match (&self.case, &self.editor) {
             (Some(_), Some(editor)) if self.editing => editor.screen.render(frame, body, view),
-            (Some(case), _) => view::case(
-                frame,
-                body,
-                view,
-                case,
-                self.marked,
-                &self.note,
-                self.typing == Typing::Note,
-            ),
+            (Some(case), _) => {
+                let marks = view::Marks {
+                    marked: self.marked,
+                    note: &self.note,
+                    typing: self.typing == Typing::Note,
+                    player: self.player.as_ref(),
+                };
+                view::case(frame, body, view, case, &marks)
+            }
             (None, _) => view::queue(frame, body, view, &self.queue, self.cursor),
         }
     }
@@ -455,9 +584,9 @@ impl Screen for Review {
         Some(match (&self.case, self.typing) {
             (Some(_), Typing::Note) => "type the note; enter when done".into(),
             (Some(case), _) if Self::is_claim(case) => {
-                view::claim_guide(keymap, case.answers.len(), width)
+                view::claim_guide(keymap, case.answers.len(), self.sound(), width)
             }
-            (Some(case), _) => view::case_guide(keymap, case.answers.len(), width),
+            (Some(case), _) => view::case_guide(keymap, case.answers.len(), self.sound(), width),
             (None, _) if self.queue.is_empty() => "nothing to review; F5 looks again".into(),
             (None, _) => "enter opens the item · F5 looks again".into(),
         })
@@ -488,6 +617,16 @@ impl Screen for Review {
                     A flag or a contest is upheld with the marked answer (a contest's gold \
                     becomes it) or rejected with a note for the worker who raised it."
                 .into(),
+        }
+    }
+
+    fn global_words(&self, action: Action) -> Option<&'static str> {
+        match action {
+            Action::Projects => Some("filter the queue: the next project, then all"),
+            Action::Feedback | Action::Progress | Action::Lessons | Action::Contest => {
+                Some("not on the review screen (the workers' own)")
+            }
+            _ => None,
         }
     }
 

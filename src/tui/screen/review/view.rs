@@ -6,12 +6,14 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 
+use crate::client::player::PlayerStatus;
 use crate::model::{AnswerValue, format_age, sanitize_line, wrap};
 use crate::protocol::{QueueEntry, ReviewCase};
 use crate::tui::keymap::{Action, Keymap, Mode};
 use crate::tui::screen::View;
 use crate::tui::widgets::Painter;
 use crate::tui::widgets::diff::{field_diff, word_diff};
+use crate::tui::widgets::player::player_line;
 
 pub(super) fn queue(
     frame: &mut Frame,
@@ -79,15 +81,24 @@ fn shown(value: &AnswerValue) -> String {
     }
 }
 
-pub(super) fn case(
-    frame: &mut Frame,
-    body: Rect,
-    view: &View,
-    case: &ReviewCase,
-    marked: usize,
-    note: &str,
-    typing: bool,
-) {
+/// What the reviewer has done on the open item, as drawn.
+pub(super) struct Marks<'a> {
+    /// The marked answer.
+    pub marked: usize,
+    pub note: &'a str,
+    /// The note is being typed.
+    pub typing: bool,
+    /// The player's last report on the item's clip.
+    pub player: Option<&'a PlayerStatus>,
+}
+
+pub(super) fn case(frame: &mut Frame, body: Rect, view: &View, case: &ReviewCase, marks: &Marks) {
+    let Marks {
+        marked,
+        note,
+        typing,
+        player,
+    } = *marks;
     let mut p = Painter::on(frame, view.theme);
     let (x, width) = (body.x + 1, body.width.saturating_sub(2));
     let mut y = body.y;
@@ -114,6 +125,11 @@ pub(super) fn case(
     );
     if y < bottom {
         p.put(x, y, width, &summary, p.st.text);
+        y += 1;
+    }
+    if case.clip.is_some() && y < bottom {
+        let area = Rect::new(body.x, y, body.width, 1);
+        player_line(&mut p, player, area, view.keymap, Mode::Review);
         y += 1;
     }
     if let Some(by) = &case.raised_by
@@ -212,15 +228,23 @@ pub(super) fn case(
     }
 }
 
-/// The message line's guide on an item, in the words of the keymap, within `width`.
-pub(super) fn case_guide(keymap: &Keymap, answers: usize, width: usize) -> String {
-    guide(keymap, answers, &[Action::Edit, Action::Note], width)
+/// The message line's guide on an item, in the words of the keymap, within `width`;
+/// `sound`: the item has a clip that can be heard here.
+pub(super) fn case_guide(keymap: &Keymap, answers: usize, sound: bool, width: usize) -> String {
+    let actions = [Action::PlayPause, Action::Edit, Action::Note];
+    guide(keymap, answers, &actions[usize::from(!sound)..], width)
 }
 
 /// The guide on a flag or a contest: uphold and reject too.
-pub(super) fn claim_guide(keymap: &Keymap, answers: usize, width: usize) -> String {
-    let actions = [Action::Uphold, Action::Reject, Action::Edit, Action::Note];
-    guide(keymap, answers, &actions, width)
+pub(super) fn claim_guide(keymap: &Keymap, answers: usize, sound: bool, width: usize) -> String {
+    let actions = [
+        Action::PlayPause,
+        Action::Uphold,
+        Action::Reject,
+        Action::Edit,
+        Action::Note,
+    ];
+    guide(keymap, answers, &actions[usize::from(!sound)..], width)
 }
 
 /// Picking first and the way back last; the actions between as many as fit (help has

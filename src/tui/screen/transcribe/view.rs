@@ -6,11 +6,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::Transcribe;
-use crate::client::player::{PlayState, PlayerStatus};
 use crate::model::{sanitize, sanitize_line, text_width, wrap};
 use crate::tui::keymap::{Action, Keymap, Mode};
 use crate::tui::screen::View;
 use crate::tui::screen::classify::view::empty_state;
+use crate::tui::widgets::player::player_line;
 use crate::tui::widgets::{Painter, fit};
 
 /// Rows the task's note may take above the text, and the style hints when shown.
@@ -42,6 +42,7 @@ pub(super) fn render(screen: &Transcribe, frame: &mut Frame, body: Rect, view: &
         screen.player(),
         Rect::new(body.x, body.y, body.width, 1),
         view.keymap,
+        Mode::Transcribe,
     );
     let mut y = body.y + 1;
     let inner_w = usize::from(body.width.saturating_sub(2)).max(1);
@@ -138,53 +139,6 @@ pub(super) fn render(screen: &Transcribe, frame: &mut Frame, body: Rect, view: &
     current
         .area
         .render(&mut p, inner, ratatui::style::Style::new());
-}
-
-/// `m:ss` of milliseconds.
-fn clock(ms: u64) -> String {
-    let s = ms / 1000;
-    format!("{}:{:02}", s / 60, s % 60)
-}
-
-/// The player's state in words, the position bar with times, speed and loop. Drawn from
-/// the last report: nothing here ticks.
-fn player_line(p: &mut Painter, status: Option<&PlayerStatus>, area: Rect, keymap: &Keymap) {
-    let play = key_of(keymap, Action::PlayPause).unwrap_or_else(|| "play_pause".into());
-    let Some(s) = status.filter(|s| s.state != PlayState::Idle) else {
-        let line = format!("audio: {play} plays");
-        p.put(area.x + 1, area.y, area.width - 1, &line, p.st.dim);
-        return;
-    };
-    let word = match s.state {
-        PlayState::Missing => {
-            let skip =
-                key_of(keymap, Action::Skip).map_or_else(String::new, |k| format!("; {k} skips"));
-            let line = format!("audio not on this computer yet{skip}");
-            p.put(area.x + 1, area.y, area.width - 1, &line, p.st.message);
-            return;
-        }
-        PlayState::Playing => "playing",
-        _ => "paused ",
-    };
-    let (now, total) = (clock(s.position_ms), clock(s.duration_ms));
-    let mut tail = format!(
-        " {total}  {}.{}x",
-        s.speed_pct / 100,
-        s.speed_pct % 100 / 10
-    );
-    if s.looping.is_some() {
-        tail.push_str(" loop");
-    }
-    let head = format!("{word} {now} ");
-    let bar_w = usize::from(area.width.saturating_sub(2))
-        .saturating_sub(text_width(&head) + text_width(&tail) + 2)
-        .max(4);
-    let done = (s.position_ms.min(s.duration_ms) as usize * bar_w)
-        .checked_div(s.duration_ms as usize)
-        .unwrap_or(0);
-    let bar = format!("[{}{}]", "#".repeat(done), "-".repeat(bar_w - done));
-    let line = format!("{head}{bar}{tail}");
-    p.put(area.x + 1, area.y, area.width - 1, &line, p.st.text);
 }
 
 fn key_of(keymap: &Keymap, action: Action) -> Option<String> {
