@@ -145,7 +145,7 @@ fn demo_in_a_real_terminal() {
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(
-        err.contains("kazi work is already running for profile 'worker'"),
+        err.contains("is already running for profile 'worker'"),
         "{err}"
     );
 
