@@ -160,7 +160,7 @@ fn client_rss(
         let audio = row["audio"]
             .as_str()
             .context("a fixture row without audio")?;
-        let clip = media::ingest(&common::fixture(audio))?;
+        let clip = media::ingest(&common::fixture("reference").join(audio))?;
         sources.push(media::decode_wire(&clip.wire)?);
     }
     let mut store = LocalStore::open(&profile.db_path())?;
