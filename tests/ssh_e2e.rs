@@ -4,7 +4,8 @@
 //! unknown keys, passwords and commands are refused; a removed key ends its session; 20
 //! sessions at once with one client that stops reading, and the others keep working. A
 //! reviewer (and an admin) gets the review screen and decides disputes, at 80 and at 40
-//! columns, within the session limit `kazi serve` was given.
+//! columns, within the session limit `kazi serve` was given. A trainer gets the lessons
+//! picker, the presentation and a class with its join code, at 80 and at 40 columns.
 //! Skipped loudly where ssh or tmux is missing (.ci/run installs them).
 
 #[path = "support/ssh_centre.rs"]

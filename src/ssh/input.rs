@@ -181,3 +181,31 @@ impl InputSource for SshInput {
         self.ready.pop_front()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::key::Key;
+
+    #[test]
+    fn next_within_gives_up_after_the_tick_and_keeps_the_keys() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let ended = EndReason::default();
+        let mut input = SshInput::new(
+            rx,
+            (80, 24),
+            Duration::from_millis(20),
+            Duration::from_secs(600),
+            ended.clone(),
+        );
+        assert_eq!(input.next_within(Duration::from_millis(10)), None);
+        tx.send(Raw::Bytes(b"a".to_vec())).unwrap();
+        assert_eq!(
+            input.next_within(Duration::from_millis(10)),
+            Some(Input::Key(Key::parse("a").unwrap()))
+        );
+        // A tick is no key: the session is not called idle, nor ended.
+        assert_eq!(input.next_within(Duration::from_millis(10)), None);
+        assert!(ended.lock().unwrap().is_none());
+    }
+}

@@ -198,12 +198,18 @@ impl TrainExecutor {
                 );
             }
         };
-        match self.ask(request) {
+        let stepped = matches!(request, ClassRequest::Step { .. });
+        let mut events = match self.ask(request) {
             Ok(reply) => {
                 ClassEvent::of_reply(reply).map_or_else(Vec::new, |e| vec![Event::Class(e)])
             }
-            Err(why) => failed(why),
+            Err(why) => return failed(why),
+        };
+        if stepped {
+            // The view carries the step too: the followed class shows it at once.
+            events.extend(self.view());
         }
+        events
     }
 
     /// The followed class's view, when it changed since the version last given.
