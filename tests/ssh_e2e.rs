@@ -486,9 +486,10 @@ fn a_trainer_presents_lessons_and_starts_a_class_over_ssh() {
 
     // 40 columns, a phone's SSH app: the code still shows, and the class ends.
     tmux.resize(40, 24);
-    tmux.wait("the class at 40 columns", |s| {
-        fits(s, 40) && s.contains(&code) && s.contains("0 students")
+    let narrow = tmux.wait("the class at 40 columns", |s| {
+        fits(s, 40) && s.contains(&format!("type {code}")) && s.contains("0 students")
     });
+    assert!(narrow.contains("step 2/12"), "the step whole: {narrow}");
     tmux.keys(&["C-e"]);
     tmux.wait("the end", |s| {
         fits(s, 40) && s.contains("The class has ended.")

@@ -29,7 +29,7 @@ fn the_demo_trainer_presents_starts_and_ends_a_class_in_a_real_terminal() {
     tmux.wait("the second lesson", |s| s.contains("Lesson 2 of 12"));
     tmux.keys(&["F7"]);
     let s = tmux.wait("the class", |s| {
-        s.contains("Join in kazi work: f7, then type")
+        s.contains("Join in kazi work: f12, then type")
     });
     assert!(s.contains("0 students"), "{s}");
     assert!(s.contains("No students yet."), "{s}");
