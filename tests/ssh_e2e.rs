@@ -4,7 +4,8 @@
 //! unknown keys, passwords and commands are refused; a removed key ends its session; 20
 //! sessions at once with one client that stops reading, and the others keep working. A
 //! reviewer (and an admin) gets the review screen and decides disputes, at 80 and at 40
-//! columns, within the session limit `kazi serve` was given.
+//! columns, within the session limit `kazi serve` was given. A trainer gets the lessons
+//! picker, the presentation and a class with its join code, at 80 and at 40 columns.
 //! Skipped loudly where ssh or tmux is missing (.ci/run installs them).
 
 #[path = "support/ssh_centre.rs"]
@@ -435,4 +436,65 @@ fn no_color_and_term_come_from_the_session() {
     let ascii = Tmux::start(&cmd).expect("tmux checked");
     let s = ascii.wait("the ASCII screen", on_task_screen);
     assert!(!s.contains('│') && !s.contains('─'), "{s}");
+}
+
+/// The join code the trainer's class pane shows ("... then type KX7M4P").
+fn join_code(s: &str) -> Option<String> {
+    let rest = &s[s.find("then type ")? + "then type ".len()..];
+    let code: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    (code.len() == 6).then_some(code)
+}
+
+#[test]
+fn a_trainer_presents_lessons_and_starts_a_class_over_ssh() {
+    let Some(centre) = centre(&[("tumaini", "trainer")]) else {
+        return;
+    };
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--db", &centre.db];
+        all.extend_from_slice(args);
+        kazi(&all)
+    };
+    // Two projects with lessons: the picker asks which (one alone opens by itself).
+    admin(&["project", "add", &ssh_centre::fixture("sentiment.toml")]);
+    for (project, lessons) in [("products", "products"), ("reviews", "sentiment")] {
+        let file = ssh_centre::fixture(&format!("{lessons}.lessons.jsonl"));
+        admin(&["lessons", "import", project, &file]);
+    }
+
+    let tmux = Tmux::start(&centre.ssh_in_tmux("tumaini")).expect("tmux checked");
+    let picker = tmux.wait("the lessons picker", |s| {
+        s.contains("Which project's lessons do you want to present?") && s.contains("reviews")
+    });
+    assert!(picker.contains("12 lessons"), "{picker}");
+    tmux.keys(&["Enter"]);
+    tmux.wait("the first lesson", |s| {
+        s.contains("Lesson 1 of 12") && s.contains("Lessons: Product categories")
+    });
+    tmux.keys(&["Right"]);
+    tmux.wait("the second lesson", |s| s.contains("Lesson 2 of 12"));
+    tmux.keys(&["F7"]);
+    let class = tmux.wait("the class and its code", |s| join_code(s).is_some());
+    assert!(class.contains("0 students"), "{class}");
+    let code = join_code(&class).unwrap();
+    // The class is in the server's store: the admin reads its report there.
+    let report = admin(&["class", "report", &code]);
+    assert!(!report.stdout.is_empty(), "a report of {code}");
+
+    // 40 columns, a phone's SSH app: the code still shows, and the class ends.
+    tmux.resize(40, 24);
+    let narrow = tmux.wait("the class at 40 columns", |s| {
+        fits(s, 40) && s.contains(&format!("type {code}")) && s.contains("0 students")
+    });
+    assert!(narrow.contains("step 2/12"), "the step whole: {narrow}");
+    tmux.keys(&["C-e"]);
+    tmux.wait("the end", |s| {
+        fits(s, 40) && s.contains("The class has ended.")
+    });
+    tmux.keys(&["C-q"]);
+    let end = tmux.wait("ssh ended", |s| s.contains("SSH-EXIT="));
+    assert!(end.contains("SSH-EXIT=0"), "{end}");
 }

@@ -113,38 +113,60 @@ impl SshInput {
     }
 }
 
-impl InputSource for SshInput {
-    type Notice = Infallible;
+impl SshInput {
+    /// The next input, or None when `within` passed without one (the trainer's screens
+    /// ask for the class view then). The idle timeout still counts from the last key.
+    pub fn next_within(&mut self, within: Duration) -> Option<Input<Infallible>> {
+        self.next_by(Some(Instant::now() + within))
+    }
 
-    fn next(&mut self) -> Input<Infallible> {
+    fn next_by(&mut self, until: Option<Instant>) -> Option<Input<Infallible>> {
         loop {
             if let Some(input) = self.ready.pop_front() {
-                return input;
+                return Some(input);
             }
             let idle_left = self.idle.saturating_sub(self.last_key.elapsed());
             let pending = self.decoder.has_pending();
-            let wait = if pending {
+            let mut wait = if pending {
                 self.esc_wait.min(idle_left)
             } else {
                 idle_left
             };
+            let tick_left = until.map(|u| u.saturating_duration_since(Instant::now()));
+            let ticks = tick_left.is_some_and(|t| t < wait);
+            if let Some(t) = tick_left.filter(|_| ticks) {
+                wait = t;
+            }
             match self.rx.recv_timeout(wait) {
                 Ok(raw) => {
                     if let Some(end) = self.take(raw) {
-                        return end;
+                        return Some(end);
                     }
                 }
+                Err(RecvTimeoutError::Timeout) if ticks => return None,
                 Err(RecvTimeoutError::Timeout) if pending => {
                     let typed = self.decoder.flush_timeout_input();
                     self.typed(typed);
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     let minutes = self.idle.as_secs().div_ceil(60);
-                    return self.end(format!(
+                    return Some(self.end(format!(
                         "Kazi closed this session after {minutes} minute(s) without a key; connect again to go on."
-                    ));
+                    )));
                 }
-                Err(RecvTimeoutError::Disconnected) => return Input::Closed,
+                Err(RecvTimeoutError::Disconnected) => return Some(Input::Closed),
+            }
+        }
+    }
+}
+
+impl InputSource for SshInput {
+    type Notice = Infallible;
+
+    fn next(&mut self) -> Input<Infallible> {
+        loop {
+            if let Some(input) = self.next_by(None) {
+                return input;
             }
         }
     }
@@ -157,5 +179,33 @@ impl InputSource for SshInput {
             }
         }
         self.ready.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::key::Key;
+
+    #[test]
+    fn next_within_gives_up_after_the_tick_and_keeps_the_keys() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let ended = EndReason::default();
+        let mut input = SshInput::new(
+            rx,
+            (80, 24),
+            Duration::from_millis(20),
+            Duration::from_secs(600),
+            ended.clone(),
+        );
+        assert_eq!(input.next_within(Duration::from_millis(10)), None);
+        tx.send(Raw::Bytes(b"a".to_vec())).unwrap();
+        assert_eq!(
+            input.next_within(Duration::from_millis(10)),
+            Some(Input::Key(Key::parse("a").unwrap()))
+        );
+        // A tick is no key: the session is not called idle, nor ended.
+        assert_eq!(input.next_within(Duration::from_millis(10)), None);
+        assert!(ended.lock().unwrap().is_none());
     }
 }

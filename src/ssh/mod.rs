@@ -16,6 +16,7 @@ pub mod review;
 mod seat;
 mod sessions;
 pub mod terminal;
+pub mod train;
 pub mod work;
 
 use std::future::Future;

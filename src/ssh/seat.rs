@@ -1,27 +1,23 @@
 //! What an SSH session shows: the App for the user's role, in-process, through the one
 //! runtime (`tui::runtime`) with an executor over the server's store. A role's screen
-//! plugs in with one arm of `run_role`; a role whose screen is not in this build gets a
-//! plain screen saying so. A panic ends only the session it happened in.
+//! plugs in with one arm of `run_role`. A panic ends only the session it happened in.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use ratatui::Terminal;
-use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 
 use super::input::{EndReason, SshInput};
 use super::review::StoreLink;
 use super::terminal::{LEAVE, Outbox, SshBackend};
+use super::train::{TickingInput, TrainExecutor};
 use super::work::WorkExecutor;
 use crate::model::Role;
 use crate::server::store::Principal;
 use crate::server::{Clock, Store};
 use crate::tui::app::{App, Event};
-use crate::tui::key::KeyCode;
 use crate::tui::review_link::ReviewExecutor;
-use crate::tui::runtime::{Executor, Exit, Input, InputSource, Runtime, Session};
+use crate::tui::runtime::{Executor, Exit, InputSource, Runtime, Session};
 use crate::tui::{Keymap, Theme};
 
 /// Everything a session's screens run against.
@@ -57,18 +53,18 @@ fn run_role(
             let link = StoreLink::new(cx.store, cx.who, cx.fingerprint, cx.clock);
             run_app(terminal, input, app, ReviewExecutor::new(link, None))
         }
-        Role::Trainer => not_here(
-            terminal,
-            input,
-            "The trainer's screens are not in this version of Kazi yet.",
-        ),
+        Role::Trainer => {
+            let app = App::train(cx.keymap, cx.theme, None);
+            let executor = TrainExecutor::new(cx.store, cx.who, cx.fingerprint, cx.clock);
+            run_app(terminal, TickingInput::new(input), app, executor)
+        }
     }
 }
 
 /// An App over an executor, on this terminal, through the runtime.
-fn run_app<X: Executor<Notice = std::convert::Infallible>>(
+fn run_app<I: InputSource, X: Executor<Notice = I::Notice>>(
     terminal: &mut Terminal<SshBackend>,
-    input: SshInput,
+    input: I,
     app: App,
     executor: X,
 ) -> std::io::Result<Exit> {
@@ -81,52 +77,6 @@ fn run_app<X: Executor<Notice = std::convert::Infallible>>(
         session,
     };
     runtime.run().map_err(std::io::Error::other)
-}
-
-/// A plain screen for a role without screens here: says so, and leaves on any key.
-fn not_here(
-    terminal: &mut Terminal<SshBackend>,
-    mut input: SshInput,
-    what: &str,
-) -> std::io::Result<Exit> {
-    let text = vec![
-        Line::from("Kazi"),
-        Line::from(""),
-        Line::from(what.to_string()),
-        Line::from(""),
-        Line::from("Press q to leave."),
-    ];
-    fn draw(terminal: &mut Terminal<SshBackend>, text: &[Line<'_>]) -> std::io::Result<()> {
-        terminal.draw(|f| {
-            let area = f.area();
-            let inner = Rect::new(
-                1,
-                1,
-                area.width.saturating_sub(2),
-                area.height.saturating_sub(1),
-            );
-            f.render_widget(
-                Paragraph::new(text.to_vec()).wrap(Wrap { trim: true }),
-                inner,
-            );
-        })?;
-        Ok(())
-    }
-    draw(terminal, &text)?;
-    loop {
-        match input.next() {
-            Input::Key(k) if matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) => {
-                return Ok(Exit::Quit);
-            }
-            Input::Key(k) if k.ctrl && k.code == KeyCode::Char('c') => return Ok(Exit::Quit),
-            Input::Resize(..) => {
-                draw(terminal, &text)?;
-            }
-            Input::Stop => return Ok(Exit::Stopped),
-            Input::Closed => return Ok(Exit::InputClosed),
-            _ => {}
-        }
-    }
 }
 
 /// The session thread's body: run the role's screens, then leave the client's terminal
@@ -179,6 +129,7 @@ fn guarded(
 mod tests {
     use super::*;
     use crate::ssh::terminal::{Drained, PtySize};
+    use ratatui::widgets::Paragraph;
 
     fn said(outbox: &Outbox) -> (String, bool) {
         let mut text = Vec::new();

@@ -84,12 +84,11 @@ impl WorkExecutor {
 
     /// One sync round through the scheduler; the schemas and leases it brought are
     /// taken in, and the events they make returned beside the reply.
-    fn sync(&mut self, mut request: SyncRequest) -> Result<(SyncResponse, Vec<Event>), StoreError> {
-        if self.store.ssh_principal(&self.fingerprint)?.as_ref() != Some(&self.who) {
-            return Err(StoreError::Aborted(
-                "this key was signed out by the centre's admin; the session ends".into(),
-            ));
-        }
+    pub(super) fn sync(
+        &mut self,
+        mut request: SyncRequest,
+    ) -> Result<(SyncResponse, Vec<Event>), StoreError> {
+        self.signed_in()?;
         request.known = self.known.clone();
         // The first round asks for every live lease this key's device holds: a session
         // that dropped resumes the tasks it was given.
@@ -134,6 +133,16 @@ impl WorkExecutor {
                 .push(task_of(lease));
         }
         Ok((response, events))
+    }
+
+    /// Refused when the session's key was removed or its user's role changed.
+    pub(super) fn signed_in(&self) -> Result<(), StoreError> {
+        if self.store.ssh_principal(&self.fingerprint)?.as_ref() != Some(&self.who) {
+            return Err(StoreError::Aborted(
+                "this key was signed out by the centre's admin; the session ends".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn status(&self) -> Event {

@@ -6,7 +6,7 @@
 //! server (a long poll), and a `ClassEvent::View` comes only when a row changed.
 
 use crate::model::AnswerValue;
-use crate::protocol::{ClassReport, ClassState, ClassView, LessonSet, ScoredAnswer};
+use crate::protocol::{ClassReport, ClassResponse, ClassState, ClassView, LessonSet, ScoredAnswer};
 
 /// What a class screen asks the runtime to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,4 +76,22 @@ pub enum ClassEvent {
     },
     /// A refusal or failure, for the message line ("no class with code KX7M4P").
     Failed(String),
+}
+
+impl ClassEvent {
+    /// What the screens hear of the server's reply, if anything (a view unchanged and a
+    /// presence acknowledgement say nothing to them).
+    pub fn of_reply(reply: ClassResponse) -> Option<ClassEvent> {
+        Some(match reply {
+            ClassResponse::Start { state, lessons } => ClassEvent::Started { state, lessons },
+            ClassResponse::Join { state, lessons } => ClassEvent::Joined { state, lessons },
+            ClassResponse::Step { state } | ClassResponse::End { state } => {
+                ClassEvent::State(state)
+            }
+            ClassResponse::Open { classes } => ClassEvent::Open(classes),
+            ClassResponse::Report { report } => ClassEvent::Report(report),
+            ClassResponse::View { view: Some(view) } => ClassEvent::View(view),
+            ClassResponse::View { view: None } | ClassResponse::Presence { .. } => return None,
+        })
+    }
 }

@@ -74,22 +74,15 @@ impl LocalExecutor<'_> {
 
     pub(super) fn class_notice(&mut self, notice: ClassNotice) -> Vec<Event> {
         let event = match notice {
-            ClassNotice::Replied(reply) => match reply {
-                ClassResponse::Start { state, lessons } => ClassEvent::Started { state, lessons },
-                ClassResponse::Join { state, lessons } => {
+            ClassNotice::Replied(reply) => {
+                if let ClassResponse::Join { state, .. } = &reply {
                     self.class_code = Some(state.code.clone());
-                    ClassEvent::Joined { state, lessons }
                 }
-                ClassResponse::Step { state } | ClassResponse::End { state } => {
-                    ClassEvent::State(state)
+                match ClassEvent::of_reply(reply) {
+                    Some(event) => event,
+                    None => return Vec::new(),
                 }
-                ClassResponse::Open { classes } => ClassEvent::Open(classes),
-                ClassResponse::Report { report } => ClassEvent::Report(report),
-                ClassResponse::View { view: Some(view) } => ClassEvent::View(view),
-                ClassResponse::View { view: None } | ClassResponse::Presence { .. } => {
-                    return Vec::new();
-                }
-            },
+            }
             ClassNotice::Failed(message) => ClassEvent::Failed(message),
             ClassNotice::View(view) => ClassEvent::View(view),
             ClassNotice::Offline { unsent } => ClassEvent::Offline { unsent },

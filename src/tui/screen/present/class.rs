@@ -99,14 +99,14 @@ pub(super) fn render_class(class: &Class, p: &mut Painter, body: Rect, theme: Th
     let w = body.width.saturating_sub(2);
     let st = &class.state;
     let mut y = body.y;
-    let head = format!(
-        "{} | step {} of {}{}",
-        class.summary(),
-        st.step + 1,
-        st.steps.max(1),
-        if st.revealed { " | answer shown" } else { "" }
-    );
-    p.put(x, y, w, &head, p.st.key);
+    let shown = if st.revealed { " | answer shown" } else { "" };
+    let (step, steps) = (st.step + 1, st.steps.max(1));
+    let mut head = format!("{} | step {step} of {steps}{shown}", class.summary());
+    if crate::model::text_width(&head) > usize::from(w) {
+        // A narrow window (a phone's SSH app): the step stays whole, never "2 of 1".
+        head = format!("{} | step {step}/{steps}{shown}", class.summary());
+    }
+    p.put(x, y, w, &fit(&head, usize::from(w), p.fr.more), p.st.key);
     y += 1;
     let students = class.students();
     // The echo line is the body's last row.
@@ -123,7 +123,10 @@ pub(super) fn render_class(class: &Class, p: &mut Painter, body: Rect, theme: Th
                 y += 1;
             }
         }
-        let how = format!("Join in kazi work: {join}, then type {code}");
+        let mut how = format!("Join in kazi work: {join}, then type {code}");
+        if crate::model::text_width(&how) > usize::from(w) {
+            how = format!("Join: {join}, type {code}");
+        }
         p.put(x, y, w, &fit(&how, usize::from(w), p.fr.more), p.st.text);
         y += 2;
     } else {
