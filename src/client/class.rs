@@ -87,25 +87,43 @@ impl ClassLink {
         config: ClassConfig,
         on_notice: impl Fn(ClassNotice) + Send + Sync + 'static,
     ) -> Result<ClassLink, super::SyncError> {
-        let store = LocalStore::open(&profile.db_path())?;
+        // Nothing to do until the first class request, unless an earlier session left
+        // class answers unsent: the link's runtime, connection and store come then, so a
+        // worker who never joins a class pays nothing for it.
+        let path = profile.db_path();
+        let behind = !LocalStore::open(&path)?.classes_with_unsent()?.is_empty();
         let (server, token) = (profile.server.clone(), profile.token.clone());
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel();
         let notify: Notify = Arc::new(on_notice);
         let thread = std::thread::Builder::new()
             .name("kazi-class".into())
             .spawn(move || {
-                let (Ok(rt), Ok(remote)) = (
+                let first = if behind {
+                    None
+                } else {
+                    match rx.blocking_recv() {
+                        None => return,
+                        // Nothing was ever asked: nothing to send.
+                        Some(Command::Shutdown(_, done)) => {
+                            let _ = done.send(Some(0));
+                            return;
+                        }
+                        Some(command) => Some(command),
+                    }
+                };
+                let (Ok(rt), Ok(remote), Ok(store)) = (
                     tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build(),
                     Remote::new(&server, &token),
+                    LocalStore::open(&path),
                 ) else {
                     notify(ClassNotice::Failed(
                         "cannot reach classes from this machine; answers stay saved here".into(),
                     ));
                     return;
                 };
-                rt.block_on(Link::new(store, remote, config, notify).run(rx));
+                rt.block_on(Link::new(store, remote, config, notify).run(first, rx));
             })
             .map_err(super::SyncError::Thread)?;
         Ok(ClassLink {
@@ -219,9 +237,11 @@ impl Link {
         }
     }
 
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+    /// Carry out `first` (the command that woke the link), then every later one.
+    async fn run(mut self, mut first: Option<Command>, mut rx: mpsc::UnboundedReceiver<Command>) {
         loop {
             let command = match self.next_presence {
+                _ if first.is_some() => first.take(),
                 Some(at) => tokio::select! {
                     c = rx.recv() => c,
                     () = tokio::time::sleep_until(at) => {
