@@ -549,6 +549,21 @@ fn help_box(screen: &str) -> Option<(usize, usize, usize, usize)> {
     Some((top, bottom, left, right))
 }
 
+/// The screen once `pred` holds and two captures 300 ms apart agree: a capture can land
+/// between the writes of one frame, and half a frame is not what the screen kept.
+fn settled(tmux: &Tmux, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    let mut last = tmux.wait(what, &pred);
+    for _ in 0..300 {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let now = tmux.screen();
+        if now == last && pred(&now) {
+            return now;
+        }
+        last = now;
+    }
+    panic!("the screen never settled for {what}:\n{last}");
+}
+
 /// The screen without its status line, which changes with the link by itself.
 fn above_status(screen: &str) -> String {
     screen.lines().take(23).collect::<Vec<_>>().join("\n")
@@ -583,7 +598,7 @@ fn scripts_and_emoji_draw_cleanly_in_a_real_terminal() {
         let what = format!("a full redraw the same as what the screen kept:\n{before}");
         tmux.wait(&what, |s| above_status(s) == want);
     };
-    let first = tmux.wait("the task", |s| s.contains("बासमती"));
+    let first = settled(&tmux, "the task", |s| s.contains("बासमती"));
     // The task's frame closes at the last column on every line: widths agree.
     for line in first.lines().filter(|l| l.contains("बासमती")) {
         let last = *columns(line).last().unwrap();
@@ -626,7 +641,7 @@ fn scripts_and_emoji_draw_cleanly_in_a_real_terminal() {
 
     for round in 0..2 {
         tmux.keys(&["1"]);
-        let next = tmux.wait("the next task", |s| s.contains("Plain next task"));
+        let next = settled(&tmux, "the next task", |s| s.contains("Plain next task"));
         let left_over: String = next.chars().filter(|c| from_the_task(*c)).collect();
         assert!(
             left_over.is_empty(),
@@ -634,7 +649,7 @@ fn scripts_and_emoji_draw_cleanly_in_a_real_terminal() {
         );
         full_redraw(&next);
         tmux.keys(&["BSpace"]);
-        let back = tmux.wait("the task back", |s| s.contains("बासमती"));
+        let back = settled(&tmux, "the task back", |s| s.contains("बासमती"));
         full_redraw(&back);
     }
 }
