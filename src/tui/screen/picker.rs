@@ -195,7 +195,9 @@ impl Screen for Picker {
             } else {
                 " ".into()
             };
+            // A trainer's computer holds no tasks: their count says nothing.
             let waiting = match self.waiting(&project.name) {
+                _ if self.lessons_only => String::new(),
                 Some(n) if n >= MAX_WAITING_COUNT => format!(" · {MAX_WAITING_COUNT}+ waiting"),
                 Some(n) => format!(" · {n} waiting"),
                 None => String::new(),
@@ -209,12 +211,6 @@ impl Screen for Picker {
                 " · exam first".into()
             } else {
                 String::new()
-            };
-            // A trainer's computer holds no tasks: their count says nothing.
-            let waiting = if self.lessons_only {
-                String::new()
-            } else {
-                waiting
             };
             // What matters first (the title), then what kind of work, then how much.
             let line = format!(
