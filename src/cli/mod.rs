@@ -12,6 +12,7 @@ macro_rules! say {
 
 pub mod admin;
 pub mod aggregate;
+pub mod args;
 pub mod demo;
 pub mod help;
 pub mod impact;
