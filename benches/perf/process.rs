@@ -84,6 +84,7 @@ pub fn run(report: &mut Report, titles: &[String]) -> Result<()> {
 
     let mut cold_ms = Vec::with_capacity(COLD_RUNS);
     let mut rss_kb = Vec::new();
+    let mut split = Vec::new();
     let mut idle_bytes = Vec::new();
     for run in 0..COLD_RUNS {
         let start = Instant::now();
@@ -101,6 +102,11 @@ pub fn run(report: &mut Report, titles: &[String]) -> Result<()> {
             // Settle: the engine starts and syncs once; its report redraws the status line.
             child.collect_for(Duration::from_secs(1));
             rss_kb.push(child.rss_kb().context("no VmRSS for the kazi process")? as f64);
+            split.push(
+                child
+                    .rss_split_kb()
+                    .context("no RssAnon/RssFile for the kazi process")?,
+            );
             idle_bytes.push(child.collect_for(Duration::from_secs(2)).len() as f64);
         }
         quit(child);
@@ -115,13 +121,14 @@ pub fn run(report: &mut Report, titles: &[String]) -> Result<()> {
     let mut sorted = cold_ms.clone();
     sorted.sort_by(f64::total_cmp);
     println!(
-        "  cold starts (ms): {}; RSS (KB): {:?}",
+        "  cold starts (ms): {}; RSS (KB): {:?}, (anonymous, file) {:?}",
         sorted
             .iter()
             .map(|v| format!("{v:.1}"))
             .collect::<Vec<_>>()
             .join(" "),
-        rss_kb
+        rss_kb,
+        split
     );
     Ok(())
 }

@@ -132,10 +132,24 @@ impl PtyChild {
 
     /// Resident set size in KiB, from /proc.
     pub fn rss_kb(&self) -> Option<u64> {
+        self.status_kb("VmRSS:")
+    }
+
+    /// Resident memory split as the kernel counts it: (anonymous, file-backed) in KB.
+    /// With `KAZI_BENCH_SMAPS=FILE` set, the process's full /proc smaps is copied to FILE
+    /// as well, to see which mapping grew.
+    pub fn rss_split_kb(&self) -> Option<(u64, u64)> {
+        if let Some(dest) = std::env::var_os("KAZI_BENCH_SMAPS") {
+            let _ = std::fs::copy(format!("/proc/{}/smaps", self.child.id()), dest);
+        }
+        Some((self.status_kb("RssAnon:")?, self.status_kb("RssFile:")?))
+    }
+
+    fn status_kb(&self, key: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         status
             .lines()
-            .find(|l| l.starts_with("VmRSS:"))?
+            .find(|l| l.starts_with(key))?
             .split_whitespace()
             .nth(1)?
             .parse()

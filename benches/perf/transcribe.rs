@@ -203,6 +203,7 @@ fn client_rss(
     drop(store);
 
     let mut rss_kb = Vec::with_capacity(RSS_RUNS);
+    let mut split = Vec::with_capacity(RSS_RUNS);
     for _ in 0..RSS_RUNS {
         let mut child = crate::process::spawn(&binary, home.path(), &project.name)?;
         child
@@ -216,11 +217,16 @@ fn client_rss(
         // Settle: the engine starts and syncs once; the clip is loaded as the task shows.
         child.collect_for(Duration::from_secs(1));
         rss_kb.push(child.rss_kb().context("no VmRSS for the kazi process")? as f64);
+        split.push(
+            child
+                .rss_split_kb()
+                .context("no RssAnon/RssFile for the kazi process")?,
+        );
         crate::process::quit(child);
     }
     report.add("client_rss_kb", median(&rss_kb), "KB");
     println!(
-        "  {CACHED_CLIPS} clips cached ({} KB on disk); RSS (KB): {rss_kb:?}",
+        "  {CACHED_CLIPS} clips cached ({} KB on disk); RSS (KB): {rss_kb:?}, (anonymous, file) {split:?}",
         cache.size() / 1024
     );
     Ok(())
