@@ -101,12 +101,11 @@ pub fn run(report: &mut Report, titles: &[String]) -> Result<()> {
         if run < RSS_RUNS {
             // Settle: the engine starts and syncs once; its report redraws the status line.
             child.collect_for(Duration::from_secs(1));
-            rss_kb.push(child.rss_kb().context("no VmRSS for the kazi process")? as f64);
-            split.push(
-                child
-                    .rss_split_kb()
-                    .context("no RssAnon/RssFile for the kazi process")?,
-            );
+            let memory = child
+                .memory()
+                .context("no memory figures in /proc for the kazi process")?;
+            rss_kb.push(memory.rss_kb as f64);
+            split.push((memory.anon_kb, memory.file_kb));
             idle_bytes.push(child.collect_for(Duration::from_secs(2)).len() as f64);
         }
         quit(child);

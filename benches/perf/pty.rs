@@ -130,31 +130,39 @@ impl PtyChild {
         let _ = self.master.write_all(bytes);
     }
 
-    /// Resident set size in KiB, from /proc.
-    pub fn rss_kb(&self) -> Option<u64> {
-        self.status_kb("VmRSS:")
-    }
-
-    /// Resident memory split as the kernel counts it: (anonymous, file-backed) in KB.
-    /// With `KAZI_BENCH_SMAPS=FILE` set, the process's full /proc smaps is copied to FILE
-    /// as well, to see which mapping grew.
-    pub fn rss_split_kb(&self) -> Option<(u64, u64)> {
+    /// Resident memory from one read of /proc/PID/status, in KiB. With
+    /// `KAZI_BENCH_SMAPS=FILE` set, the process's full /proc smaps is copied to FILE as
+    /// well (each call overwrites it), to see which mapping grew.
+    pub fn memory(&self) -> Option<Memory> {
+        let pid = self.child.id();
         if let Some(dest) = std::env::var_os("KAZI_BENCH_SMAPS") {
-            let _ = std::fs::copy(format!("/proc/{}/smaps", self.child.id()), dest);
+            let _ = std::fs::copy(format!("/proc/{pid}/smaps"), dest);
         }
-        Some((self.status_kb("RssAnon:")?, self.status_kb("RssFile:")?))
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kb = |key: &str| -> Option<u64> {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        };
+        Some(Memory {
+            rss_kb: kb("VmRSS:")?,
+            anon_kb: kb("RssAnon:")?,
+            file_kb: kb("RssFile:")?,
+        })
     }
+}
 
-    fn status_kb(&self, key: &str) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find(|l| l.starts_with(key))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()
-    }
+/// A process's resident memory as the kernel counts it, in KiB: all of it, the anonymous
+/// pages (heap, stacks, relocated tables) and the file-backed ones (mapped code and data).
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub rss_kb: u64,
+    pub anon_kb: u64,
+    pub file_kb: u64,
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -216,12 +216,11 @@ fn client_rss(
             })?;
         // Settle: the engine starts and syncs once; the clip is loaded as the task shows.
         child.collect_for(Duration::from_secs(1));
-        rss_kb.push(child.rss_kb().context("no VmRSS for the kazi process")? as f64);
-        split.push(
-            child
-                .rss_split_kb()
-                .context("no RssAnon/RssFile for the kazi process")?,
-        );
+        let memory = child
+            .memory()
+            .context("no memory figures in /proc for the kazi process")?;
+        rss_kb.push(memory.rss_kb as f64);
+        split.push((memory.anon_kb, memory.file_kb));
         crate::process::quit(child);
     }
     report.add("client_rss_kb", median(&rss_kb), "KB");
