@@ -638,3 +638,103 @@ fn the_servers_waiting_count_adds_to_the_cached_tasks() {
         [("p".to_string(), 31)].into_iter().collect()
     );
 }
+
+#[test]
+fn counts_follow_every_write_here_and_from_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_tasks(dir.path(), 3);
+    // Asked twice with nothing written between: the same answer.
+    assert_eq!(store.counts(Some("p")).unwrap().queued, 3);
+    assert_eq!(store.counts(Some("p")).unwrap().queued, 3);
+    let t = task(&store, 0);
+    store.record_answer(&t, &labels("a")).unwrap();
+    let after = store.counts(Some("p")).unwrap();
+    assert_eq!((after.queued, after.unsent), (2, 1));
+    // Another project asked for after this one is counted for itself, not taken from it.
+    assert_eq!(store.counts(Some("other")).unwrap().queued, 0);
+    assert_eq!(store.counts(None).unwrap().queued, 2);
+    assert_eq!(store.counts(Some("p")).unwrap().queued, 2);
+
+    // A second connection (another `kazi` on the same profile) answers one more.
+    let mut other = LocalStore::open(&dir.path().join("client.db")).unwrap();
+    let t = task(&other, 0);
+    other.record_answer(&t, &labels("b")).unwrap();
+    let seen = store.counts(Some("p")).unwrap();
+    assert_eq!((seen.queued, seen.unsent), (1, 2));
+}
+
+/// The queued count the store keeps, against counting the tasks themselves.
+fn assert_queued_as_counted(store: &LocalStore, path: &std::path::Path, when: &str) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let counted: u32 = conn
+        .query_row("SELECT count(*) FROM tasks WHERE state = 0", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let counted_p: u32 = conn
+        .query_row(
+            "SELECT count(*) FROM tasks WHERE project = 'p' AND state = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(store.counts(None).unwrap().queued, counted, "all, {when}");
+    assert_eq!(
+        store.counts(Some("p")).unwrap().queued,
+        counted_p,
+        "p, {when}"
+    );
+}
+
+#[test]
+fn the_queued_count_follows_answers_skips_undos_releases_and_a_new_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.db");
+    let mut store = store_with_tasks(dir.path(), 5);
+    assert_queued_as_counted(&store, &path, "after the first leases");
+    assert_eq!(store.counts(Some("p")).unwrap().queued, 5);
+
+    let t = task(&store, 0);
+    store.record_answer(&t, &labels("a")).unwrap();
+    assert_queued_as_counted(&store, &path, "after an answer");
+    let t2 = task(&store, t.id);
+    store.skip(t2.id).unwrap();
+    assert_queued_as_counted(&store, &path, "after a skip");
+    store.undo_last("p").unwrap();
+    assert_queued_as_counted(&store, &path, "after an undo");
+    assert_eq!(store.counts(Some("p")).unwrap().queued, 4);
+
+    // The server's reply: the answer acknowledged, two tasks no longer leased here, one new.
+    let state = store.local_state(Some("p")).unwrap();
+    let request = kazi::client::plan(&state, Default::default()).unwrap();
+    let acks = request
+        .answers
+        .iter()
+        .map(|a| Ack {
+            id: a.id,
+            status: AckStatus::Ok,
+        })
+        .collect();
+    let response = SyncResponse {
+        now: 1_000_100,
+        acks,
+        leases: [4, 5, 9]
+            .into_iter()
+            .map(|id| Lease {
+                task: id,
+                project: "p".into(),
+                text: format!("task {id}"),
+                suggestion: None,
+                expires: 2_000_000,
+                clip: None,
+            })
+            .collect(),
+        ..SyncResponse::default()
+    };
+    store.apply(&request, &response).unwrap();
+    assert_queued_as_counted(&store, &path, "after a reply");
+
+    store.forget_user().unwrap();
+    assert_queued_as_counted(&store, &path, "after a new user");
+    assert_eq!(store.counts(None).unwrap().queued, 0);
+}

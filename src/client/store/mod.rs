@@ -356,11 +356,9 @@ impl LocalStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT name, coalesce(waiting, 0) + \
-                   (SELECT count(*) FROM tasks t WHERE t.project = p.name AND t.state = 0) \
-                 FROM projects p \
-                 WHERE waiting IS NOT NULL \
-                    OR EXISTS (SELECT 1 FROM tasks t WHERE t.project = p.name AND t.state = 0)",
+                "SELECT name, coalesce(waiting, 0) + coalesce(q.n, 0) \
+                 FROM projects p LEFT JOIN queued q ON q.project = p.name \
+                 WHERE waiting IS NOT NULL OR q.n > 0",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -371,9 +369,9 @@ impl LocalStore {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// What the status line shows; asked for after every key, so each figure is read
+    /// from an index or a kept count (the queued count is kept by the store's triggers).
     pub fn counts(&self, project: Option<&str>) -> Result<Counts, StoreError> {
-        // Cached, and one query per case so the project's count walks its index: this
-        // runs after every answer key.
         let count = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<u32, StoreError> {
             self.conn
                 .prepare_cached(sql)
@@ -383,10 +381,10 @@ impl LocalStore {
         };
         let queued = match project {
             Some(p) => count(
-                "SELECT count(*) FROM tasks WHERE project = ?1 AND state = 0",
+                "SELECT coalesce(sum(n), 0) FROM queued WHERE project = ?1",
                 &[&p],
             )?,
-            None => count("SELECT count(*) FROM tasks WHERE state = 0", &[])?,
+            None => count("SELECT coalesce(sum(n), 0) FROM queued", &[])?,
         };
         // An exam answered whole waits to be sent like an answer.
         let unsent =
