@@ -41,9 +41,20 @@ fn marker(title: &str) -> String {
         .to_string()
 }
 
-/// `kazi work --profile bench --project PROJECT` in an 80x24 pseudo-terminal.
+/// `kazi work --profile bench --project PROJECT` in an 80x24 pseudo-terminal, under the
+/// command in `KAZI_BENCH_RUNNER` if one is set (words split at spaces; `.ci/hot-code` runs
+/// the client under callgrind this way to learn which code a start runs).
 pub fn spawn(binary: &Path, home: &Path, project: &str) -> Result<PtyChild> {
-    let mut cmd = Command::new(binary);
+    let runner = std::env::var("KAZI_BENCH_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(program) => {
+            let mut cmd = Command::new(program);
+            cmd.args(words).arg(binary);
+            cmd
+        }
+        None => Command::new(binary),
+    };
     cmd.args(["work", "--profile", "bench", "--project", project])
         .env("KAZI_HOME", home)
         .env("TERM", "xterm-256color")
