@@ -1,7 +1,7 @@
 //! Places the code a worker's client runs at start together at the front of the `kazi`
 //! binary (src/hot-code.ld, made by `.ci/hot-code`). Without it those functions lie all
 //! over the 18 MB of code, and the kernel maps 64 KB of the file for each one first
-//! called: 9 MB resident for 1 MB that runs.
+//! called: 9 MB resident for the 2.2 MB that runs.
 //!
 //! Only where the linker is known to take a script that adds to its default layout
 //! (LLD, which Rust uses on x86_64 Linux, or GNU ld): with a linker chosen through
