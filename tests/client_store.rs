@@ -23,6 +23,18 @@ fn labels(l: &str) -> AnswerValue {
     AnswerValue::Labels(vec![l.to_string()])
 }
 
+/// Task `id` of project "p", leased until 2,000,000.
+fn lease(id: i64) -> Lease {
+    Lease {
+        task: id,
+        project: "p".into(),
+        text: format!("task {id}"),
+        suggestion: None,
+        expires: 2_000_000,
+        clip: None,
+    }
+}
+
 /// A store holding project "p" and tasks 1..=n leased to it.
 fn store_with_tasks(dir: &std::path::Path, n: i64) -> LocalStore {
     let mut store = LocalStore::open(&dir.join("client.db")).unwrap();
@@ -30,16 +42,7 @@ fn store_with_tasks(dir: &std::path::Path, n: i64) -> LocalStore {
     let response = SyncResponse {
         now: 1_000_000,
         projects: vec![project],
-        leases: (1..=n)
-            .map(|id| Lease {
-                task: id,
-                project: "p".into(),
-                text: format!("task {id}"),
-                suggestion: None,
-                expires: 2_000_000,
-                clip: None,
-            })
-            .collect(),
+        leases: (1..=n).map(lease).collect(),
         ..SyncResponse::default()
     };
     let request = store
@@ -209,12 +212,8 @@ fn leases_are_cached_once_in_arrival_order() {
     let replay = SyncResponse {
         now: 1,
         leases: vec![Lease {
-            task: 3,
-            project: "p".into(),
-            text: "task 3".into(),
-            suggestion: None,
             expires: 9,
-            clip: None,
+            ..lease(3)
         }],
         ..Default::default()
     };
@@ -263,12 +262,8 @@ fn arrival_numbers_are_never_reused_after_pruning() {
     let fresh = SyncResponse {
         now: 3,
         leases: vec![Lease {
-            task: 4,
-            project: "p".into(),
-            text: "task 4".into(),
-            suggestion: None,
             expires: 9,
-            clip: None,
+            ..lease(4)
         }],
         ..Default::default()
     };
@@ -612,14 +607,7 @@ fn the_servers_waiting_count_adds_to_the_cached_tasks() {
         [("p".to_string(), 32)].into_iter().collect()
     );
 
-    let lease = Lease {
-        task: 3,
-        project: "p".into(),
-        text: "task 3".into(),
-        suggestion: None,
-        expires: 2_000_000,
-        clip: None,
-    };
+    let lease = lease(3);
     let request =
         kazi::client::plan_asked(&store.local_state(Some("p")).unwrap(), Default::default());
     assert!(!request.counts, "working on a project: not asked");
@@ -718,17 +706,7 @@ fn the_queued_count_follows_answers_skips_undos_releases_and_a_new_user() {
     let response = SyncResponse {
         now: 1_000_100,
         acks,
-        leases: [4, 5, 9]
-            .into_iter()
-            .map(|id| Lease {
-                task: id,
-                project: "p".into(),
-                text: format!("task {id}"),
-                suggestion: None,
-                expires: 2_000_000,
-                clip: None,
-            })
-            .collect(),
+        leases: [4, 5, 9].into_iter().map(lease).collect(),
         ..SyncResponse::default()
     };
     store.apply(&request, &response).unwrap();

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use kazi::client::{self, LocalStore};
 
 use crate::common::{self, BenchServer, Report, median};
-use crate::pty::PtyChild;
+use crate::pty::{MemoryRuns, PtyChild};
 
 const CACHED_TASKS: usize = 10_000;
 const COLD_RUNS: usize = 10;
@@ -94,8 +94,7 @@ pub fn run(report: &mut Report, titles: &[String]) -> Result<()> {
     let word = marker(&titles[0]);
 
     let mut cold_ms = Vec::with_capacity(COLD_RUNS);
-    let mut rss_kb = Vec::new();
-    let mut split = Vec::new();
+    let mut memory = MemoryRuns::default();
     let mut idle_bytes = Vec::new();
     for run in 0..COLD_RUNS {
         let start = Instant::now();
@@ -112,17 +111,13 @@ pub fn run(report: &mut Report, titles: &[String]) -> Result<()> {
         if run < RSS_RUNS {
             // Settle: the engine starts and syncs once; its report redraws the status line.
             child.collect_for(Duration::from_secs(1));
-            let memory = child
-                .memory()
-                .context("no memory figures in /proc for the kazi process")?;
-            rss_kb.push(memory.rss_kb as f64);
-            split.push((memory.anon_kb, memory.file_kb));
+            memory.take(&child)?;
             idle_bytes.push(child.collect_for(Duration::from_secs(2)).len() as f64);
         }
         quit(child);
     }
     report.add("cold_start_ms", median(&cold_ms), "ms");
-    report.add("client_rss_10k_kb", median(&rss_kb), "KB");
+    report.add("client_rss_10k_kb", median(memory.rss_kb()), "KB");
     report.add(
         "idle_terminal_bytes",
         idle_bytes.iter().copied().fold(0.0, f64::max),
@@ -131,14 +126,13 @@ pub fn run(report: &mut Report, titles: &[String]) -> Result<()> {
     let mut sorted = cold_ms.clone();
     sorted.sort_by(f64::total_cmp);
     println!(
-        "  cold starts (ms): {}; RSS (KB): {:?}, (anonymous, file) {:?}",
+        "  cold starts (ms): {}; {}",
         sorted
             .iter()
             .map(|v| format!("{v:.1}"))
             .collect::<Vec<_>>()
             .join(" "),
-        rss_kb,
-        split
+        memory
     );
     Ok(())
 }

@@ -165,6 +165,42 @@ pub struct Memory {
     pub file_kb: u64,
 }
 
+/// The resident memory of several runs of a client, for one figure (the median of the
+/// totals) and a line showing each run's split.
+#[derive(Debug, Default)]
+pub struct MemoryRuns {
+    rss_kb: Vec<f64>,
+    split: Vec<(u64, u64)>,
+}
+
+impl MemoryRuns {
+    /// Reads `child`'s memory now.
+    pub fn take(&mut self, child: &PtyChild) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let memory = child
+            .memory()
+            .context("no memory figures in /proc for the kazi process")?;
+        self.rss_kb.push(memory.rss_kb as f64);
+        self.split.push((memory.anon_kb, memory.file_kb));
+        Ok(())
+    }
+
+    /// Each run's total, in KiB.
+    pub fn rss_kb(&self) -> &[f64] {
+        &self.rss_kb
+    }
+}
+
+impl std::fmt::Display for MemoryRuns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RSS (KB): {:?}, (anonymous, file) {:?}",
+            self.rss_kb, self.split
+        )
+    }
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len().max(1)).any(|w| w == needle)
 }

@@ -202,8 +202,7 @@ fn client_rss(
     }
     drop(store);
 
-    let mut rss_kb = Vec::with_capacity(RSS_RUNS);
-    let mut split = Vec::with_capacity(RSS_RUNS);
+    let mut memory = crate::pty::MemoryRuns::default();
     for _ in 0..RSS_RUNS {
         let mut child = crate::process::spawn(&binary, home.path(), &project.name)?;
         child
@@ -216,16 +215,12 @@ fn client_rss(
             })?;
         // Settle: the engine starts and syncs once; the clip is loaded as the task shows.
         child.collect_for(Duration::from_secs(1));
-        let memory = child
-            .memory()
-            .context("no memory figures in /proc for the kazi process")?;
-        rss_kb.push(memory.rss_kb as f64);
-        split.push((memory.anon_kb, memory.file_kb));
+        memory.take(&child)?;
         crate::process::quit(child);
     }
-    report.add("client_rss_kb", median(&rss_kb), "KB");
+    report.add("client_rss_kb", median(memory.rss_kb()), "KB");
     println!(
-        "  {CACHED_CLIPS} clips cached ({} KB on disk); RSS (KB): {rss_kb:?}, (anonymous, file) {split:?}",
+        "  {CACHED_CLIPS} clips cached ({} KB on disk); {memory}",
         cache.size() / 1024
     );
     Ok(())
